@@ -1,0 +1,167 @@
+"""gTTS: Google Translate's Vietnamese voice, natural but network-bound and unreliable.
+
+Three things in gTTS have to be guarded against on a commune's link:
+- its timeout defaults to ``None``: a stalled connection would hang the render forever, so
+  an explicit timeout is always passed (or, for a gTTS without the parameter, enforced by
+  abandoning the worker thread at a deadline);
+- ``save()`` opens the target file before the request: a failure leaves a 0-byte file, so the
+  MP3 is written to memory and only a complete, converted, checked file reaches the cache;
+- a transient 5xx or connection reset is common: a few retries with a short backoff.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import logging
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from audio.audiofile import AudioToolError, to_speech_wav, tool_available
+
+logger = logging.getLogger(__name__)
+
+#: Backoff before retry number n (0-based) is ``BACKOFF_S * 2**n``: 0.2 s, 0.4 s, ...
+BACKOFF_S = 0.2
+
+
+class GttsEngine:
+    """Synthesise with gTTS (``lang="vi"``); MP3 is decoded to the cache format by ffmpeg."""
+
+    name = "gtts"
+    #: Requests wait on the network, not on the CPU: a few can run at once.
+    parallelism = 4
+
+    def __init__(self, tld: str = "com.vn", timeout_s: float = 10.0, retries: int = 2) -> None:
+        if timeout_s <= 0:
+            raise ValueError("Thời gian chờ gTTS phải lớn hơn 0 giây.")
+        if retries < 0:
+            raise ValueError("Số lần thử lại gTTS không được âm.")
+        self.tld = tld
+        self.timeout_s = timeout_s
+        self.retries = retries
+
+    @property
+    def voice(self) -> str:
+        """gTTS has one Vietnamese voice per Google host; the host changes the accent slightly."""
+        return f"vi-{self.tld}"
+
+    def available(self) -> bool:
+        """gTTS must be importable and ffmpeg installed (to decode its MP3)."""
+        try:
+            import gtts  # noqa: F401
+        except ImportError:
+            return False
+        return tool_available("ffmpeg")
+
+    def synthesize(self, text: str, rate: float, dest: Path) -> None:
+        """Write ``text`` spoken by gTTS to ``dest`` (WAV, s16le mono 44100 Hz).
+
+        ``rate`` is applied with ffmpeg ``atempo`` (tempo without pitch change), since
+        Google's voice only offers "normal" and "slow".
+        """
+        if not self.available():
+            raise AudioToolError("Không dùng được gTTS: thiếu thư viện gTTS hoặc ffmpeg.")
+        mp3 = self._fetch_with_retries(text)
+        with tempfile.TemporaryDirectory(prefix="gtts-") as workdir:
+            src = Path(workdir) / "gtts.mp3"
+            src.write_bytes(mp3)
+            try:
+                to_speech_wav(src, dest, tempo=rate)
+            except AudioToolError as exc:
+                raise AudioToolError(f"gTTS trả về dữ liệu không phải MP3 hợp lệ: {exc}") from exc
+
+    def _fetch_with_retries(self, text: str) -> bytes:
+        """Fetch the MP3 bytes, retrying transient failures with exponential backoff."""
+        from gtts import gTTSError
+
+        last: Exception | None = None
+        for attempt in range(self.retries + 1):
+            if attempt:
+                delay = BACKOFF_S * 2 ** (attempt - 1)
+                logger.info("gTTS retry %d/%d in %.1f s", attempt, self.retries, delay)
+                time.sleep(delay)
+            try:
+                data = self._fetch(text)
+            except gTTSError as exc:
+                last = exc
+                status = getattr(getattr(exc, "rsp", None), "status_code", None)
+                logger.warning("gTTS attempt %d failed: %s", attempt + 1, exc)
+                if status is not None and 400 <= status < 500 and status != 429:
+                    break  # the request itself is refused: repeating it will not help
+                continue
+            except TimeoutError as exc:
+                last = exc
+                logger.warning("gTTS attempt %d timed out", attempt + 1)
+                continue
+            except AssertionError as exc:  # gTTS asserts there is something to speak
+                raise AudioToolError(f"gTTS không có gì để đọc: {exc}") from exc
+            if not data:
+                last = None
+                logger.warning("gTTS attempt %d returned no audio", attempt + 1)
+                continue
+            return data
+        raise AudioToolError(_describe_failure(last, self))
+
+    def _fetch(self, text: str) -> bytes:
+        """One gTTS call (which may itself send several requests for text over 100 chars)."""
+        from gtts import gTTS
+
+        if _gtts_has_timeout():
+            tts = gTTS(text, lang="vi", tld=self.tld, timeout=self.timeout_s)
+            buffer = io.BytesIO()
+            tts.write_to_fp(buffer)
+            return buffer.getvalue()
+        return self._fetch_with_deadline(gTTS(text, lang="vi", tld=self.tld))
+
+    def _fetch_with_deadline(self, tts: object) -> bytes:
+        """For a gTTS without a ``timeout`` parameter: give up at a deadline.
+
+        The request cannot be cancelled from outside, so its (daemon) thread is abandoned;
+        what it might still write goes to a buffer nobody reads.
+        """
+        buffer = io.BytesIO()
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                tts.write_to_fp(buffer)  # type: ignore[attr-defined]
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+                failure.append(exc)
+
+        worker = threading.Thread(target=work, name="gtts-request", daemon=True)
+        worker.start()
+        parts = max(1, len(getattr(tts, "text", "")) // 100 + 1)
+        worker.join(self.timeout_s * parts)
+        if worker.is_alive():
+            raise TimeoutError("gTTS request exceeded its deadline")
+        if failure:
+            raise failure[0]
+        return buffer.getvalue()
+
+
+def _gtts_has_timeout() -> bool:
+    """gTTS grew a ``timeout`` parameter in 2.5; older versions wait forever."""
+    from gtts import gTTS
+
+    return "timeout" in inspect.signature(gTTS.__init__).parameters
+
+
+def _describe_failure(exc: Exception | None, engine: GttsEngine) -> str:
+    """Turn gTTS's English error into a Vietnamese reason (keeping the original for operators)."""
+    if exc is None:
+        return "gTTS không trả về âm thanh."
+    if isinstance(exc, TimeoutError):
+        return f"gTTS không trả lời trong {engine.timeout_s:g} giây."
+    rsp = getattr(exc, "rsp", None)
+    status = getattr(rsp, "status_code", None)
+    cause = exc.__cause__ or exc.__context__
+    if status is None and cause is not None and "timed out" in str(cause).lower():
+        return f"gTTS không trả lời trong {engine.timeout_s:g} giây ({exc})."
+    if status is None:
+        return f"Không kết nối được máy chủ gTTS translate.google.{engine.tld} ({exc})."
+    if status == 200:
+        return f"Máy chủ gTTS không trả về âm thanh ({exc})."
+    return f"Máy chủ gTTS báo lỗi HTTP {status} ({exc})."

@@ -1,0 +1,326 @@
+"""Speech synthesis: already-normalised Vietnamese text in, one cached WAV file out.
+
+The station must air something even when the network is down, and must never air the same
+text through a fresh synthesis twice (the evidence log records exactly which audio was
+played). Hence:
+
+- engines are tried in the configured order (``tts.engines``); each failure is logged and
+  the next engine is used; the engine that produced the file is recorded in :class:`Speech`;
+- every file is cached by SHA-256 of (text, engine, voice, rate) under ``cache_dir/speech``;
+  before synthesising anything, the cache is looked up for *every* engine in order, so a
+  bulletin once made by the fallback engine is not remade (and does not change) later;
+- long text is split at sentence boundaries; pieces are cached one by one (an edited
+  bulletin only re-synthesises the sentences that changed) and made in parallel where the
+  engine allows, then joined with short natural pauses;
+- a file that is empty or silent is a failure, never a result; nothing partial is left
+  behind (every write is a temporary file renamed on success).
+
+Text normalisation is not done here: see :mod:`audio.normalize`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from audio.audiofile import (
+    AudioToolError,
+    atomic_output,
+    check_speech_audio,
+    join_wavs,
+    sha256_file,
+    wav_info,
+)
+from audio.engines_espeak import VOICES as ESPEAK_VOICES
+from audio.engines_espeak import EspeakEngine
+from audio.engines_gtts import GttsEngine
+
+try:  # audio.normalize is written alongside this module; until it lands, validate minimally.
+    from audio.normalize import TextInputError, clean_text
+except ImportError:  # pragma: no cover - depends on the state of the checkout
+    clean_text = None  # type: ignore[assignment]
+    TextInputError = ValueError  # type: ignore[assignment,misc]
+
+logger = logging.getLogger(__name__)
+
+#: Raised into the cache key: bump it when the audio made for the same key would change
+#: (pause lengths, output format), so old files are not mistaken for new ones.
+CACHE_FORMAT = 1
+
+#: Longest text the engines are given at once; longer sentences are split at commas, then words.
+MAX_CHUNK_CHARS = 200
+
+#: Longest text accepted at all (the same limit as :func:`audio.normalize.clean_text`).
+MAX_TEXT_CHARS = 20_000
+
+#: Pauses inserted after a piece, by what ended it: a listener needs the breath a reader takes.
+PAUSE_S = {"\n": 0.7, ".": 0.45, "!": 0.45, "?": 0.45, ";": 0.35, ",": 0.2, "": 0.15}
+
+RATE_RANGE = (0.8, 1.2)
+
+
+class SynthesisError(Exception):
+    """No engine could produce speech; ``str(exc)`` is Vietnamese and lists each reason."""
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    """How to speak: engine order, espeak-ng voice, relative rate, gTTS network limits."""
+
+    engines: tuple[str, ...] = ("gtts", "espeak")  # order from tts.engines
+    voice: str = "vi"  # espeak voice: vi, vi-vn-x-central, vi-vn-x-south
+    rate: float = 1.0  # 0.8..1.2 relative speaking rate
+    gtts_tld: str = "com.vn"
+    gtts_timeout_s: float = 10.0
+    gtts_retries: int = 2
+
+    def __post_init__(self) -> None:
+        """Reject settings that could only fail later, at air time, with a clear message."""
+        if isinstance(self.engines, str | list):
+            object.__setattr__(
+                self, "engines", (self.engines,) if isinstance(self.engines, str) else tuple(self.engines)
+            )
+        if not self.engines:
+            raise ValueError("Cần ít nhất một bộ đọc (tts.engines), ví dụ: gtts, espeak.")
+        unknown = [name for name in self.engines if name not in ENGINE_FACTORIES]
+        if unknown:
+            raise ValueError(
+                f"Bộ đọc không được hỗ trợ: {', '.join(unknown)} "
+                f"(chọn trong: {', '.join(ENGINE_FACTORIES)})."
+            )
+        if self.voice not in ESPEAK_VOICES:
+            raise ValueError(
+                f"Giọng đọc không hợp lệ: {self.voice!r} (chọn một trong: {', '.join(ESPEAK_VOICES)})."
+            )
+        low, high = RATE_RANGE
+        if not low <= self.rate <= high:
+            raise ValueError(f"Tốc độ đọc phải trong khoảng {low} đến {high}, nhận {self.rate}.")
+
+
+@dataclass(frozen=True)
+class Speech:
+    """One synthesised text, as the evidence log records it."""
+
+    path: Path  # a WAV file (PCM s16le, mono, 44100 Hz) in the cache
+    engine: str  # "gtts" or "espeak" — the engine that actually produced it
+    voice: str
+    text_sha256: str  # sha256 of the normalised text (utf-8)
+    audio_sha256: str  # sha256 of the WAV file bytes
+    seconds: float
+
+
+class Engine(Protocol):
+    """What :func:`synthesize` needs from a speech engine."""
+
+    name: str
+    voice: str
+    parallelism: int
+
+    def available(self) -> bool:
+        """Tell whether the engine's programs and libraries are installed."""
+        ...
+
+    def synthesize(self, text: str, rate: float, dest: Path) -> None:
+        """Write ``text`` as a cache-format WAV to ``dest``; raise an exception on failure."""
+        ...
+
+
+#: Engine name → factory from settings. Tests and future engines register here.
+ENGINE_FACTORIES: dict[str, Callable[[SpeechSettings], Engine]] = {
+    "gtts": lambda s: GttsEngine(tld=s.gtts_tld, timeout_s=s.gtts_timeout_s, retries=s.gtts_retries),
+    "espeak": lambda s: EspeakEngine(voice=s.voice),
+}
+
+
+def available_engines() -> dict[str, bool]:
+    """Which engines can run on this machine (programs and libraries installed, not network)."""
+    defaults = SpeechSettings()
+    return {name: factory(defaults).available() for name, factory in ENGINE_FACTORIES.items()}
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of text given to an engine at once, and the pause that follows it."""
+
+    text: str
+    pause_s: float
+
+
+_BOUNDARY = re.compile(r"([.!?;]+|\n+)")
+
+
+def split_text(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:
+    """Split text at sentence boundaries (. ! ? ; newline), then commas, then spaces.
+
+    Pieces without a letter or digit (stray punctuation) are dropped: an engine given only
+    "..." produces silence or an error. The last piece has no pause after it.
+    """
+    chunks: list[Chunk] = []
+    parts = _BOUNDARY.split(text)
+    for index in range(0, len(parts), 2):
+        sentence = parts[index]
+        mark = parts[index + 1] if index + 1 < len(parts) else ""
+        if "\n" in mark:
+            pause = PAUSE_S["\n"]
+        else:
+            pause = PAUSE_S.get(mark[:1], PAUSE_S[""])
+        punct = mark.strip()
+        chunks.extend(_split_long(sentence.strip() + punct, pause, max_chars))
+    chunks = [c for c in chunks if any(ch.isalnum() for ch in c.text)]
+    if chunks:
+        chunks[-1] = Chunk(chunks[-1].text, 0.0)
+    return chunks
+
+
+def _split_long(sentence: str, pause: float, max_chars: int) -> list[Chunk]:
+    """Split one sentence longer than ``max_chars`` at commas, then at spaces."""
+    if len(sentence) <= max_chars:
+        return [Chunk(sentence, pause)]
+    pieces: list[str] = []
+    for clause in re.split(r"(?<=,)\s+", sentence):
+        if pieces and len(pieces[-1]) + 1 + len(clause) <= max_chars:
+            pieces[-1] = f"{pieces[-1]} {clause}"
+            continue
+        while len(clause) > max_chars:
+            cut = clause.rfind(" ", 0, max_chars)
+            cut = cut if cut > 0 else max_chars
+            pieces.append(clause[:cut].strip())
+            clause = clause[cut:].strip()
+        pieces.append(clause)
+    out = [Chunk(p, PAUSE_S[","] if p.endswith(",") else PAUSE_S[""]) for p in pieces if p]
+    out[-1] = Chunk(out[-1].text, pause)
+    return out
+
+
+def cache_key(text: str, engine: str, voice: str, rate: float) -> str:
+    """SHA-256 of (text, engine, voice, rate): the identity of one synthesised file."""
+    payload = json.dumps(
+        {"v": CACHE_FORMAT, "text": text, "engine": engine, "voice": voice, "rate": round(rate, 4)},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _cached(path: Path) -> bool:
+    """A cache hit is a readable WAV; anything else (truncated by hand, say) is discarded."""
+    if not path.is_file():
+        return False
+    try:
+        info = wav_info(path)
+    except AudioToolError:
+        logger.warning("Discarding unreadable cache file %s", path)
+        path.unlink(missing_ok=True)
+        return False
+    return info.frames > 0
+
+
+def _prepare_text(text: str) -> str:
+    """Validate the input (empty, too long) with a Vietnamese message; no normalisation here."""
+    if not isinstance(text, str):
+        raise SynthesisError("Nội dung cần đọc phải là văn bản.")
+    if clean_text is not None:
+        try:
+            text = clean_text(text)
+        except TextInputError as exc:
+            raise SynthesisError(str(exc)) from exc
+    text = text.strip()
+    if not text or not any(ch.isalnum() for ch in text):
+        raise SynthesisError("Không có nội dung để đọc: văn bản trống.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise SynthesisError(
+            f"Văn bản quá dài ({len(text)} ký tự); tối đa {MAX_TEXT_CHARS} ký tự mỗi lần đọc."
+        )
+    return text
+
+
+def synthesize(text: str, settings: SpeechSettings, cache_dir: Path) -> Speech:
+    """Speak already-normalised ``text``; return the cached WAV and who made it.
+
+    Raises :class:`SynthesisError` (Vietnamese message) for empty input or when every engine
+    failed; the message names each engine's reason.
+    """
+    text_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest() if isinstance(text, str) else ""
+    spoken = _prepare_text(text)
+    speech_dir = Path(cache_dir) / "speech"
+    engines = [ENGINE_FACTORIES[name](settings) for name in settings.engines]
+
+    for engine in engines:  # a hit for any engine, in order, wins over synthesising anew
+        path = speech_dir / f"{cache_key(spoken, engine.name, engine.voice, settings.rate)}.wav"
+        if _cached(path):
+            logger.debug("Speech cache hit (%s): %s", engine.name, path.name)
+            return _speech(path, engine, text_sha256)
+
+    reasons: list[str] = []
+    for engine in engines:
+        if not engine.available():
+            reason = f"{engine.name}: chưa cài đặt trên máy này"
+            logger.warning("Engine %s unavailable, trying the next one", engine.name)
+            reasons.append(reason)
+            continue
+        try:
+            path = _synthesize_with(engine, spoken, settings.rate, speech_dir)
+        except Exception as exc:  # noqa: BLE001 - every failure means: try the next engine
+            if not isinstance(exc, AudioToolError):
+                logger.exception("Engine %s failed unexpectedly", engine.name)
+            else:
+                logger.warning("Engine %s failed: %s", engine.name, exc)
+            reasons.append(f"{engine.name}: {exc}")
+            continue
+        return _speech(path, engine, text_sha256)
+    raise SynthesisError("Không tạo được giọng đọc. " + "; ".join(reasons))
+
+
+def _speech(path: Path, engine: Engine, text_sha256: str) -> Speech:
+    return Speech(
+        path=path,
+        engine=engine.name,
+        voice=engine.voice,
+        text_sha256=text_sha256,
+        audio_sha256=sha256_file(path),
+        seconds=round(wav_info(path).seconds, 3),
+    )
+
+
+def _synthesize_with(engine: Engine, text: str, rate: float, speech_dir: Path) -> Path:
+    """Make the whole text with one engine (no voice change mid-bulletin), chunk by chunk."""
+    final = speech_dir / f"{cache_key(text, engine.name, engine.voice, rate)}.wav"
+    chunks = split_text(text)
+    if not chunks:
+        raise AudioToolError("Không có câu nào để đọc.")
+    paths = [speech_dir / f"{cache_key(c.text, engine.name, engine.voice, rate)}.wav" for c in chunks]
+
+    def make(index: int) -> Path:
+        path = paths[index]
+        if _cached(path):
+            return path
+        with atomic_output(path) as tmp:
+            engine.synthesize(chunks[index].text, rate, tmp)
+            check_speech_audio(tmp)
+        return path
+
+    workers = max(1, min(engine.parallelism, len(chunks)))
+    if workers == 1:
+        for index in range(len(chunks)):
+            make(index)
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"tts-{engine.name}") as pool:
+            futures = [pool.submit(make, index) for index in range(len(chunks))]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    if len(chunks) == 1 and paths[0] == final:
+        return final
+    join_wavs([(p, c.pause_s) for p, c in zip(paths, chunks, strict=True)], final)
+    return final
