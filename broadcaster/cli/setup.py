@@ -1,0 +1,117 @@
+"""``init``, ``user`` and ``demo``: setting a station up."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from sqlalchemy import select
+
+from broadcaster import users
+from broadcaster.cli.common import context, print_json
+from broadcaster.context import init_home
+from broadcaster.errors import ValidationError
+from broadcaster.models import ROLES, User
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    init = subparsers.add_parser("init", help="tạo thư mục dữ liệu, cơ sở dữ liệu và khóa của đài")
+    init.set_defaults(handler=cmd_init)
+
+    user = subparsers.add_parser("user", help="quản lý tài khoản đăng nhập")
+    user_sub = user.add_subparsers(dest="user_command", metavar="LỆNH")
+    user_sub.required = True
+    add = user_sub.add_parser("add", help="thêm tài khoản")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--zone", help="thôn/khu phố (bắt buộc với vai trò village)")
+    add.add_argument("--full-name", default="")
+    add.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ stdin")
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(handler=cmd_user_add)
+    lst = user_sub.add_parser("list", help="liệt kê tài khoản")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(handler=cmd_user_list)
+    token = user_sub.add_parser("token", help="cấp mã truy cập API cho một tài khoản")
+    token.add_argument("name")
+    token.add_argument("--label", default="")
+    token.set_defaults(handler=cmd_user_token)
+
+    demo = subparsers.add_parser("demo", help="nạp nội dung mẫu cho một đài còn trống")
+    demo.set_defaults(handler=cmd_demo)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    ctx, done = init_home()
+    ctx.dispose()
+    for line in done:
+        print(line)
+    print(f"Đài đã sẵn sàng ở {ctx.home}")
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise ValidationError("Không có bàn phím để nhập mật khẩu; dùng --password-stdin")
+    first = getpass.getpass("Mật khẩu: ")
+    if first != getpass.getpass("Nhập lại mật khẩu: "):
+        raise ValidationError("Hai lần nhập mật khẩu không khớp")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    ctx = context()
+    password = _read_password(args.password_stdin)
+    with ctx.session() as session:
+        user = users.add_user(
+            session, args.name, args.role, password, zone_name=args.zone, full_name=args.full_name
+        )
+        user_id = user.id
+    if args.json:
+        print_json({"id": user_id, "name": args.name, "role": args.role})
+    else:
+        print(f"Đã thêm tài khoản {args.name} ({users.ROLE_LABELS[args.role]}), số {user_id}")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    ctx = context()
+    with ctx.session() as session:
+        rows = session.scalars(select(User).order_by(User.id)).all()
+        data = [
+            {"id": u.id, "name": u.name, "role": u.role, "zone": u.zone.name if u.zone else None,
+             "active": u.active}
+            for u in rows
+        ]
+    if args.json:
+        print_json(data)
+    else:
+        for row in data:
+            zone = f" — {row['zone']}" if row["zone"] else ""
+            print(f"{row['id']:>4}  {row['name']:<20} {users.ROLE_LABELS[row['role']]}{zone}")
+    return 0
+
+
+def cmd_user_token(args: argparse.Namespace) -> int:
+    from broadcaster.errors import NotFoundError
+
+    ctx = context()
+    with ctx.session() as session:
+        user = session.scalar(select(User).where(User.name == args.name))
+        if user is None:
+            raise NotFoundError(f"Không có tài khoản {args.name!r}")
+        token = users.issue_token(session, user, args.label)
+    print(token)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from broadcaster.demo import load_demo
+
+    ctx = context()
+    with ctx.session() as session:
+        summary = load_demo(session, ctx.settings)
+    print(summary)
+    return 0

@@ -1,0 +1,340 @@
+"""The station's tables, as SQLAlchemy 2.0 typed models.
+
+Instants are stored as naive UTC and come back as aware UTC (``UTCDateTime``): SQLite keeps no
+zone, and a station that mixed local and UTC times would air bulletins an hour, or seven, off.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ROLES = ("admin", "editor", "approver", "village", "office")
+PRIORITIES = ("normal", "priority", "emergency")
+BULLETIN_STATUSES = ("draft", "submitted", "approved", "rejected", "archived")
+SLOT_KINDS = ("once", "daily")
+ITEM_KINDS = ("bulletin", "recording", "jingle", "pause")
+COMMAND_KINDS = ("emergency", "stop", "rerender")
+EVIDENCE_STATUSES = ("completed", "interrupted", "failed", "missed")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores aware datetimes as naive UTC; refuses naive input so no local time slips in."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    zone_id: Mapped[Optional[int]] = mapped_column(ForeignKey("zones.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    zone: Mapped[Optional["Zone"]] = relationship()
+
+
+class ApiToken(Base):
+    """Per-user tokens for scripts; only the SHA-256 of a token is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    user: Mapped[User] = relationship()
+
+
+class Zone(Base):
+    """A village (thôn) or street group (khu phố) served by one sound output."""
+
+    __tablename__ = "zones"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20), default="thôn")
+    output: Mapped[str] = mapped_column(String(120), default="main")
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    theme: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    target_per_day: Mapped[int] = mapped_column(Integer, default=1)
+    intro_jingle: Mapped[Optional[str]] = mapped_column(String(200))
+    outro_jingle: Mapped[Optional[str]] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AudioAsset(Base):
+    """An uploaded recording or jingle, or a rendered program; stored under its SHA-256."""
+
+    __tablename__ = "audio_assets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # recording | jingle | rendered
+    title: Mapped[str] = mapped_column(String(300), default="")
+    language: Mapped[str] = mapped_column(String(20), default="vi")
+    relpath: Mapped[str] = mapped_column(String(300))  # relative to the data folder's audio/
+    format: Mapped[str] = mapped_column(String(20))
+    seconds: Mapped[float] = mapped_column(Float)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    uploaded_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Bulletin(Base):
+    __tablename__ = "bulletins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(100), default="Thông báo")
+    priority: Mapped[str] = mapped_column(String(20), default="normal")
+    language: Mapped[str] = mapped_column(String(20), default="vi")
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    approver_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    reject_reason: Mapped[str] = mapped_column(Text, default="")
+    valid_from: Mapped[Optional[dt.date]] = mapped_column(Date)
+    valid_until: Mapped[Optional[dt.date]] = mapped_column(Date)
+    campaign_id: Mapped[Optional[int]] = mapped_column(ForeignKey("campaigns.id"))
+    zone_id: Mapped[Optional[int]] = mapped_column(ForeignKey("zones.id"))
+    # A recording read by a person (Tày, Nùng...) airs instead of synthetic speech.
+    recording_id: Mapped[Optional[int]] = mapped_column(ForeignKey("audio_assets.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    author: Mapped[Optional[User]] = relationship(foreign_keys=[author_id])
+    approver: Mapped[Optional[User]] = relationship(foreign_keys=[approver_id])
+    campaign: Mapped[Optional[Campaign]] = relationship()
+    zone: Mapped[Optional[Zone]] = relationship()
+    recording: Mapped[Optional[AudioAsset]] = relationship()
+
+
+class BulletinEvent(Base):
+    """The workflow history of a bulletin: who wrote, submitted, approved or rejected it, when."""
+
+    __tablename__ = "bulletin_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id"), index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user: Mapped[Optional[User]] = relationship()
+
+
+class GlossaryEntry(Base):
+    """The commune's own read-as words; they win over the default glossary."""
+
+    __tablename__ = "glossary"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    word: Mapped[str] = mapped_column(String(100), unique=True)
+    reading: Mapped[str] = mapped_column(String(300))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+slot_zones = Table(
+    "slot_zones",
+    Base.metadata,
+    Column("slot_id", ForeignKey("slots.id", ondelete="CASCADE"), primary_key=True),
+    Column("zone_id", ForeignKey("zones.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Slot(Base):
+    """A broadcast time: once at an instant, or daily at a local time on some weekdays."""
+
+    __tablename__ = "slots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    kind: Mapped[str] = mapped_column(String(10))  # once | daily
+    at_utc: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)  # once
+    time_local: Mapped[Optional[dt.time]] = mapped_column()  # daily
+    weekdays: Mapped[str] = mapped_column(String(40), default="mon,tue,wed,thu,fri,sat,sun")
+    starts_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    ends_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    timezone: Mapped[Optional[str]] = mapped_column(String(64))
+    output: Mapped[str] = mapped_column(String(120), default="main")
+    priority: Mapped[str] = mapped_column(String(20), default="normal")
+    campaign_id: Mapped[Optional[int]] = mapped_column(ForeignKey("campaigns.id"))
+    greeting: Mapped[bool] = mapped_column(Boolean, default=True)
+    repeats: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    items: Mapped[list["SlotItem"]] = relationship(
+        back_populates="slot", order_by="SlotItem.position", cascade="all, delete-orphan"
+    )
+    zones: Mapped[list[Zone]] = relationship(secondary=slot_zones)
+    campaign: Mapped[Optional[Campaign]] = relationship()
+
+
+class SlotItem(Base):
+    """One program item of a slot, in order: a bulletin, a recording, a jingle or a pause."""
+
+    __tablename__ = "slot_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[str] = mapped_column(String(20))
+    bulletin_id: Mapped[Optional[int]] = mapped_column(ForeignKey("bulletins.id"))
+    asset_id: Mapped[Optional[int]] = mapped_column(ForeignKey("audio_assets.id"))
+    jingle: Mapped[Optional[str]] = mapped_column(String(100))
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    slot: Mapped[Slot] = relationship(back_populates="items")
+    bulletin: Mapped[Optional[Bulletin]] = relationship()
+    asset: Mapped[Optional[AudioAsset]] = relationship()
+
+
+class Occurrence(Base):
+    """One airing of a slot on one local date; (slot, local date) is its identity."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (UniqueConstraint("slot_id", "local_date", name="uq_occurrence_slot_date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id", ondelete="CASCADE"))
+    local_date: Mapped[dt.date] = mapped_column(Date)
+    scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    render_path: Mapped[Optional[str]] = mapped_column(String(400))
+    render_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    render_note: Mapped[str] = mapped_column(Text, default="")
+    rendered_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    slot: Mapped[Slot] = relationship()
+
+    @property
+    def key(self) -> str:
+        return f"slot-{self.slot_id}@{self.local_date.isoformat()}"
+
+
+class StationCommand(Base):
+    """An intent from the panel or the CLI that the station executes and acknowledges."""
+
+    __tablename__ = "station_commands"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    bulletin_id: Mapped[Optional[int]] = mapped_column(ForeignKey("bulletins.id"))
+    output: Mapped[Optional[str]] = mapped_column(String(120))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    requested_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    acknowledged_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    finished_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    result: Mapped[str] = mapped_column(Text, default="")
+    bulletin: Mapped[Optional[Bulletin]] = relationship()
+
+
+class EvidenceEntry(Base):
+    """One broadcast as it happened, chained to the entry before by ``prev_hash``.
+
+    The code has no update or delete path for these rows; a correction is a new entry with
+    ``corrects_id`` set (and no occurrence key, so the one-entry-per-occurrence rule holds).
+    """
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
+    slot_id: Mapped[Optional[int]] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    category: Mapped[str] = mapped_column(String(100), default="")
+    campaign: Mapped[str] = mapped_column(String(200), default="")
+    scheduled_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime, index=True)
+    started_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    ended_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    seconds_played: Mapped[float] = mapped_column(Float, default=0.0)
+    priority: Mapped[str] = mapped_column(String(20), default="normal")
+    zone: Mapped[str] = mapped_column(String(500), default="")
+    output: Mapped[str] = mapped_column(String(200), default="")
+    host: Mapped[str] = mapped_column(String(200), default="")
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    aircheck_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    aircheck_path: Mapped[Optional[str]] = mapped_column(String(400))
+    corrects_id: Mapped[Optional[int]] = mapped_column(Integer)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Checkpoint(Base):
+    """A signed statement of the log's size and head, in the spirit of a transparency log."""
+
+    __tablename__ = "checkpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    count: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(200))
+
+
+class Heartbeat(Base):
+    """The station daemon's last sign of life, per output, for the panel and ``/healthz``."""
+
+    __tablename__ = "heartbeats"
+    output: Mapped[str] = mapped_column(String(120), primary_key=True)
+    host: Mapped[str] = mapped_column(String(200), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
