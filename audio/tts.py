@@ -153,7 +153,7 @@ class Chunk:
     pause_s: float
 
 
-_BOUNDARY = re.compile(r"([.!?;]+|\n+)")
+_BOUNDARY = re.compile(r"([.!?;]+[ \t]*\n*|\n+)")
 
 
 def split_text(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[Chunk]:
