@@ -306,13 +306,18 @@ def _synthesize_with(engine: Engine, text: str, rate: float, speech_dir: Path) -
             check_speech_audio(tmp)
         return path
 
-    workers = max(1, min(engine.parallelism, len(chunks)))
+    # A sentence repeated in one bulletin ("Đề nghị bà con chú ý.") is made once.
+    first_index: dict[Path, int] = {}
+    for index, path in enumerate(paths):
+        first_index.setdefault(path, index)
+    unique = list(first_index.values())
+    workers = max(1, min(engine.parallelism, len(unique)))
     if workers == 1:
-        for index in range(len(chunks)):
+        for index in unique:
             make(index)
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"tts-{engine.name}") as pool:
-            futures = [pool.submit(make, index) for index in range(len(chunks))]
+            futures = [pool.submit(make, index) for index in unique]
             try:
                 for future in futures:
                     future.result()

@@ -304,3 +304,13 @@ def test_long_sentence_is_split_at_commas_then_words() -> None:
 
 def test_split_drops_pieces_without_words() -> None:
     assert [c.text for c in split_text("Xin chào. ... !! Tạm biệt.")] == ["Xin chào.", "Tạm biệt."]
+
+
+def test_sentence_repeated_in_one_bulletin_is_made_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    calls = count_calls(monkeypatch, EspeakEngine)
+    speech = synthesize("Bà con chú ý. Mất điện sáng mai. Bà con chú ý.", ESPEAK_ONLY, tmp_path)
+    assert sorted(calls) == ["Bà con chú ý.", "Mất điện sáng mai."], calls
+    single = synthesize("Bà con chú ý.", ESPEAK_ONLY, tmp_path)
+    assert speech.seconds > 2 * single.seconds, "the repeated sentence must still be heard twice"
