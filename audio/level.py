@@ -19,11 +19,12 @@ import os
 import re
 import subprocess
 import tempfile
+import wave
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import sosfilt, tf2sos
+from scipy.signal import resample_poly, sosfilt, tf2sos
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ LEVEL_VERSION = 1
 #: can add a little; measured overshoot here is < 0.1 dB.
 LIMIT_MARGIN_DB = 0.3
 #: A levelled item may be this far from the target before a corrective pass is run.
-LEVEL_TOLERANCE_LU = 0.3
+LEVEL_TOLERANCE_LU = 0.5
 #: Below this integrated loudness (or with a peak below SILENT_PEAK_DBFS) audio counts as silent.
 SILENT_LUFS = -60.0
 SILENT_PEAK_DBFS = -60.0
@@ -73,12 +74,7 @@ def measure(path: Path) -> tuple[float, float]:
          "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"],
         f"đo độ to của {Path(path).name}",
     )
-    err = proc.stderr.decode("utf-8", "replace")
-    summary = err[err.rfind("Summary:"):] if "Summary:" in err else err
-    m_i, m_p = _SUMMARY_I.findall(summary), _SUMMARY_PEAK.findall(summary)
-    if not m_i or not m_p:
-        raise LevelError(f"Không đọc được kết quả đo độ to của {Path(path).name}.")
-    return _parse_db(m_i[-1]), _parse_db(m_p[-1])
+    return _parse_summary(proc.stderr.decode("utf-8", "replace"), Path(path).name)
 
 
 # --- in-process BS.1770-4 meter (fast path for whole programs) -------------------------------
@@ -171,32 +167,74 @@ def _chain(gain_db: float, tempo: float, rate: int, ceiling_dbtp: float, limit: 
     return ",".join(filters)
 
 
-def _render(src: Path, dst: Path, chain: str) -> None:
-    _run(
-        ["ffmpeg", "-hide_banner", "-nostats", "-nostdin", "-v", "error", "-y", "-i", str(src),
-         "-af", chain, "-ac", "1", "-c:a", "pcm_s16le", "-f", "wav", str(dst)],
+def _render(src: Path, dst: Path, chain: str) -> tuple[float, float]:
+    """Run ``chain`` on ``src`` into an s16 mono WAV and meter the result in the same pass.
+
+    Returns ebur128's (LUFS, dBTP) of the processed audio (measured before the final s16
+    rounding, which moves neither figure by a measurable amount). One process instead of two
+    matters: ffmpeg's start-up is most of the cost of a short item.
+    """
+    graph = f"[0:a]{chain},aformat=channel_layouts=mono,asplit=2[out][m];" \
+            "[m]ebur128=peak=true:framelog=verbose,anullsink"
+    proc = _run(
+        ["ffmpeg", "-hide_banner", "-nostats", "-nostdin", "-y", "-i", str(src),
+         "-filter_complex", graph, "-map", "[out]", "-c:a", "pcm_s16le", "-f", "wav", str(dst)],
         f"chỉnh mức âm thanh {src.name}",
     )
+    return _parse_summary(proc.stderr.decode("utf-8", "replace"), src.name)
+
+
+def _parse_summary(err: str, name: str) -> tuple[float, float]:
+    summary = err[err.rfind("Summary:"):] if "Summary:" in err else err
+    m_i, m_p = _SUMMARY_I.findall(summary), _SUMMARY_PEAK.findall(summary)
+    if not m_i or not m_p:
+        raise LevelError(f"Không đọc được kết quả đo độ to của {name}.")
+    return _parse_db(m_i[-1]), _parse_db(m_p[-1])
 
 
 def _wav_seconds(path: Path) -> float:
-    import wave
-
     with wave.open(str(path), "rb") as w:
         return w.getnframes() / float(w.getframerate())
+
+
+def true_peak(samples: np.ndarray) -> float:
+    """True peak (dBTP) of mono float samples: the sample peak of a 4x oversampled copy."""
+    if samples.size == 0:
+        return float("-inf")
+    over = resample_poly(samples.astype(np.float32), 4, 1)
+    peak = float(np.max(np.abs(over)))
+    peak = max(peak, float(np.max(np.abs(samples))))
+    return 20 * math.log10(peak) if peak > 0 else float("-inf")
+
+
+def _measure_fast(path: Path) -> tuple[float, float]:
+    """(LUFS, dBTP) in-process for PCM s16 WAV (what the TTS cache and jingles are); falls back
+    to ffmpeg for anything else. Only used to pick the first gain: outputs are metered by ffmpeg."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            if w.getsampwidth() != 2 or w.getnchannels() != 1:
+                return measure(path)
+            rate = w.getframerate()
+            data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+    except (wave.Error, EOFError):
+        return measure(path)
+    samples = data.astype(np.float32) / 32768.0
+    return integrated_loudness(samples, rate), true_peak(samples)
 
 
 def level_file(src: Path, dst: Path, *, target_lufs: float = -16.0, ceiling_dbtp: float = -1.0,
                sample_rate: int = 44100, tempo: float = 1.0) -> LevelInfo:
     """Write ``src`` to ``dst`` as s16 mono WAV at ``target_lufs`` under ``ceiling_dbtp``.
 
-    The gain comes from an ebur128 measurement; when that gain would push the true peak over the
-    ceiling a 4x oversampled limiter catches it, and since limiting lowers loudness a little, a
-    second measured pass corrects the gain. ``tempo`` changes speed without changing pitch.
+    The first gain comes from a measurement of the source; when that gain would push the true
+    peak over the ceiling a 4x oversampled limiter catches it. Every output is metered by ffmpeg
+    ebur128 in the same pass; since limiting lowers loudness a little, a corrective pass follows
+    when the result is more than LEVEL_TOLERANCE_LU off (the whole program gets a final, exact
+    correction in :func:`finish_program`). ``tempo`` changes speed without changing pitch.
     Raises LevelError for silent input (no gain can make silence reach a loudness target).
     """
     src, dst = Path(src), Path(dst)
-    lufs_in, peak_in = measure(src)
+    lufs_in, peak_in = _measure_fast(src)
     if lufs_in <= SILENT_LUFS or peak_in <= SILENT_PEAK_DBFS:
         raise LevelError(f"Âm thanh {src.name} gần như im lặng, không thể chỉnh mức để phát.")
     gain = target_lufs - lufs_in
@@ -207,9 +245,9 @@ def level_file(src: Path, dst: Path, *, target_lufs: float = -16.0, ceiling_dbtp
     try:
         limited = peak_in + gain > ceiling_dbtp - LIMIT_MARGIN_DB
         lufs_out = peak_out = float("nan")
-        for _attempt in range(3):
-            _render(src, tmp, _chain(gain, tempo, sample_rate, ceiling_dbtp, limited))
-            lufs_out, peak_out = measure(tmp)
+        for _attempt in range(4):
+            lufs_out, peak_out = _render(src, tmp, _chain(gain, tempo, sample_rate, ceiling_dbtp,
+                                                          limited))
             if not limited and peak_out > ceiling_dbtp - 0.05:
                 limited = True  # tempo or resampling raised a peak: limit after all
                 continue
