@@ -115,7 +115,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("Chưa có lịch phát nào.")
     for row in rows:
         when = f"một lần {row['at']}" if row["kind"] == "once" else f"hằng ngày {row['daily']} ({row['days']})"
-        nxt = row["next"][0] if row["next"] else "không còn lần phát nào"
+        nxt = row["next"][0] if row["next"] else f"không có trong {args.days} ngày tới"
         print(f"{row['id']:>4}  {row['name']} — {when}; lần tới: {nxt}")
     return 0
 

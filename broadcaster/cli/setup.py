@@ -32,6 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lst = user_sub.add_parser("list", help="liệt kê tài khoản")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=cmd_user_list)
+    boot = user_sub.add_parser("bootstrap", help="tạo tài khoản quản trị đầu tiên nếu chưa có")
+    boot.set_defaults(handler=cmd_user_bootstrap)
     token = user_sub.add_parser("token", help="cấp mã truy cập API cho một tài khoản")
     token.add_argument("name")
     token.add_argument("--label", default="")
@@ -73,6 +75,25 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         print_json({"id": user_id, "name": args.name, "role": args.role})
     else:
         print(f"Đã thêm tài khoản {args.name} ({users.ROLE_LABELS[args.role]}), số {user_id}")
+    return 0
+
+
+def cmd_user_bootstrap(args: argparse.Namespace) -> int:
+    """The first admin gets a one-time password, printed once, to change at first login."""
+    from broadcaster.passwords import one_time_password
+
+    ctx = context()
+    with ctx.session() as session:
+        if users.count_admins(session):
+            print("Đã có tài khoản quản trị.")
+            return 0
+        password = one_time_password()
+        users.add_user(session, "admin", "admin", password, full_name="Quản trị viên",
+                       must_change_password=True)
+    print("Đã tạo tài khoản quản trị đầu tiên.")
+    print("  Tên đăng nhập: admin")
+    print(f"  Mật khẩu dùng một lần: {password}")
+    print("  (Chỉ hiện một lần; hãy đổi mật khẩu khi đăng nhập lần đầu.)")
     return 0
 
 
