@@ -1,0 +1,465 @@
+"""The schedule as people plan it: a week of airings, and the checks made before a slot is saved.
+
+The panel's week view, its "check before saving" endpoint and the JSON API all read from here, so
+a warning an editor sees in the browser is the same one a script gets and the same rule the
+server enforces on save. Nothing here knows about Flask.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcaster import schedule
+from broadcaster.errors import BroadcasterError, ValidationError
+from broadcaster.models import EvidenceEntry, Slot
+
+logger = logging.getLogger(__name__)
+
+#: A commune program longer than this is almost always a mistake (a pasted document, repeats × 5).
+MAX_PROGRAM_SECONDS = 30 * 60
+#: Loudspeakers stay silent at night; a program that would still be airing then is flagged.
+QUIET_START = dt.time(22, 0)
+QUIET_END = dt.time(5, 0)
+#: A program that ends closer than this to the next one on the same output leaves no margin for
+#: an estimate that is a little short (a slow reader, a longer recording).
+MIN_MARGIN_SECONDS = 60.0
+#: How far ahead overruns are looked for (same horizon as conflicts).
+CHECK_HORIZON_DAYS = schedule.CONFLICT_HORIZON_DAYS
+
+ITEM_KIND_LABELS = {
+    "bulletin": "Bản tin",
+    "recording": "Bản ghi âm",
+    "jingle": "Nhạc hiệu",
+    "pause": "Khoảng lặng",
+}
+EVIDENCE_STATUS_LABELS = {
+    "completed": "Đã phát",
+    "interrupted": "Bị ngắt",
+    "failed": "Lỗi",
+    "missed": "Bị lỡ",
+}
+
+
+class OverrunError(ValidationError):
+    """A slot's program is too long or runs into the night or the next program."""
+
+
+# ---------------------------------------------------------------- week view
+
+
+def monday_of(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def parse_week(text: str | None, today: dt.date) -> dt.date:
+    """The Monday of the week named by ``text`` (any date in it), or of ``today``'s week."""
+    if not text or not text.strip():
+        return monday_of(today)
+    return monday_of(schedule.parse_date(text))
+
+
+@dataclass(frozen=True)
+class WeekItem:
+    kind: str
+    kind_label: str
+    title: str
+    bulletin_id: int | None
+
+
+@dataclass(frozen=True)
+class WeekOccurrence:
+    """One airing in the week: when, what, where, and what the evidence says if it already aired."""
+
+    slot_id: int
+    key: str
+    name: str
+    kind: str
+    local_date: dt.date
+    at_utc: dt.datetime
+    at_local: dt.datetime
+    estimated_seconds: float
+    priority: str
+    output: str
+    zones: tuple[str, ...]
+    campaign: str
+    items: tuple[WeekItem, ...]
+    evidence_status: str | None
+    evidence_label: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "slot_id": self.slot_id,
+            "occurrence": self.key,
+            "name": self.name,
+            "kind": self.kind,
+            "local_date": self.local_date.isoformat(),
+            "at": self.at_local.isoformat(),
+            "estimated_seconds": round(self.estimated_seconds, 1),
+            "priority": self.priority,
+            "output": self.output,
+            "zones": list(self.zones),
+            "campaign": self.campaign,
+            "items": [
+                {"kind": i.kind, "title": i.title, "bulletin_id": i.bulletin_id} for i in self.items
+            ],
+            "evidence_status": self.evidence_status,
+        }
+
+
+@dataclass(frozen=True)
+class WeekDay:
+    date: dt.date
+    label: str
+    is_today: bool
+    occurrences: tuple[WeekOccurrence, ...]
+
+
+@dataclass(frozen=True)
+class WeekView:
+    start: dt.date
+    days: tuple[WeekDay, ...]
+    previous: dt.date
+    next: dt.date
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=6)
+
+    @property
+    def count(self) -> int:
+        return sum(len(day.occurrences) for day in self.days)
+
+
+def _item_title(item: Any) -> str:
+    if item.kind == "bulletin" and item.bulletin is not None:
+        return item.bulletin.title
+    if item.kind == "recording" and item.asset is not None:
+        return item.asset.title or f"Bản ghi âm số {item.asset.id}"
+    if item.kind == "jingle":
+        return item.jingle or "Nhạc hiệu"
+    if item.kind == "pause":
+        return f"{item.seconds:g} giây"
+    return ""
+
+
+def slot_serves_zone(slot: Slot, zone_name: str | None) -> bool:
+    """A slot without zones airs everywhere in the commune; otherwise only in its zones."""
+    if zone_name is None or not slot.zones:
+        return True
+    return any(zone.name == zone_name for zone in slot.zones)
+
+
+def occurrences_in(
+    session: Session,
+    default_tz: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    zone_name: str | None = None,
+) -> list[WeekOccurrence]:
+    """Every airing of an active slot with start <= instant < end, in time order."""
+    tz = ZoneInfo(default_tz)
+    slots = [s for s in schedule.active_slots(session) if slot_serves_zone(s, zone_name)]
+    found = schedule.next_occurrences(slots, default_tz, start, end)
+    keys = [f"slot-{slot.id}@{local_date.isoformat()}" for slot, local_date, _ in found]
+    statuses: dict[str, str] = {}
+    for chunk in range(0, len(keys), 500):
+        rows = session.execute(
+            select(EvidenceEntry.occurrence_key, EvidenceEntry.status).where(
+                EvidenceEntry.occurrence_key.in_(keys[chunk:chunk + 500])
+            )
+        ).all()
+        statuses.update({key: status for key, status in rows if key})
+    estimates: dict[int, float] = {}
+    result: list[WeekOccurrence] = []
+    for (slot, local_date, instant), key in zip(found, keys):
+        if slot.id not in estimates:
+            estimates[slot.id] = schedule.slot_estimated_seconds(slot)
+        status = statuses.get(key)
+        result.append(
+            WeekOccurrence(
+                slot_id=slot.id,
+                key=key,
+                name=slot.name,
+                kind=slot.kind,
+                local_date=local_date,
+                at_utc=instant,
+                at_local=instant.astimezone(ZoneInfo(slot.timezone) if slot.timezone else tz),
+                estimated_seconds=estimates[slot.id],
+                priority=slot.priority,
+                output=slot.output,
+                zones=tuple(z.name for z in slot.zones),
+                campaign=slot.campaign.name if slot.campaign else "",
+                items=tuple(
+                    WeekItem(i.kind, ITEM_KIND_LABELS.get(i.kind, i.kind), _item_title(i), i.bulletin_id)
+                    for i in slot.items
+                ),
+                evidence_status=status,
+                evidence_label=EVIDENCE_STATUS_LABELS.get(status or "", ""),
+            )
+        )
+    return result
+
+
+def week_view(
+    session: Session,
+    default_tz: str,
+    week_start: dt.date,
+    *,
+    today: dt.date,
+    zone_name: str | None = None,
+) -> WeekView:
+    """Seven local days from ``week_start`` (a Monday), each with its airings in time order."""
+    tz = ZoneInfo(default_tz)
+    start = dt.datetime.combine(week_start, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
+    stop_day = week_start + dt.timedelta(days=7)
+    end = dt.datetime.combine(stop_day, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
+    occurrences = occurrences_in(session, default_tz, start, end, zone_name=zone_name)
+    by_day: dict[dt.date, list[WeekOccurrence]] = {}
+    for occurrence in occurrences:
+        by_day.setdefault(occurrence.at_utc.astimezone(tz).date(), []).append(occurrence)
+    days = []
+    for offset in range(7):
+        day = week_start + dt.timedelta(days=offset)
+        days.append(
+            WeekDay(
+                date=day,
+                label=schedule.WEEKDAY_LABELS[day.weekday()],
+                is_today=day == today,
+                occurrences=tuple(by_day.get(day, ())),
+            )
+        )
+    return WeekView(
+        start=week_start,
+        days=tuple(days),
+        previous=week_start - dt.timedelta(days=7),
+        next=week_start + dt.timedelta(days=7),
+    )
+
+
+# ---------------------------------------------------------------- checks before saving
+
+
+def _in_quiet_hours(moment: dt.time) -> bool:
+    return moment >= QUIET_START or moment < QUIET_END
+
+
+def overrun_warnings(
+    session: Session, slot: Slot, default_tz: str, now: dt.datetime
+) -> list[str]:
+    """Why this slot's program may run too long: its length, the night, the next program.
+
+    Pure reading: the slot may be a draft (flushed or not); nothing is written.
+    """
+    warnings: list[str] = []
+    seconds = schedule.slot_estimated_seconds(slot)
+    tz = ZoneInfo(slot.timezone or default_tz)
+    if seconds > MAX_PROGRAM_SECONDS:
+        warnings.append(
+            f"Chương trình dài khoảng {format_minutes(seconds)}, quá {MAX_PROGRAM_SECONDS // 60} "
+            "phút cho một buổi phát"
+        )
+    horizon = now + dt.timedelta(days=CHECK_HORIZON_DAYS)
+    mine = schedule.occurrences_between(schedule.SlotTimes.of(slot, default_tz), now, horizon)
+    for _, instant in mine[:1]:
+        start_local = instant.astimezone(tz)
+        end_local = (instant + dt.timedelta(seconds=seconds)).astimezone(tz)
+        if _in_quiet_hours(end_local.time()) or end_local.date() != start_local.date():
+            if not _in_quiet_hours(start_local.time()):
+                warnings.append(
+                    f"Chương trình kết thúc khoảng {end_local:%H:%M}, lấn vào giờ nghỉ đêm "
+                    f"({QUIET_START:%H:%M}–{QUIET_END:%H:%M})"
+                )
+        if _in_quiet_hours(start_local.time()):
+            warnings.append(
+                f"Giờ phát {start_local:%H:%M} nằm trong giờ nghỉ đêm "
+                f"({QUIET_START:%H:%M}–{QUIET_END:%H:%M})"
+            )
+    others = [
+        other
+        for other in schedule.active_slots(session, output=slot.output)
+        if other.id != slot.id and other is not slot
+    ]
+    if mine and others:
+        theirs = schedule.next_occurrences(others, default_tz, now, horizon + dt.timedelta(days=1))
+        for _, instant in mine:
+            end = instant + dt.timedelta(seconds=seconds)
+            for other, _, other_start in theirs:
+                if other_start <= instant:
+                    continue
+                margin = (other_start - end).total_seconds()
+                if 0 <= margin < MIN_MARGIN_SECONDS:
+                    warnings.append(
+                        f"Chương trình kết thúc chỉ {int(margin)} giây trước lịch phát số {other.id} "
+                        f"({other.name}) lúc {other_start.astimezone(tz):%H:%M ngày %d/%m/%Y}"
+                    )
+                    break
+            else:
+                continue
+            break
+    return warnings
+
+
+def format_minutes(seconds: float) -> str:
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes} phút {rest:02d} giây" if minutes else f"{rest} giây"
+
+
+@dataclass
+class SlotCheck:
+    """What an editor is told before saving: blocking errors, conflicts, warnings, the airings."""
+
+    ok: bool
+    errors: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    estimated_seconds: float = 0.0
+    next_airings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "errors": self.errors,
+            "conflicts": self.conflicts,
+            "warnings": self.warnings,
+            "estimated_seconds": round(self.estimated_seconds, 1),
+            "estimated": format_minutes(self.estimated_seconds),
+            "next_airings": self.next_airings,
+        }
+
+
+def _conflict_messages(
+    session: Session, slot: Slot, default_tz: str, now: dt.datetime
+) -> list[str]:
+    tz = ZoneInfo(slot.timezone or default_tz)
+    return [
+        f"Trùng lịch với lịch phát số {other.id} ({other.name}) lúc "
+        f"{instant.astimezone(tz):%H:%M:%S ngày %d/%m/%Y} trên cùng đầu ra '{slot.output}'"
+        for other, instant in schedule.find_conflicts(session, slot, default_tz, now)
+    ]
+
+
+def check_slot(session: Session, *, default_tz: str, now: dt.datetime | None = None,
+               **slot_fields: Any) -> SlotCheck:
+    """Everything ``add_slot`` would refuse or warn about, without keeping anything.
+
+    The draft is built by ``add_slot`` itself inside a savepoint that is always rolled back, so
+    the check and the save can never disagree about what is valid.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    slot_fields = dict(slot_fields, allow_conflict=True)
+    savepoint = session.begin_nested()
+    try:
+        slot = schedule.add_slot(session, default_tz=default_tz, now=now, **slot_fields)
+        tz = ZoneInfo(slot.timezone or default_tz)
+        conflicts = _conflict_messages(session, slot, default_tz, now)
+        warnings = overrun_warnings(session, slot, default_tz, now)
+        seconds = schedule.slot_estimated_seconds(slot)
+        upcoming = schedule.occurrences_between(
+            schedule.SlotTimes.of(slot, default_tz), now, now + dt.timedelta(days=CHECK_HORIZON_DAYS)
+        )
+        airings = [f"{instant.astimezone(tz):%H:%M %d/%m/%Y}" for _, instant in upcoming[:5]]
+        if not upcoming:
+            warnings.append("Lịch này không có lần phát nào trong hai tháng tới")
+    except BroadcasterError as exc:
+        return SlotCheck(ok=False, errors=[str(exc)])
+    finally:
+        savepoint.rollback()
+    return SlotCheck(
+        ok=not conflicts,
+        conflicts=conflicts,
+        warnings=warnings,
+        estimated_seconds=seconds,
+        next_airings=airings,
+    )
+
+
+def save_slot(session: Session, *, default_tz: str, accept_warnings: bool = False,
+              now: dt.datetime | None = None, **slot_fields: Any) -> Slot:
+    """``add_slot`` (which refuses conflicts) plus the overrun rule: warnings must be accepted.
+
+    Raises ``OverrunError`` carrying every warning when they were not accepted; the caller rolls
+    back.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    slot = schedule.add_slot(session, default_tz=default_tz, now=now, **slot_fields)
+    if not accept_warnings:
+        warnings = overrun_warnings(session, slot, default_tz, now)
+        if warnings:
+            raise OverrunError(
+                "Cần xác nhận trước khi lưu: " + "; ".join(warnings)
+            )
+    logger.info("slot %s saved (%s)", slot.id, slot.kind)
+    return slot
+
+
+def slot_form_fields(
+    *,
+    bulletin_ids: Sequence[int],
+    kind: str,
+    at_local: str | None = None,
+    daily: str | None = None,
+    days: Sequence[str] = (),
+    starts_on: str | None = None,
+    ends_on: str | None = None,
+    zones: Sequence[str] = (),
+    output: str = "main",
+    name: str = "",
+    repeats: int | str = 1,
+    greeting: bool = True,
+    campaign_id: int | str | None = None,
+    created_by_id: int | None = None,
+) -> dict[str, Any]:
+    """Turns loosely typed input (a form, JSON) into ``add_slot`` arguments, or ValidationError.
+
+    Shared by the panel's form, its check endpoint and the API so the three parse alike.
+    """
+    if kind not in ("once", "daily"):
+        raise ValidationError("Chọn kiểu lịch: một lần hoặc hằng ngày")
+    ids: list[int] = []
+    for raw in bulletin_ids:
+        try:
+            ids.append(int(raw))
+        except (TypeError, ValueError):
+            raise ValidationError(f"Số bản tin không hợp lệ: {raw!r}") from None
+    if not ids:
+        raise ValidationError("Chọn ít nhất một bản tin đã duyệt")
+    try:
+        repeats_n = int(repeats)
+    except (TypeError, ValueError):
+        raise ValidationError(f"Số lần nhắc lại không hợp lệ: {repeats!r}") from None
+    campaign: int | None = None
+    if campaign_id not in (None, ""):
+        try:
+            campaign = int(campaign_id)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise ValidationError(f"Chiến dịch không hợp lệ: {campaign_id!r}") from None
+    fields: dict[str, Any] = {
+        "items": [schedule.ItemSpec(kind="bulletin", bulletin_id=i) for i in ids],
+        "zones": [z for z in zones if z],
+        "output": output or "main",
+        "name": (name or "")[:200],
+        "repeats": repeats_n,
+        "greeting": bool(greeting),
+        "campaign_id": campaign,
+        "created_by_id": created_by_id,
+        "starts_on": schedule.parse_date(starts_on) if starts_on else None,
+        "ends_on": schedule.parse_date(ends_on) if ends_on else None,
+    }
+    if kind == "once":
+        if not at_local or not at_local.strip():
+            raise ValidationError("Nhập ngày và giờ phát")
+        # <input type="datetime-local"> sends "YYYY-MM-DDTHH:MM".
+        fields["at_local"] = at_local.strip().replace("T", " ")
+    else:
+        if not daily or not daily.strip():
+            raise ValidationError("Nhập giờ phát hằng ngày")
+        fields["daily"] = daily.strip()
+        fields["days"] = ",".join(d for d in days if d) or None
+    return fields
