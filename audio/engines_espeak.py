@@ -58,8 +58,16 @@ class EspeakEngine:
             raw = Path(workdir) / "espeak.wav"
             run_tool(
                 [
-                    "espeak-ng", "-b", "1", "-v", self.voice, "-s", str(rate_to_wpm(rate)),
-                    "--stdin", "-w", str(raw),
+                    "espeak-ng",
+                    "-b",
+                    "1",
+                    "-v",
+                    self.voice,
+                    "-s",
+                    str(rate_to_wpm(rate)),
+                    "--stdin",
+                    "-w",
+                    str(raw),
                 ],  # fmt: skip
                 input_bytes=text.encode("utf-8"),
                 timeout_s=60.0 + len(text) / 10,

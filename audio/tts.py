@@ -85,7 +85,9 @@ class SpeechSettings:
         """Reject settings that could only fail later, at air time, with a clear message."""
         if isinstance(self.engines, str | list):
             object.__setattr__(
-                self, "engines", (self.engines,) if isinstance(self.engines, str) else tuple(self.engines)
+                self,
+                "engines",
+                (self.engines,) if isinstance(self.engines, str) else tuple(self.engines),
             )
         if not self.engines:
             raise ValueError("Cần ít nhất một bộ đọc (tts.engines), ví dụ: gtts, espeak.")
@@ -96,9 +98,8 @@ class SpeechSettings:
                 f"(chọn trong: {', '.join(ENGINE_FACTORIES)})."
             )
         if self.voice not in ESPEAK_VOICES:
-            raise ValueError(
-                f"Giọng đọc không hợp lệ: {self.voice!r} (chọn một trong: {', '.join(ESPEAK_VOICES)})."
-            )
+            choices = ", ".join(ESPEAK_VOICES)
+            raise ValueError(f"Giọng đọc không hợp lệ: {self.voice!r} (chọn một trong: {choices}).")
         low, high = RATE_RANGE
         if not low <= self.rate <= high:
             raise ValueError(f"Tốc độ đọc phải trong khoảng {low} đến {high}, nhận {self.rate}.")
@@ -134,7 +135,9 @@ class Engine(Protocol):
 
 #: Engine name → factory from settings. Tests and future engines register here.
 ENGINE_FACTORIES: dict[str, Callable[[SpeechSettings], Engine]] = {
-    "gtts": lambda s: GttsEngine(tld=s.gtts_tld, timeout_s=s.gtts_timeout_s, retries=s.gtts_retries),
+    "gtts": lambda s: GttsEngine(
+        tld=s.gtts_tld, timeout_s=s.gtts_timeout_s, retries=s.gtts_retries
+    ),
     "espeak": lambda s: EspeakEngine(voice=s.voice),
 }
 
@@ -295,7 +298,9 @@ def _synthesize_with(engine: Engine, text: str, rate: float, speech_dir: Path) -
     chunks = split_text(text)
     if not chunks:
         raise AudioToolError("Không có câu nào để đọc.")
-    paths = [speech_dir / f"{cache_key(c.text, engine.name, engine.voice, rate)}.wav" for c in chunks]
+    paths = [
+        speech_dir / f"{cache_key(c.text, engine.name, engine.voice, rate)}.wav" for c in chunks
+    ]
 
     def make(index: int) -> Path:
         path = paths[index]
@@ -316,7 +321,9 @@ def _synthesize_with(engine: Engine, text: str, rate: float, speech_dir: Path) -
         for index in unique:
             make(index)
     else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"tts-{engine.name}") as pool:
+        with ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix=f"tts-{engine.name}"
+        ) as pool:
             futures = [pool.submit(make, index) for index in unique]
             try:
                 for future in futures:

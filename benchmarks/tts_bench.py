@@ -28,7 +28,7 @@ PARAGRAPHS = [
     "xã tổ chức tiêm phòng vắc xin cúm gia cầm cho đàn gà, vịt, ngan thôn {v}.",
     "Thời gian tiêm từ sáu giờ ba mươi phút đến mười một giờ sáng, tại nhà văn hóa thôn {v}.",
     "Mức hỗ trợ là một triệu năm trăm nghìn đồng cho mỗi hộ thôn {v} có từ một trăm con.",
-    "Đề nghị trưởng các thôn thông báo rộng rãi, bà con thôn {v} chủ động đưa gia cầm đến đúng giờ!",
+    "Đề nghị trưởng các thôn thông báo rộng rãi, bà con thôn {v} đưa gia cầm đến đúng giờ!",
     "Mọi thắc mắc ở thôn {v} xin liên hệ cán bộ thú y xã, số điện thoại không chín tám ba, "
     "một hai ba, bốn năm sáu.",
 ]
@@ -70,12 +70,18 @@ def main() -> int:
                 cached.append(time.perf_counter() - started)
 
     cold_s, cached_s = statistics.median(cold), statistics.median(cached)
-    print(f"espeak-ng voice {args.voice}: {len(text)} characters, {len(split_text(text))} pieces, "
-          f"{seconds:.1f} s of speech")
-    print(f"cold:   {cold_s * 1000:8.1f} ms  = {seconds / cold_s:8.1f}x real time "
-          f"(median of {len(cold)})")
-    print(f"cached: {cached_s * 1000:8.1f} ms  = {seconds / cached_s:8.1f}x real time "
-          f"(median of {len(cached)})")
+    print(
+        f"espeak-ng voice {args.voice}: {len(text)} characters, {len(split_text(text))} pieces, "
+        f"{seconds:.1f} s of speech"
+    )
+    print(
+        f"cold:   {cold_s * 1000:8.1f} ms  = {seconds / cold_s:8.1f}x real time "
+        f"(median of {len(cold)})"
+    )
+    print(
+        f"cached: {cached_s * 1000:8.1f} ms  = {seconds / cached_s:8.1f}x real time "
+        f"(median of {len(cached)})"
+    )
     return 0
 
 

@@ -15,7 +15,7 @@ real request building, TLS, response parsing and error handling.
 
 Use it from any test module::
 
-    from fake_gtts import fake_gtts, fake_gtts_audio  # noqa: F401  (pytest fixtures)
+    pytest_plugins = ["fake_gtts"]   # in the test module (or the root conftest)
 
     def test_x(fake_gtts):
         fake_gtts.status = 500        # or .delay_s = 5, or .mp3 = fake_gtts.silent_mp3
@@ -105,7 +105,7 @@ def _make_cert(folder: Path) -> tuple[Path, Path]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "translate.google.com")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -144,8 +144,21 @@ def _make_mp3s(folder: Path) -> tuple[bytes, bytes]:
         capture_output=True,
     )
     subprocess.run(
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-         "anullsrc=r=24000:cl=mono", "-t", "1", *encode, str(silent)],  # fmt: skip
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "anullsrc=r=24000:cl=mono",
+            "-t",
+            "1",
+            *encode,
+            str(silent),
+        ],  # fmt: skip
         check=True,
         capture_output=True,
     )
@@ -155,7 +168,9 @@ def _make_mp3s(folder: Path) -> tuple[bytes, bytes]:
 def google_answer(mp3: bytes) -> bytes:
     """The body Google returns for one batchexecute TTS call (compact JSON, as gTTS parses it)."""
     inner = json.dumps([base64.b64encode(mp3).decode("ascii")], separators=(",", ":"))
-    line = json.dumps([["wrb.fr", RPC_ID, inner, None, None, None, "generic"]], separators=(",", ":"))
+    line = json.dumps(
+        [["wrb.fr", RPC_ID, inner, None, None, None, "generic"]], separators=(",", ":")
+    )
     return f")]}}'\n\n{len(line)}\n{line}\n".encode()
 
 
@@ -248,9 +263,7 @@ def fake_gtts_audio(tmp_path_factory: pytest.TempPathFactory) -> FakeAudio:
 
 
 @pytest.fixture
-def fake_gtts(
-    fake_gtts_audio: FakeAudio, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[FakeGtts]:
+def fake_gtts(fake_gtts_audio: FakeAudio, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGtts]:
     """A running fake Google TTS endpoint; gTTS in this process reaches it via HTTPS_PROXY."""
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(fake_gtts_audio.cert_file, fake_gtts_audio.key_file)
