@@ -1,0 +1,85 @@
+"""The Flask panel: ``create_app`` builds it; nothing is created at import time.
+
+Why a factory: the CLI (``broadcaster web``), the tests and the benchmark each build their own
+app around their own data folder (one :class:`broadcaster.context.Context`), and the station
+daemon's process never imports Flask at all.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+import logging
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from broadcaster.context import Context, open_context
+
+logger = logging.getLogger(__name__)
+
+#: Blueprints owned by this package's core; each module exposes ``bp``.
+CORE_BLUEPRINTS = (
+    "web.auth",
+    "web.dashboard",
+)
+#: Blueprints written alongside the core; registered only once their module exists.
+OPTIONAL_BLUEPRINTS = ("web.schedule", "web.logs", "web.api")
+SECRET_KEY_FILE = "web_secret_key"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, context: Context | None = None) -> Flask:
+    """Build the panel around ``context`` (or the data folder from the environment)."""
+    app = Flask(__name__)
+    ctx = context or open_context()
+    settings = ctx.settings
+    app.extensions["broadcaster"] = ctx
+    app.config.update(
+        SECRET_KEY=settings.web.secret_key or _secret_key_from_file(settings.home),
+        MAX_CONTENT_LENGTH=int(float(settings.audio.max_upload_mb) * 1024 * 1024),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="loaxa_session",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=int(settings.web.session_minutes)),
+        # Login attempts per (IP, name) allowed inside the window before refusing.
+        LOGIN_MAX_ATTEMPTS=5,
+        LOGIN_WINDOW_S=300,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if test_config:
+        app.config.update(test_config)
+
+    from web import db, errors, format, nav, security
+
+    db.init_app(app)
+    security.init_app(app)
+    format.init_app(app)
+    errors.init_app(app)
+    nav.init_app(app)
+
+    for name in CORE_BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(name).bp)
+    for name in OPTIONAL_BLUEPRINTS:
+        if importlib.util.find_spec(name) is not None:
+            app.register_blueprint(importlib.import_module(name).bp)
+        else:
+            logger.info("blueprint %s not present yet; skipped", name)
+    return app
+
+
+def _secret_key_from_file(home: Path) -> str:
+    """A random key kept in the data folder, so sessions survive restarts without a setting."""
+    path = home / SECRET_KEY_FILE
+    if path.is_file():
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+    home.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    logger.info("generated web secret key at %s", path)
+    return key

@@ -1,0 +1,105 @@
+"""What the dashboard and ``/healthz`` show: the station's pulse, what plays, what went wrong.
+
+Kept out of the web layer so the CLI or a monitoring script can ask the same questions, and so
+"is the station alive" has one definition: a heartbeat younger than three heartbeat periods.
+
+The station daemon writes one :class:`~broadcaster.models.Heartbeat` row per output; while it plays
+it puts ``state["playing"] = {"title": ..., "started_at": ISO 8601, "occurrence": key,
+"priority": ...}`` there, and removes it when the program ends.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcaster.models import EvidenceEntry, Heartbeat, StationCommand, utcnow
+
+logger = logging.getLogger(__name__)
+
+#: A heartbeat older than this many periods means the station is not running.
+STALE_PERIODS = 3
+FAILED_STATUSES = ("failed", "missed", "interrupted")
+COMMAND_STATUS_LABELS = {
+    "pending": "Đang chờ trạm nhận",
+    "acknowledged": "Trạm đã nhận",
+    "running": "Đang thực hiện",
+    "done": "Đã xong",
+    "failed": "Thất bại",
+    "rejected": "Bị từ chối",
+}
+
+
+@dataclass(frozen=True)
+class StationPulse:
+    """One output's last heartbeat, judged against the configured period."""
+
+    output: str
+    host: str
+    pid: int
+    at: dt.datetime
+    started_at: dt.datetime | None
+    age_s: float
+    alive: bool
+    playing: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "output": self.output,
+            "host": self.host,
+            "pid": self.pid,
+            "at": self.at.isoformat(),
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "age_s": round(self.age_s, 1),
+            "alive": self.alive,
+            "playing": self.playing,
+        }
+
+
+def pulses(session: Session, heartbeat_s: float, now: dt.datetime | None = None) -> list[StationPulse]:
+    """Every output's heartbeat, newest first; ``alive`` when younger than 3 periods."""
+    now = now or utcnow()
+    limit = STALE_PERIODS * max(1.0, float(heartbeat_s))
+    rows = session.scalars(select(Heartbeat).order_by(Heartbeat.at.desc())).all()
+    found = []
+    for row in rows:
+        age = (now - row.at).total_seconds()
+        playing = (row.state or {}).get("playing")
+        found.append(
+            StationPulse(
+                output=row.output,
+                host=row.host,
+                pid=row.pid,
+                at=row.at,
+                started_at=row.started_at,
+                age_s=age,
+                alive=age <= limit,
+                playing=playing if isinstance(playing, dict) and age <= limit else None,
+            )
+        )
+    return found
+
+
+def recent_failures(session: Session, limit: int = 10) -> Sequence[EvidenceEntry]:
+    """The last broadcasts that did not complete (failed, missed or interrupted)."""
+    return session.scalars(
+        select(EvidenceEntry)
+        .where(EvidenceEntry.status.in_(FAILED_STATUSES))
+        .order_by(EvidenceEntry.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def recent_commands(session: Session, limit: int = 5) -> Sequence[StationCommand]:
+    """The last commands sent to the station, to show whether it acknowledged them."""
+    return session.scalars(
+        select(StationCommand).order_by(StationCommand.id.desc()).limit(limit)
+    ).all()
+
+
+def get_command(session: Session, command_id: int) -> StationCommand | None:
+    return session.get(StationCommand, command_id)

@@ -1,0 +1,158 @@
+"""The dashboard (``/``), station commands (emergency, stop) and ``/healthz``.
+
+The panel never plays audio: the buttons write a command row and the page shows whether the
+station acknowledged it (polled by ``app.js`` from ``/station/commands/<id>``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from broadcaster import overview, week
+from broadcaster.bulletins import list_bulletins
+from broadcaster.errors import BroadcasterError
+from broadcaster.models import utcnow
+from web.db import get_session, get_settings
+from web.nav import register_nav
+from web.security import current_user, login_required, roles_required
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("dashboard", __name__)
+register_nav(bp, "Tổng quan", "dashboard.index", order=10)
+
+#: Who may send the station an emergency or a stop.
+COMMAND_ROLES = ("approver", "admin")
+#: How far ahead the "next broadcast" is looked for.
+NEXT_HORIZON_DAYS = 8
+
+
+def _user_zone() -> str | None:
+    """A village head sees only the airings of the own zone; everyone else sees all."""
+    user = current_user()
+    if user is not None and user.role == "village" and user.zone is not None:
+        return user.zone.name
+    return None
+
+
+def _day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+    return start.astimezone(dt.timezone.utc), (start + dt.timedelta(days=1)).astimezone(dt.timezone.utc)
+
+
+@bp.route("/")
+@login_required
+def index() -> str:
+    settings = get_settings()
+    session = get_session()
+    tz_name = settings.station.timezone
+    tz = ZoneInfo(tz_name)
+    now = utcnow()
+    today = now.astimezone(tz).date()
+    start, end = _day_bounds(today, tz)
+    zone = _user_zone()
+    timeline = week.occurrences_in(session, tz_name, start, end, zone_name=zone)
+    upcoming = week.occurrences_in(
+        session, tz_name, now, now + dt.timedelta(days=NEXT_HORIZON_DAYS), zone_name=zone
+    )
+    pulses = overview.pulses(session, float(settings.station.heartbeat_s), now)
+    can_command = current_user().role in COMMAND_ROLES  # type: ignore[union-attr]
+    emergency_choices = (
+        list_bulletins(session, status="approved", limit=100) if can_command else []
+    )
+    return render_template(
+        "dashboard/index.html",
+        today=today,
+        now=now,
+        timeline=timeline,
+        next_up=upcoming[0] if upcoming else None,
+        pulses=pulses,
+        failures=overview.recent_failures(session, 10),
+        commands=overview.recent_commands(session, 5) if can_command else [],
+        command_labels=overview.COMMAND_STATUS_LABELS,
+        can_command=can_command,
+        emergency_choices=emergency_choices,
+        zone=zone,
+    )
+
+
+@bp.route("/station/emergency", methods=["POST"])
+@roles_required(*COMMAND_ROLES)
+def emergency() -> Response:
+    from broadcaster import commands
+
+    if request.form.get("confirm") != "yes":
+        flash("Hãy đánh dấu ô xác nhận trước khi phát khẩn cấp.", "error")
+        return redirect(url_for("dashboard.index"))
+    try:
+        bulletin_id = int(request.form.get("bulletin_id", ""))
+    except ValueError:
+        flash("Hãy chọn bản tin cần phát khẩn cấp.", "error")
+        return redirect(url_for("dashboard.index"))
+    session = get_session()
+    try:
+        command = commands.request_emergency(session, bulletin_id, user=current_user())
+    except BroadcasterError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("dashboard.index"))
+    session.commit()
+    logger.info("emergency command %s for bulletin %s", command.id, bulletin_id)
+    flash(f"Đã gửi lệnh phát khẩn cấp (lệnh số {command.id}). Đang chờ trạm xác nhận…", "ok")
+    return redirect(url_for("dashboard.index", command=command.id))
+
+
+@bp.route("/station/stop", methods=["POST"])
+@roles_required(*COMMAND_ROLES)
+def stop() -> Response:
+    from broadcaster import commands
+
+    session = get_session()
+    try:
+        command = commands.request_stop(session, user=current_user())
+    except BroadcasterError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("dashboard.index"))
+    session.commit()
+    flash(f"Đã gửi lệnh dừng phát (lệnh số {command.id}). Đang chờ trạm xác nhận…", "ok")
+    return redirect(url_for("dashboard.index", command=command.id))
+
+
+@bp.route("/station/commands/<int:command_id>")
+@roles_required(*COMMAND_ROLES)
+def command_status(command_id: int) -> Response:
+    """JSON for the page's poller: has the station acknowledged and finished the command?"""
+    command = overview.get_command(get_session(), command_id)
+    if command is None:
+        abort(404)
+    return jsonify(
+        {
+            "id": command.id,
+            "kind": command.kind,
+            "status": command.status,
+            "label": overview.COMMAND_STATUS_LABELS.get(command.status, command.status),
+            "acknowledged_at": command.acknowledged_at.isoformat() if command.acknowledged_at else None,
+            "finished_at": command.finished_at.isoformat() if command.finished_at else None,
+            "result": command.result,
+        }
+    )
+
+
+@bp.route("/healthz")
+def healthz() -> tuple[Response, int]:
+    """200 with the station's last heartbeat(s); no login (for monitoring)."""
+    settings = get_settings()
+    pulses = overview.pulses(get_session(), float(settings.station.heartbeat_s))
+    body: dict[str, Any] = {
+        "web": "ok",
+        "station_alive": any(p.alive for p in pulses),
+        "last_heartbeat": pulses[0].at.isoformat() if pulses else None,
+        "heartbeats": [p.as_dict() for p in pulses],
+    }
+    return jsonify(body), 200

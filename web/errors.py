@@ -1,0 +1,94 @@
+"""Error pages in Vietnamese (HTML for the panel, JSON under ``/api/``).
+
+A domain error (:class:`broadcaster.errors.BroadcasterError`) that escapes a view is the user's
+mistake, not a crash: it becomes a 400 with its own Vietnamese message. Anything else is a 500
+that is logged with its traceback and shown without internals.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from broadcaster.errors import BroadcasterError, NotFoundError, PermissionDenied
+
+logger = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Yêu cầu không hợp lệ",
+    401: "Chưa xác thực",
+    403: "Không có quyền",
+    404: "Không tìm thấy trang",
+    405: "Thao tác không được phép",
+    413: "Tệp hoặc biểu mẫu quá lớn",
+    429: "Thử quá nhiều lần",
+    500: "Lỗi hệ thống",
+}
+MESSAGES = {
+    400: "Yêu cầu gửi lên không hợp lệ.",
+    401: "Cần đăng nhập hoặc mã truy cập (token) hợp lệ.",
+    403: "Tài khoản của bạn không có quyền thực hiện việc này. "
+         "Nếu cần, hãy liên hệ quản trị viên.",
+    404: "Trang hoặc mục bạn tìm không tồn tại hoặc đã bị xóa.",
+    405: "Trang này không nhận thao tác đó.",
+    429: "Bạn đã thử quá nhiều lần. Vui lòng đợi rồi thử lại.",
+    500: "Đã xảy ra lỗi trong hệ thống. Thao tác chưa được lưu. "
+         "Vui lòng thử lại hoặc báo cho quản trị viên.",
+}
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _message(exc: HTTPException) -> str:
+    code = exc.code or 500
+    if code == 413:
+        from web.db import get_settings
+
+        mb = get_settings().audio.max_upload_mb
+        return f"Tệp hoặc biểu mẫu gửi lên vượt quá giới hạn {mb} MB. Hãy chọn tệp nhỏ hơn."
+    # Werkzeug's own English descriptions are replaced; ours (from abort(..., "…")) are kept.
+    if exc.description and exc.description != type(exc).description:
+        return exc.description
+    return MESSAGES.get(code, TITLES.get(code, "Lỗi"))
+
+
+def render_error(code: int, message: str) -> tuple[Any, int]:
+    if _is_api():
+        return jsonify({"error": message, "status": code}), code
+    title = TITLES.get(code, "Lỗi")
+    return render_template("errors/error.html", code=code, title=title, message=message), code
+
+
+def _http_error(exc: HTTPException) -> Any:
+    code = exc.code or 500
+    response = render_error(code, _message(exc))
+    if code == 405 and exc.get_response().headers.get("Allow"):
+        body, status = response
+        return body, status, {"Allow": exc.get_response().headers["Allow"]}
+    return response
+
+
+def _domain_error(exc: BroadcasterError) -> Any:
+    if isinstance(exc, NotFoundError):
+        return render_error(404, str(exc))
+    if isinstance(exc, PermissionDenied):
+        return render_error(403, str(exc))
+    return render_error(400, str(exc))
+
+
+def _unexpected(exc: Exception) -> Any:
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    logger.exception("unhandled error on %s %s", request.method, request.path)
+    return render_error(500, MESSAGES[500])
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(BroadcasterError, _domain_error)
+    app.register_error_handler(InternalServerError, lambda e: render_error(500, MESSAGES[500]))
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,87 @@
+"""Jinja filters: dates dd/mm/yyyy and 24-hour times in the station's zone, durations in words.
+
+Instants are stored in UTC; a commune official reads local time. Every template uses these
+filters so no page shows UTC or a US-style date by accident.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+from broadcaster.bulletins import PRIORITY_LABELS, STATUS_LABELS
+from broadcaster.users import ROLE_LABELS
+
+WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+
+
+def station_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.extensions["broadcaster"].settings.station.timezone)
+
+
+def to_local(value: dt.datetime) -> dt.datetime:
+    """An instant in the station's zone (naive input is taken as UTC, as stored)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(station_zone())
+
+
+def localtime(value: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """``{{ x.at|localtime }}`` → "22/12/2024 06:30" in the station's zone; "—" when unset."""
+    if value is None:
+        return "—"
+    return to_local(value).strftime(fmt)
+
+
+def hhmm(value: dt.datetime | dt.time | None) -> str:
+    """``{{ x|hhmm }}`` → "06:30" (local for instants)."""
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        value = to_local(value).time()
+    return value.strftime("%H:%M")
+
+
+def vndate(value: dt.date | dt.datetime | None, weekday: bool = False) -> str:
+    """``{{ d|vndate }}`` → "22/12/2024" (``weekday=True``: "Chủ Nhật, 22/12/2024")."""
+    if value is None:
+        return "—"
+    if isinstance(value, dt.datetime):
+        value = to_local(value).date()
+    text = value.strftime("%d/%m/%Y")
+    return f"{WEEKDAY_NAMES[value.weekday()]}, {text}" if weekday else text
+
+
+def duration(seconds: float | int | None) -> str:
+    """``{{ s|duration }}`` → "45 giây", "2 phút 05 giây", "1 giờ 02 phút"."""
+    if seconds is None:
+        return "—"
+    total = max(0, int(round(float(seconds))))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} giờ {minutes:02d} phút"
+    if minutes:
+        return f"{minutes} phút {secs:02d} giây"
+    return f"{secs} giây"
+
+
+def number(value: float | int | None, digits: int = 0) -> str:
+    """Vietnamese number: "10.000" and "3,5" (dot for thousands, comma for decimals)."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        localtime=localtime, hhmm=hhmm, vndate=vndate, duration=duration, number=number,
+        role_label=lambda r: ROLE_LABELS.get(r, r),
+        status_label=lambda s: STATUS_LABELS.get(s, s),
+        priority_label=lambda p: PRIORITY_LABELS.get(p, p),
+    )
+    app.jinja_env.globals.update(
+        ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS
+    )

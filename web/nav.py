@@ -1,0 +1,79 @@
+"""The navigation bar: each blueprint declares its own entries, the base template shows them.
+
+Why declared by the blueprint: the panel is built by several people at once; a page joins the
+menu by registering itself, without anyone editing a shared list or the base template.
+
+Usage in a blueprint module::
+
+    bp = Blueprint("schedule", __name__)
+    register_nav(bp, "Lịch phát", "schedule.week", roles=("admin", "editor"), order=30)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from flask import Blueprint, Flask, request
+from flask.blueprints import BlueprintSetupState
+
+from broadcaster.models import ROLES
+
+NAV_KEY = "loaxa_nav"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    endpoint: str
+    roles: tuple[str, ...]
+    order: int
+
+
+def register_nav(bp: Blueprint, label: str, endpoint: str,
+                 roles: Sequence[str] | None = None, order: int = 50) -> None:
+    """Show ``label`` linking to ``endpoint`` to users with one of ``roles`` (None: everyone).
+
+    ``order`` sorts the menu (dashboard 10, bulletins 20, schedule 30, logs 40, glossary 50,
+    library 60, admin 90).
+    """
+    chosen = tuple(roles) if roles is not None else ROLES
+    unknown = set(chosen) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles in nav item {label!r}: {sorted(unknown)}")
+    item = NavItem(label, endpoint, chosen, order)
+
+    def record(state: BlueprintSetupState) -> None:
+        state.app.extensions.setdefault(NAV_KEY, []).append(item)
+
+    bp.record_once(record)
+
+
+def nav_for(app: Flask, role: str | None) -> list[dict[str, Any]]:
+    """The menu entries a user of ``role`` sees, in order, the current area marked active."""
+    if role is None:
+        return []
+    items = sorted(app.extensions.get(NAV_KEY, []), key=lambda i: (i.order, i.label))
+    current = request.blueprint or ""
+    return [
+        {"label": i.label, "endpoint": i.endpoint,
+         "active": i.endpoint.split(".", 1)[0] == current}
+        for i in items
+        if role in i.roles and i.endpoint in app.view_functions
+    ]
+
+
+def init_app(app: Flask) -> None:
+    """Templates get ``nav_items()`` (this user's menu) and ``commune_name``."""
+
+    @app.context_processor
+    def _nav_context() -> dict[str, Any]:
+        from web.security import current_user
+
+        def nav_items() -> list[dict[str, Any]]:
+            user = current_user()
+            return nav_for(app, user.role if user else None)
+
+        return {
+            "nav_items": nav_items,
+            "commune_name": app.extensions["broadcaster"].settings.commune.name,
+        }

@@ -1,0 +1,247 @@
+"""Who is asking and may they: login, roles, CSRF and the login rate limit.
+
+Why hand-written and small: the panel needs four things (a session login, a role check, a CSRF
+token on every form, a brake on password guessing); a framework for each would bring more than
+it gives to a commune server that must run offline. The JSON API under ``/api/v1`` uses tokens
+instead of cookies, so CSRF does not apply there and its views authenticate themselves.
+"""
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+import secrets
+import threading
+import time
+from collections import deque
+from typing import Any, Callable, TypeVar
+
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from markupsafe import Markup
+
+from broadcaster.models import ROLES, User
+from web.db import get_session
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: Paths under this prefix authenticate with API tokens, not cookies: no CSRF there.
+API_PREFIX = "/api/v1"
+#: Endpoints a user who must change the password may still reach.
+_PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout", "static"}
+ALL_ROLES = ROLES
+
+
+# ------------------------------------------------------------------ current user
+
+
+def current_user() -> User | None:
+    """The logged-in user of this request, or None for a visitor."""
+    return g.get("user")
+
+
+def _load_user() -> None:
+    """Load the session's user; an idle-expired or deactivated login becomes a visitor."""
+    g.user = None
+    g.session_expired = False
+    uid = session.get("uid")
+    if uid is None:
+        return
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    seen = float(session.get("seen", 0))
+    now = time.time()
+    if now - seen > lifetime:
+        session.clear()
+        g.session_expired = True
+        return
+    user = get_session().get(User, uid)
+    if user is None or not user.active:
+        session.clear()
+        return
+    session["seen"] = now
+    g.user = user
+
+
+def log_in(user: User) -> None:
+    """Start a fresh session for ``user`` (a new CSRF token too: no fixation)."""
+    session.clear()
+    session.permanent = True
+    session["uid"] = user.id
+    session["seen"] = time.time()
+    session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    g.user = user
+
+
+def log_out() -> None:
+    session.clear()
+    g.user = None
+
+
+def login_required(view: F) -> F:
+    """Visitors go to the login form (and come back); a forced password change comes first."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        user = current_user()
+        if user is None:
+            if g.get("session_expired"):
+                flash("Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.", "info")
+            else:
+                flash("Vui lòng đăng nhập để tiếp tục.", "info")
+            return redirect(url_for("auth.login", next=_safe_next(request.full_path)))
+        if user.must_change_password and request.endpoint not in _PASSWORD_CHANGE_ENDPOINTS:
+            flash("Bạn cần đổi mật khẩu trước khi dùng hệ thống.", "info")
+            return redirect(url_for("auth.change_password"))
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Only these roles may use the view; others get the Vietnamese 403 page."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            assert user is not None  # login_required ran first
+            if user.role not in roles:
+                logger.info("refused %s to %s (%s)", request.endpoint, user.name, user.role)
+                abort(403)
+            return view(*args, **kwargs)
+
+        return login_required(checked)  # type: ignore[return-value]
+
+    return decorator
+
+
+def has_role(*roles: str) -> bool:
+    """For templates and views: does the current user hold one of ``roles``?"""
+    user = current_user()
+    return user is not None and user.role in roles
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: ``next=//evil.example`` must not send a user elsewhere after login."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return ""
+    return target.rstrip("?")
+
+
+safe_next = _safe_next
+
+
+# ------------------------------------------------------------------ CSRF
+
+
+def csrf_token() -> str:
+    """The session's CSRF token (created on first use)."""
+    token = session.get(CSRF_FIELD)
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session[CSRF_FIELD] = token
+    return token
+
+
+def csrf_field() -> Markup:
+    """``{{ csrf_field() }}`` in every form: the hidden input carrying the token."""
+    return Markup('<input type="hidden" name="%s" value="%s">') % (CSRF_FIELD, csrf_token())
+
+
+def _check_csrf() -> None:
+    if request.method not in UNSAFE_METHODS:
+        return
+    if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+        return
+    expected = session.get(CSRF_FIELD)
+    given = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
+    if not expected or not given or not hmac.compare_digest(str(expected), str(given)):
+        logger.warning("CSRF refused for %s %s", request.method, request.path)
+        abort(400, description="Phiên biểu mẫu không hợp lệ hoặc đã hết hạn. "
+                               "Vui lòng tải lại trang và thử lại.")
+
+
+# ------------------------------------------------------------------ login rate limit
+
+
+class LoginLimiter:
+    """Failed logins per (IP, name) in a sliding window, in this process's memory.
+
+    Per process is enough here: the panel runs as one waitress process; a restart forgets the
+    count, which only helps someone who can also restart the server.
+    """
+
+    def __init__(self, max_attempts: int, window_s: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_attempts = max_attempts
+        self.window_s = window_s
+        self.clock = clock
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str]) -> deque[float]:
+        now = self.clock()
+        failures = self._failures.setdefault(key, deque())
+        while failures and now - failures[0] > self.window_s:
+            failures.popleft()
+        return failures
+
+    def blocked_for(self, ip: str, name: str) -> float:
+        """Seconds until another attempt is allowed (0 when allowed now)."""
+        key = (ip, name.strip().lower())
+        with self._lock:
+            failures = self._recent(key)
+            if len(failures) < self.max_attempts:
+                return 0.0
+            return max(0.0, self.window_s - (self.clock() - failures[0]))
+
+    def failed(self, ip: str, name: str) -> None:
+        key = (ip, name.strip().lower())
+        with self._lock:
+            self._recent(key).append(self.clock())
+
+    def succeeded(self, ip: str, name: str) -> None:
+        with self._lock:
+            self._failures.pop((ip, name.strip().lower()), None)
+
+
+def login_limiter() -> LoginLimiter:
+    return current_app.extensions["loaxa_login_limiter"]
+
+
+# ------------------------------------------------------------------ wiring
+
+
+def _security_headers(response: Any) -> Any:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
+        "style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+        "base-uri 'self'; form-action 'self'",
+    )
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["loaxa_login_limiter"] = LoginLimiter(
+        int(app.config["LOGIN_MAX_ATTEMPTS"]), float(app.config["LOGIN_WINDOW_S"])
+    )
+    app.before_request(_load_user)
+    app.before_request(_check_csrf)
+    app.after_request(_security_headers)
+    app.jinja_env.globals.update(
+        csrf_field=csrf_field,
+        csrf_token=csrf_token,
+        current_user=current_user,
+        has_role=has_role,
+    )
