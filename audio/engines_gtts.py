@@ -42,6 +42,10 @@ class GttsEngine:
         self.tld = tld
         self.timeout_s = timeout_s
         self.retries = retries
+        # Set when one piece has used up its retries: the other pieces of the same bulletin
+        # stop retrying, so a dead network costs one piece's retries, not every piece's.
+        self._gave_up = threading.Event()
+        self._reason = ""
 
     @property
     def voice(self) -> str:
@@ -79,6 +83,8 @@ class GttsEngine:
 
         last: Exception | None = None
         for attempt in range(self.retries + 1):
+            if self._gave_up.is_set():
+                raise AudioToolError(self._reason)
             if attempt:
                 delay = BACKOFF_S * 2 ** (attempt - 1)
                 logger.info("gTTS retry %d/%d in %.1f s", attempt, self.retries, delay)
@@ -103,7 +109,9 @@ class GttsEngine:
                 logger.warning("gTTS attempt %d returned no audio", attempt + 1)
                 continue
             return data
-        raise AudioToolError(_describe_failure(last, self))
+        self._reason = _describe_failure(last, self)
+        self._gave_up.set()
+        raise AudioToolError(self._reason)
 
     def _fetch(self, text: str) -> bytes:
         """One gTTS call (which may itself send several requests for text over 100 chars)."""

@@ -25,7 +25,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -325,13 +325,14 @@ def _synthesize_with(engine: Engine, text: str, rate: float, speech_dir: Path) -
             max_workers=workers, thread_name_prefix=f"tts-{engine.name}"
         ) as pool:
             futures = [pool.submit(make, index) for index in unique]
-            try:
-                for future in futures:
-                    future.result()
-            except BaseException:
+            # Stop at the first failure: the engine has failed for this text, and the next
+            # engine should start as soon as possible (pieces not yet started are cancelled).
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [f for f in futures if f in done and f.exception() is not None]
+            if failed:
                 for future in futures:
                     future.cancel()
-                raise
+                raise failed[0].exception()  # type: ignore[misc]
     if len(chunks) == 1 and paths[0] == final:
         return final
     join_wavs([(p, c.pause_s) for p, c in zip(paths, chunks, strict=True)], final)

@@ -334,3 +334,17 @@ def test_messy_text_is_read_cleanly(tmp_path: Path) -> None:
     assert speech.engine == "espeak"
     assert_speech_wav(speech.path)
     assert leftovers(tmp_path) == []
+
+
+def test_dead_gtts_costs_one_piece_of_retries_not_every_piece(
+    fake_gtts: FakeGtts, tmp_path: Path
+) -> None:
+    fake_gtts.status = 500
+    text = " ".join(
+        f"Câu thông báo số {n} của ủy ban nhân dân xã."
+        for n in "một hai ba bốn năm sáu bảy tám chín mười".split()
+    )
+    speech = synthesize(text, GTTS_FIRST, tmp_path)
+    assert speech.engine == "espeak"
+    # 10 pieces x 2 attempts would be 20 requests; 4 workers x 2 attempts at most is 8.
+    assert len(fake_gtts.requests) <= 8, f"{len(fake_gtts.requests)} requests to a dead gTTS"
