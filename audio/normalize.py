@@ -71,6 +71,11 @@ def _keep_char(ch: str) -> bool:
     return True
 
 
+def _dotted(n: int) -> str:
+    """Vietnamese thousands separator: 20000 -> '20.000'."""
+    return f"{n:,}".replace(",", ".")
+
+
 def clean_text(text: str) -> str:
     """NFC-normalise, strip control characters and emoji, collapse spaces.
 
@@ -81,7 +86,7 @@ def clean_text(text: str) -> str:
         raise TextInputError("Văn bản trống: cần một chuỗi ký tự để đọc.")
     if len(text) > MAX_TEXT_CHARS:
         raise TextInputError(
-            f"Văn bản quá dài: {len(text):,} ký tự, tối đa {MAX_TEXT_CHARS:,}".replace(",", ".")
+            f"Văn bản quá dài: {_dotted(len(text))} ký tự, tối đa {_dotted(MAX_TEXT_CHARS)}"
         )
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = "".join(ch if _keep_char(ch) else " " for ch in text)
@@ -153,9 +158,9 @@ def _unit_alternation() -> str:
 _UNIT = _unit_alternation()
 _PER = rf"(?:/(?:{'|'.join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True) if u[0].isalpha())}|[{_L}]+){_NA})"
 _MULT = r"(?:(?:k|tr|t)\d{0,2}(?![\w]))"
-_QTY = rf"(?:{_NUM}(?:{_MULT})?(?:{_UNIT})?(?:{_PER})?)"
+_QTY = rf"(?:{_NUM}(?:{_MULT})?(?:{_UNIT})?(?:{_PER})*)"
 _QTY_FULL_RE = re.compile(
-    rf"(?P<num>{_NUM})(?P<mult>{_MULT})?(?P<unit>{_UNIT})?(?P<per>{_PER})?", re.DOTALL
+    rf"(?P<num>{_NUM})(?P<mult>{_MULT})?(?P<unit>{_UNIT})?(?P<per>{_PER}*)", re.DOTALL
 )
 
 #: Capital letters only (Vietnamese included): the class that makes a token an abbreviation.
@@ -244,10 +249,10 @@ def read_quantity(text: str, dialect: str, *, with_unit: bool = True) -> str:
         words = f"{words} {unit_words}"
     per = m.group("per")
     if per and with_unit:
-        per_word = per[1:]
-        per_words = _PER_WORDS.get(per_word) or _UNITS.get(per_word, per_word)
-        link = "một" if unit_words in _MONEY else "trên"
-        words = f"{words} {link} {per_words}"
+        link = "một" if unit_words in _MONEY or unit_words == "phần trăm" else "trên"
+        for per_word in per[1:].split("/"):
+            per_words = _PER_WORDS.get(per_word) or _UNITS.get(per_word, per_word)
+            words = f"{words} {link} {per_words}"
     return words
 
 
@@ -356,7 +361,7 @@ _PHONE_RE = re.compile(
     r"(?<![\w.,/])(?P<plus>\+84|0)(?P<body>\d{2,4}(?:[ .-]?\d{2,4}){1,3})(?![\w]|[.,]\d)"
 )
 _HOTLINE_RE = re.compile(
-    rf"(?i)(?P<lead>(?:gọi(?: điện)?(?: đến| tới| cho| số)?|hotline|đường dây nóng|tổng đài|"
+    rf"(?i)(?P<lead>(?:gọi(?: ngay)?(?: điện)?(?: đến| tới| cho| số)?|hotline|đường dây nóng|tổng đài|"
     rf"số điện thoại|điện thoại|sđt|đt)\s*:?\s*)(?P<num>\d{{3,5}}(?:[ .]\d{{3,4}})?){_NA}"
 )
 
@@ -378,8 +383,12 @@ def _phones(text: str, ctx: _Ctx) -> str:
 
 # --- times ---------------------------------------------------------------------------------
 _TIME = r"(?P<h{i}>[01]?\d|2[0-4])\s?(?:[hg:]|giờ)\s?(?P<m{i}>[0-5]\d)(?::(?P<s{i}>[0-5]\d))?(?:p|ph|\s?phút|')?"
+_TIME_LOOSE = (
+    r"(?P<h{i}>[01]?\d|2[0-4])(?:\s?(?:[hg]|giờ)(?:\s?(?P<m{i}>[0-5]\d))?(?P<s{i}>)"
+    r"|:(?P<mm{i}>[0-5]\d))(?:p|ph|\s?phút)?"
+)
 _TIME_RANGE_RE = re.compile(
-    rf"(?<![\d:.,/]){_TIME.format(i=1)}\s*[-–]\s*{_TIME.format(i=2)}(?![\d:]|[{_L}])"
+    rf"(?<![\d:.,/]){_TIME_LOOSE.format(i=1)}\s*[-–]\s*{_TIME_LOOSE.format(i=2)}(?![\d:]|[{_L}])"
 )
 _TIME_RE = re.compile(rf"(?<![\d:.,/]){_TIME.format(i=1)}(?![\d:]|[{_L}])")
 _HOUR_RE = re.compile(r"(?<![\d:.,/])(?P<h>[01]?\d|2[0-4])(?:h|g(?=\s+(?:sáng|trưa|chiều|tối|đêm)))(?![\w])")
@@ -401,8 +410,8 @@ def _read_time(h: str, m: str | None, s: str | None, ctx: _Ctx) -> str:
 
 def _times(text: str, ctx: _Ctx) -> str:
     text = _TIME_RANGE_RE.sub(
-        lambda m: _read_time(m["h1"], m["m1"], m["s1"], ctx) + " đến "
-        + _read_time(m["h2"], m["m2"], m["s2"], ctx),
+        lambda m: _read_time(m["h1"], m["m1"] or m["mm1"], None, ctx) + " đến "
+        + _read_time(m["h2"], m["m2"] or m["mm2"], None, ctx),
         text,
     )
     text = _TIME_RE.sub(lambda m: _read_time(m["h1"], m["m1"], m["s1"], ctx), text)
@@ -423,6 +432,7 @@ _NO_NGAY = {"ngày", "mùng", "mồng"}
 _DATE_CONTEXT = {
     "ngày", "mùng", "mồng", "hôm", "đêm", "sáng", "chiều", "tối", "trưa", "khánh", "lễ", "dịp",
     "từ", "đến", "tới", "và", "trước", "sau", "hạn", "vào", "lúc", "nay", "mai", "qua", "gia",
+    "ngay", "hom", "dem", "khanh", "le", "tu", "den", "truoc",
 }
 _DAY_WORDS = {"ngày", "mùng", "mồng", "hôm", "đêm", "sáng", "chiều", "tối", "trưa"}
 _D = r"(?:0?[1-9]|[12]\d|3[01])"
@@ -556,6 +566,8 @@ _QTY_RE = re.compile(rf"(?<![\d{_L}])(?P<q>{_QTY})(?![\d])")
 _LONE_UNIT_RE = re.compile(
     rf"(?<![{_L}\d])(?:km²|km2|m²|m³|cm²|cm³|km/h|km|kg|cm|mm|mg|ml|kWh|kW)(?![{_L}\d])"
 )
+_MONEY_PER_RE = re.compile(rf"(?P<money>(?<![{_L}])đồng)(?P<per>(?:/[{_L}\d²³]+)+)")
+_SLASH_UNIT_RE = re.compile(rf"/(?P<u>km²|km2|m²|m2|m³|m3|ha|kg|km|h){_NA}")
 _PREFIX_MONEY_RE = re.compile(rf"(?P<c>[$€¥£₩])\s?(?P<n>{_NUM})")
 
 
@@ -588,6 +600,13 @@ def _quantities(text: str, ctx: _Ctx) -> str:
         return words + " " if glued else words
 
     text = _QTY_RE.sub(qty, text)
+    text = _MONEY_PER_RE.sub(
+        lambda m: m["money"] + "".join(
+            f" một {_PER_WORDS.get(w) or _UNITS.get(w, w)}" for w in m["per"][1:].split("/")
+        ),
+        text,
+    )
+    text = _SLASH_UNIT_RE.sub(lambda m: f" trên {_PER_WORDS.get(m['u']) or _UNITS[m['u']]}", text)
     return _LONE_UNIT_RE.sub(lambda m: _UNITS[m.group(0)], text)
 
 
@@ -660,6 +679,7 @@ _TIDY: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"([,.!?:])(?=[^\W\d_])"), r"\1 "),
     (re.compile(r",(?:\s*,)+"), ","),
     (re.compile(r",\s*([.!?:])"), r"\1"),
+    (re.compile(r"([.!?:])\s*,"), r"\1"),
     (re.compile(r"(?m)^[\s,]+|[ ,]+$"), ""),
     (re.compile(r"[^\S\n]+"), " "),
 ]
