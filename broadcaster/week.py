@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster import schedule
 from broadcaster.errors import BroadcasterError, ValidationError
-from broadcaster.models import EvidenceEntry, Slot
+from broadcaster.models import EvidenceEntry, Slot, Zone
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,11 @@ class OverrunError(ValidationError):
 
 
 # ---------------------------------------------------------------- week view
+
+
+def zone_names(session: Session) -> list[str]:
+    """The zones a slot can be aimed at, for forms."""
+    return list(session.scalars(select(Zone.name).order_by(Zone.name)).all())
 
 
 def monday_of(day: dt.date) -> dt.date:

@@ -1,0 +1,214 @@
+"""``/schedule``: the week view, the slot form with its checks, and campaigns, per role."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+pytest_plugins = ["web_fixtures"]
+
+ZONE, OTHER_ZONE = "Thôn Đông", "Thôn Tây"  # the zones web_fixtures creates
+
+
+def post(client, url, data=None, **kwargs):
+    """web_fixtures.post, imported late so pytest registers the plugin (and rewrites it) first."""
+    from web_fixtures import post as post_form
+
+    return post_form(client, url, data, **kwargs)
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def today() -> dt.date:
+    return dt.datetime.now(VN).date()
+
+
+def approved_bulletin(app, title: str = "Lịch tiêm chủng tháng này",
+                      body: str = "Trạm y tế xã tổ chức tiêm chủng cho trẻ em.") -> int:
+    from broadcaster import bulletins
+
+    with app.extensions["broadcaster"].session() as session:
+        b = bulletins.add_bulletin(session, title=title, body=body)
+        bulletins.transition(session, b, "approve", None)
+        session.flush()
+        return b.id
+
+
+def slot_count(app) -> int:
+    from broadcaster.models import Slot
+
+    with app.extensions["broadcaster"].session() as session:
+        return len(session.scalars(select(Slot).where(Slot.active.is_(True))).all())
+
+
+def tomorrow_at(hhmm: str) -> str:
+    return f"{(today() + dt.timedelta(days=1)).isoformat()}T{hhmm}"
+
+
+def test_every_role_sees_the_week_and_only_editors_get_the_form(web_app, login_as, client) -> None:
+    response = client.get("/schedule")
+    assert response.status_code == 302 and "/login" in response.location, "khách phải đăng nhập"
+    for role in ("admin", "editor", "approver", "village", "office"):
+        page = login_as(role).get("/schedule")
+        assert page.status_code == 200, (role, page.status_code)
+        html = page.get_data(as_text=True)
+        assert "Lịch phát" in html and "Thứ Hai" in html and "Chủ Nhật" in html, role
+        assert ("Xếp lịch phát" in html) == (role in ("admin", "editor")), role
+    for role in ("approver", "village", "office"):
+        c = login_as(role)
+        assert c.get("/schedule/new").status_code == 403, role
+        refused = post(c, "/schedule/new", {"kind": "daily", "daily": "06:00", "bulletin_ids": "1"})
+        assert refused.status_code == 403 and "Không có quyền" in refused.get_data(as_text=True), role
+        assert post(c, "/schedule/check", {}).status_code == 403, role
+        assert post(c, "/schedule/campaigns", {"name": "X"}).status_code == 403, role
+
+
+def test_editor_schedules_a_daily_slot_and_sees_it_in_the_week(web_app, login_as) -> None:
+    bid = approved_bulletin(web_app)
+    editor = login_as("editor")
+    form = editor.get(f"/schedule/new?bulletin={bid}").get_data(as_text=True)
+    assert f'value="{bid}"' in form and "Lịch tiêm chủng tháng này" in form
+    response = post(editor, "/schedule/new", {
+        "kind": "daily", "daily": "06:30", "bulletin_ids": [str(bid)], "days": [],
+        "zones": [ZONE], "repeats": "2", "greeting": "yes", "name": "Bản tin sáng",
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)
+    week_page = editor.get(response.location).get_data(as_text=True)
+    assert "Đã lưu lịch phát số" in week_page
+    assert week_page.count("Bản tin sáng") >= 6, "lịch hằng ngày phải có mặt ở các ngày còn lại"
+    assert "06:30" in week_page and "Bản tin: Lịch tiêm chủng tháng này" in week_page
+    assert ZONE in week_page
+    # The village of another zone does not see it; the village of this zone does.
+    from broadcaster.models import User, Zone
+
+    with web_app.extensions["broadcaster"].session() as session:
+        user = session.scalar(select(User).where(User.name == "village"))
+        user.zone = session.scalar(select(Zone).where(Zone.name == OTHER_ZONE))
+    assert "Bản tin sáng" not in login_as("village").get("/schedule").get_data(as_text=True)
+
+
+def test_navigation_by_week(web_app, login_as) -> None:
+    editor = login_as("editor")
+    page = editor.get("/schedule?week=2025-01-09").get_data(as_text=True)
+    assert "tuần 06/01/2025 – 12/01/2025" in page, "ngày bất kỳ phải đưa về thứ Hai của tuần"
+    assert 'href="/schedule?week=2024-12-30"' in page and 'href="/schedule?week=2025-01-13"' in page
+    bad = editor.get("/schedule?week=<script>").get_data(as_text=True)
+    assert "Ngày không hợp lệ" in bad and "<script>" not in bad.split("<main", 1)[1].split("</main>")[0] \
+        .replace("&lt;script&gt;", ""), "đầu vào phải được thoát HTML"
+
+
+def test_check_endpoint_warns_before_saving_and_saves_nothing(web_app, login_as) -> None:
+    bid = approved_bulletin(web_app)
+    editor = login_as("editor")
+    first = post(editor, "/schedule/new", {"kind": "once", "at": tomorrow_at("07:00"),
+                                           "bulletin_ids": [str(bid)], "greeting": "yes"})
+    assert first.status_code == 302, first.get_data(as_text=True)
+    before = slot_count(web_app)
+    check = post(editor, "/schedule/check", {"kind": "once", "at": tomorrow_at("07:00"),
+                                             "bulletin_ids": [str(bid)]})
+    data = check.get_json()
+    assert check.status_code == 200 and data["ok"] is False, data
+    assert "Trùng lịch với lịch phát số" in data["conflicts"][0], data
+    night = post(editor, "/schedule/check", {"kind": "daily", "daily": "23:15",
+                                             "bulletin_ids": [str(bid)]}).get_json()
+    assert night["ok"] is True and any("giờ nghỉ đêm" in w for w in night["warnings"]), night
+    assert night["next_airings"] and night["estimated"], night
+    broken = post(editor, "/schedule/check", {"kind": "daily", "daily": "", "bulletin_ids": [str(bid)]})
+    assert broken.get_json()["errors"] == ["Nhập giờ phát hằng ngày"]
+    assert slot_count(web_app) == before, "kiểm tra không được lưu gì"
+    # Without the CSRF header/field, the check is refused.
+    assert editor.post("/schedule/check", data={"kind": "daily"}).status_code == 400
+
+
+def test_server_refuses_conflict_and_unaccepted_overrun_with_vietnamese_message(web_app, login_as) -> None:
+    bid = approved_bulletin(web_app)
+    editor = login_as("editor")
+    base = {"kind": "daily", "bulletin_ids": [str(bid)], "greeting": "yes"}
+    assert post(editor, "/schedule/new", dict(base, daily="18:00")).status_code == 302
+    clash = post(editor, "/schedule/new", dict(base, daily="18:00"))
+    assert clash.status_code == 409
+    html = clash.get_data(as_text=True)
+    assert "Trùng lịch với lịch phát số" in html and 'value="18:00"' in html, "giữ lại dữ liệu đã nhập"
+    night = post(editor, "/schedule/new", dict(base, daily="23:00"))
+    assert night.status_code == 422 and "giờ nghỉ đêm" in night.get_data(as_text=True)
+    assert slot_count(web_app) == 1
+    accepted = post(editor, "/schedule/new", dict(base, daily="23:00", accept_warnings="yes"))
+    assert accepted.status_code == 302 and slot_count(web_app) == 2
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"kind": "daily", "daily": "06:00"}, "Chọn ít nhất một bản tin"),
+    ({"kind": "daily", "daily": "06:00", "bulletin_ids": ["số một"]}, "Số bản tin không hợp lệ"),
+    ({"kind": "daily", "daily": "6 giờ sáng", "bulletin_ids": ["B"]}, "Giờ không hợp lệ"),
+    ({"kind": "once", "at": "2001-01-01T06:00", "bulletin_ids": ["B"]}, "đã qua"),
+    ({"kind": "daily", "daily": "06:00", "bulletin_ids": ["B"], "repeats": "9"}, "nhắc lại"),
+    ({"kind": "daily", "daily": "06:00", "bulletin_ids": ["B"], "days": ["funday"]}, "Thứ không hợp lệ"),
+    ({"kind": "daily", "daily": "06:00", "bulletin_ids": ["999"]}, "Không có bản tin số 999"),
+    ({"kind": "daily", "daily": "06:00", "bulletin_ids": ["B"], "zones": ["Thôn Ma"]}, "Không có thôn"),
+    ({"kind": "daily", "daily": "06:00", "bulletin_ids": ["B"], "from": "2025-02-01",
+      "until": "2025-01-01"}, "Ngày kết thúc phải sau"),
+])
+def test_bad_slot_input_is_refused_clearly(web_app, login_as, form, message) -> None:
+    bid = approved_bulletin(web_app)
+    form = {k: ([str(bid) if x == "B" else x for x in v] if isinstance(v, list) else v)
+            for k, v in form.items()}
+    response = post(login_as("editor"), "/schedule/new", form)
+    assert response.status_code in (400, 404), response.status_code
+    assert message in response.get_data(as_text=True), message
+    assert slot_count(web_app) == 0
+
+
+def test_unapproved_bulletin_cannot_be_scheduled(web_app, login_as) -> None:
+    from broadcaster import bulletins
+
+    with web_app.extensions["broadcaster"].session() as session:
+        draft = bulletins.add_bulletin(session, title="Nháp", body="Chưa duyệt.")
+        session.flush()
+        draft_id = draft.id
+    response = post(login_as("editor"), "/schedule/new",
+                    {"kind": "daily", "daily": "06:00", "bulletin_ids": [str(draft_id)]})
+    assert response.status_code == 400 and "chưa được phê duyệt" in response.get_data(as_text=True)
+
+
+def test_stop_a_slot(web_app, login_as) -> None:
+    bid = approved_bulletin(web_app)
+    editor = login_as("editor")
+    post(editor, "/schedule/new", {"kind": "daily", "daily": "06:00", "bulletin_ids": [str(bid)]})
+    page = editor.get("/schedule").get_data(as_text=True)
+    slot_id = int(re.search(r"/schedule/(\d+)/stop", page).group(1))
+    assert post(login_as("office"), f"/schedule/{slot_id}/stop").status_code == 403
+    assert slot_count(web_app) == 1
+    assert post(editor, f"/schedule/{slot_id}/stop").status_code == 302
+    assert slot_count(web_app) == 0
+
+
+def test_campaigns_list_and_create_with_targets(web_app, login_as) -> None:
+    editor = login_as("editor")
+    start, end = today() + dt.timedelta(days=1), today() + dt.timedelta(days=3)
+    created = post(editor, "/schedule/campaigns", {
+        "name": "Phòng chống <b>sốt</b> xuất huyết", "theme": "Diệt lăng quăng",
+        "starts_on": start.isoformat(), "ends_on": end.isoformat(), "target_per_day": "2"})
+    assert created.status_code == 302, created.get_data(as_text=True)
+    page = login_as("office").get("/schedule/campaigns").get_data(as_text=True)
+    assert "Phòng chống &lt;b&gt;sốt&lt;/b&gt; xuất huyết" in page, "tên phải được thoát HTML"
+    assert "2 lần/ngày" in page and "Thiếu 3 ngày" in page and "(0/6 lần)" in page, page
+    assert "Tạo chiến dịch" not in page.split("</table>")[1], "văn phòng chỉ xem"
+    dup = post(editor, "/schedule/campaigns", {"name": "phòng chống <b>sốt</b> xuất huyết",
+                                               "starts_on": start.isoformat(), "ends_on": end.isoformat()})
+    assert dup.status_code == 400 and "đã tồn tại" in dup.get_data(as_text=True)
+    missing = post(editor, "/schedule/campaigns", {"name": "Không ngày"})
+    assert missing.status_code == 400 and "Nhập ngày bắt đầu" in missing.get_data(as_text=True)
+    # Schedule the campaign twice a day: the target is met.
+    from broadcaster.models import Campaign
+
+    with web_app.extensions["broadcaster"].session() as session:
+        cid = session.scalar(select(Campaign.id))
+    bid = approved_bulletin(web_app)
+    for hhmm in ("06:00", "17:00"):
+        r = post(editor, "/schedule/new", {"kind": "daily", "daily": hhmm, "bulletin_ids": [str(bid)],
+                                           "campaign_id": str(cid)})
+        assert r.status_code == 302, r.get_data(as_text=True)
+    assert "Đủ chỉ tiêu: 6 lần trong 3 ngày" in editor.get("/schedule/campaigns").get_data(as_text=True)
