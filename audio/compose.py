@@ -249,12 +249,15 @@ def _read_wav(path: Path) -> np.ndarray:
 
 
 def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
-    pcm = np.clip(np.rint(samples * 32768.0), -32768, 32767).astype("<i2")
+    """Write float samples as s16 mono WAV, a few seconds at a time (no full-size temporaries)."""
+    step = rate * 10
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
+        for start in range(0, samples.size, step):
+            piece = np.rint(samples[start:start + step] * 32768.0)
+            w.writeframes(np.clip(piece, -32768, 32767).astype("<i2").tobytes())
 
 
 def _tmp_beside(path: Path, suffix: str) -> Path:

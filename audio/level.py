@@ -29,12 +29,16 @@ from scipy.signal import resample_poly, sosfilt, tf2sos
 logger = logging.getLogger(__name__)
 
 #: Bump when the levelling chain changes, so cached levelled items are rebuilt.
-LEVEL_VERSION = 1
-#: Headroom under the ceiling given to the limiter: resampling back from 4x and s16 rounding
-#: can add a little; measured overshoot here is < 0.1 dB.
-LIMIT_MARGIN_DB = 0.3
+LEVEL_VERSION = 2
+#: Headroom under the ceiling given to each item's limiter. Resampling back from 4x and s16
+#: rounding add < 0.1 dB; the rest leaves room for the program's final correction (a few
+#: tenths of a dB, see finish_program) to be a plain gain instead of a second limiter pass.
+LIMIT_MARGIN_DB = 0.6
+#: How far under the target finish_program may leave a program rather than run the limiter over
+#: all of it (well inside the +-1 LU the station promises).
+MAX_SHORTFALL_LU = 0.5
 #: A levelled item may be this far from the target before a corrective pass is run.
-LEVEL_TOLERANCE_LU = 0.5
+LEVEL_TOLERANCE_LU = 0.4
 #: Below this integrated loudness (or with a peak below SILENT_PEAK_DBFS) audio counts as silent.
 SILENT_LUFS = -60.0
 SILENT_PEAK_DBFS = -60.0
@@ -119,11 +123,18 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     if samples.size < int(0.4 * rate):
         return float("-inf")
     b, a = _k_weighting(rate)
-    weighted = sosfilt(tf2sos(b, a), samples.astype(np.float32))
+    sos = tf2sos(b, a)
+    state = np.zeros((sos.shape[0], 2))
     hop = int(round(0.1 * rate))
-    hops = weighted.size // hop
+    hops = samples.size // hop
+    chunk = hop * 100  # filter ten seconds at a time: memory stays flat for long programs
+    energies = []
     # energy of each 100 ms hop; a 400 ms gating block is four consecutive hops (75 % overlap)
-    hop_energy = np.square(weighted[: hops * hop].reshape(hops, hop), dtype=np.float64).sum(axis=1)
+    for start in range(0, hops * hop, chunk):
+        piece = samples[start:min(start + chunk, hops * hop)].astype(np.float64)
+        weighted, state = sosfilt(sos, piece, zi=state)
+        energies.append(np.square(weighted).reshape(-1, hop).sum(axis=1))
+    hop_energy = np.concatenate(energies)
     z = (hop_energy[:-3] + hop_energy[1:-2] + hop_energy[2:-1] + hop_energy[3:]) / (4 * hop)
     with np.errstate(divide="ignore"):
         loud = -0.691 + 10 * np.log10(z)
@@ -307,8 +318,9 @@ def finish_program(samples: np.ndarray, rate: int, *, target_lufs: float, ceilin
     """Bring joined, already levelled samples (float, [-1, 1]) to the target.
 
     ``peak_dbtp`` is the highest true peak of the parts (known from the per-item cache; the
-    silences between them add none). Returns (new samples, gain) when a plain gain keeps the
-    ceiling, or (None, gain) when the caller must run :func:`limit_file` with that gain.
+    silences between them add none). Returns (samples scaled in place, gain) when a plain gain
+    keeps the ceiling, even if that leaves the program up to MAX_SHORTFALL_LU under the target;
+    otherwise (None, gain) and the caller runs :func:`limit_file` with that gain.
     """
     lufs = integrated_loudness(samples, rate)
     if not math.isfinite(lufs):
@@ -316,6 +328,9 @@ def finish_program(samples: np.ndarray, rate: int, *, target_lufs: float, ceilin
     gain = target_lufs - lufs
     if abs(gain) < 0.05:
         return samples, 0.0
-    if peak_dbtp + gain <= ceiling_dbtp - 0.05:
-        return samples * (10 ** (gain / 20)), gain
-    return None, gain
+    headroom = ceiling_dbtp - 0.05 - peak_dbtp
+    if gain > headroom and gain - headroom > MAX_SHORTFALL_LU:
+        return None, gain
+    gain = min(gain, headroom)
+    samples *= np.float32(10 ** (gain / 20))
+    return samples, gain

@@ -140,3 +140,12 @@ def test_finish_program_asks_for_limiter_when_gain_would_clip() -> None:
     out, gain = level.finish_program(sig, RATE, target_lufs=-30, ceiling_dbtp=-1, peak_dbtp=-1.2)
     assert out is not None and gain < 0
     assert level.integrated_loudness(out, RATE) == pytest.approx(-30, abs=0.05)
+
+
+def test_limit_file_holds_the_ceiling_under_big_gain(tmp_path: Path) -> None:
+    src = write_wav(tmp_path / "p.wav", speechlike(3.0, 0.5))
+    level.limit_file(src, tmp_path / "o.wav", gain_db=12.0, ceiling_dbtp=-1.0, sample_rate=RATE)
+    lufs_in, _ = level.measure(src)
+    lufs, peak = level.measure(tmp_path / "o.wav")
+    assert peak <= -0.9, f"limiter let {peak} dBTP through"
+    assert lufs > lufs_in + 6, "the gain must still raise the loudness"
