@@ -1,0 +1,113 @@
+"""Station commands: intents written by the CLI or the panel, executed and acknowledged by the station.
+
+Why a table and not a signal or a socket: the web panel and the station are separate processes
+(possibly separate users), the database is the one thing both already share, and a row leaves a
+trace of who asked for an emergency broadcast and when. The station polls for pending rows every
+``station.reconcile_s`` and moves each through ``pending → acknowledged → done | failed``.
+
+These functions take a ``session`` and never commit: the caller owns the transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from broadcaster.errors import NotFoundError, ValidationError
+from broadcaster.models import Bulletin, StationCommand, User, utcnow
+
+logger = logging.getLogger(__name__)
+
+PENDING, ACKNOWLEDGED, DONE, FAILED = "pending", "acknowledged", "done", "failed"
+STATUS_LABELS = {
+    PENDING: "đang chờ trạm phát",
+    ACKNOWLEDGED: "trạm phát đã nhận",
+    DONE: "đã thực hiện",
+    FAILED: "thất bại",
+}
+
+
+def _user_id(user: User | int | None) -> int | None:
+    if user is None or isinstance(user, int):
+        return user
+    return user.id
+
+
+def request_emergency(session: Session, bulletin_id: int, user: User | int | None = None,
+                      output: str | None = None) -> StationCommand:
+    """Ask the station to air an approved bulletin now, cutting off whatever plays."""
+    bulletin = session.get(Bulletin, bulletin_id)
+    if bulletin is None:
+        raise NotFoundError(f"Không có bản tin số {bulletin_id}")
+    if bulletin.status != "approved":
+        raise ValidationError(
+            f"Bản tin số {bulletin_id} chưa được phê duyệt; chỉ phát khẩn cấp bản tin đã duyệt"
+        )
+    command = StationCommand(kind="emergency", bulletin_id=bulletin_id, output=output,
+                             requested_by_id=_user_id(user), payload={}, status=PENDING,
+                             requested_at=utcnow())
+    session.add(command)
+    session.flush()
+    logger.info("emergency requested: bulletin %d, command %d", bulletin_id, command.id)
+    return command
+
+
+def request_stop(session: Session, user: User | int | None = None, output: str | None = None,
+                 reason: str = "") -> StationCommand:
+    """Ask the station to stop what it is airing now (recorded as interrupted with the reason)."""
+    command = StationCommand(kind="stop", output=output, requested_by_id=_user_id(user),
+                             payload={"reason": reason.strip()[:500]}, status=PENDING,
+                             requested_at=utcnow())
+    session.add(command)
+    session.flush()
+    return command
+
+
+def request_rerender(session: Session, user: User | int | None = None,
+                     output: str | None = None) -> StationCommand:
+    """Ask the station to render its upcoming occurrences again (after a glossary change, say)."""
+    command = StationCommand(kind="rerender", output=output, requested_by_id=_user_id(user),
+                             payload={}, status=PENDING, requested_at=utcnow())
+    session.add(command)
+    session.flush()
+    return command
+
+
+def get_command(session: Session, command_id: int) -> StationCommand:
+    command = session.get(StationCommand, command_id)
+    if command is None:
+        raise NotFoundError(f"Không có lệnh số {command_id}")
+    return command
+
+
+def pending(session: Session, output: str) -> Sequence[StationCommand]:
+    """Commands waiting for the station of ``output`` (a command with no output is for any)."""
+    return session.scalars(
+        select(StationCommand)
+        .where(StationCommand.status == PENDING,
+               or_(StationCommand.output.is_(None), StationCommand.output == output))
+        .order_by(StationCommand.id)
+    ).all()
+
+
+def acknowledge(command: StationCommand, now: dt.datetime | None = None) -> None:
+    command.status = ACKNOWLEDGED
+    command.acknowledged_at = now or utcnow()
+
+
+def finish(command: StationCommand, result: str, *, ok: bool = True,
+           now: dt.datetime | None = None) -> None:
+    command.status = DONE if ok else FAILED
+    command.finished_at = now or utcnow()
+    command.result = result
+    if command.acknowledged_at is None:
+        command.acknowledged_at = command.finished_at
+
+
+def recent(session: Session, limit: int = 20) -> Sequence[StationCommand]:
+    return session.scalars(
+        select(StationCommand).order_by(StationCommand.id.desc()).limit(limit)
+    ).all()
