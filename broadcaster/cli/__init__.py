@@ -22,7 +22,7 @@ COMMAND_MODULES = (
     "broadcaster.cli.setup",
     "broadcaster.cli.content",
     "broadcaster.cli.schedule",
-    # "broadcaster.cli.station",
+    "broadcaster.cli.station",
     # "broadcaster.cli.log",
     "broadcaster.cli.web",
 )
