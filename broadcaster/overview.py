@@ -17,6 +17,7 @@ from typing import Any, Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcaster import commands
 from broadcaster.models import EvidenceEntry, Heartbeat, StationCommand, utcnow
 
 logger = logging.getLogger(__name__)
@@ -24,14 +25,8 @@ logger = logging.getLogger(__name__)
 #: A heartbeat older than this many periods means the station is not running.
 STALE_PERIODS = 3
 FAILED_STATUSES = ("failed", "missed", "interrupted")
-COMMAND_STATUS_LABELS = {
-    "pending": "Đang chờ trạm nhận",
-    "acknowledged": "Trạm đã nhận",
-    "running": "Đang thực hiện",
-    "done": "Đã xong",
-    "failed": "Thất bại",
-    "rejected": "Bị từ chối",
-}
+#: Capitalised for display at the start of a line.
+COMMAND_STATUS_LABELS = {k: v[:1].upper() + v[1:] for k, v in commands.STATUS_LABELS.items()}
 
 
 @dataclass(frozen=True)

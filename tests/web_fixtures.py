@@ -1,8 +1,8 @@
 """Fixtures for the panel's tests: an app on a fresh data folder, one user per role, logins.
 
 Use from a test module with ``pytest_plugins = ["web_fixtures"]``. ``login_as("editor")`` gives a
-test client whose session is already logged in (no scrypt per test); ``csrf(client)`` gives the
-token a form must carry; ``post(client, url, data)`` posts a form with that token.
+test client whose session is already logged in (no scrypt per test); helpers (``csrf``, ``post``, ``post_json``) are in
+``web_helpers``.
 """
 from __future__ import annotations
 
@@ -13,15 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-PASSWORDS = {
-    "admin": "quantri-123",
-    "editor": "bientap-123",
-    "approver": "pheduyet-123",
-    "village": "truongthon-123",
-    "office": "vanphong-123",
-}
-ZONE = "Thôn Đông"
-OTHER_ZONE = "Thôn Tây"
+from web_helpers import OTHER_ZONE, PASSWORDS, ZONE, user_id
 
 
 @pytest.fixture
@@ -46,15 +38,6 @@ def client(web_app: Flask) -> FlaskClient:
     return web_app.test_client()
 
 
-def user_id(app: Flask, name: str) -> int:
-    from sqlalchemy import select
-
-    from broadcaster.models import User
-
-    with app.extensions["broadcaster"].session() as session:
-        return session.scalar(select(User.id).where(User.name == name))
-
-
 @pytest.fixture
 def login_as(web_app: Flask) -> Callable[[str], FlaskClient]:
     """A new client logged in as the user named ``name`` (the role names are users)."""
@@ -71,23 +54,3 @@ def login_as(web_app: Flask) -> Callable[[str], FlaskClient]:
         return client
 
     return make
-
-
-def csrf(client: FlaskClient) -> str:
-    """The CSRF token of the client's session (created if missing)."""
-    with client.session_transaction() as sess:
-        if not sess.get("csrf_token"):
-            sess["csrf_token"] = "token-visitor"
-        return sess["csrf_token"]
-
-
-def post(client: FlaskClient, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    """POST a form carrying the session's CSRF token, as the browser would."""
-    form = dict(data or {})
-    form.setdefault("csrf_token", csrf(client))
-    return client.post(url, data=form, **kwargs)
-
-
-def post_json(client: FlaskClient, url: str, body: Any) -> Any:
-    """POST JSON with the CSRF header, as app.js does."""
-    return client.post(url, json=body, headers={"X-CSRF-Token": csrf(client)})

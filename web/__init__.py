@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 CORE_BLUEPRINTS = (
     "web.auth",
     "web.dashboard",
+    "web.bulletins",
+    "web.glossary",
+    "web.library",
+    "web.admin",
 )
 #: Blueprints written alongside the core; registered only once their module exists.
 OPTIONAL_BLUEPRINTS = ("web.schedule", "web.logs", "web.api")

@@ -1,0 +1,95 @@
+"""The commune's read-as words, and the "Máy sẽ đọc là" preview built on them.
+
+The preview runs the very normaliser the renderer uses, with the same glossary and dialect, so
+what an editor reads in the form is what the loudspeakers will say.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from audio.normalize import TextInputError, normalize
+from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
+from broadcaster.models import GlossaryEntry
+from broadcaster.programs import glossary as glossary_pairs
+from broadcaster.schedule import CHARS_PER_SECOND
+
+logger = logging.getLogger(__name__)
+
+MAX_WORD = 100
+MAX_READING = 300
+
+
+def list_entries(session: Session, search: str = "") -> Sequence[GlossaryEntry]:
+    query = select(GlossaryEntry).order_by(GlossaryEntry.word)
+    if search.strip():
+        like = f"%{search.strip()}%"
+        query = query.where(GlossaryEntry.word.ilike(like) | GlossaryEntry.reading.ilike(like))
+    return session.scalars(query).all()
+
+
+def get_entry(session: Session, entry_id: int) -> GlossaryEntry:
+    entry = session.get(GlossaryEntry, entry_id)
+    if entry is None:
+        raise NotFoundError(f"Không có mục từ số {entry_id}")
+    return entry
+
+
+def _clean(word: str, reading: str) -> tuple[str, str]:
+    word = " ".join((word or "").split())
+    reading = " ".join((reading or "").split())
+    if not word or not reading:
+        raise ValidationError("Phải nhập cả từ viết và cách đọc")
+    if len(word) > MAX_WORD:
+        raise ValidationError(f"Từ viết quá dài (tối đa {MAX_WORD} ký tự)")
+    if len(reading) > MAX_READING:
+        raise ValidationError(f"Cách đọc quá dài (tối đa {MAX_READING} ký tự)")
+    return word, reading
+
+
+def add_entry(session: Session, word: str, reading: str) -> GlossaryEntry:
+    word, reading = _clean(word, reading)
+    if session.scalar(select(GlossaryEntry).where(func.lower(GlossaryEntry.word) == word.lower())):
+        raise DuplicateError(f"Từ “{word}” đã có trong bảng cách đọc")
+    entry = GlossaryEntry(word=word, reading=reading)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def update_entry(session: Session, entry: GlossaryEntry, word: str, reading: str) -> None:
+    word, reading = _clean(word, reading)
+    clash = session.scalar(select(GlossaryEntry).where(func.lower(GlossaryEntry.word) == word.lower()))
+    if clash is not None and clash.id != entry.id:
+        raise DuplicateError(f"Từ “{word}” đã có trong bảng cách đọc")
+    entry.word, entry.reading = word, reading
+
+
+def delete_entry(session: Session, entry: GlossaryEntry) -> None:
+    session.delete(entry)
+
+
+@dataclass(frozen=True)
+class ReadingPreview:
+    """What the speech engine will be given, its length and how long reading it takes."""
+
+    normalized: str
+    chars: int
+    seconds: float
+
+
+def reading_preview(session: Session, text: str, dialect: str = "north") -> ReadingPreview:
+    """Normalise ``text`` with the commune's glossary; ValidationError (Vietnamese) if unreadable."""
+    try:
+        spoken = normalize(text, glossary=dict(glossary_pairs(session)), dialect=dialect)
+    except TextInputError as exc:
+        raise ValidationError(str(exc)) from None
+    return ReadingPreview(
+        normalized=spoken,
+        chars=len(text.strip()),
+        seconds=round(len(spoken) / CHARS_PER_SECOND, 1),
+    )

@@ -1,0 +1,54 @@
+"""Zones (thôn, khu phố): the places a slot can target and a village head belongs to."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
+from broadcaster.models import Zone
+
+ZONE_KINDS = ("thôn", "khu phố", "tổ dân phố", "bản", "ấp", "xóm")
+MAX_NAME = 120
+
+
+def list_zones(session: Session) -> Sequence[Zone]:
+    return session.scalars(select(Zone).order_by(Zone.name)).all()
+
+
+def get_zone(session: Session, zone_id: int) -> Zone:
+    zone = session.get(Zone, zone_id)
+    if zone is None:
+        raise NotFoundError(f"Không có thôn/khu phố số {zone_id}")
+    return zone
+
+
+def _clean(session: Session, name: str, kind: str, output: str, zone: Zone | None) -> tuple[str, str, str]:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError("Tên thôn/khu phố không được để trống")
+    if len(name) > MAX_NAME:
+        raise ValidationError(f"Tên thôn/khu phố quá dài (tối đa {MAX_NAME} ký tự)")
+    if kind not in ZONE_KINDS:
+        raise ValidationError(f"Loại địa bàn không hợp lệ: {kind!r}")
+    output = (output or "main").strip()[:120] or "main"
+    clash = session.scalar(select(Zone).where(func.lower(Zone.name) == name.lower()))
+    if clash is not None and clash is not zone:
+        raise DuplicateError(f"Đã có thôn/khu phố tên “{name}”")
+    return name, kind, output
+
+
+def add_zone(session: Session, name: str, kind: str = "thôn", output: str = "main",
+             description: str = "") -> Zone:
+    name, kind, output = _clean(session, name, kind, output, None)
+    zone = Zone(name=name, kind=kind, output=output, description=(description or "").strip()[:2000])
+    session.add(zone)
+    session.flush()
+    return zone
+
+
+def update_zone(session: Session, zone: Zone, name: str, kind: str, output: str,
+                description: str = "") -> None:
+    zone.name, zone.kind, zone.output = _clean(session, name, kind, output, zone)
+    zone.description = (description or "").strip()[:2000]
