@@ -121,6 +121,7 @@ _UNITS: dict[str, str] = {
     "cm²": "xăng ti mét vuông", "cm2": "xăng ti mét vuông", "m³": "mét khối",
     "m3": "mét khối", "cm³": "xăng ti mét khối", "cm3": "xăng ti mét khối",
     "km/h": "ki lô mét trên giờ", "km/giờ": "ki lô mét trên giờ", "m/s": "mét trên giây",
+    "m/min": "mét trên phút", "m/phút": "mét trên phút",
     "km": "ki lô mét", "cm": "xăng ti mét", "mm": "mi li mét", "ha": "héc ta", "kg": "ki lô gam",
     "mg": "mi li gam", "ml": "mi li lít", "°C": "độ xê", "ºC": "độ xê", "℃": "độ xê",
     "°c": "độ xê", "°F": "độ ép", "°f": "độ ép", "°K": "độ ca", "°k": "độ ca", "°": "độ",
@@ -234,11 +235,31 @@ def _read_unit(unit: str) -> str:
     return _UNITS.get(unit.strip(), unit.strip())
 
 
+def _read_cents(m: re.Match[str], dialect: str) -> str | None:
+    """'5,99$' -> 'năm đô la chín mươi chín xu': dollar and euro amounts keep their cents."""
+    unit = (m["unit"] or "").strip()
+    num = m["num"]
+    if unit not in ("$", "€", "USD", "usd") or m["mult"] or m["per"]:
+        return None
+    found = re.fullmatch(r"(\d+),(\d{1,2})", num)
+    if not found:
+        return None
+    whole, cents = int(found[1]), int(found[2].ljust(2, "0"))
+    name = _UNITS[unit]
+    parts = [f"{read_number(whole, dialect)} {name}"] if whole else []
+    if cents:
+        parts.append(f"{read_number(cents, dialect)} xu")
+    return " ".join(parts) or f"không {name}"
+
+
 def read_quantity(text: str, dialect: str, *, with_unit: bool = True) -> str:
     """Read a number with its multiplier, unit and 'per' part ('15.000đ/kg', '120km/h')."""
     m = _QTY_FULL_RE.fullmatch(text.strip())
     if not m:
         return text
+    cents = _read_cents(m, dialect)
+    if cents is not None and with_unit:
+        return cents
     if m.group("mult"):
         words = _read_mult(m.group("num"), m.group("mult"), dialect)
     else:
