@@ -8,16 +8,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from web_helpers import OTHER_ZONE, ZONE, post
+
 pytest_plugins = ["web_fixtures"]
 
-ZONE, OTHER_ZONE = "Thôn Đông", "Thôn Tây"  # the zones web_fixtures creates
 
 
-def post(client, url, data=None, **kwargs):
-    """web_fixtures.post, imported late so pytest registers the plugin (and rewrites it) first."""
-    from web_fixtures import post as post_form
-
-    return post_form(client, url, data, **kwargs)
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

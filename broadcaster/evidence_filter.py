@@ -1,0 +1,105 @@
+"""A page of the evidence log under the reports' filters, newest first.
+
+The reports (:mod:`broadcaster.reports.query`) select *every* matching entry, oldest first, to
+summarise and export them. The panel's ``/logs`` page and the API's ``GET /evidence`` need one
+page of a log that may hold hundreds of thousands of entries; this module gives that page with
+the same :class:`~broadcaster.reports.query.Filters` and the same meaning of each filter (the
+day an entry belongs to, and "a zone" including commune-wide airings), done in SQL, fetching
+``limit + 1`` rows so that "is there a next page" costs no count over the whole log.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping, Sequence
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from broadcaster.errors import ValidationError
+from broadcaster.models import EvidenceEntry
+from broadcaster.reports.query import Filters, day_bounds, parse_date, when_column
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 200
+ZONE_SEPARATOR = ", "  # how the station joins a slot's zones in an entry
+
+
+def _text(args: Mapping[str, str], key: str) -> str | None:
+    value = (args.get(key) or "").strip()
+    if len(value) > MAX_TEXT:
+        raise ValidationError(f"Bộ lọc '{key}' quá dài (tối đa {MAX_TEXT} ký tự)")
+    return value or None
+
+
+def filters_from_args(args: Mapping[str, str], *, own_zone: str | None = None) -> Filters:
+    """Request arguments ``from``, ``to``, ``status``, ``category``, ``campaign``, ``zone``.
+
+    ``own_zone`` (a village head's zone) replaces any zone asked for: such a user reads only the
+    airings that reached the own zone.
+    """
+    return Filters(
+        date_from=parse_date(args.get("from")),
+        date_to=parse_date(args.get("to")),
+        category=_text(args, "category"),
+        campaign=_text(args, "campaign"),
+        zone=own_zone if own_zone is not None else _text(args, "zone"),
+        status=_text(args, "status"),
+    )
+
+
+def as_query(filters: Filters, *, include_zone: bool = True) -> dict[str, str]:
+    """The filters as URL parameters (page links, export links)."""
+    values = {
+        "from": filters.date_from.isoformat() if filters.date_from else "",
+        "to": filters.date_to.isoformat() if filters.date_to else "",
+        "status": filters.status or "",
+        "category": filters.category or "",
+        "campaign": filters.campaign or "",
+        "zone": (filters.zone or "") if include_zone else "",
+    }
+    return {key: value for key, value in values.items() if value}
+
+
+def _reached(name: str) -> Any:
+    """Entries that reached zone ``name``: aimed at it (whole names only) or commune-wide."""
+    column = EvidenceEntry.zone
+    return or_(
+        column == "",
+        column == name,
+        column.startswith(name + ZONE_SEPARATOR, autoescape=True),
+        column.endswith(ZONE_SEPARATOR + name, autoescape=True),
+        column.contains(ZONE_SEPARATOR + name + ZONE_SEPARATOR, autoescape=True),
+    )
+
+
+def query(filters: Filters, tz: str) -> Select[tuple[EvidenceEntry]]:
+    """Matching entries, newest first (log order)."""
+    when = when_column()
+    stmt = select(EvidenceEntry)
+    if filters.date_from:
+        stmt = stmt.where(when >= day_bounds(filters.date_from, tz)[0])
+    if filters.date_to:
+        stmt = stmt.where(when < day_bounds(filters.date_to, tz)[1])
+    if filters.status:
+        stmt = stmt.where(EvidenceEntry.status == filters.status)
+    if filters.category:
+        stmt = stmt.where(EvidenceEntry.category == filters.category)
+    if filters.campaign:
+        stmt = stmt.where(EvidenceEntry.campaign == filters.campaign)
+    if filters.zone:
+        stmt = stmt.where(_reached(filters.zone.strip()))
+    return stmt.order_by(EvidenceEntry.id.desc())
+
+
+def page(session: Session, filters: Filters, tz: str, *, limit: int,
+         offset: int = 0) -> tuple[Sequence[EvidenceEntry], bool]:
+    """One page of entries and whether another page follows."""
+    rows = session.scalars(query(filters, tz).limit(limit + 1).offset(offset)).all()
+    return rows[:limit], len(rows) > limit
+
+
+def get_visible(session: Session, entry_id: int, tz: str, *, own_zone: str | None) -> EvidenceEntry | None:
+    """One entry, or None when it does not exist or (for a village head) did not reach the zone."""
+    stmt = query(Filters(zone=own_zone), tz).where(EvidenceEntry.id == entry_id)
+    return session.scalars(stmt).first()

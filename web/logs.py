@@ -1,0 +1,196 @@
+"""``/logs``: the evidence of what aired, with filters, the chain's verification and exports.
+
+A village head sees only the airings that reached the own zone; the office reads everything and
+downloads CSV, XLSX and PDF reports. Filtering lives in :mod:`broadcaster.evidence_filter`,
+verification in :mod:`broadcaster.evidence`, exports in :mod:`broadcaster.reports`.
+
+Why verification is cached: recomputing a 100,000-entry chain takes about a second, far too long
+for every page view. The result is kept per process for a few minutes and only while the head of
+the log is unchanged; the "Kiểm tra ngay" button always recomputes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from broadcaster import evidence, evidence_filter
+from broadcaster.errors import BroadcasterError
+from broadcaster.evidence import STATUS_LABELS
+from broadcaster.models import EVIDENCE_STATUSES, User, utcnow
+from broadcaster.reports.query import Filters
+from web.db import get_session, get_settings
+from web.nav import register_nav
+from web.security import current_user, has_role, login_required, roles_required
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("logs", __name__, url_prefix="/logs")
+register_nav(bp, "Nhật ký phát", "logs.index", order=40)
+
+EXPORT_ROLES = ("admin", "editor", "approver", "office")
+VERIFY_ROLES = ("admin", "editor", "approver", "office")
+PAGE_SIZE = 50
+MAX_PAGE = 100_000
+#: How long a verification result is shown without recomputing (while the head is unchanged).
+CHAIN_CACHE_S = 300.0
+CACHE_KEY = "loaxa_chain_status"
+
+
+def own_zone(user: User | None) -> str | None:
+    """A village head's zone name (its airings only); None for roles that read everything."""
+    if user is not None and user.role == "village":
+        return user.zone.name if user.zone is not None else ""
+    return None
+
+
+def evidence_filters_from(args: Mapping[str, str], user: User | None) -> Filters:
+    """The request's filters; a village head's own zone replaces any zone asked for."""
+    return evidence_filter.filters_from_args(args, own_zone=own_zone(user))
+
+
+def evidence_page(session: Session, filters: Filters, *, limit: int,
+                  offset: int) -> tuple[list[Any], bool]:
+    rows, more = evidence_filter.page(session, filters, get_settings().station.timezone,
+                                      limit=limit, offset=offset)
+    return list(rows), more
+
+
+# ------------------------------------------------------------------ chain verification
+
+
+@dataclass
+class _Cached:
+    head: tuple[int, str]
+    at: float
+    checked_at: dt.datetime
+    status: dict[str, Any]
+
+
+def _verify_now(session: Session) -> dict[str, Any]:
+    from broadcaster.keys import load_public_key
+
+    settings = get_settings()
+    try:
+        public_key = load_public_key(settings.public_key_path)
+    except BroadcasterError as exc:
+        return {"ok": False, "count": 0, "head_hash": None, "first_bad_id": None,
+                "message": str(exc)}
+    result = evidence.verify_chain(session, public_key)
+    return {
+        "ok": result.ok,
+        "count": result.count,
+        "head_hash": result.head_hash,
+        "first_bad_id": result.first_bad_id,
+        "message": result.message,
+        "checkpoints_checked": result.checkpoints_checked,
+    }
+
+
+def _cache() -> dict[str, Any]:
+    return current_app.extensions.setdefault(CACHE_KEY, {"lock": threading.Lock(), "value": None})
+
+
+def chain_status(session: Session, *, force: bool = True) -> dict[str, Any]:
+    """The chain's verification (recomputed when ``force`` or when the cache is stale)."""
+    cache = _cache()
+    head = evidence.head(session)
+    cached: _Cached | None = cache["value"]
+    if not force and cached and cached.head == head and time.monotonic() - cached.at < CHAIN_CACHE_S:
+        return dict(cached.status, checked_at=cached.checked_at.isoformat(), cached=True)
+    with cache["lock"]:
+        status = _verify_now(session)
+        checked_at = utcnow()
+        cache["value"] = _Cached(head, time.monotonic(), checked_at, status)
+    if not status["ok"]:
+        logger.warning("evidence chain check failed: %s", status["message"])
+    return dict(status, checked_at=checked_at.isoformat(), cached=False)
+
+
+def cached_chain_status(session: Session) -> dict[str, Any] | None:
+    """The last result if still valid for the current head, else None (no recomputation)."""
+    cached: _Cached | None = _cache()["value"]
+    if cached and cached.head == evidence.head(session) and time.monotonic() - cached.at < CHAIN_CACHE_S:
+        return dict(cached.status, checked_at=cached.checked_at.isoformat(), cached=True)
+    return None
+
+
+# ------------------------------------------------------------------ pages
+
+
+def _offset() -> int:
+    try:
+        number = int(request.args.get("page", "1"))
+    except ValueError:
+        number = 1
+    return (min(max(number, 1), MAX_PAGE) - 1) * PAGE_SIZE
+
+
+@bp.route("", endpoint="index")
+@login_required
+def index() -> Any:
+    session = get_session()
+    user = current_user()
+    tz = get_settings().station.timezone
+    error = None
+    try:
+        filters = evidence_filters_from(request.args, user)
+    except BroadcasterError as exc:
+        error = str(exc)
+        filters = Filters(zone=own_zone(user))
+    offset = _offset()
+    rows, more = evidence_page(session, filters, limit=PAGE_SIZE, offset=offset)
+    page_number = offset // PAGE_SIZE + 1
+    query = evidence_filter.as_query(filters, include_zone=own_zone(user) is None)
+    from broadcaster.campaigns import list_campaigns
+    from broadcaster.week import zone_names
+
+    return render_template(
+        "logs/index.html",
+        rows=rows,
+        filters=filters,
+        query=query,
+        error=error,
+        page=page_number,
+        more=more,
+        zone=own_zone(user),
+        statuses=[(s, STATUS_LABELS[s]) for s in EVIDENCE_STATUSES],
+        status_labels=STATUS_LABELS,
+        campaigns=[c.name for c in list_campaigns(session)],
+        zones=zone_names(session) if own_zone(user) is None else [],
+        chain=cached_chain_status(session) if has_role(*VERIFY_ROLES) else None,
+        can_verify=has_role(*VERIFY_ROLES),
+        can_export=has_role(*EXPORT_ROLES),
+        export_ready="logs.export" in current_app.view_functions,
+        tz=ZoneInfo(tz),
+    ), 400 if error else 200
+
+
+@bp.route("/<int:entry_id>")
+@login_required
+def entry(entry_id: int) -> Any:
+    """One entry in full: its items with their hashes, its times, its links in the chain."""
+    row = evidence_filter.get_visible(get_session(), entry_id, get_settings().station.timezone,
+                                      own_zone=own_zone(current_user()))
+    if row is None:
+        abort(404, description=f"Không có mục nhật ký số {entry_id}")
+    return render_template("logs/entry.html", e=row, status_labels=STATUS_LABELS)
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@roles_required(*VERIFY_ROLES)
+def verify() -> Any:
+    """Recompute the whole chain now; JSON for scripts (``?format=json``), else back to the page."""
+    status = chain_status(get_session(), force=True)
+    if request.args.get("format") == "json":
+        return jsonify(status)
+    flash(status["message"], "ok" if status["ok"] else "error")
+    return redirect(url_for("logs.index", **{k: v for k, v in request.args.items() if k != "format"}))
