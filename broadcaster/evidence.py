@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import math
+from json.encoder import encode_basestring as _encode_str
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
@@ -107,18 +108,21 @@ def normalize_items(items: Iterable[dict[str, Any]] | None) -> list[dict[str, An
 
 
 def content_of(values: dict[str, Any]) -> dict[str, Any]:
-    """The hashed content of an entry given as a mapping of field → Python value."""
+    """The hashed content of an entry given as a mapping of field → Python value.
+
+    Strict on purpose: NULL and "" differ, so even a cosmetic raw-SQL edit breaks the hash.
+    """
     out: dict[str, Any] = {}
     for name in CONTENT_FIELDS:
         value = values.get(name)
         if name in TIME_FIELDS:
-            value = utc_text(value) if isinstance(value, dt.datetime) else (value or None)
+            value = utc_text(value)
         elif name == "seconds_played":
             value = float(value or 0.0)
         elif name in INT_FIELDS:
-            value = None if value is None or value == "" else int(value)
+            value = None if value is None else int(value)
         elif name in NULLABLE_TEXT:
-            value = value or None
+            value = None if value is None else str(value)
         elif name == "items":
             value = value if value is not None else []
         else:
@@ -355,13 +359,24 @@ def full_record(entry: EvidenceEntry, tz: str) -> dict[str, Any]:
 
 
 def values_from_record(record: dict[str, Any]) -> dict[str, Any]:
-    """The hashed values of an exported record (``full_record`` shape; times with any offset)."""
+    """The hashed values of an exported record (``full_record`` shape; times with any offset).
+
+    Empty cells (CSV) mean NULL for the nullable fields; ``append_entry`` never stores "" there.
+    """
     values: dict[str, Any] = {}
     for name in CONTENT_FIELDS:
         key = "occurrence" if name == "occurrence_key" else name
         value = record.get(key)
-        if name in TIME_FIELDS:
-            value = parse_utc_text(value) if isinstance(value, str) else value
+        if name in TIME_FIELDS or name in INT_FIELDS or name in NULLABLE_TEXT:
+            value = None if value in (None, "") else value
+        if name in TIME_FIELDS and isinstance(value, str):
+            value = parse_utc_text(value)
+        elif name in INT_FIELDS and value is not None:
+            value = int(value)
+        elif name == "seconds_played" and isinstance(value, str):
+            value = float(value)
+        elif name == "items" and isinstance(value, str):
+            value = json.loads(value) if value else []
         values[name] = value
     return values
 
@@ -400,7 +415,7 @@ class VerifyResult:
     problem: str | None = None  # edited | deleted | reordered | truncated | forged_checkpoint | ...
     bad_checkpoint_id: int | None = None
     checkpoints_checked: int = 0
-    anchored_count: int = 0  # entries covered by a valid signed checkpoint
+    anchored_upto: int = 0  # entries up to this id are covered by a valid signed checkpoint
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -481,7 +496,6 @@ def verify_rows(
         prev_id, prev_hash = row.id, row.hash
 
     last_id = prev_id
-    first_id = rows[0].id if rows else 1
     by_id = {row.id: row for row in rows}
     total = claimed_count if claimed_count is not None else (last_id if from_start else None)
     if claimed_count is not None and rows and claimed_count < last_id:
@@ -533,10 +547,7 @@ def verify_rows(
                     f"Mục #{cp.count} không khớp điểm kiểm #{cp.id} đã ký: chuỗi đã bị tính lại sau khi sửa",
                     cp.count, cp.id,
                 )
-            if from_start or (rows and rows[0].id <= 1):
-                result.anchored_count = max(result.anchored_count, cp.count)
-            else:
-                result.anchored_count = max(result.anchored_count, cp.count - first_id + 1)
+            result.anchored_upto = max(result.anchored_upto, cp.count)
         elif from_start:
             continue
         else:
@@ -548,15 +559,91 @@ def verify_rows(
     return result
 
 
-def iter_chain_rows(session: Session, batch: int = 20000) -> Iterator[ChainRow]:
-    """Every entry, by id, reduced to its link (digest computed from the stored content)."""
+_BAD_DIGEST = "!" * 64  # content that cannot even be encoded: never matches a real hash
+_SELECT_COLUMNS = ", ".join(CONTENT_FIELDS + ("prev_hash", "hash"))
+_SORTED_TEMPLATE = (
+    '{"aircheck_path":%s,"aircheck_sha256":%s,"campaign":%s,"category":%s,"corrects_id":%s,'
+    '"ended_at":%s,"host":%s,"id":%s,"items":%s,"occurrence_key":%s,"output":%s,"priority":%s,'
+    '"reason":%s,"recorded_at":%s,"scheduled_at":%s,"seconds_played":%s,"slot_id":%s,'
+    '"started_at":%s,"status":%s,"title":%s,"zone":%s}'
+)
+
+
+def _q(value: Any) -> str:
+    return "null" if value is None else _encode_str(str(value))
+
+
+def _qs(value: Any) -> str:
+    return _encode_str("" if value is None else str(value))
+
+
+def _qi(value: Any) -> str:
+    return "null" if value is None else str(int(value))
+
+
+def _qt(value: Any) -> str:
+    """SQLite's stored UTC text ('YYYY-MM-DD HH:MM:SS.ffffff') straight to the canonical form."""
+    if value is None:
+        return "null"
+    if len(value) == 26 and value[10] == " " and value[19] == ".":
+        return f'"{value[:10]}T{value[11:]}Z"'
+    return f'"{utc_text(dt.datetime.fromisoformat(value).replace(tzinfo=dt.timezone.utc))}"'
+
+
+def _sqlite_chain_rows(session: Session, min_id: int, max_id: int | None) -> Iterator[ChainRow]:
+    """The fast path for SQLite: raw rows, canonical JSON assembled without the ORM's conversions.
+
+    It yields byte-for-byte the same encoding as ``content_bytes`` (a test holds them equal); it
+    exists because the ORM path costs about three times as much on 100,000 entries.
+    """
+    raw = session.connection().connection.dbapi_connection
+    cursor = raw.cursor()
+    if max_id is None:
+        cursor.execute(f"SELECT {_SELECT_COLUMNS} FROM evidence WHERE id >= ? ORDER BY id", (min_id,))
+    else:
+        cursor.execute(f"SELECT {_SELECT_COLUMNS} FROM evidence WHERE id >= ? AND id <= ? ORDER BY id",
+                       (min_id, max_id))
+    prefix = (ENCODING_VERSION + "\n").encode("utf-8")
+    sha256 = hashlib.sha256
+    encode, loads, q, qs, qi, qt = _ENCODER.encode, json.loads, _q, _qs, _qi, _qt
+    try:
+        for (id_, occ, slot, title, cat, camp, sched, start, end, status, reason, secs, prio, zone,
+             output, host, items, air_sha, air_path, corr, rec, prev, hash_) in cursor:
+            try:
+                text = _SORTED_TEMPLATE % (
+                    q(air_path), q(air_sha), qs(camp), qs(cat), qi(corr), qt(end), qs(host), int(id_),
+                    encode(loads(items)) if items is not None else "[]", q(occ), qs(output), qs(prio),
+                    qs(reason), qt(rec), qt(sched), float.__repr__(float(secs or 0.0)), qi(slot),
+                    qt(start), qs(status), qs(title), qs(zone),
+                )
+                digest = sha256(prefix + text.encode("utf-8")).hexdigest()
+            except (ValueError, TypeError, AttributeError):
+                digest = _BAD_DIGEST
+            yield ChainRow(id=id_, hash=hash_, digest=digest, prev_hash=prev)
+    finally:
+        cursor.close()
+
+
+def iter_chain_rows(
+    session: Session, *, min_id: int = 0, max_id: int | None = None, batch: int = 20000
+) -> Iterator[ChainRow]:
+    """Entries by id (all, or ``min_id``..``max_id``) reduced to links, digests from stored content."""
+    if session.connection().dialect.name == "sqlite":
+        yield from _sqlite_chain_rows(session, min_id, max_id)
+        return
     table = EvidenceEntry.__table__
     columns = [table.c[name] for name in CONTENT_FIELDS] + [table.c.prev_hash, table.c.hash]
-    result = session.execute(select(*columns).order_by(table.c.id).execution_options(yield_per=batch))
-    names = CONTENT_FIELDS
+    query = select(*columns).where(table.c.id >= min_id).order_by(table.c.id)
+    if max_id is not None:
+        query = query.where(table.c.id <= max_id)
+    result = session.execute(query.execution_options(yield_per=batch))
     for row in result:
-        values = dict(zip(names, row[:-2]))
-        yield ChainRow(id=row.id, hash=row.hash, digest=content_digest(values), prev_hash=row.prev_hash)
+        values = dict(zip(CONTENT_FIELDS, row[:-2]))
+        try:
+            digest = content_digest(values)
+        except (ValueError, TypeError, AttributeError):
+            digest = _BAD_DIGEST
+        yield ChainRow(id=row.id, hash=row.hash, digest=digest, prev_hash=row.prev_hash)
 
 
 def load_checkpoints(session: Session) -> list[CheckpointView]:

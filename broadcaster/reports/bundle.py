@@ -1,0 +1,120 @@
+"""What every export carries: the selected entries and the proof that they are the station's.
+
+An export holds the full fields of the selected entries, the *links* (id, content digest, hash)
+of the entries the filters left out between the first selected entry and the latest signed
+checkpoint, every checkpoint, and the head. With those and the station's public key anyone can
+recompute the chain from the first exported entry up to a signed head: no entry in the export
+can be altered, dropped from the middle, or invented without the check failing.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from broadcaster import evidence
+from broadcaster.evidence import ChainRow, CheckpointView, VerifyResult
+from broadcaster.reports.query import Filters, select_entries
+
+logger = logging.getLogger(__name__)
+
+FORMAT_ID = "loa-xa-evidence/v1"
+
+
+@dataclass
+class ExportBundle:
+    settings: Any
+    filters: Filters
+    entries: list[Any]  # rows with the entry's attributes, oldest first
+    links: list[ChainRow]  # entries left out by the filters, within the proven range
+    checkpoints: list[CheckpointView]
+    head_count: int
+    head_hash: str
+    generated_at: dt.datetime
+    public_key_id: str = ""
+
+    @property
+    def tz(self) -> str:
+        return str(self.settings.station.timezone)
+
+    @property
+    def latest_checkpoint(self) -> CheckpointView | None:
+        return self.checkpoints[-1] if self.checkpoints else None
+
+
+def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.datetime | None = None) -> ExportBundle:
+    """Select the entries and gather the links and checkpoints that prove them."""
+    tz = str(settings.station.timezone)
+    entries = select_entries(session, filters, tz)
+    checkpoints = evidence.load_checkpoints(session)
+    head_count, head_hash = evidence.head(session)
+    links: list[ChainRow] = []
+    if entries and not filters.is_empty:
+        selected = {e.id for e in entries}
+        first = entries[0].id
+        upto = max(entries[-1].id, checkpoints[-1].count if checkpoints else 0)
+        for row in evidence.iter_chain_rows(session, min_id=first, max_id=upto):
+            if row.id not in selected:
+                links.append(ChainRow(id=row.id, hash=row.hash, digest=row.digest, full=False))
+    key_id = ""
+    try:
+        from broadcaster.keys import key_id as key_id_of, load_public_key
+
+        key_id = key_id_of(load_public_key(settings.public_key_path))
+    except Exception:  # noqa: BLE001 - an export without the key file still lists its checkpoints' key ids
+        logger.warning("public key not readable; export carries no key id")
+    return ExportBundle(
+        settings=settings, filters=filters, entries=entries, links=links, checkpoints=checkpoints,
+        head_count=head_count, head_hash=head_hash,
+        generated_at=(now or dt.datetime.now(dt.timezone.utc)), public_key_id=key_id,
+    )
+
+
+@dataclass
+class ParsedExport:
+    """An export read back from a file, ready to verify."""
+
+    records: list[dict[str, Any]]
+    links: list[ChainRow] = field(default_factory=list)
+    checkpoints: list[CheckpointView] = field(default_factory=list)
+    head_count: int | None = None
+    head_hash: str | None = None
+
+
+def verify_parsed(parsed: ParsedExport, public_key: Any) -> VerifyResult:
+    """Recompute every exported entry's hash and walk the chain to the signed checkpoints."""
+    rows: list[ChainRow] = []
+    for record in parsed.records:
+        try:
+            digest = evidence.content_digest(evidence.values_from_record(record))
+        except (ValueError, TypeError, KeyError):
+            digest = evidence._BAD_DIGEST  # noqa: SLF001 - same sentinel as the database path
+        rows.append(ChainRow(id=int(record["id"]), hash=str(record.get("hash") or ""), digest=digest,
+                             prev_hash=str(record.get("prev_hash") or "") or None))
+    rows.extend(parsed.links)
+    rows.sort(key=lambda r: r.id)
+    if not rows:
+        result = VerifyResult(ok=True, count=0, head_hash=parsed.head_hash or evidence.GENESIS,
+                              message="Bản xuất không có mục nào")
+        return result
+    from_start = rows[0].id == 1
+    result = evidence.verify_rows(rows, parsed.checkpoints, public_key, from_start=from_start,
+                                  claimed_count=parsed.head_count)
+    if not result.ok:
+        return result
+    last = rows[-1]
+    if parsed.head_count is not None and last.id == parsed.head_count and parsed.head_hash not in (None, last.hash):
+        return evidence._fail(result, "edited",  # noqa: SLF001
+                              f"Mã băm đầu chuỗi ghi trong bản xuất không khớp với mục #{last.id}", last.id)
+    result.count = len(parsed.records)
+    anchored = sum(1 for record in parsed.records if int(record["id"]) <= result.anchored_upto)
+    result.message = (
+        f"Bản xuất nguyên vẹn: {len(parsed.records)} mục (chuỗi #{rows[0].id}–#{last.id}), "
+        f"{result.checkpoints_checked} điểm kiểm có chữ ký hợp lệ; "
+        + (f"{anchored} mục được điểm kiểm đã ký xác nhận" if anchored else
+           "chưa có điểm kiểm nào xác nhận các mục này")
+    )
+    return result

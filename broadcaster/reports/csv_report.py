@@ -1,0 +1,104 @@
+"""CSV export: one row per entry with every hashed field, then the proof lines.
+
+UTF-8 with a BOM so Excel shows the diacritics. After the entries and an empty row come lines
+whose first cell starts with ``#``: the links of entries the filters left out, every signed
+checkpoint and the head, so ``broadcaster log verify --file`` needs nothing but the public key.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from broadcaster import evidence
+from broadcaster.errors import ValidationError
+from broadcaster.evidence import ChainRow, CheckpointView
+from broadcaster.reports.bundle import FORMAT_ID, ExportBundle, ParsedExport
+
+logger = logging.getLogger(__name__)
+
+COLUMNS: tuple[str, ...] = (
+    "id", "occurrence", "scheduled_at", "started_at", "ended_at", "status", "reason", "seconds_played",
+    "title", "category", "campaign", "priority", "zone", "output", "host", "slot_id", "items",
+    "aircheck_sha256", "aircheck_path", "corrects_id", "recorded_at", "prev_hash", "hash",
+)
+TIME_COLUMNS = ("scheduled_at", "started_at", "ended_at", "recorded_at")
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def entry_row(entry: Any, zone: ZoneInfo) -> list[str]:
+    """One entry as CSV cells: local ISO times with offset, floats as Python writes them back."""
+    def when(value: Any) -> str:
+        return "" if value is None else value.astimezone(zone).isoformat()
+
+    return [
+        str(entry.id), _cell(entry.occurrence_key), when(entry.scheduled_at), when(entry.started_at),
+        when(entry.ended_at), entry.status, entry.reason, repr(float(entry.seconds_played or 0.0)),
+        entry.title, entry.category, entry.campaign, entry.priority, entry.zone, entry.output, entry.host,
+        _cell(entry.slot_id), json.dumps(entry.items, ensure_ascii=False), _cell(entry.aircheck_sha256),
+        _cell(entry.aircheck_path), _cell(entry.corrects_id), when(entry.recorded_at), entry.prev_hash,
+        entry.hash,
+    ]
+
+
+def write_csv(bundle: ExportBundle, stream: io.TextIOBase) -> None:
+    zone = ZoneInfo(bundle.tz)
+    writer = csv.writer(stream, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows(entry_row(entry, zone) for entry in bundle.entries)
+    writer.writerow([])
+    writer.writerow(["#format", FORMAT_ID, bundle.tz, evidence.utc_text(bundle.generated_at),
+                     bundle.public_key_id, bundle.settings.commune.name])
+    writer.writerows(["#link", str(link.id), link.digest, link.hash] for link in bundle.links)
+    for cp in bundle.checkpoints:
+        writer.writerow(["#checkpoint", str(cp.id), evidence.utc_text(cp.created_at), str(cp.count),
+                         cp.head_hash, cp.key_id, cp.signature])
+    writer.writerow(["#head", str(bundle.head_count), bundle.head_hash])
+
+
+def to_bytes(bundle: ExportBundle) -> bytes:
+    buffer = io.StringIO()
+    write_csv(bundle, buffer)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def read_csv(path: Path) -> ParsedExport:
+    """Read an export back (the district's side); a malformed file is a ``ValidationError``."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"Không đọc được tệp {path}: {exc}") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None or tuple(header) != COLUMNS:
+        raise ValidationError(f"Tệp {path} không phải bản xuất nhật ký CSV của Loa xã (dòng tiêu đề khác)")
+    parsed = ParsedExport(records=[])
+    try:
+        for line_number, row in enumerate(reader, start=2):
+            if not row or not any(row):
+                continue
+            tag = row[0]
+            if tag == "#link":
+                parsed.links.append(ChainRow(id=int(row[1]), digest=row[2], hash=row[3], full=False))
+            elif tag == "#checkpoint":
+                parsed.checkpoints.append(CheckpointView(
+                    id=int(row[1]), created_at=evidence.parse_utc_text(row[2]), count=int(row[3]),
+                    head_hash=row[4], key_id=row[5], signature=row[6]))
+            elif tag == "#head":
+                parsed.head_count, parsed.head_hash = int(row[1]), row[2]
+            elif tag.startswith("#"):
+                continue
+            else:
+                if len(row) != len(COLUMNS):
+                    raise ValidationError(f"Dòng {line_number} của {path} có {len(row)} cột, cần {len(COLUMNS)}")
+                parsed.records.append(dict(zip(COLUMNS, row)))
+    except (IndexError, ValueError) as exc:
+        raise ValidationError(f"Tệp {path} bị hỏng ở dòng {reader.line_num}: {exc}") from None
+    return parsed

@@ -1,0 +1,62 @@
+"""JSON export: the same content as the CSV, for scripts; also verifiable offline."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from broadcaster import evidence
+from broadcaster.errors import ValidationError
+from broadcaster.evidence import ChainRow, CheckpointView
+from broadcaster.reports.bundle import FORMAT_ID, ExportBundle, ParsedExport
+
+logger = logging.getLogger(__name__)
+
+
+def to_document(bundle: ExportBundle) -> dict[str, Any]:
+    return {
+        "format": FORMAT_ID,
+        "commune": bundle.settings.commune.name,
+        "timezone": bundle.tz,
+        "generated_at": evidence.utc_text(bundle.generated_at),
+        "public_key_id": bundle.public_key_id,
+        "filters": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in vars(bundle.filters).items()},
+        "entries": [evidence.full_record(entry, bundle.tz) for entry in bundle.entries],
+        "links": [{"id": link.id, "content_sha256": link.digest, "hash": link.hash} for link in bundle.links],
+        "checkpoints": [
+            {"id": cp.id, "created_at": evidence.utc_text(cp.created_at), "count": cp.count,
+             "head_hash": cp.head_hash, "key_id": cp.key_id, "signature": cp.signature}
+            for cp in bundle.checkpoints
+        ],
+        "head": {"count": bundle.head_count, "hash": bundle.head_hash},
+    }
+
+
+def to_bytes(bundle: ExportBundle) -> bytes:
+    return json.dumps(to_document(bundle), ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def read_json(path: Path) -> ParsedExport:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"Không đọc được tệp JSON {path}: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT_ID:
+        raise ValidationError(f"Tệp {path} không phải bản xuất nhật ký JSON của Loa xã")
+    try:
+        return ParsedExport(
+            records=list(document["entries"]),
+            links=[ChainRow(id=int(l["id"]), digest=l["content_sha256"], hash=l["hash"], full=False)
+                   for l in document.get("links", [])],
+            checkpoints=[
+                CheckpointView(id=int(c["id"]), created_at=evidence.parse_utc_text(c["created_at"]),
+                               count=int(c["count"]), head_hash=c["head_hash"], key_id=c["key_id"],
+                               signature=c["signature"])
+                for c in document.get("checkpoints", [])
+            ],
+            head_count=int(document["head"]["count"]),
+            head_hash=document["head"]["hash"],
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError(f"Tệp {path} thiếu trường hoặc sai kiểu: {exc}") from None

@@ -1,0 +1,339 @@
+"""What the reports are made of: filtered entries, summaries, minutes per day, campaign coverage.
+
+The web panel and the CLI call these same functions, so a number on the screen and the number in
+the filed PDF come from one place. Entries are read as Core rows (attribute access like the ORM
+entity, several times faster on 100,000 rows); every function here only reads.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broadcaster.errors import ValidationError
+from broadcaster.evidence import STATUS_LABELS
+from broadcaster.models import EVIDENCE_STATUSES, Campaign, EvidenceEntry, Zone
+
+logger = logging.getLogger(__name__)
+
+AIRED = frozenset({"completed", "interrupted"})
+PROBLEMS = frozenset({"missed", "failed", "interrupted"})
+WHOLE_COMMUNE = "Toàn xã"
+NO_CATEGORY = "(không có chuyên mục)"
+NO_CAMPAIGN = "(ngoài chiến dịch)"
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    """A day as YYYY-MM-DD or dd/mm/yyyy (how the office writes it); None for empty."""
+    if text is None or not str(text).strip():
+        return None
+    text = str(text).strip()
+    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    try:
+        if match:
+            day, month, year = (int(part) for part in match.groups())
+            return dt.date(year, month, day)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ValidationError(f"Ngày không hợp lệ: {text!r} (viết YYYY-MM-DD hoặc dd/mm/yyyy)")
+
+
+@dataclass
+class Filters:
+    """The panel's and the CLI's filters; dates are local station days, both ends included."""
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    category: str | None = None
+    campaign: str | None = None
+    zone: str | None = None
+    status: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status and self.status not in EVIDENCE_STATUSES:
+            raise ValidationError(
+                f"Trạng thái không hợp lệ: {self.status!r} (chọn {', '.join(EVIDENCE_STATUSES)})"
+            )
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValidationError("Ngày bắt đầu phải trước hoặc bằng ngày kết thúc")
+
+    @property
+    def is_empty(self) -> bool:
+        return not any((self.date_from, self.date_to, self.category, self.campaign, self.zone, self.status))
+
+    def describe(self) -> str:
+        """The filters as one Vietnamese line for report headers."""
+        parts = []
+        if self.category:
+            parts.append(f"chuyên mục {self.category}")
+        if self.campaign:
+            parts.append(f"chiến dịch {self.campaign}")
+        if self.zone:
+            parts.append(f"khu vực {self.zone}")
+        if self.status:
+            parts.append(f"trạng thái {STATUS_LABELS.get(self.status, self.status)}")
+        return "; ".join(parts)
+
+
+def day_bounds(day: dt.date, tz: str) -> tuple[dt.datetime, dt.datetime]:
+    """A local day as a UTC half-open interval."""
+    zone = ZoneInfo(tz)
+    start = dt.datetime.combine(day, dt.time(0), zone).astimezone(dt.timezone.utc)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.timezone.utc)
+    return start, end
+
+
+def when_column() -> Any:
+    """The instant an entry belongs to: when it was scheduled, else started, else recorded."""
+    table = EvidenceEntry.__table__
+    return func.coalesce(table.c.scheduled_at, table.c.started_at, table.c.recorded_at).label("when")
+
+
+def entry_when(entry: Any) -> dt.datetime:
+    return entry.scheduled_at or entry.started_at or entry.recorded_at
+
+
+def zones_of(entry: Any) -> list[str]:
+    """The zones an entry reached; an empty zone means the whole commune."""
+    names = [part.strip() for part in (entry.zone or "").split(",") if part.strip()]
+    return names or [WHOLE_COMMUNE]
+
+
+def select_entries(session: Session, filters: Filters, tz: str) -> list[Any]:
+    """Entries matching the filters, oldest first, as rows with the entry's attributes."""
+    table = EvidenceEntry.__table__
+    when = func.coalesce(table.c.scheduled_at, table.c.started_at, table.c.recorded_at)
+    query = select(table).order_by(table.c.id)
+    if filters.date_from:
+        query = query.where(when >= day_bounds(filters.date_from, tz)[0])
+    if filters.date_to:
+        query = query.where(when < day_bounds(filters.date_to, tz)[1])
+    if filters.category:
+        query = query.where(table.c.category == filters.category)
+    if filters.campaign:
+        query = query.where(table.c.campaign == filters.campaign)
+    if filters.status:
+        query = query.where(table.c.status == filters.status)
+    if filters.zone:
+        query = query.where(table.c.zone.contains(filters.zone.strip()) | (table.c.zone == ""))
+    rows = list(session.execute(query))
+    if filters.zone:
+        wanted = filters.zone.strip().casefold()
+        rows = [
+            r for r in rows
+            if any(z.casefold() == wanted for z in zones_of(r)) or (r.zone or "") == ""
+        ]
+    return rows
+
+
+def effective(entries: Sequence[Any]) -> list[Any]:
+    """Entries as they count in totals: one that a later correction amends is replaced by it."""
+    superseded = {e.corrects_id for e in entries if e.corrects_id is not None}
+    return [e for e in entries if e.id not in superseded]
+
+
+@dataclass
+class GroupRow:
+    """One line of a summary table."""
+
+    key: str
+    scheduled: int = 0  # entries (each scheduled airing leaves exactly one)
+    aired: int = 0  # completed or interrupted
+    minutes: float = 0.0
+    missed: int = 0
+    failed: int = 0
+    interrupted: int = 0
+
+    def add(self, entry: Any) -> None:
+        self.scheduled += 1
+        if entry.status in AIRED:
+            self.aired += 1
+        self.minutes += (entry.seconds_played or 0.0) / 60.0
+        if entry.status == "missed":
+            self.missed += 1
+        elif entry.status == "failed":
+            self.failed += 1
+        elif entry.status == "interrupted":
+            self.interrupted += 1
+
+
+@dataclass
+class Summary:
+    total: GroupRow
+    by_category: list[GroupRow]
+    by_campaign: list[GroupRow]
+    by_zone: list[GroupRow]
+    by_status: list[GroupRow]
+    problems: list[Any]  # missed, failed and interrupted entries, with their reasons
+    corrections: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        def rows(groups: Iterable[GroupRow]) -> list[dict[str, Any]]:
+            return [dict(g.__dict__, minutes=round(g.minutes, 2)) for g in groups]
+
+        return {
+            "total": rows([self.total])[0],
+            "by_category": rows(self.by_category),
+            "by_campaign": rows(self.by_campaign),
+            "by_zone": rows(self.by_zone),
+            "by_status": rows(self.by_status),
+            "problems": [
+                {"id": e.id, "title": e.title, "status": e.status, "reason": e.reason,
+                 "when": entry_when(e).isoformat() if entry_when(e) else None}
+                for e in self.problems
+            ],
+            "corrections": self.corrections,
+        }
+
+
+def _grouped(entries: Iterable[Any], keys: Any) -> list[GroupRow]:
+    groups: dict[str, GroupRow] = {}
+    for entry in entries:
+        for key in keys(entry):
+            groups.setdefault(key, GroupRow(key)).add(entry)
+    return sorted(groups.values(), key=lambda g: (-g.scheduled, g.key))
+
+
+def summarize(entries: Sequence[Any]) -> Summary:
+    """Airings and minutes by category, campaign, zone and status; what was missed or failed."""
+    counted = effective(entries)
+    total = GroupRow("Tổng cộng")
+    for entry in counted:
+        total.add(entry)
+    by_status = _grouped(counted, lambda e: [e.status])
+    order = {status: index for index, status in enumerate(EVIDENCE_STATUSES)}
+    by_status.sort(key=lambda g: order.get(g.key, 99))
+    return Summary(
+        total=total,
+        by_category=_grouped(counted, lambda e: [e.category or NO_CATEGORY]),
+        by_campaign=_grouped(counted, lambda e: [e.campaign or NO_CAMPAIGN]),
+        by_zone=_grouped(counted, zones_of),
+        by_status=by_status,
+        problems=[e for e in counted if e.status in PROBLEMS],
+        corrections=sum(1 for e in entries if e.corrects_id is not None),
+    )
+
+
+def daily_minutes(entries: Sequence[Any], tz: str) -> dict[dt.date, dict[str, float]]:
+    """Minutes aired per local day per category (for the report's chart); days in order."""
+    zone = ZoneInfo(tz)
+    days: dict[dt.date, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for entry in effective(entries):
+        when = entry_when(entry)
+        if when is None or not entry.seconds_played:
+            continue
+        days[when.astimezone(zone).date()][entry.category or NO_CATEGORY] += entry.seconds_played / 60.0
+    return {day: dict(days[day]) for day in sorted(days)}
+
+
+@dataclass
+class CoverageCell:
+    day: dt.date
+    zone: str
+    airings: int = 0
+    minutes: float = 0.0
+    target: int = 0
+
+    @property
+    def met(self) -> bool:
+        return self.airings >= self.target
+
+
+@dataclass
+class CampaignCoverage:
+    """One campaign's implementation: airings and minutes per zone per day against its target."""
+
+    campaign: str
+    target_per_day: int
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    days: list[dt.date]
+    zones: list[str]
+    cells: list[CoverageCell] = field(default_factory=list)
+
+    @property
+    def cells_met(self) -> int:
+        return sum(1 for c in self.cells if c.met)
+
+    @property
+    def airings(self) -> int:
+        return sum(c.airings for c in self.cells)
+
+    @property
+    def minutes(self) -> float:
+        return sum(c.minutes for c in self.cells)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "campaign": self.campaign,
+            "target_per_day": self.target_per_day,
+            "starts_on": self.starts_on.isoformat() if self.starts_on else None,
+            "ends_on": self.ends_on.isoformat() if self.ends_on else None,
+            "cells_met": self.cells_met,
+            "cells_total": len(self.cells),
+            "cells": [
+                {"day": c.day.isoformat(), "zone": c.zone, "airings": c.airings,
+                 "minutes": round(c.minutes, 2), "target": c.target, "met": c.met}
+                for c in self.cells
+            ],
+        }
+
+
+def campaign_coverage(
+    session: Session, filters: Filters, tz: str, entries: Sequence[Any] | None = None,
+    today: dt.date | None = None,
+) -> list[CampaignCoverage]:
+    """Per campaign: for each day of the period it ran and each zone, airings against target.
+
+    An entry with no zone aired to the whole commune and counts for every zone. Days after
+    ``today`` (local) are left out: a campaign cannot have missed a day that has not come.
+    """
+    zone_info = ZoneInfo(tz)
+    today = today or dt.datetime.now(zone_info).date()
+    if entries is None:
+        entries = select_entries(session, Filters(filters.date_from, filters.date_to,
+                                                  campaign=filters.campaign, zone=filters.zone), tz)
+    aired = [e for e in effective(entries) if e.status in AIRED and e.campaign]
+    query = select(Campaign).order_by(Campaign.starts_on, Campaign.name)
+    if filters.campaign:
+        query = query.where(Campaign.name == filters.campaign)
+    campaigns: dict[str, tuple[int, dt.date | None, dt.date | None]] = {
+        c.name: (c.target_per_day, c.starts_on, c.ends_on) for c in session.execute(query).scalars()
+    }
+    for entry in aired:  # a campaign renamed or removed since still shows what aired under it
+        campaigns.setdefault(entry.campaign, (0, None, None))
+    zone_names = [z for (z,) in session.execute(select(Zone.name).order_by(Zone.name))]
+    if filters.zone:
+        zone_names = [filters.zone]
+    result: list[CampaignCoverage] = []
+    for name, (target, starts, ends) in campaigns.items():
+        mine = [e for e in aired if e.campaign == name]
+        first = max(d for d in (starts, filters.date_from) if d) if (starts or filters.date_from) else None
+        last = min(d for d in (ends, filters.date_to, today) if d)
+        if first is None:
+            first = min((entry_when(e).astimezone(zone_info).date() for e in mine), default=last)
+        days = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)] if first <= last else []
+        if not days and not mine:
+            continue
+        zones = list(zone_names) or sorted({z for e in mine for z in zones_of(e)}) or [WHOLE_COMMUNE]
+        cells = {(d, z): CoverageCell(d, z, target=target) for d in days for z in zones}
+        for entry in mine:
+            day = entry_when(entry).astimezone(zone_info).date()
+            reached = zones if zones_of(entry) == [WHOLE_COMMUNE] else zones_of(entry)
+            for zone in reached:
+                cell = cells.get((day, zone))
+                if cell is None:
+                    continue
+                cell.airings += 1
+                cell.minutes += (entry.seconds_played or 0.0) / 60.0
+        result.append(CampaignCoverage(name, target, starts, ends, days, zones,
+                                       [cells[(d, z)] for d in days for z in zones]))
+    return result

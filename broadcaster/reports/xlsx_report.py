@@ -1,0 +1,167 @@
+"""XLSX export for the office: detail with filters, summary, campaign coverage, and the proof.
+
+Written with openpyxl's write-only mode so 100,000 entries fit in memory and time. Times are
+real Excel date-times in the station's local zone, so the office can sort and filter by them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from broadcaster import evidence
+from broadcaster.evidence import STATUS_LABELS
+from broadcaster.reports.bundle import ExportBundle
+from broadcaster.reports.query import CampaignCoverage, GroupRow, Summary, entry_when
+
+logger = logging.getLogger(__name__)
+
+DETAIL_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("Số", 8), ("Mã lượt phát", 22), ("Giờ theo lịch", 19), ("Bắt đầu", 19), ("Kết thúc", 19),
+    ("Trạng thái", 11), ("Lý do", 36), ("Số giây đã phát", 10), ("Tiêu đề", 40), ("Chuyên mục", 18),
+    ("Chiến dịch", 22), ("Ưu tiên", 10), ("Khu vực", 20), ("Đầu ra", 10), ("Máy", 14),
+    ("Số khung giờ", 8), ("Các mục đã phát (JSON)", 40), ("SHA-256 bản ghi phát sóng", 20),
+    ("Tệp ghi phát sóng", 20), ("Đính chính mục", 9), ("Thời điểm ghi", 19), ("Mã băm trước", 20),
+    ("Mã băm", 20),
+)
+PRIORITY_LABELS = {"normal": "Thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm:ss"
+
+
+def _header(sheet: Any, names: Iterable[str]) -> None:
+    bold = Font(bold=True, color="FFFFFF")
+    fill = PatternFill("solid", fgColor="1F4E79")
+    cells = []
+    for name in names:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font, cell.fill = bold, fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cells.append(cell)
+    sheet.append(cells)
+
+
+def _title(sheet: Any, text: str) -> None:
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.font = Font(bold=True, size=13)
+    sheet.append([cell])
+
+
+def _local(value: dt.datetime | None, zone: ZoneInfo) -> dt.datetime | None:
+    return None if value is None else value.astimezone(zone).replace(tzinfo=None)
+
+
+def _detail(workbook: Workbook, bundle: ExportBundle) -> None:
+    sheet = workbook.create_sheet("Chi tiết")
+    for index, (_, width) in enumerate(DETAIL_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    last = get_column_letter(len(DETAIL_COLUMNS))
+    sheet.auto_filter.ref = f"A1:{last}{len(bundle.entries) + 1}"
+    sheet.freeze_panes = "A2"
+    _header(sheet, (name for name, _ in DETAIL_COLUMNS))
+    zone = ZoneInfo(bundle.tz)
+    stamp = WriteOnlyCell(sheet)
+    stamp.number_format = DATETIME_FORMAT
+    for e in bundle.entries:
+        times = []
+        for value in (e.scheduled_at, e.started_at, e.ended_at):
+            cell = WriteOnlyCell(sheet, value=_local(value, zone))
+            cell.number_format = DATETIME_FORMAT
+            times.append(cell)
+        recorded = WriteOnlyCell(sheet, value=_local(e.recorded_at, zone))
+        recorded.number_format = DATETIME_FORMAT
+        sheet.append([
+            e.id, e.occurrence_key, *times, STATUS_LABELS.get(e.status, e.status), e.reason,
+            e.seconds_played, e.title, e.category, e.campaign, PRIORITY_LABELS.get(e.priority, e.priority),
+            e.zone, e.output, e.host, e.slot_id, json.dumps(e.items, ensure_ascii=False),
+            e.aircheck_sha256, e.aircheck_path, e.corrects_id, recorded, e.prev_hash, e.hash,
+        ])
+
+
+def _group_table(sheet: Any, title: str, label: str, rows: list[GroupRow]) -> None:
+    _title(sheet, title)
+    _header(sheet, (label, "Số lượt theo lịch", "Đã phát", "Số phút phát", "Bị lỡ", "Lỗi", "Bị ngắt"))
+    for g in rows:
+        sheet.append([g.key, g.scheduled, g.aired, round(g.minutes, 1), g.missed, g.failed, g.interrupted])
+    sheet.append([])
+
+
+def _summary(workbook: Workbook, bundle: ExportBundle, summary: Summary, period: str) -> None:
+    sheet = workbook.create_sheet("Tổng hợp")
+    for letter, width in zip("ABCDEFG", (40, 16, 10, 14, 9, 9, 9)):
+        sheet.column_dimensions[letter].width = width
+    _title(sheet, f"Tổng hợp kết quả truyền thanh — {bundle.settings.commune.name}")
+    sheet.append([f"Kỳ báo cáo: {period}"])
+    if bundle.filters.describe():
+        sheet.append([f"Lọc theo: {bundle.filters.describe()}"])
+    sheet.append([])
+    _group_table(sheet, "Toàn kỳ", "", [summary.total])
+    _group_table(sheet, "Theo chuyên mục", "Chuyên mục", summary.by_category)
+    _group_table(sheet, "Theo chiến dịch", "Chiến dịch", summary.by_campaign)
+    _group_table(sheet, "Theo khu vực", "Khu vực", summary.by_zone)
+    status_rows = [GroupRow(STATUS_LABELS.get(g.key, g.key), g.scheduled, g.aired, g.minutes,
+                            g.missed, g.failed, g.interrupted) for g in summary.by_status]
+    _group_table(sheet, "Theo trạng thái", "Trạng thái", status_rows)
+    _title(sheet, "Các buổi phát bị lỡ, lỗi hoặc bị ngắt")
+    _header(sheet, ("Thời điểm", "Số", "Tiêu đề", "Trạng thái", "Lý do", "Khu vực"))
+    zone = ZoneInfo(bundle.tz)
+    for e in summary.problems:
+        when = WriteOnlyCell(sheet, value=_local(entry_when(e), zone))
+        when.number_format = DATETIME_FORMAT
+        sheet.append([when, e.id, e.title, STATUS_LABELS.get(e.status, e.status), e.reason, e.zone])
+    if summary.corrections:
+        sheet.append([])
+        sheet.append([f"Có {summary.corrections} mục đính chính; số liệu trên đã tính theo bản đính chính."])
+
+
+def _coverage(workbook: Workbook, coverage: list[CampaignCoverage]) -> None:
+    sheet = workbook.create_sheet("Chiến dịch")
+    for letter, width in zip("ABCDEFGH", (30, 12, 20, 10, 12, 12, 10, 10)):
+        sheet.column_dimensions[letter].width = width
+    _header(sheet, ("Chiến dịch", "Ngày", "Khu vực", "Số lượt", "Số phút", "Chỉ tiêu/ngày", "Đạt"))
+    rows = 1
+    for campaign in coverage:
+        for cell in campaign.cells:
+            sheet.append([campaign.campaign, cell.day, cell.zone, cell.airings, round(cell.minutes, 1),
+                          cell.target, "Đạt" if cell.met else "Chưa đạt"])
+            rows += 1
+    sheet.auto_filter.ref = f"A1:G{max(rows, 2)}"
+    sheet.freeze_panes = "A2"
+
+
+def _proof(workbook: Workbook, bundle: ExportBundle) -> None:
+    sheet = workbook.create_sheet("Xác thực")
+    sheet.column_dimensions["A"].width = 34
+    sheet.column_dimensions["B"].width = 90
+    _title(sheet, "Xác thực nhật ký (chuỗi băm SHA-256, điểm kiểm ký Ed25519)")
+    sheet.append(["Số mục trong nhật ký", bundle.head_count])
+    sheet.append(["Mã băm đầu chuỗi", bundle.head_hash])
+    sheet.append(["Mã khóa công khai của đài", bundle.public_key_id])
+    sheet.append(["Lập lúc (UTC)", evidence.utc_text(bundle.generated_at)])
+    cp = bundle.latest_checkpoint
+    if cp is None:
+        sheet.append(["Điểm kiểm mới nhất", "chưa có"])
+    else:
+        sheet.append(["Điểm kiểm mới nhất", f"#{cp.id}, lúc {evidence.utc_text(cp.created_at)}"])
+        sheet.append(["Số mục đã ký", cp.count])
+        sheet.append(["Mã băm đã ký", cp.head_hash])
+        sheet.append(["Chữ ký", cp.signature])
+    sheet.append([])
+    sheet.append(["Kiểm tra", "Xuất CSV hoặc JSON rồi chạy: broadcaster log verify --file TỆP --public-key KHÓA.pem"])
+
+
+def write_xlsx(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCoverage], period: str,
+               stream: io.BufferedIOBase | io.BytesIO) -> None:
+    workbook = Workbook(write_only=True)
+    _detail(workbook, bundle)
+    _summary(workbook, bundle, summary, period)
+    _coverage(workbook, coverage)
+    _proof(workbook, bundle)
+    workbook.save(stream)
