@@ -54,7 +54,7 @@ def program(minutes: float) -> list[ProgramItem]:
     """A realistic day's program: several bulletins, each in the standard commune shape."""
     items: list[ProgramItem] = []
     words_per_second = 2.6  # espeak-ng at rate 1.0, measured on these sentences
-    target_words = minutes * 60 * words_per_second * 0.78  # jingles, gaps, repeats take the rest
+    target_words = minutes * 60 * words_per_second * 0.86  # jingles, gaps, repeats take the rest
     words = 0
     i = 0
     while words < target_words:
