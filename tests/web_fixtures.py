@@ -13,7 +13,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from web_helpers import OTHER_ZONE, PASSWORDS, ZONE, user_id
+# Re-exported so ``from web_fixtures import post`` keeps working in test modules.
+from web_helpers import OTHER_ZONE, PASSWORDS, ZONE, csrf, post, post_json, user_id
+
+__all__ = ["OTHER_ZONE", "PASSWORDS", "ZONE", "csrf", "post", "post_json", "user_id"]
 
 
 @pytest.fixture

@@ -1,0 +1,213 @@
+"""The panel's defences: role permissions on every route, CSRF, escaping, sessions, rate limit."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from web_helpers import PASSWORDS, post, user_id
+
+pytest_plugins = ["web_fixtures"]
+
+ROLES = ("admin", "editor", "approver", "village", "office")
+EVERYONE = set(ROLES)
+
+# (method, path template, roles allowed); {b} = a draft bulletin of the village's zone,
+# {u} = the office user's id, {z} = a zone id, {g} = a glossary entry, {t} = a token id.
+ROUTES = [
+    ("GET", "/", EVERYONE),
+    ("GET", "/bulletins", EVERYONE),
+    ("GET", "/bulletins/{b}", EVERYONE),
+    ("GET", "/bulletins/new", {"editor", "village"}),
+    ("GET", "/bulletins/{b}/edit", {"editor", "village"}),
+    ("POST", "/bulletins/{b}/approve", {"approver"}),
+    ("POST", "/bulletins/{b}/archive", {"editor", "approver"}),
+    ("GET", "/glossary", EVERYONE),
+    ("POST", "/glossary", {"editor"}),
+    ("POST", "/glossary/{g}", {"editor"}),
+    ("POST", "/glossary/{g}/delete", {"editor"}),
+    ("GET", "/library", EVERYONE),
+    ("POST", "/library/upload", {"editor", "village"}),
+    ("POST", "/station/emergency", {"approver", "admin"}),
+    ("POST", "/station/stop", {"approver", "admin"}),
+    ("GET", "/admin/users", {"admin"}),
+    ("POST", "/admin/users", {"admin"}),
+    ("POST", "/admin/users/{u}/role", {"admin"}),
+    ("POST", "/admin/users/{u}/active", {"admin"}),
+    ("POST", "/admin/users/{u}/password", {"admin"}),
+    ("POST", "/admin/users/{u}/tokens", {"admin"}),
+    ("POST", "/admin/tokens/{t}/revoke", {"admin"}),
+    ("GET", "/admin/zones", {"admin"}),
+    ("POST", "/admin/zones", {"admin"}),
+    ("POST", "/admin/zones/{z}", {"admin"}),
+]
+
+
+@pytest.fixture
+def ids(web_app):
+    from broadcaster.bulletins import add_bulletin
+    from broadcaster.glossary import add_entry
+    from broadcaster.models import User, Zone
+    from broadcaster.users import issue_token
+
+    with web_app.extensions["broadcaster"].session() as s:
+        zone = s.scalar(select(Zone).where(Zone.name == "Thôn Đông"))
+        bulletin = add_bulletin(s, title="Bản tin thử", body="Nội dung thử.", zone_id=zone.id)
+        entry = add_entry(s, "UBND", "ủy ban nhân dân")
+        office = s.scalar(select(User).where(User.name == "office"))
+        issue_token(s, office, "thử")
+        from broadcaster.models import ApiToken
+
+        token_id = s.scalar(select(ApiToken.id))
+        return {"b": bulletin.id, "g": entry.id, "u": office.id, "z": zone.id, "t": token_id}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_route_for_every_role(role, login_as, ids):
+    for method, template, allowed in ROUTES:
+        client = login_as(role)
+        path = template.format(**ids)
+        response = client.get(path) if method == "GET" else post(client, path, {})
+        if role in allowed:
+            assert response.status_code != 403, f"{role} must be allowed {method} {path}"
+            assert response.status_code < 500, f"{method} {path} crashed for {role}"
+        else:
+            assert response.status_code == 403, \
+                f"{role} must be refused {method} {path}, got {response.status_code}"
+            text = response.get_data(as_text=True)
+            assert "Không có quyền" in text and "không có quyền" in text, "Vietnamese 403 page"
+
+
+def test_visitor_is_sent_to_login_everywhere(client, ids):
+    for method, template, _ in ROUTES:
+        path = template.format(**ids)
+        response = client.get(path) if method == "GET" else post(client, path, {})
+        assert response.status_code == 302 and "/login" in response.location, f"{method} {path}"
+
+
+def test_csrf_refused_without_or_with_wrong_token(login_as, ids, web_app):
+    from broadcaster.models import GlossaryEntry
+
+    editor = login_as("editor")
+    for data in ({"word": "HTX", "reading": "hợp tác xã"},
+                 {"word": "HTX", "reading": "hợp tác xã", "csrf_token": "gia-mao"}):
+        r = editor.post("/glossary", data=data)
+        assert r.status_code == 400, "a form without the session's token must be refused"
+        assert "Phiên biểu mẫu không hợp lệ" in r.get_data(as_text=True)
+    with web_app.extensions["broadcaster"].session() as s:
+        assert s.scalar(select(GlossaryEntry).where(GlossaryEntry.word == "HTX")) is None
+    assert login_as("admin").post(f"/admin/users/{ids['u']}/role", data={"role": "admin"}).status_code == 400
+    assert web_app.test_client().post("/login", data={"name": "editor",
+                                                      "password": PASSWORDS["editor"]}).status_code == 400
+    r = editor.post("/api/v1/anything", json={})
+    assert "Phiên biểu mẫu" not in r.get_data(as_text=True), "the token API is not cookie/CSRF based"
+
+
+def test_html_and_script_are_escaped_everywhere(login_as, web_app, ids):
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    editor, admin = login_as("editor"), login_as("admin")
+    r = post(editor, "/bulletins/new", {"title": evil, "body": evil, "category": evil, "priority": "normal"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    bid = int(r.location.rsplit("/", 1)[1])
+    post(login_as("approver"), f"/bulletins/{bid}/reject", {"reason": evil})
+    post(editor, "/glossary", {"word": evil[:90], "reading": evil})
+    post(admin, "/admin/zones", {"name": evil[:100], "kind": "thôn", "description": evil})
+    post(admin, "/admin/users", {"name": "nguoimoi", "role": "office", "full_name": evil})
+    pages = ["/bulletins", f"/bulletins/{bid}", f"/bulletins/{bid}/edit", "/glossary", "/admin/zones",
+             "/admin/users", "/bulletins?q=" + evil]
+    for path in pages:
+        client = admin if path.startswith("/admin") else editor
+        text = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in text and "<img src=x" not in text, f"unescaped input on {path}"
+        assert "&lt;script&gt;" in text, f"the text should still be shown, escaped, on {path}"
+
+
+def test_forged_role_change_by_non_admin_is_refused(login_as, web_app, ids):
+    from broadcaster import accounts
+    from broadcaster.errors import PermissionDenied
+    from broadcaster.models import User
+
+    for role in ("editor", "approver", "village", "office"):
+        r = post(login_as(role), f"/admin/users/{user_id(web_app, role)}/role", {"role": "admin"})
+        assert r.status_code == 403, f"{role} made itself admin"
+    with web_app.extensions["broadcaster"].session() as s:
+        assert s.scalar(select(User.role).where(User.name == "editor")) == "editor"
+        editor = s.scalar(select(User).where(User.name == "editor"))
+        with pytest.raises(PermissionDenied):
+            accounts.change_role(s, editor, editor, "admin")
+    r = post(login_as("admin"), f"/admin/users/{user_id(web_app, 'admin')}/role", {"role": "office"})
+    assert r.status_code == 400 and "quản trị viên cuối cùng" in r.get_data(as_text=True)
+
+
+def test_expired_session_goes_to_login(login_as, web_app):
+    client = login_as("editor")
+    assert client.get("/bulletins").status_code == 200
+    with client.session_transaction() as sess:
+        sess["seen"] = time.time() - web_app.permanent_session_lifetime.total_seconds() - 5
+    r = client.get("/bulletins")
+    assert r.status_code == 302 and "/login" in r.location
+    assert "Phiên làm việc đã hết hạn" in client.get(r.location).get_data(as_text=True)
+    assert client.get("/bulletins").status_code == 302, "the expired session is gone for good"
+
+
+def test_login_rate_limit_per_ip_and_name(web_app):
+    client = web_app.test_client()
+    for _ in range(5):
+        assert post(client, "/login", {"name": "editor", "password": "sai-mat-khau"}).status_code == 401
+    blocked = post(client, "/login", {"name": "editor", "password": PASSWORDS["editor"]})
+    assert blocked.status_code == 429, "the right password must wait after 5 failures"
+    assert "quá nhiều lần" in blocked.get_data(as_text=True)
+    other_ip = web_app.test_client()
+    r = post(other_ip, "/login", {"name": "editor", "password": PASSWORDS["editor"]},
+             environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert r.status_code == 302, "another machine is not locked out"
+    assert post(client, "/login", {"name": "office", "password": PASSWORDS["office"]}).status_code == 302
+
+
+def test_session_cookie_flags_and_security_headers(web_app):
+    client = web_app.test_client()
+    r = post(client, "/login", {"name": "office", "password": PASSWORDS["office"]})
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
+    assert "Expires=" in cookie, "the session lives for settings.web.session_minutes"
+    page = client.get("/")
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"
+
+
+def test_error_pages_are_vietnamese(login_as):
+    client = login_as("office")
+    r = client.get("/khong-co-trang-nay")
+    assert r.status_code == 404 and "Không tìm thấy trang" in r.get_data(as_text=True)
+    r = client.get("/bulletins/99999")
+    assert r.status_code == 404 and "Không tìm thấy" in r.get_data(as_text=True)
+    r = client.get("/station/stop")
+    assert r.status_code == 405 and "không nhận thao tác" in r.get_data(as_text=True)
+
+
+def test_secret_key_generated_once_in_data_folder(ctx):
+    from web import create_app
+
+    first = create_app(context=ctx).config["SECRET_KEY"]
+    key_file = ctx.home / "web_secret_key"
+    assert key_file.is_file() and oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert create_app(context=ctx).config["SECRET_KEY"] == first, "sessions survive a restart"
+    assert len(first) >= 32
+
+
+def test_settings_drive_upload_limit_and_session_lifetime(home, monkeypatch):
+    from broadcaster.context import open_context
+    from web import create_app
+
+    monkeypatch.setenv("BROADCASTER_AUDIO_MAX_UPLOAD_MB", "3")
+    monkeypatch.setenv("BROADCASTER_WEB_SESSION_MINUTES", "15")
+    monkeypatch.setenv("BROADCASTER_WEB_SECRET_KEY", "khoa-bi-mat-cau-hinh")
+    context = open_context(home)
+    try:
+        app = create_app(context=context)
+        assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024
+        assert app.permanent_session_lifetime.total_seconds() == 15 * 60
+        assert app.config["SECRET_KEY"] == "khoa-bi-mat-cau-hinh"
+    finally:
+        context.dispose()
