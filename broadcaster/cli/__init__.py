@@ -23,7 +23,7 @@ COMMAND_MODULES = (
     "broadcaster.cli.content",
     "broadcaster.cli.schedule",
     "broadcaster.cli.station",
-    # "broadcaster.cli.log",
+    "broadcaster.cli.log",
     "broadcaster.cli.web",
 )
 

@@ -87,8 +87,9 @@ class ReportPDF(FPDF):
                 high = middle - 1
         return text[:low] + "…"
 
-    def heading(self, text: str) -> None:
-        if self.get_y() > self.h - 40:
+    def heading(self, text: str, room: float = 25.0) -> None:
+        """A section heading, moved to the next page with its section when ``room`` mm won't fit."""
+        if self.get_y() + room > self.page_break_trigger:
             self.add_page()
         self.ln(3)
         self.set_font("Serif", "B", 12)
@@ -188,8 +189,8 @@ def _coverage_table(pdf: ReportPDF, coverage: list[CampaignCoverage]) -> None:
     for c in coverage:
         rows.append([c.campaign, str(c.target_per_day), f"{len(c.days)} ngày × {len(c.zones)} khu vực",
                      f"{c.cells_met}/{len(c.cells)}", str(c.airings), _minutes(c.minutes)])
-    pdf.table(("Chiến dịch", "Chỉ tiêu/ngày", "Phạm vi", "Ô đạt chỉ tiêu", "Lượt", "Số phút"),
-              (58, 20, 35, 26, 16, 20), rows, ("L", "R", "L", "R", "R", "R"))
+    pdf.table(("Chiến dịch", "Lượt/ngày", "Phạm vi", "Ô đạt chỉ tiêu", "Lượt", "Số phút"),
+              (52, 20, 41, 26, 16, 20), rows, ("L", "R", "L", "R", "R", "R"))
 
 
 def _chart(pdf: ReportPDF, days: dict[dt.date, dict[str, float]]) -> None:
@@ -203,8 +204,6 @@ def _chart(pdf: ReportPDF, days: dict[dt.date, dict[str, float]]) -> None:
     first, last = min(days), max(days)
     span = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     height, axis_w = 60.0, 12.0
-    if pdf.get_y() + height + 30 > pdf.page_break_trigger:
-        pdf.add_page()
     top = pdf.get_y() + 2
     left = pdf.l_margin + axis_w
     width = pdf.epw - axis_w
@@ -269,7 +268,7 @@ def _airings(pdf: ReportPDF, entries: Sequence[Any], zone: ZoneInfo) -> None:
         pdf.cell(0, 6, "Không có buổi phát nào trong kỳ.", new_x="LMARGIN", new_y="NEXT")
         return
     pdf.table(("Số", "Thời gian", "Nội dung", "Chuyên mục", "Khu vực", "Trạng thái", "Phút"),
-              (12, 26, 58, 25, 25, 16, 13), rows, ("R", "L", "L", "L", "L", "L", "R"), size=7.5)
+              (12, 26, 55, 25, 24, 20, 13), rows, ("R", "L", "L", "L", "L", "L", "R"), size=7.5)
 
 
 def _problems(pdf: ReportPDF, problems: Sequence[Any], zone: ZoneInfo) -> None:
@@ -358,7 +357,7 @@ def write_pdf(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCov
     pdf.heading("I. Tổng hợp kết quả")
     _summary_tables(pdf, summary)
     _coverage_table(pdf, coverage)
-    pdf.heading("II. Số phút phát mỗi ngày theo chuyên mục")
+    pdf.heading("II. Số phút phát mỗi ngày theo chuyên mục", room=105)
     _chart(pdf, days)
     pdf.heading("III. Danh sách các buổi phát")
     _airings(pdf, bundle.entries, zone)
