@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import wave
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -226,8 +226,8 @@ def _plan(items: Sequence[ProgramItem], settings: RenderSettings, cache_dir: Pat
                     text = _normalise(settings.repeat_phrase, settings)
                     phrase = _Part(kind="speech", title=REPEAT_TITLE,
                                    key=f"speech:{_sha256_text(text)}", text=text)
-                add(_Part(**{**phrase.__dict__}))
-            add(_Part(**{**part.__dict__}))
+                add(replace(phrase))
+            add(replace(part))
     return parts
 
 

@@ -247,3 +247,13 @@ def test_render_errors_are_vietnamese(tmp_path: Path, settings: RenderSettings) 
         render_program([ProgramItem(kind="recording", title="Ghi âm", path=silent)],
                        settings, tmp_path)
 
+
+
+def test_speech_rate_setting_changes_length(tmp_path: Path) -> None:
+    items = [ProgramItem(kind="speech", title="Tin", text="Bà con thôn Đông chú ý lịch họp ngày mai.")]
+    lengths = {}
+    for rate in (0.8, 1.2):
+        settings = RenderSettings(speech=SpeechSettings(engines=("espeak",), rate=rate))
+        lengths[rate] = render_program(items, settings, tmp_path / "cache").seconds
+    ratio = lengths[0.8] / lengths[1.2]
+    assert 1.25 < ratio < 1.75, f"rate 0.8 vs 1.2 should differ by about 1.5x, got {ratio:.2f}"
