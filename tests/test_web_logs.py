@@ -138,3 +138,24 @@ def test_html_in_evidence_is_escaped(web_app, login_as) -> None:
                            "title": "<script>alert(1)</script>", "reason": "<img src=x>"}])
     html = login_as("office").get("/logs").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_exports_download_the_filtered_report(web_app, login_as, day_of_airings) -> None:
+    import csv
+    import io
+
+    office = login_as("office")
+    page = office.get("/logs?status=completed").get_data(as_text=True)
+    assert "/logs/export.csv?status=completed" in page and "/logs/export.pdf" in page
+    got = office.get("/logs/export.csv?status=completed")
+    assert got.status_code == 200 and got.mimetype == "text/csv"
+    assert "attachment" in got.headers["Content-Disposition"]
+    text_ = got.get_data().decode("utf-8-sig")
+    assert "Tin sáng toàn xã" in text_ and "Họp thôn Tây" in text_ and "Tin lỡ" not in text_
+    assert len(list(csv.reader(io.StringIO(text_)))) > 3
+    pdf = office.get("/logs/export.pdf")
+    assert pdf.status_code == 200 and pdf.get_data()[:5] == b"%PDF-"
+    xlsx = office.get("/logs/export.xlsx")
+    assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
+    assert office.get("/logs/export.exe").status_code == 404
+    assert login_as("village").get("/logs/export.csv").status_code == 403

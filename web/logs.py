@@ -194,3 +194,22 @@ def verify() -> Any:
         return jsonify(status)
     flash(status["message"], "ok" if status["ok"] else "error")
     return redirect(url_for("logs.index", **{k: v for k, v in request.args.items() if k != "format"}))
+
+
+@bp.route("/export.<fmt>")
+@roles_required(*EXPORT_ROLES)
+def export(fmt: str) -> Response:
+    """The filtered evidence as a CSV, XLSX or PDF report (``broadcaster.reports``), downloaded."""
+    from broadcaster import reports
+
+    if fmt not in ("csv", "xlsx", "pdf"):
+        abort(404, description="Định dạng xuất không hỗ trợ (chọn csv, xlsx hoặc pdf)")
+    settings = get_settings()
+    filters = evidence_filters_from(request.args, current_user())
+    data = reports.export_bytes(get_session(), settings, fmt, filters)
+    name = reports.suggested_filename(settings, fmt, filters)
+    logger.info("export %s (%d bytes) by %s", fmt, len(data), current_user().name)  # type: ignore[union-attr]
+    return Response(data, mimetype=reports.MEDIA_TYPES[fmt].split(";")[0],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"},
+                    content_type=reports.MEDIA_TYPES[fmt])
