@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, g, jsonify, request
 from werkzeug.wrappers import Response
 
-from broadcaster import bulletins, schedule, week
+from broadcaster import accounts, bulletins, schedule, week
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
 from broadcaster.models import PRIORITIES, Bulletin, Slot, User, utcnow
 from broadcaster.users import user_for_token
@@ -33,10 +33,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 ALL_ROLES = ("admin", "editor", "approver", "village", "office")
 #: Who may do what; the OpenAPI document states the same roles per operation.
-WRITE_BULLETIN_ROLES = ("admin", "editor", "village")
-APPROVE_ROLES = ("admin", "approver")
+WRITE_BULLETIN_ROLES = accounts.roles_for("bulletin.write")
+APPROVE_ROLES = accounts.roles_for("bulletin.review")
 SCHEDULE_ROLES = ("admin", "editor")
-COMMAND_ROLES = ("admin", "approver")
+COMMAND_ROLES = accounts.roles_for("station.command")
 READ_COMMAND_ROLES = ("admin", "approver", "editor", "office")
 VERIFY_ROLES = ("admin", "approver", "editor", "office")
 DEFAULT_LIMIT = 100

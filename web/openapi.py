@@ -292,7 +292,7 @@ def _paths() -> dict[str, Any]:
                         _query("status", "Trạng thái", {"type": "string"}),
                         _query("priority", "Mức ưu tiên", {"type": "string"}),
                         _query("category", "Chuyên mục", {"type": "string"}), *PAGE]),
-            "post": _op("Viết bản tin mới (nháp, hoặc gửi duyệt)", ["admin", "editor", "village"],
+            "post": _op("Viết bản tin mới (nháp, hoặc gửi duyệt)", ["editor", "village"],
                         {"201": _json(_ref("Bulletin"), "Bản tin đã lưu")}, body=_ref("NewBulletin")),
         },
         "/bulletins/{bulletin_id}": {
@@ -300,7 +300,7 @@ def _paths() -> dict[str, Any]:
                        params=[bulletin_id], errors=(404,)),
         },
         "/bulletins/{bulletin_id}/approve": {
-            "post": _op("Phê duyệt bản tin", ["admin", "approver"],
+            "post": _op("Phê duyệt bản tin", ["approver"],
                         {"200": _json(_ref("Bulletin"), "Bản tin đã duyệt")},
                         params=[bulletin_id], errors=(400, 404)),
         },
