@@ -126,24 +126,23 @@ def bulletin_program(title: str, text: str, *, priority: str = "normal",
     """The standard commune bulletin: intro jingle, greeting, the bulletin, outro jingle.
 
     Emergencies open with the ``urgent`` jingle; a category gets its own intro/outro variant.
-    Priority and emergency bulletins are read ``1 + repeats`` times, each re-reading announced
-    by "Xin nhắc lại."; normal bulletins are read once. The title is read before the text
-    unless the text already starts with it.
+    ``repeats`` is how many times a priority or emergency bulletin is read in all (the same
+    meaning as ``ProgramItem.repeat``), each re-reading announced by "Xin nhắc lại."; normal
+    bulletins are read once. The bulletin item carries ``text`` exactly as given, so a caller
+    can swap it for a recording of the same bulletin (``item.text == body``).
     """
     if priority not in PRIORITIES:
         raise RenderError(f"Mức ưu tiên “{priority}” không hợp lệ (normal, priority, emergency).")
-    if repeats < 0:
-        raise RenderError("Số lần nhắc lại không được âm.")
+    if repeats < 1:
+        raise RenderError("Số lần đọc phải từ 1 trở lên.")
     cat = (category or "").strip()
     intro = "urgent" if priority == "emergency" else (f"intro:{cat}" if cat else "intro")
     outro = f"outro:{cat}" if cat else "outro"
-    spoken = text if not title.strip() or text.lstrip().startswith(title.strip()) \
-        else f"{title.strip()}.\n{text}"
-    readings = 1 + repeats if priority in ("priority", "emergency") else 1
+    readings = repeats if priority in ("priority", "emergency") else 1
     items = [ProgramItem(kind="jingle", title="Nhạc hiệu mở đầu", jingle=intro)]
     if greeting:
         items.append(ProgramItem(kind="speech", title=GREETING_TITLE, text=None))
-    items.append(ProgramItem(kind="speech", title=title, text=spoken, repeat=readings))
+    items.append(ProgramItem(kind="speech", title=title, text=text, repeat=readings))
     items.append(ProgramItem(kind="jingle", title="Nhạc hiệu kết thúc", jingle=outro))
     return items
 
@@ -305,7 +304,8 @@ def _sound(parts: list[_Part], settings: RenderSettings, cache_dir: Path
     return out, top_peak
 
 
-def _join(sounded: list[tuple[_Part, Path | None]], rate: int) -> tuple[np.ndarray, list[ItemRecord]]:
+def _join(sounded: list[tuple[_Part, Path | None]], rate: int
+          ) -> tuple[np.ndarray, list[ItemRecord]]:
     """Place every levelled part and silence into one float32 buffer."""
     loaded: dict[Path, np.ndarray] = {}
     lengths = []

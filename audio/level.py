@@ -265,7 +265,8 @@ def level_file(src: Path, dst: Path, *, target_lufs: float = -16.0, ceiling_dbtp
             if abs(lufs_out - target_lufs) <= LEVEL_TOLERANCE_LU:
                 break
             gain += target_lufs - lufs_out
-            limited = limited or peak_out + (target_lufs - lufs_out) > ceiling_dbtp - LIMIT_MARGIN_DB
+            headroom = ceiling_dbtp - LIMIT_MARGIN_DB - peak_out
+            limited = limited or target_lufs - lufs_out > headroom
         if peak_out > ceiling_dbtp + 0.1:
             raise LevelError(
                 f"Không giữ được đỉnh của {src.name} dưới {ceiling_dbtp:.1f} dBTP "

@@ -116,7 +116,8 @@ def _decode_check(src: Path, claimed_seconds: float) -> tuple[float, float, floa
     if errors:
         logger.info("decode errors in %s: %s", src, errors[:3])
         raise UploadRejected(
-            f"Tệp âm thanh bị hỏng: có {len(errors)} lỗi khi giải mã. Hãy xuất lại tệp và tải lên lần nữa."
+            f"Tệp âm thanh bị hỏng: có {len(errors)} lỗi khi giải mã. "
+            "Hãy xuất lại tệp và tải lên lần nữa."
         )
     summary = err[err.rfind("Summary:"):]
     m_i, m_p = _SUMMARY_I.findall(summary), _SUMMARY_PEAK.findall(summary)
@@ -147,11 +148,14 @@ def _validate(path: Path, max_seconds: float) -> tuple[str, dict, float]:
     ext = _FORMATS.get(fmt_name)
     audio = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
     if ext is None or not audio:
-        raise UploadRejected(f"Tệp tải lên không phải là âm thanh được hỗ trợ (chỉ nhận {_ACCEPTED}).")
+        raise UploadRejected(
+            f"Tệp tải lên không phải là âm thanh được hỗ trợ (chỉ nhận {_ACCEPTED})."
+        )
     stream = audio[0]
     if stream.get("codec_name") not in _CODECS:
         raise UploadRejected(
-            f"Định dạng âm thanh {stream.get('codec_name')} không được hỗ trợ (chỉ nhận {_ACCEPTED})."
+            f"Định dạng âm thanh {stream.get('codec_name')} không được hỗ trợ "
+            f"(chỉ nhận {_ACCEPTED})."
         )
     try:
         claimed = float(info["format"].get("duration") or stream.get("duration") or 0.0)

@@ -25,7 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from audio.compose import ProgramItem, RenderSettings, bulletin_program, render_program  # noqa: E402
+from audio.compose import (  # noqa: E402
+    ProgramItem,
+    RenderSettings,
+    bulletin_program,
+    render_program,
+)
 from audio.tts import SpeechSettings  # noqa: E402
 
 TOPICS = [
@@ -65,7 +70,7 @@ def program(minutes: float) -> list[ProgramItem]:
             for k, s in enumerate(SENTENCES[: 5 + i % 4])
         )
         priority = "priority" if i % 3 == 2 else "normal"
-        items += bulletin_program(f"{title}, đợt {i + 1}", body, priority=priority,
+        items += bulletin_program(f"{title}, đợt {i + 1}", body, priority=priority, repeats=2,
                                   category=category, greeting=(i == 0))
         items.append(ProgramItem(kind="pause", seconds=1.5))
         words += len(body.split()) * (2 if priority == "priority" else 1)

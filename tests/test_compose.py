@@ -95,18 +95,20 @@ def test_unknown_jingle_is_refused_in_vietnamese(tmp_path: Path) -> None:
 # --- the bulletin template ---------------------------------------------------------------------
 
 def test_bulletin_program_shapes() -> None:
-    normal = bulletin_program("Lịch họp", "Họp thôn lúc tám giờ.", category="y tế")
+    normal = bulletin_program("Lịch họp", "Họp thôn lúc tám giờ.", category="y tế", repeats=3)
     assert [(i.kind, i.jingle) for i in normal] == [
         ("jingle", "intro:y tế"), ("speech", None), ("speech", None), ("jingle", "outro:y tế")]
     assert normal[1].text is None, "greeting comes from the settings"
-    assert normal[2].repeat == 1 and normal[2].text.startswith("Lịch họp.")
-    urgent = bulletin_program("Bão số 3", "Bão số 3 đang vào.", priority="emergency", repeats=2)
+    assert normal[2].repeat == 1, "a normal bulletin is read once"
+    assert normal[2].text == "Họp thôn lúc tám giờ." and normal[2].title == "Lịch họp"
+    urgent = bulletin_program("Bão số 3", "Bão số 3 đang vào.", priority="emergency", repeats=3)
     assert urgent[0].jingle == "urgent" and urgent[2].repeat == 3
-    assert urgent[2].text == "Bão số 3 đang vào.", "a title already leading the text is not doubled"
-    prio = bulletin_program("Tiêm phòng", "x", priority="priority", greeting=False)
+    prio = bulletin_program("Tiêm phòng", "x", priority="priority", repeats=2, greeting=False)
     assert [i.kind for i in prio] == ["jingle", "speech", "jingle"] and prio[1].repeat == 2
     with pytest.raises(RenderError, match="ưu tiên"):
         bulletin_program("a", "b", priority="khẩn")
+    with pytest.raises(RenderError, match="Số lần đọc"):
+        bulletin_program("a", "b", repeats=0)
 
 
 # --- order, durations, repeats -----------------------------------------------------------------
@@ -161,7 +163,7 @@ def test_repeat_reads_again_after_the_phrase(tmp_path: Path, settings: RenderSet
 def test_bulletin_renders_at_target_loudness_and_peak(tmp_path: Path) -> None:
     quiet = tone_wav(tmp_path / "q.wav", 300, 2.0, 0.01)
     items = bulletin_program("Thông báo", "Ngày 22/12/2024 UBND xã tổ chức tiêm phòng.",
-                             priority="priority", category="y tế")
+                             priority="priority", category="y tế", repeats=2)
     items.insert(3, ProgramItem(kind="recording", title="Lời bí thư", path=quiet))
     settings = RenderSettings(speech=ESPEAK)
     result = render_program(items, settings, tmp_path / "cache", out=tmp_path / "out.wav")
@@ -250,7 +252,8 @@ def test_render_errors_are_vietnamese(tmp_path: Path, settings: RenderSettings) 
 
 
 def test_speech_rate_setting_changes_length(tmp_path: Path) -> None:
-    items = [ProgramItem(kind="speech", title="Tin", text="Bà con thôn Đông chú ý lịch họp ngày mai.")]
+    text = "Bà con thôn Đông chú ý lịch họp ngày mai."
+    items = [ProgramItem(kind="speech", title="Tin", text=text)]
     lengths = {}
     for rate in (0.8, 1.2):
         settings = RenderSettings(speech=SpeechSettings(engines=("espeak",), rate=rate))

@@ -83,7 +83,8 @@ def test_level_file_hits_target_under_ceiling(tmp_path: Path, name: str, amp: fl
     lufs, peak = level.measure(dst)
     assert lufs == pytest.approx(-16.0, abs=0.6), f"{name}: {lufs} LUFS after levelling"
     assert peak <= -1.0 + 0.1, f"{name}: true peak {peak} dBTP over the ceiling"
-    assert info.lufs == pytest.approx(lufs, abs=0.1) and info.true_peak_dbtp == pytest.approx(peak, abs=0.1)
+    assert info.lufs == pytest.approx(lufs, abs=0.1)
+    assert info.true_peak_dbtp == pytest.approx(peak, abs=0.1)
     assert info.seconds == pytest.approx(5.0, abs=0.01)
     with wave.open(str(dst), "rb") as w:
         assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, 44100)
