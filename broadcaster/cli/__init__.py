@@ -67,7 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
+        # Warnings such as "gTTS unreachable, using espeak-ng" are expected offline: a one-shot
+        # command shows them with -v; the station daemon raises its own level for its journal.
+        level=logging.DEBUG if args.verbose else logging.ERROR,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.home is not None:
