@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -78,14 +79,24 @@ def program(minutes: float) -> list[ProgramItem]:
     return items
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children (ffmpeg, espeak-ng): the
+    figure that does not depend on what else the machine is doing."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_phase(phase: str, cache: Path, minutes: float) -> dict:
     items = program(minutes)
     gap = 1.2 if phase == "parts" else 1.0
     settings = RenderSettings(speech=SpeechSettings(engines=("espeak",)), gap_s=gap)
     tracemalloc.start()
+    before = _cpu_seconds()
     started = time.perf_counter()
     result = render_program(items, settings, cache)
     elapsed = time.perf_counter() - started
+    cpu = _cpu_seconds() - before
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -93,6 +104,8 @@ def run_phase(phase: str, cache: Path, minutes: float) -> dict:
     return {
         "phase": phase, "program_s": result.seconds, "elapsed_s": round(elapsed, 3),
         "x_real_time": round(result.seconds / elapsed, 1), "cached": result.cached,
+        "cpu_s": round(cpu, 3), "x_per_cpu_s": round(result.seconds / max(cpu, 1e-6), 1),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
         "parts": len(result.items), "tracemalloc_peak_mb": round(peak / 2**20, 1),
         "maxrss_self_mb": round(self_kb / 1024, 1), "maxrss_child_mb": round(child_kb / 1024, 1),
     }
@@ -120,12 +133,13 @@ def main() -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"{'phase':<8} {'program':>8} {'elapsed':>8} {'x real':>8} {'py peak':>8} "
-          f"{'rss':>7} {'child rss':>9}")
+    print(f"{'phase':<8} {'program':>8} {'elapsed':>8} {'x real':>8} {'cpu':>8} {'x/cpu':>8} "
+          f"{'py peak':>8} {'rss':>7} {'child rss':>9} {'load':>5}")
     for r in rows:
         print(f"{r['phase']:<8} {r['program_s']:>7.1f}s {r['elapsed_s']:>7.3f}s "
-              f"{r['x_real_time']:>7.1f}x {r['tracemalloc_peak_mb']:>6.1f}MB "
-              f"{r['maxrss_self_mb']:>5.0f}MB {r['maxrss_child_mb']:>7.0f}MB")
+              f"{r['x_real_time']:>7.1f}x {r['cpu_s']:>7.3f}s {r['x_per_cpu_s']:>7.1f}x "
+              f"{r['tracemalloc_peak_mb']:>6.1f}MB {r['maxrss_self_mb']:>5.0f}MB "
+              f"{r['maxrss_child_mb']:>7.0f}MB {r['load_avg_1min']:>5.2f}")
     return 0
 
 
