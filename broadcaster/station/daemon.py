@@ -309,6 +309,13 @@ class Station:
                     self._remove_job(f"{prefix}:{key}")
                 logger.info("occurrence %s no longer scheduled: jobs removed", key)
         render_keys = {due.key for due in result.render}
+        with self.state.lock:
+            moved = [due for key, due in wanted.items()
+                     if self.state.planned.get(key) != due.scheduled_at]
+        if moved:  # the occurrence rows follow the schedule at once (the panel shows them)
+            with self.ctx.session() as session:
+                for due in moved:
+                    self._occurrence_row(session, due)
         for key, due in wanted.items():
             with self.state.lock:
                 same = self.state.planned.get(key) == due.scheduled_at

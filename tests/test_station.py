@@ -1,0 +1,338 @@
+"""The station daemon against a real PulseAudio null sink: what the loudspeakers would have aired.
+
+Each test runs ``python -m broadcaster station`` as a separate process (as systemd would), drives it
+only through the database, and listens to the sink's monitor with the same tap the air-check uses.
+Programs are a short sentence without greeting, a few seconds of sound.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+import wave
+from array import array
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from sqlalchemy import select
+
+from broadcaster import bulletins, schedule
+from broadcaster.models import EvidenceEntry, Heartbeat, Occurrence, Slot, StationCommand
+from broadcaster.station.aircheck import AUDIBLE_THRESHOLD, MonitorTap
+
+ROOT = Path(__file__).resolve().parent.parent
+TZ = "Asia/Ho_Chi_Minh"
+UTC = dt.timezone.utc
+SHORT = "Thử loa."
+LONG = "Bà con chú ý. " * 6
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"hết {timeout} giây mà chưa thấy: {what}")
+
+
+class StationProcess:
+    def __init__(self, home: Path, env: dict[str, str]) -> None:
+        self.log = home / f"station-{time.monotonic_ns()}.log"
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "StationProcess":
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "broadcaster", "station"], cwd=ROOT, env=self.env,
+            stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"), start_new_session=True)
+        return self
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def crash(self) -> None:
+        """kill -9 the station and its players: a power cut."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(5)
+
+    def terminate(self, timeout: float = 15) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout)
+
+    def kill_all(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def sink(pulse_server: dict[str, str]) -> Iterator[str]:
+    """A null sink of this module's own: other stations on the shared sound server stay out."""
+    name = f"loaxa_station_{os.getpid()}"
+    loaded = subprocess.run(
+        ["pactl", "load-module", "module-null-sink", f"sink_name={name}", "norewinds=1",
+         "rate=44100", "channels=2"], capture_output=True, text=True, env={**os.environ, **pulse_server})
+    assert loaded.returncode == 0, loaded.stderr
+    yield name
+    subprocess.run(["pactl", "unload-module", loaded.stdout.strip()], capture_output=True,
+                   env={**os.environ, **pulse_server})
+
+
+@pytest.fixture
+def station(home: Path, pulse_server: dict[str, str], sink: str) -> Iterator[Callable[..., StationProcess]]:
+    started: list[StationProcess] = []
+
+    def start(**settings: str) -> StationProcess:
+        env = dict(os.environ)
+        env.update(pulse_server)
+        env.update({
+            "BROADCASTER_HOME": str(home), "BROADCASTER_TTS_ENGINES": "espeak",
+            "BROADCASTER_OUTPUT_BACKEND": "pulse", "BROADCASTER_OUTPUT_DEVICE": sink,
+            "BROADCASTER_STATION_RENDER_LEAD_S": "10", "BROADCASTER_AUDIO_GAP_S": "0.3", "BROADCASTER_STATION_RECONCILE_S": "0.2",
+            "BROADCASTER_STATION_HEARTBEAT_S": "1", "BROADCASTER_STATION_GRACE_S": "60",
+        })
+        env.update({f"BROADCASTER_STATION_{k.upper()}": v for k, v in settings.items()})
+        process = StationProcess(home, env).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.kill_all()
+
+
+@pytest.fixture
+def tap(sink: str) -> Iterator[MonitorTap]:
+    listener = MonitorTap(f"{sink}.monitor")
+    listener.start()
+    assert listener.wait_started(3), "the sink's monitor gives no audio"
+    yield listener
+    listener.stop()
+
+
+def approved_bulletin(ctx: Any, text: str = SHORT, title: str = "Thử loa",
+                      priority: str = "normal") -> int:
+    with ctx.session() as session:
+        bulletin = bulletins.add_bulletin(session, title=title, body=text, priority=priority)
+        bulletins.transition(session, bulletin, "approve", None)
+        return bulletin.id
+
+
+def add_once(ctx: Any, bulletin_id: int, at: dt.datetime) -> int:
+    """A one-off slot at ``at`` exactly (sub-second), without greeting: a short program."""
+    local = (at + dt.timedelta(seconds=2)).astimezone(dt.timezone(dt.timedelta(hours=7)))
+    with ctx.session() as session:
+        slot = schedule.add_slot(session, items=[schedule.ItemSpec("bulletin", bulletin_id)],
+                                 default_tz=TZ, at_local=local.strftime("%Y-%m-%d %H:%M:%S"),
+                                 greeting=False, allow_conflict=True)
+        slot.at_utc = at
+        return slot.id
+
+
+def entries(ctx: Any) -> list[EvidenceEntry]:
+    with ctx.session() as session:
+        return list(session.scalars(select(EvidenceEntry).order_by(EvidenceEntry.id)).all())
+
+
+def entry_for(ctx: Any, key: str) -> EvidenceEntry | None:
+    return next((e for e in entries(ctx) if e.occurrence_key == key), None)
+
+
+def occurrence(ctx: Any, slot_id: int) -> Occurrence | None:
+    with ctx.session() as session:
+        return session.scalar(select(Occurrence).where(Occurrence.slot_id == slot_id))
+
+
+def key_of(slot_id: int, at: dt.datetime) -> str:
+    return f"slot-{slot_id}@{at.astimezone(dt.timezone(dt.timedelta(hours=7))).date().isoformat()}"
+
+
+def lead_silence_s(path: Path) -> float:
+    """Seconds of silence at the start of a rendered file (the program starts with its fade-in)."""
+    with wave.open(str(path), "rb") as wav:
+        rate, width, channels = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
+        samples = array("h", wav.readframes(rate * 2))
+    assert width == 2
+    for index, value in enumerate(samples):
+        if abs(value) > AUDIBLE_THRESHOLD:
+            return index / channels / rate
+    return 0.0
+
+
+def test_scheduled_bulletin_is_heard_on_time_and_changes_are_picked_up_live(
+        ctx: Any, station: Callable[..., StationProcess], tap: MonitorTap, tmp_path: Path) -> None:
+    marker = tmp_path / "amp-on"
+    st = station(amp_on_command=f"touch {marker}", amp_off_command="false", amp_lead_s="1")
+    bulletin_id = approved_bulletin(ctx)
+    wait_for(lambda: _heartbeat(ctx), 10, "the station's first heartbeat")
+    # Added far ahead, then moved: the station must follow the database, not its first plan.
+    slot_id = add_once(ctx, bulletin_id, now() + dt.timedelta(minutes=30))
+    at = now() + dt.timedelta(seconds=3.5)
+    with ctx.session() as session:
+        session.get(Slot, slot_id).at_utc = at  # type: ignore[union-attr]
+    changed = time.monotonic()
+    row = wait_for(lambda: (o := occurrence(ctx, slot_id)) and o.scheduled_at == at and o, 3,
+                   "the moved slot's occurrence")
+    picked = time.monotonic() - changed
+    assert picked < 1.5, f"a schedule change is picked up within about 1 s (took {picked:.2f} s)"
+    key = key_of(slot_id, at)
+    entry = wait_for(lambda: entry_for(ctx, key), 20, "the evidence entry")
+    assert entry.status == "completed", entry.reason
+    heard = tap.first_audible_at()
+    assert heard is not None, "nothing was heard on the sink"
+    rendered = Path(occurrence(ctx, slot_id).render_path)  # type: ignore[union-attr, arg-type]
+    start_error = (heard - at).total_seconds() - lead_silence_s(rendered)
+    assert -0.01 <= start_error <= 0.1, f"heard {start_error * 1000:.1f} ms from the scheduled instant"
+    assert abs((entry.started_at - at).total_seconds()) < 0.05, entry.started_at  # type: ignore[operator]
+    assert entry.items and entry.items[1]["text_sha256"], f"items with text hashes: {entry.items}"
+    assert entry.aircheck_sha256 and entry.aircheck_path, "the air-check is in the evidence"
+    from audio.audiofile import sha256_file
+
+    aircheck = ctx.settings.home / entry.aircheck_path
+    assert aircheck.suffix == ".opus" and sha256_file(aircheck) == entry.aircheck_sha256
+    assert marker.exists(), "the amplifier-on hook ran before the program"
+    assert "Lệnh âm ly (off) lỗi" in entry.reason, f"a failing hook is noted, not fatal: {entry.reason}"
+    assert row.state in ("pending", "rendered", "playing")
+    assert st.proc is not None and st.proc.poll() is None, "the station keeps running"
+    assert st.terminate() == 0, st.output()
+
+
+def _heartbeat(ctx: Any) -> Heartbeat | None:
+    with ctx.session() as session:
+        return session.get(Heartbeat, "main")
+
+
+def _playing(ctx: Any, slot_id: int) -> bool:
+    """The occurrence is on the air: marked playing and its instant has passed."""
+    row = occurrence(ctx, slot_id)
+    return row is not None and row.state == "playing" and now() > row.scheduled_at
+
+
+def test_kill_9_mid_broadcast_then_restart_never_airs_twice(
+        ctx: Any, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
+    first = station()
+    bulletin_id = approved_bulletin(ctx, LONG)
+    at = now() + dt.timedelta(seconds=2.5)
+    slot_id = add_once(ctx, bulletin_id, at)
+    wait_for(lambda: _playing(ctx, slot_id), 10, "the broadcast to start")
+    time.sleep(0.5)
+    first.crash()
+    tap.reset_first_audible()
+    time.sleep(0.3)
+    tap.reset_first_audible()
+    second = station()
+    key = key_of(slot_id, at)
+    entry = wait_for(lambda: entry_for(ctx, key), 10, "the crashed occurrence's entry")
+    assert entry.status == "interrupted", entry.status
+    assert "dừng đột ngột" in entry.reason and "không phát lại" in entry.reason, entry.reason
+    time.sleep(1.5)
+    assert tap.first_audible_at() is None, "the restarted station aired the occurrence again"
+    assert [e.occurrence_key for e in entries(ctx)].count(key) == 1
+    assert second.terminate() == 0, second.output()
+
+
+def test_emergency_preempts_and_is_recorded(
+        ctx: Any, station: Callable[..., StationProcess], cli: Callable[..., Any]) -> None:
+    st = station()
+    slot_bulletin = approved_bulletin(ctx, LONG)
+    urgent = approved_bulletin(ctx, "Lũ đang lên, bà con di chuyển ngay.", "Cảnh báo lũ")
+    at = now() + dt.timedelta(seconds=2.5)
+    slot_id = add_once(ctx, slot_bulletin, at)
+    wait_for(lambda: _playing(ctx, slot_id), 10, "the scheduled broadcast to start")
+    time.sleep(0.3)
+    result = cli("emergency", str(urgent), "--wait", "5")
+    assert result.exit_code == 0, result.output
+    assert "Đã gửi lệnh số" in result.stdout and "trạm phát đã nhận" in result.stdout, result.stdout
+    with ctx.session() as session:
+        command_id = session.scalar(select(StationCommand.id).order_by(StationCommand.id.desc()))
+    cut = wait_for(lambda: entry_for(ctx, key_of(slot_id, at)), 10, "the preempted entry")
+    assert cut.status == "interrupted", cut.status
+    assert f"khẩn cấp số {urgent}" in cut.reason and f"lệnh số {command_id}" in cut.reason, cut.reason
+    time.sleep(1.5)  # the emergency program airs; an operator then stops it from the CLI
+    stopped = cli("stop", "--reason", "đã báo xong", "--wait", "5")
+    assert stopped.exit_code == 0, stopped.output
+    aired = wait_for(lambda: entry_for(ctx, f"emergency-{command_id}"), 10, "the emergency entry")
+    assert aired.priority == "emergency" and aired.status == "interrupted", (aired.status, aired.reason)
+    assert "Dừng theo lệnh số" in aired.reason and "đã báo xong" in aired.reason, aired.reason
+    assert aired.seconds_played >= 1.0, f"the emergency aired before the stop: {aired.seconds_played}"
+    assert aired.items[0]["kind"] == "jingle", aired.items
+    assert aired.started_at >= cut.ended_at - dt.timedelta(seconds=0.2), "one program on air at a time"  # type: ignore[operator]
+    assert aired.aircheck_sha256, "the emergency has its air-check too"
+    with ctx.session() as session:
+        command = session.get(StationCommand, command_id)
+        assert command is not None and command.status in ("done", "failed"), command.status
+        assert "bị ngắt" in command.result, command.result
+    assert st.terminate() == 0, st.output()
+
+
+def test_restart_plays_within_grace_and_records_older_as_missed(
+        ctx: Any, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
+    bulletin_id = approved_bulletin(ctx)
+    late_at = now() - dt.timedelta(seconds=4)
+    old_at = now() - dt.timedelta(seconds=30)
+    late_slot = add_once(ctx, bulletin_id, now() + dt.timedelta(hours=1))
+    old_slot = add_once(ctx, bulletin_id, now() + dt.timedelta(hours=2))
+    with ctx.session() as session:  # as if the station had been down through both instants
+        session.get(Slot, late_slot).at_utc = late_at  # type: ignore[union-attr]
+        session.get(Slot, old_slot).at_utc = old_at  # type: ignore[union-attr]
+    st = station(grace_s="10")
+    missed = wait_for(lambda: entry_for(ctx, key_of(old_slot, old_at)), 10, "the missed entry")
+    assert missed.status == "missed" and "Bỏ lỡ" in missed.reason and "10 giây" in missed.reason, missed.reason
+    late = wait_for(lambda: entry_for(ctx, key_of(late_slot, late_at)), 20, "the late entry")
+    assert late.status == "completed", late.reason
+    assert "Phát trễ" in late.reason, f"the delay is recorded: {late.reason}"
+    assert tap.first_audible_at() is not None, "the late occurrence was heard"
+    assert st.terminate() == 0, st.output()
+
+
+def test_sigterm_interrupts_cleanly_and_a_second_station_is_refused(
+        ctx: Any, station: Callable[..., StationProcess]) -> None:
+    st = station()
+    wait_for(lambda: _heartbeat(ctx), 10, "the first station's heartbeat")
+    second = station()
+    assert second.proc is not None and second.proc.wait(15) == 1, second.output()
+    assert "Đã có một trạm phát đang chạy cho đầu ra 'main'" in second.output(), second.output()
+    bulletin_id = approved_bulletin(ctx, LONG)
+    at = now() + dt.timedelta(seconds=2)
+    slot_id = add_once(ctx, bulletin_id, at)
+    wait_for(lambda: _playing(ctx, slot_id), 10, "the broadcast to start")
+    time.sleep(0.3)
+    assert st.terminate() == 0, st.output()
+    entry = entry_for(ctx, key_of(slot_id, at))
+    assert entry is not None and entry.status == "interrupted", entry and entry.status
+    assert "SIGTERM" in entry.reason, entry.reason
+    beat = _heartbeat(ctx)
+    assert beat is not None and beat.state.get("stopped") is True, beat and beat.state
+
+
+def test_vanished_device_is_a_failed_entry_and_the_station_stays_up(
+        ctx: Any, station: Callable[..., StationProcess], pulse_server: dict[str, str]) -> None:
+    st = station()
+    st.proc.kill()  # type: ignore[union-attr]
+    st.proc.wait()  # type: ignore[union-attr]
+    st.env["BROADCASTER_OUTPUT_DEVICE"] = "loa-da-thao"
+    st.start()
+    bulletin_id = approved_bulletin(ctx)
+    at = now() + dt.timedelta(seconds=2)
+    slot_id = add_once(ctx, bulletin_id, at)
+    entry = wait_for(lambda: entry_for(ctx, key_of(slot_id, at)), 15, "the failed entry")
+    assert entry.status == "failed", entry.status
+    assert "Không tìm thấy thiết bị âm thanh 'loa-da-thao'" in entry.reason, entry.reason
+    time.sleep(1.2)
+    assert st.proc is not None and st.proc.poll() is None, "the daemon stays up"
+    beat = _heartbeat(ctx)
+    assert beat is not None and (now() - beat.at).total_seconds() < 3, "and keeps beating"
+    assert st.terminate() == 0, st.output()
