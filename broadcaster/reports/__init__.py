@@ -79,7 +79,9 @@ def export_bytes(session: Session, settings: Any, fmt: str, filters: Filters,
 
         return json_report.to_bytes(bundle)
     summary = summarize(bundle.entries)
-    coverage = campaign_coverage(session, filters, bundle.tz, entries=None)
+    # Coverage counts every category and status; reuse the selection when it is the same one.
+    same = not (filters.category or filters.status)
+    coverage = campaign_coverage(session, filters, bundle.tz, entries=bundle.entries if same else None)
     date_from, date_to = _period(bundle)
     from broadcaster.reports.pdf_report import period_text
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import logging
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
@@ -24,12 +23,12 @@ from broadcaster.reports.query import CampaignCoverage, GroupRow, Summary, entry
 
 logger = logging.getLogger(__name__)
 
+# The office's columns; the fields only a hash check needs (items, prev_hash, air-check path...)
+# travel in the CSV and JSON exports, which are the verifiable ones.
 DETAIL_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Số", 8), ("Mã lượt phát", 22), ("Giờ theo lịch", 19), ("Bắt đầu", 19), ("Kết thúc", 19),
     ("Trạng thái", 11), ("Lý do", 36), ("Số giây đã phát", 10), ("Tiêu đề", 40), ("Chuyên mục", 18),
-    ("Chiến dịch", 22), ("Ưu tiên", 10), ("Khu vực", 20), ("Đầu ra", 10), ("Máy", 14),
-    ("Số khung giờ", 8), ("Các mục đã phát (JSON)", 40), ("SHA-256 bản ghi phát sóng", 20),
-    ("Tệp ghi phát sóng", 20), ("Đính chính mục", 9), ("Thời điểm ghi", 19), ("Mã băm trước", 20),
+    ("Chiến dịch", 22), ("Ưu tiên", 10), ("Khu vực", 20), ("Đầu ra", 10), ("Đính chính mục", 9),
     ("Mã băm", 20),
 )
 PRIORITY_LABELS = {"normal": "Thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
@@ -67,21 +66,16 @@ def _detail(workbook: Workbook, bundle: ExportBundle) -> None:
     sheet.freeze_panes = "A2"
     _header(sheet, (name for name, _ in DETAIL_COLUMNS))
     zone = ZoneInfo(bundle.tz)
-    stamp = WriteOnlyCell(sheet)
-    stamp.number_format = DATETIME_FORMAT
     for e in bundle.entries:
         times = []
         for value in (e.scheduled_at, e.started_at, e.ended_at):
             cell = WriteOnlyCell(sheet, value=_local(value, zone))
             cell.number_format = DATETIME_FORMAT
             times.append(cell)
-        recorded = WriteOnlyCell(sheet, value=_local(e.recorded_at, zone))
-        recorded.number_format = DATETIME_FORMAT
         sheet.append([
             e.id, e.occurrence_key, *times, STATUS_LABELS.get(e.status, e.status), e.reason,
             e.seconds_played, e.title, e.category, e.campaign, PRIORITY_LABELS.get(e.priority, e.priority),
-            e.zone, e.output, e.host, e.slot_id, json.dumps(e.items, ensure_ascii=False),
-            e.aircheck_sha256, e.aircheck_path, e.corrects_id, recorded, e.prev_hash, e.hash,
+            e.zone, e.output, e.corrects_id, e.hash,
         ])
 
 
