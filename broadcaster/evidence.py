@@ -11,13 +11,14 @@ the entry it corrects. Verification names the first bad entry and what happened 
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
 import logging
 import math
-from json.encoder import encode_basestring as _encode_str
 from dataclasses import asdict, dataclass, field
+from json.encoder import encode_basestring as _encode_str
 from typing import Any, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import BroadcasterError, DuplicateError, NotFoundError, ValidationError
+from broadcaster.keys import key_id as key_id_of
 from broadcaster.models import EVIDENCE_STATUSES, PRIORITIES, Checkpoint, EvidenceEntry, utcnow
 
 logger = logging.getLogger(__name__)
@@ -451,8 +453,6 @@ def verify_rows(
     export); otherwise the first row's prev_hash is taken as given and only later links are checked.
     ``claimed_count`` is how many entries the source says the log had (an export's trailer).
     """
-    from broadcaster.keys import key_id as key_id_of
-
     count = len(rows)
     result = VerifyResult(ok=True, count=count, head_hash=rows[-1].hash if rows else GENESIS)
     prev_id = 0 if from_start else (rows[0].id - 1 if rows else 0)
@@ -513,8 +513,6 @@ def verify_rows(
                 None, cp.id,
             )
         try:
-            import base64
-
             public_key.verify(base64.b64decode(cp.signature, validate=True),
                               checkpoint_text(cp.count, cp.head_hash, cp.created_at).encode("utf-8"))
         except Exception:  # noqa: BLE001 - InvalidSignature or a malformed signature: both forged
@@ -569,18 +567,6 @@ _SORTED_TEMPLATE = (
 )
 
 
-def _q(value: Any) -> str:
-    return "null" if value is None else _encode_str(str(value))
-
-
-def _qs(value: Any) -> str:
-    return _encode_str("" if value is None else str(value))
-
-
-def _qi(value: Any) -> str:
-    return "null" if value is None else str(int(value))
-
-
 def _qt(value: Any) -> str:
     """SQLite's stored UTC text ('YYYY-MM-DD HH:MM:SS.ffffff') straight to the canonical form."""
     if value is None:
@@ -605,16 +591,21 @@ def _sqlite_chain_rows(session: Session, min_id: int, max_id: int | None) -> Ite
                        (min_id, max_id))
     prefix = (ENCODING_VERSION + "\n").encode("utf-8")
     sha256 = hashlib.sha256
-    encode, loads, q, qs, qi, qt = _ENCODER.encode, json.loads, _q, _qs, _qi, _qt
+    encode, loads, enc, qt = _ENCODER.encode, json.loads, _encode_str, _qt
     try:
         for (id_, occ, slot, title, cat, camp, sched, start, end, status, reason, secs, prio, zone,
              output, host, items, air_sha, air_path, corr, rec, prev, hash_) in cursor:
+            # Inlined on purpose (this loop runs once per entry): NOT NULL text goes straight to
+            # the C string encoder; a non-text value planted by raw SQL raises and marks the row bad.
             try:
                 text = _SORTED_TEMPLATE % (
-                    q(air_path), q(air_sha), qs(camp), qs(cat), qi(corr), qt(end), qs(host), int(id_),
-                    encode(loads(items)) if items is not None else "[]", q(occ), qs(output), qs(prio),
-                    qs(reason), qt(rec), qt(sched), float.__repr__(float(secs or 0.0)), qi(slot),
-                    qt(start), qs(status), qs(title), qs(zone),
+                    "null" if air_path is None else enc(air_path),
+                    "null" if air_sha is None else enc(air_sha),
+                    enc(camp), enc(cat), "null" if corr is None else int(corr), qt(end), enc(host), int(id_),
+                    encode(loads(items)) if items is not None else "[]",
+                    "null" if occ is None else enc(occ), enc(output), enc(prio), enc(reason), qt(rec),
+                    qt(sched), float.__repr__(secs), "null" if slot is None else int(slot), qt(start),
+                    enc(status), enc(title), enc(zone),
                 )
                 digest = sha256(prefix + text.encode("utf-8")).hexdigest()
             except (ValueError, TypeError, AttributeError):
