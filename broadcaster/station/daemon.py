@@ -29,8 +29,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -39,8 +38,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from audio.audiofile import AudioToolError, check_speech_audio, sha256_file
-from audio.compose import RenderError, RenderResult, render_program
-from audio.tts import SynthesisError
 from broadcaster import checkpoints, commands, evidence
 from broadcaster.context import Context
 from broadcaster.errors import BroadcasterError, DuplicateError, PlayoutError
@@ -54,12 +51,12 @@ from broadcaster.models import (
     StationCommand,
     utcnow,
 )
-from broadcaster.programs import bulletin_items, cache_dir, render_settings, slot_items
 from broadcaster.schedule import SlotTimes, active_slots
 from broadcaster.station import aircheck, amp, reconcile
 from broadcaster.station.clock import Clock, SystemClock
 from broadcaster.station.lock import StationLock
 from broadcaster.station.playout import Playback, Player, PlayResult
+from broadcaster.station.render import RenderFailed, render_in_child
 
 logger = logging.getLogger(__name__)
 
@@ -117,14 +114,6 @@ class StationState:
     on_air: OnAir | None = None
     urgent_waiting: int = 0
     unwritten: list[_Pending] = field(default_factory=list)
-
-
-def _items_dicts(records: Sequence[Any]) -> list[dict[str, Any]]:
-    return [
-        {"kind": r.kind, "title": r.title, "text_sha256": r.text_sha256,
-         "audio_sha256": r.audio_sha256, "engine": r.engine, "seconds": r.seconds}
-        for r in records
-    ]
 
 
 class Station:
@@ -369,7 +358,7 @@ class Station:
                 try:
                     rendered, head_ids = self._render_once(due)
                     break
-                except (RenderError, SynthesisError, AudioToolError, BroadcasterError, OSError) as exc:
+                except (RenderFailed, BroadcasterError, OSError) as exc:
                     errors.append(str(exc))
                     logger.warning("render %s attempt %d failed: %s", due.key, attempt + 1, exc)
                 left = (due.scheduled_at - self.clock.now()).total_seconds()
@@ -411,19 +400,13 @@ class Station:
             slot = session.get(Slot, due.slot_id)
             if slot is None:
                 raise BroadcasterError(f"Lịch phát số {due.slot_id} không còn")
-            head = self._priority_head(session, slot, due)
-            items = slot_items(self.settings, slot, head)
-            if not items:
-                raise BroadcasterError("Chương trình trống: không có bản tin đã duyệt nào")
-            rsettings = render_settings(self.settings, session)
-            head_ids = [b.id for b in head]
-        result = render_program(items, rsettings, cache_dir(self.settings))
-        return self._checked(result), head_ids
+            head_ids = [b.id for b in self._priority_head(session, slot, due)]
+        return self._child_render("slot", due.slot_id, head_ids), head_ids
 
-    @staticmethod
-    def _checked(result: RenderResult) -> Rendered:
-        check_speech_audio(result.path)  # raises AudioToolError when empty or silent
-        return Rendered(result.path, result.sha256, result.seconds, _items_dicts(result.items))
+    def _child_render(self, what: str, ident: int, head_ids: list[int] | None = None) -> Rendered:
+        """Render in a child process (keeps SciPy and friends out of the daemon's memory)."""
+        done = render_in_child(self.settings.home, what, ident, head_ids)
+        return Rendered(Path(done["path"]), done["sha256"], float(done["seconds"]), done["items"])
 
     def _priority_head(self, session: Session, slot: Slot, due: reconcile.Due) -> list[Bulletin]:
         """Approved priority bulletins of the last day not yet aired at the head of a slot."""
@@ -843,19 +826,14 @@ class Station:
             if bulletin is None:
                 self._finish_command(command_id, f"Không có bản tin số {bulletin_id}", ok=False)
                 return "failed"
-            urgent = SimpleNamespace(title=bulletin.title, body=bulletin.body,
-                                     category=bulletin.category, priority="emergency",
-                                     recording=bulletin.recording)
-            items = bulletin_items(self.settings, urgent)  # type: ignore[arg-type]
-            rsettings = render_settings(self.settings, session)
             base = {"occurrence_key": key, "scheduled_at": requested_at, "title": bulletin.title,
                     "category": bulletin.category,
                     "campaign": bulletin.campaign.name if bulletin.campaign else "",
                     "priority": "emergency", "zone": bulletin.zone.name if bulletin.zone else "",
                     "output": self._output_label(), "host": self.host}
         try:
-            rendered = self._checked(render_program(items, rsettings, cache_dir(self.settings)))
-        except (RenderError, SynthesisError, AudioToolError, OSError) as exc:
+            rendered = self._child_render("emergency", bulletin_id)  # the urgent template
+        except (RenderFailed, OSError) as exc:
             self._write_evidence(dict(base, status="failed", started_at=None, ended_at=None,
                                       reason=f"Không dựng được bản tin khẩn cấp: {exc}", items=[]),
                                  None, "failed")
