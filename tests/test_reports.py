@@ -201,7 +201,7 @@ def test_xlsx_has_filtered_detail_summary_and_coverage(station: Any, cli: Any, t
     book = load_workbook(path)
     assert book.sheetnames == ["Chi tiết", "Tổng hợp", "Chiến dịch", "Xác thực"]
     detail = book["Chi tiết"]
-    assert detail.auto_filter.ref == "A1:W8", detail.auto_filter.ref
+    assert detail.auto_filter.ref == "A1:P8", detail.auto_filter.ref
     header = [c.value for c in detail[1]]
     rows = [dict(zip(header, (c.value for c in r))) for r in detail.iter_rows(min_row=2)]
     entries = db_entries(station)
@@ -259,3 +259,23 @@ def test_export_bytes_for_the_panel_and_bad_requests(station: Any, cli: Any, tmp
     assert bad.exit_code == 1 and "--format" in bad.stderr, bad.output
     wrong = cli("log", "export", "--out", str(tmp_path / "x.csv"), "--from", "05/11/2026", "--to", "01/11/2026")
     assert wrong.exit_code == 1 and "Ngày bắt đầu" in wrong.stderr, wrong.output
+
+
+def test_awkward_text_survives_the_csv_round_trip(ctx: Any, cli: Any, tmp_path: Path) -> None:
+    """Quotes, commas, line breaks and emoji in a title still verify after Excel-style CSV quoting."""
+    with ctx.session() as session:
+        at = local(5, 6)
+        evidence.append_entry(
+            session, occurrence_key=None, status="completed", scheduled_at=at, started_at=at, ended_at=at,
+            title='Thông báo "khẩn", họp thôn\nlúc 19 giờ 😀', category="Thông báo, họp", zone="Thôn Đông",
+            seconds_played=1e-7, items=[{"kind": "pause", "seconds": 0.5}],
+        )
+    path = export(cli, tmp_path, "la.csv")
+    rows, _ = read_csv_rows(path)
+    assert rows[0]["title"] == 'Thông báo "khẩn", họp thôn\nlúc 19 giờ 😀'
+    result = cli("log", "verify", "--file", str(path), "--public-key", public_key(ctx))
+    assert result.exit_code == 0, result.output
+    garbage = tmp_path / "hong.csv"
+    garbage.write_text("id,title\n1,x\n", encoding="utf-8")
+    result = cli("log", "verify", "--file", str(garbage), "--public-key", public_key(ctx))
+    assert result.exit_code == 1 and "không phải bản xuất" in result.stderr, result.output

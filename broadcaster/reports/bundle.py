@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from broadcaster import evidence
+from broadcaster.errors import ValidationError
 from broadcaster.evidence import ChainRow, CheckpointView, VerifyResult
 from broadcaster.reports.query import Filters, select_entries
 
@@ -87,12 +88,16 @@ class ParsedExport:
 def verify_parsed(parsed: ParsedExport, public_key: Any) -> VerifyResult:
     """Recompute every exported entry's hash and walk the chain to the signed checkpoints."""
     rows: list[ChainRow] = []
-    for record in parsed.records:
+    for number, record in enumerate(parsed.records, start=1):
+        try:
+            entry_id = int(record["id"])
+        except (KeyError, TypeError, ValueError):
+            raise ValidationError(f"Mục thứ {number} của bản xuất không có số thứ tự hợp lệ") from None
         try:
             digest = evidence.content_digest(evidence.values_from_record(record))
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             digest = evidence._BAD_DIGEST  # noqa: SLF001 - same sentinel as the database path
-        rows.append(ChainRow(id=int(record["id"]), hash=str(record.get("hash") or ""), digest=digest,
+        rows.append(ChainRow(id=entry_id, hash=str(record.get("hash") or ""), digest=digest,
                              prev_hash=str(record.get("prev_hash") or "") or None))
     rows.extend(parsed.links)
     rows.sort(key=lambda r: r.id)
