@@ -159,3 +159,18 @@ def test_exports_download_the_filtered_report(web_app, login_as, day_of_airings)
     assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
     assert office.get("/logs/export.exe").status_code == 404
     assert login_as("village").get("/logs/export.csv").status_code == 403
+
+
+def test_period_filter_uses_start_or_record_time_when_nothing_was_scheduled(web_app, login_as) -> None:
+    from broadcaster import evidence
+
+    with web_app.extensions["broadcaster"].session() as session:
+        started = dt.datetime(2025, 6, 2, 9, 0, tzinfo=VN)
+        evidence.append_entry(session, occurrence_key=None, status="completed", scheduled_at=None,
+                              started_at=started, ended_at=started + dt.timedelta(seconds=20),
+                              seconds_played=20.0, title="Khẩn cấp không lịch", priority="emergency")
+    office = login_as("office")
+    assert titles(office.get("/logs?from=2025-06-02&to=2025-06-02").get_data(as_text=True)) == \
+        ["Khẩn cấp không lịch"]
+    assert titles(office.get("/logs?from=2025-06-03").get_data(as_text=True)) == []
+    assert titles(office.get("/logs?to=2025-06-01").get_data(as_text=True)) == []

@@ -1,0 +1,246 @@
+"""Benchmark: the panel's list pages under load — 10,000 bulletins, 100,000 evidence entries.
+
+Run: ``.venv/bin/python benchmarks/web_bench.py [--bulletins 10000] [--entries 100000]
+[--clients 20] [--requests 40] [--threads 8]``.
+
+The panel is served by waitress on loopback exactly as ``broadcaster web`` serves it (same
+factory, same number of worker threads by default). Each client is a thread with its own
+``http.client`` connection and its own logged-in session (the real login form, CSRF and all);
+every client makes a bounded number of requests, cycling through the list pages. Figures are
+printed per page: p50, p95 and max latency, and the throughput. The target from the issue is
+p95 ≤ 50 ms with 20 concurrent clients.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import logging
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from broadcaster.context import Context, init_home  # noqa: E402
+from broadcaster.models import Bulletin, EvidenceEntry, Zone  # noqa: E402
+from broadcaster.users import add_user  # noqa: E402
+
+PASSWORD = "banchmark-123"
+PAGES = [
+    "/bulletins",
+    "/bulletins?page=5",
+    "/bulletins?status=approved",
+    "/logs",
+    "/logs?page=20",
+    "/logs?status=missed",
+    "/logs?category=Y%20t%E1%BA%BF&from=2025-01-01&to=2025-12-31",
+]
+
+
+def fill(ctx: Context, bulletins: int, entries: int) -> None:
+    """Bulk-load realistic content (one executemany per table, so loading does not dominate)."""
+    from evidence_bench import make_rows  # the evidence benchmark's realistic, valid chain
+
+    rng = random.Random(3)
+    now = dt.datetime.now(dt.timezone.utc)
+    statuses = ["draft", "submitted", "approved", "approved", "rejected", "archived"]
+    rows = [
+        {
+            "title": f"Thông báo số {n}: lịch tiêm chủng và vệ sinh môi trường",
+            "body": "Kính thưa bà con nhân dân trong xã. " * rng.randint(3, 30),
+            "category": rng.choice(["Thông báo", "Y tế", "Nông nghiệp", "An ninh trật tự"]),
+            "priority": rng.choice(["normal"] * 8 + ["priority", "emergency"]),
+            "language": "vi",
+            "status": rng.choice(statuses),
+            "reject_reason": "",
+            "created_at": now - dt.timedelta(minutes=n),
+            "updated_at": now - dt.timedelta(minutes=n),
+        }
+        for n in range(bulletins)
+    ]
+    with ctx.engine.begin() as connection:
+        connection.execute(Bulletin.__table__.insert(), rows)
+        connection.execute(
+            EvidenceEntry.__table__.insert(),
+            make_rows(entries, dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc), per_day=24),
+        )
+    with ctx.session() as session:
+        session.add(Zone(name="Thôn Đông"))
+        session.flush()
+        add_user(session, "vanphong", "office", PASSWORD)
+        add_user(session, "bientap", "editor", PASSWORD)
+
+
+class Client(threading.Thread):
+    """One browser-like user: logs in through the form, then reads list pages."""
+
+    def __init__(self, port: int, name: str, requests: int, start: threading.Barrier,
+                 results: dict[str, list[float]], errors: list[str], lock: threading.Lock,
+                 think_s: float = 0.0) -> None:
+        super().__init__(daemon=True)
+        self.think_s = think_s
+        self.port, self.name_, self.requests = port, name, requests
+        self.start_barrier, self.results, self.errors, self.lock = start, results, errors, lock
+        self.cookie = ""
+        self.rng = random.Random(name + str(id(self)))
+        self.offset = self.rng.randrange(len(PAGES))
+
+    def _request(self, conn: http.client.HTTPConnection, method: str, path: str,
+                 body: str | None = None) -> tuple[int, str]:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read().decode("utf-8", errors="replace")
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                self.cookie = value.split(";", 1)[0]
+        return response.status, data
+
+    def run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            _, page = self._request(conn, "GET", "/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            form = urllib.parse.urlencode({"csrf_token": token, "name": self.name_, "password": PASSWORD})
+            status, _ = self._request(conn, "POST", "/login", form)
+            if status != 302:
+                raise RuntimeError(f"login failed: {status}")
+            self.start_barrier.wait()
+            if self.think_s:
+                time.sleep(self.rng.uniform(0, 2 * self.think_s))  # people do not click in step
+            for n in range(self.requests):
+                path = PAGES[(n + self.offset) % len(PAGES)]
+                began = time.perf_counter()
+                status, _ = self._request(conn, "GET", path)
+                elapsed = time.perf_counter() - began
+                if status != 200:
+                    raise RuntimeError(f"{path}: HTTP {status}")
+                with self.lock:
+                    self.results.setdefault(path, []).append(elapsed)
+                if self.think_s:
+                    time.sleep(self.rng.uniform(0, 2 * self.think_s))  # a person reading the page
+        except Exception as exc:  # noqa: BLE001 - reported in the figures
+            with self.lock:
+                self.errors.append(f"{self.name}: {exc}")
+            try:
+                self.start_barrier.abort()
+            except threading.BrokenBarrierError:
+                pass
+        finally:
+            conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_listening(port: int, server: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"broadcaster web exited: {server.stderr.read().decode()}")  # type: ignore[union-attr]
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("broadcaster web did not start listening")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--bulletins", type=int, default=10_000)
+    parser.add_argument("--entries", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=40, help="requests per client")
+    parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="mean pause between a client's requests (0: back to back, the worst case)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="loaxa-webbench-") as folder:
+        home = Path(folder) / "home"
+        ctx, _ = init_home(home)
+        began = time.perf_counter()
+        fill(ctx, args.bulletins, args.entries)
+        ctx.dispose()
+        print(f"nạp dữ liệu: {args.bulletins:,} bản tin, {args.entries:,} mục nhật ký "
+              f"trong {time.perf_counter() - began:.1f} s")
+        port = free_port()
+        # The panel runs in its own process, as in production (``broadcaster web``): the clients'
+        # threads here do not compete with it for this interpreter's lock.
+        env = dict(os.environ, BROADCASTER_HOME=str(home))
+        server = subprocess.Popen(
+            [sys.executable, "-m", "broadcaster", "web", "--host", "127.0.0.1", "--port", str(port),
+             "--threads", str(args.threads)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        try:
+            wait_listening(port, server)
+            results: dict[str, list[float]] = {}
+            errors: list[str] = []
+            lock = threading.Lock()
+            barrier = threading.Barrier(args.clients + 1)
+            names = ["vanphong" if n % 2 == 0 else "bientap" for n in range(args.clients)]
+            clients = [Client(port, names[n], args.requests, barrier, results, errors, lock,
+                              args.think_ms / 1000.0) for n in range(args.clients)]
+            for client in clients:
+                client.start()
+            try:
+                barrier.wait(timeout=300)
+            except threading.BrokenBarrierError:
+                pass
+            began = time.perf_counter()
+            for client in clients:
+                client.join(600)
+            wall = time.perf_counter() - began
+        finally:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(5)
+    if errors:
+        print("LỖI:", *errors[:5], sep="\n  ")
+        return 1
+    every = [v for values in results.values() for v in values]
+    print(f"{args.clients} khách đồng thời, {len(every)} yêu cầu, waitress {args.threads} luồng, "
+          f"nghỉ trung bình {args.think_ms:.0f} ms giữa hai yêu cầu, {len(every) / wall:.0f} yêu cầu/giây")
+    print(f"{'trang':<58} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for path in PAGES:
+        values = results.get(path, [])
+        if values:
+            print(f"{path:<58} {len(values):>4} {statistics.median(values) * 1000:8.1f} "
+                  f"{percentile(values, 0.95) * 1000:8.1f} {max(values) * 1000:8.1f}")
+    for prefix in ("/bulletins", "/logs"):
+        values = [v for path, vs in results.items() if path.startswith(prefix) for v in vs]
+        print(f"{prefix + ' (mọi trang)':<58} {len(values):>4} {statistics.median(values) * 1000:8.1f} "
+              f"{percentile(values, 0.95) * 1000:8.1f} {max(values) * 1000:8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
