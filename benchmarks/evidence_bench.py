@@ -110,9 +110,11 @@ def main() -> int:
         with ctx.session() as session:
             make_checkpoint(session, load_private_key(ctx.settings.key_path))
         public_key = load_public_key(ctx.settings.public_key_path)
-        with ctx.session() as session:
-            result = timed(f"verify {args.entries} entries", lambda: evidence.verify_chain(session, public_key), figures)
-        assert result.ok, result.message
+        for attempt in range(3):  # best of three: the figure least disturbed by other processes
+            with ctx.session() as session:
+                result = timed(f"verify {args.entries} entries (run {attempt + 1})",
+                               lambda: evidence.verify_chain(session, public_key), figures)
+            assert result.ok, result.message
         out = Path(tmp)
         for fmt in ("csv", "xlsx"):
             with ctx.session() as session:
