@@ -237,8 +237,8 @@ def _chart(pdf: ReportPDF, days: dict[dt.date, dict[str, float]]) -> None:
             pdf.set_xy(left + index * slot - 3, top + height + 0.5)
             pdf.cell(slot + 6, 3, f"{day:%d/%m}", align="C")
     pdf.line(left, top + height, left + width, top + height)
-    pdf.set_xy(pdf.l_margin, top - 4)
-    pdf.cell(axis_w + 10, 3, "phút")
+    pdf.set_xy(pdf.l_margin, top - 6.5)
+    pdf.cell(axis_w + 10, 3, "Số phút")
     pdf.set_xy(pdf.l_margin, top + height + 5)
     pdf.set_font("Sans", "", 7.5)
     for category in categories:
