@@ -28,7 +28,6 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
