@@ -103,7 +103,7 @@ def main() -> int:
     tap.start()
     tap.wait_started(3)
     time.sleep(2.0)
-    first = dt.datetime.now(UTC) + dt.timedelta(seconds=4)
+    first = dt.datetime.now(UTC) + dt.timedelta(seconds=15)  # the first render needs a head start
     slots: list[tuple[int, dt.datetime]] = []
     with ctx.session() as session:
         for index in range(args.broadcasts):

@@ -29,7 +29,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -116,6 +117,33 @@ class StationState:
     unwritten: list[_Pending] = field(default_factory=list)
 
 
+class _SoonestFirst:
+    """A one-at-a-time gate that lets the render of the soonest broadcast through first."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._waiting: list[tuple[dt.datetime, int]] = []
+        self._busy = False
+        self._ticket = 0
+
+    @contextmanager
+    def turn(self, instant: dt.datetime) -> Iterator[None]:
+        with self._cond:
+            self._ticket += 1
+            mine = (instant, self._ticket)
+            self._waiting.append(mine)
+            while self._busy or min(self._waiting) != mine:
+                self._cond.wait()
+            self._waiting.remove(mine)
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+
 class Station:
     """The daemon. ``run()`` blocks until SIGTERM/SIGINT (or :meth:`request_shutdown`)."""
 
@@ -141,13 +169,17 @@ class Station:
         self.started_at = self.clock.now()
         self.scheduler = BackgroundScheduler(
             timezone=dt.timezone.utc,
-            executors={"default": ThreadPoolExecutor(8)},
+            # Renders get their own threads so waiting renders never hold up a play job.
+            executors={"default": ThreadPoolExecutor(8), "render": ThreadPoolExecutor(2)},
             job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},
         )
         self._marker: tuple[Any, ...] | None = None
         self._shutdown_reason = "Trạm phát dừng theo yêu cầu"
         self._air_taken = False
         self._threads: list[threading.Thread] = []
+        # One scheduled render at a time, soonest broadcast first: renders are CPU-bound and
+        # must not starve a playout about to start; emergencies do not queue here.
+        self._render_turn = _SoonestFirst()
         self._last_full = 0.0
         self._last_beat = 0.0
         self._last_checkpoint = 0.0
@@ -311,9 +343,10 @@ class Station:
                 self.state.planned[key] = due.scheduled_at
             render_at = due.scheduled_at - dt.timedelta(seconds=self.render_lead_s)
             if key in render_keys:
-                self._add_job(f"render:{key}", self._render_job, max(now, render_at), due)
+                self._add_job(f"render:{key}", self._render_job, max(now, render_at), due,
+                              executor="render")
             elif not same and render_at > now:
-                self._add_job(f"render:{key}", self._render_job, render_at, due)
+                self._add_job(f"render:{key}", self._render_job, render_at, due, executor="render")
             if same and self.scheduler.get_job(f"play:{key}") is not None:
                 continue
             amp_at = due.scheduled_at - dt.timedelta(seconds=self.amp_lead_s)
@@ -322,9 +355,10 @@ class Station:
             play_at = max(now, due.scheduled_at - dt.timedelta(seconds=PREFIRE_S))
             self._add_job(f"play:{key}", self._play_job, play_at, due)
 
-    def _add_job(self, job_id: str, func: Callable[..., Any], when: dt.datetime, *args: Any) -> None:
+    def _add_job(self, job_id: str, func: Callable[..., Any], when: dt.datetime, *args: Any,
+                 executor: str = "default") -> None:
         self.scheduler.add_job(func, "date", run_date=when, args=args, id=job_id,
-                               replace_existing=True)
+                               replace_existing=True, executor=executor)
 
     def _remove_job(self, job_id: str) -> None:
         try:
@@ -401,7 +435,8 @@ class Station:
             if slot is None:
                 raise BroadcasterError(f"Lịch phát số {due.slot_id} không còn")
             head_ids = [b.id for b in self._priority_head(session, slot, due)]
-        return self._child_render("slot", due.slot_id, head_ids), head_ids
+        with self._render_turn.turn(due.scheduled_at):
+            return self._child_render("slot", due.slot_id, head_ids), head_ids
 
     def _child_render(self, what: str, ident: int, head_ids: list[int] | None = None) -> Rendered:
         """Render in a child process (keeps SciPy and friends out of the daemon's memory)."""
