@@ -15,6 +15,14 @@ and executes commands; jobs run on a small thread pool:
 Emergencies render first (while the current program still airs), then cut it off: the cut program is
 recorded as ``interrupted`` with the reason, and the emergency gets its own entry
 ``emergency-<command id>``.
+
+Dead air: the rendered file is checked to hold sound before it airs, so an air-check of the output
+that stays silent while the player reports success means nothing reached the loudspeakers. Such an
+occurrence is recorded ``failed`` with "Mất tín hiệu (dead air)..." in the reason: evidence must not
+claim a broadcast that nobody could hear. An air-check that could not be recorded at all is only a
+note; the status then follows the player.
+
+Rendering runs in a spawned child (:mod:`.render`) so SciPy and friends never live in the daemon.
 """
 from __future__ import annotations
 
