@@ -103,7 +103,8 @@ def main() -> int:
     tap.start()
     tap.wait_started(3)
     time.sleep(2.0)
-    first = dt.datetime.now(UTC) + dt.timedelta(seconds=15)  # the first render needs a head start
+    # A fresh data folder has cold caches (speech, jingles): give the first renders a head start.
+    first = dt.datetime.now(UTC) + dt.timedelta(seconds=40)
     slots: list[tuple[int, dt.datetime]] = []
     with ctx.session() as session:
         for index in range(args.broadcasts):
@@ -118,7 +119,8 @@ def main() -> int:
     try:
         for slot_id, at in slots:
             key = f"slot-{slot_id}@{at.astimezone(HANOI).date().isoformat()}"
-            deadline = time.monotonic() + args.spacing + 30
+            ahead = max(0.0, (at - dt.datetime.now(UTC)).total_seconds())
+            deadline = time.monotonic() + ahead + args.spacing + 30
             entry = None
             while time.monotonic() < deadline and entry is None:
                 time.sleep(0.1)
