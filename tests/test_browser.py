@@ -208,7 +208,8 @@ def test_a_real_day(served: str, station_daemon: subprocess.Popen[bytes], browse
     page.goto(f"{base}/logs")
     row = page.locator("#evidence tbody tr").first
     expect(row).to_contain_text(TITLE)
-    expect(row).to_contain_text("Đã phát")
+    outcome = row.locator("td[data-label='Kết quả']").inner_text()
+    assert "Đã phát" in outcome, (outcome, (home / "station-browser.log").read_text(errors="replace"))
     shot(page, "08-nhat-ky")
     assert station_daemon.poll() is None, (home / "station-browser.log").read_text(errors="replace")
     assert not page.js_errors, page.js_errors  # type: ignore[attr-defined]
