@@ -16,6 +16,7 @@ from typing import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from broadcaster.bulletins import STATUS_LABELS, transition
 from broadcaster.errors import NotFoundError, ValidationError
 from broadcaster.models import Bulletin, StationCommand, User, utcnow
 
@@ -38,14 +39,24 @@ def _user_id(user: User | int | None) -> int | None:
 
 def request_emergency(session: Session, bulletin_id: int, user: User | int | None = None,
                       output: str | None = None) -> StationCommand:
-    """Ask the station to air an approved bulletin now, cutting off whatever plays."""
+    """Ask the station to air a bulletin now, cutting off whatever plays.
+
+    Whoever may trigger an emergency (an approver in the panel, the operator at the station's
+    shell) may also approve: a storm warning must not wait for a second click. Triggering it
+    on a draft approves it in the bulletin's history, in that person's name. A rejected or
+    archived bulletin was judged unfit to air and is refused.
+    """
     bulletin = session.get(Bulletin, bulletin_id)
     if bulletin is None:
         raise NotFoundError(f"Không có bản tin số {bulletin_id}")
-    if bulletin.status != "approved":
+    if bulletin.status in {"rejected", "archived"}:
         raise ValidationError(
-            f"Bản tin số {bulletin_id} chưa được phê duyệt; chỉ phát khẩn cấp bản tin đã duyệt"
+            f"Bản tin số {bulletin_id} đang ở trạng thái '{STATUS_LABELS[bulletin.status]}', "
+            "không thể phát khẩn cấp"
         )
+    if bulletin.status != "approved":
+        approver = session.get(User, user) if isinstance(user, int) else user
+        transition(session, bulletin, "approve", approver, "Phê duyệt khi phát khẩn cấp")
     command = StationCommand(kind="emergency", bulletin_id=bulletin_id, output=output,
                              requested_by_id=_user_id(user), payload={}, status=PENDING,
                              requested_at=utcnow())
@@ -53,6 +64,18 @@ def request_emergency(session: Session, bulletin_id: int, user: User | int | Non
     session.flush()
     logger.info("emergency requested: bulletin %d, command %d", bulletin_id, command.id)
     return command
+
+
+def approve_bulletin(session: Session, bulletin: Bulletin, user: User | None,
+                     note: str = "") -> StationCommand | None:
+    """Approve a bulletin; an emergency bulletin goes on air at once, as the ministry's tiers ask.
+
+    Returns the emergency command when one was sent, so the caller can show its progress.
+    """
+    transition(session, bulletin, "approve", user, note)
+    if bulletin.priority != "emergency":
+        return None
+    return request_emergency(session, bulletin.id, user)
 
 
 def request_stop(session: Session, user: User | int | None = None, output: str | None = None,

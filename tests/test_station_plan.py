@@ -108,10 +108,18 @@ def test_commands_flow_and_refusals(ctx) -> None:  # type: ignore[no-untyped-def
     from broadcaster.errors import NotFoundError, ValidationError
 
     with ctx.session() as session:
-        draft = bulletins.add_bulletin(session, title="Nháp", body="Chưa duyệt.")
+        draft = bulletins.add_bulletin(session, title="Nháp", body="Bão sắp đổ bộ.")
         draft_id = draft.id
-    with ctx.session() as session, pytest.raises(ValidationError, match="chưa được phê duyệt"):
+        refused = bulletins.add_bulletin(session, title="Bị từ chối", body="Sai nội dung.")
+        bulletins.transition(session, refused, "reject", None, "sai số liệu")
+        refused_id = refused.id
+    with ctx.session() as session:
         commands.request_emergency(session, draft_id)
+        approved = bulletins.get_bulletin(session, draft_id)
+        assert approved.status == "approved", "triggering an emergency approves the draft"
+        assert bulletins.history(session, approved)[-1].note == "Phê duyệt khi phát khẩn cấp"
+    with ctx.session() as session, pytest.raises(ValidationError, match="Bị từ chối"):
+        commands.request_emergency(session, refused_id)
     with ctx.session() as session, pytest.raises(NotFoundError, match="Không có bản tin số 999"):
         commands.request_emergency(session, 999)
     with ctx.session() as session:

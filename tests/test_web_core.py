@@ -331,3 +331,29 @@ def test_admin_users_tokens_and_zones(web_app, login_as):
     assert post(admin, f"/admin/zones/{zid}", {"name": "Khu phố Ba", "kind": "khu phố",
                                                "output": "main"}).status_code == 302
     assert "Khu phố Ba" in admin.get("/admin/zones").get_data(as_text=True)
+
+
+def test_approving_an_emergency_bulletin_sends_it_to_air_at_once(web_app, login_as):
+    from broadcaster.models import StationCommand
+
+    editor, approver = login_as("editor"), login_as("approver")
+    r = post(editor, "/bulletins/new", {"title": "Cảnh báo lũ quét", "body": "Lũ quét trên suối Nà Pồng.",
+                                        "priority": "emergency", "then": "submit"})
+    bid = int(r.location.rsplit("/", 1)[1])
+    page = approver.get(f"/bulletins/{bid}").get_data(as_text=True)
+    assert "KHẨN CẤP: phê duyệt sẽ phát ngay" in page, "the approver is warned before it airs"
+    done = approver.post(f"/bulletins/{bid}/approve", data={"csrf_token": _csrf(approver, bid)},
+                         follow_redirects=True)
+    assert "phát ngay" in done.get_data(as_text=True)
+    with web_app.extensions["broadcaster"].session() as s:
+        sent = s.scalars(select(StationCommand).where(StationCommand.bulletin_id == bid)).all()
+    assert [(c.kind, c.status) for c in sent] == [("emergency", "pending")], sent
+    normal = _bulletin(web_app, title="Thông báo thường", status="submitted")
+    assert post(approver, f"/bulletins/{normal}/approve").status_code == 302
+    with web_app.extensions["broadcaster"].session() as s:
+        assert s.scalars(select(StationCommand).where(StationCommand.bulletin_id == normal)).all() == []
+
+
+def _csrf(client, bid: int) -> str:
+    page = client.get(f"/bulletins/{bid}").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

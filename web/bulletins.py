@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import accounts, bulletins, library
+from broadcaster import accounts, bulletins, commands, library
 from broadcaster.errors import BroadcasterError, ValidationError
 from broadcaster.glossary import reading_preview
 from broadcaster.models import BULLETIN_STATUSES, PRIORITIES, Bulletin
@@ -209,14 +209,22 @@ def act(bulletin_id: int, action: str) -> Response:
     if action == "submit" and not accounts.can_edit_bulletin(user, bulletin):
         abort(403)
     session = get_session()
+    note = request.form.get("reason", "")[:2000]
+    emergency = None
     try:
-        bulletins.transition(session, bulletin, action, user, request.form.get("reason", "")[:2000])
+        if action == "approve":
+            emergency = commands.approve_bulletin(session, bulletin, user, note)
+        else:
+            bulletins.transition(session, bulletin, action, user, note)
     except BroadcasterError as exc:
         session.rollback()
         flash(str(exc), "error")
         return redirect(url_for("bulletins.show", bulletin_id=bulletin_id))
     session.commit()
     flash(DONE_MESSAGES[action], "ok")
+    if emergency is not None:
+        flash(f"Bản tin khẩn cấp đã được gửi tới trạm phát để phát ngay (lệnh số {emergency.id}); "
+              "theo dõi trên trang Tổng quan.", "info")
     return redirect(url_for("bulletins.show", bulletin_id=bulletin_id))
 
 
