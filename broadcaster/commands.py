@@ -16,7 +16,8 @@ from typing import Sequence
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from broadcaster.bulletins import STATUS_LABELS, transition
+from broadcaster.bulletins import STATUS_LABELS as BULLETIN_STATUS_LABELS
+from broadcaster.bulletins import transition
 from broadcaster.errors import NotFoundError, ValidationError
 from broadcaster.models import Bulletin, StationCommand, User, utcnow
 
@@ -51,7 +52,7 @@ def request_emergency(session: Session, bulletin_id: int, user: User | int | Non
         raise NotFoundError(f"Không có bản tin số {bulletin_id}")
     if bulletin.status in {"rejected", "archived"}:
         raise ValidationError(
-            f"Bản tin số {bulletin_id} đang ở trạng thái '{STATUS_LABELS[bulletin.status]}', "
+            f"Bản tin số {bulletin_id} đang ở trạng thái '{BULLETIN_STATUS_LABELS[bulletin.status]}', "
             "không thể phát khẩn cấp"
         )
     if bulletin.status != "approved":
