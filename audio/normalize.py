@@ -480,6 +480,29 @@ def _year(y: str, ctx: _Ctx) -> str:
     return f"năm {ctx.num(int(y))}"
 
 
+#: Words after "N/M" that make it a share of a whole ("2/3 số hộ", "1/2 diện tích").
+_FRACTION_NEXT = {
+    "số", "tổng", "diện", "dân", "lượng", "khối", "giá", "thời", "kinh", "sản", "quãng", "chiều",
+    "phần", "quỹ", "dung",
+}
+#: Counted nouns after "N/M": a tally ("12/12 thôn", "9/10 xã"), read "mười hai trên mười hai".
+_COUNT_NEXT = {
+    "thôn", "xã", "phường", "hộ", "người", "tiêu", "chỉ", "trường", "lớp", "học", "đơn", "cơ",
+    "xóm", "bản", "tổ", "khu", "chi", "hội", "đoàn", "hợp", "doanh", "cán", "giáo", "điểm", "ấp",
+    "làng", "huyện", "tỉnh", "câu", "bài", "thí", "mục", "nội", "công", "hồ", "trạm", "tuyến",
+    "em", "cháu", "trẻ", "phiếu", "đảng", "thành", "ủy", "ban", "sản", "cửa", "vụ", "lượt", "nhóm",
+    "gia", "dự", "thủ", "đại", "xe", "tàu", "con", "cây", "ha", "héc",
+}
+#: A holiday or deadline named a few words earlier makes a bare "2/9" a date ("Tết Độc lập 2/9").
+_DATE_NAME_WORDS = {"ngày", "tết", "lễ", "kỷ", "kỉ", "dịp", "khánh", "hạn", "hôm", "mùng", "mồng"}
+
+
+def _next_word(m: re.Match[str]) -> str:
+    """The word right after a match, lowercased ('' when punctuation or the end comes first)."""
+    found = re.match(rf"\s+([{_L}]+)", m.string[m.end(): m.end() + 30])
+    return found[1].lower() if found else ""
+
+
 def _fraction(m: re.Match[str], ctx: _Ctx) -> str:
     """'3/4' -> 'ba phần tư'; after a whole number ('5 1/2') the fraction is joined with 'và'."""
     den = int(m["m"])
@@ -516,7 +539,14 @@ def _dates(text: str, ctx: _Ctx) -> str:
         prev = _prev_word(m)
         after_number = re.search(r"\d\s$", m.string[: m.start()]) is not None
         single = len(m["d"]) == 1 and len(m["m"]) == 1
-        if slash and single and (after_number or prev not in _DATE_CONTEXT):
+        if slash and prev not in _DAY_WORDS:
+            nxt = _next_word(m)
+            if nxt in _FRACTION_NEXT:
+                return _fraction(m, ctx)
+            if nxt in _COUNT_NEXT and not after_number:
+                return f"{ctx.num(int(m['d']))} trên {ctx.num(int(m['m']))}"
+        named_day = bool(_DATE_NAME_WORDS & set(_prev_word(m, 6).split()))
+        if slash and single and (after_number or (prev not in _DATE_CONTEXT and not named_day)):
             return _fraction(m, ctx)
         if not slash and prev not in _DAY_WORDS:
             return m.group(0)
