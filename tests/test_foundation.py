@@ -197,3 +197,26 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
     proc = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True, text=True)
     problems = [line for line in proc.stderr.splitlines() if "loa-xa" in line]
     assert not problems, proc.stderr
+
+
+def test_commune_glossary_wins_over_default_in_normalize(home: Path, cli) -> None:
+    before = cli("normalize", "UBND xã và HTX Tân Tiến")
+    assert before.exit_code == 0, before.output
+    assert "ủy ban nhân dân" in before.stdout
+    assert cli("glossary", "add", "HTX", "hợp tác xã").exit_code == 0
+    assert cli("glossary", "add", "UBND", "ủy ban").exit_code == 0
+    after = cli("normalize", "UBND xã và HTX Tân Tiến")
+    assert after.stdout.strip() == "ủy ban xã và hợp tác xã Tân Tiến", after.stdout
+    assert json.loads(cli("glossary", "list", "--json").stdout) == [
+        {"word": "HTX", "reading": "hợp tác xã"}, {"word": "UBND", "reading": "ủy ban"}]
+    assert cli("glossary", "remove", "UBND").exit_code == 0
+    assert "ủy ban nhân dân" in cli("normalize", "UBND xã").stdout
+    missing = cli("glossary", "remove", "KHÔNGCÓ")
+    assert missing.exit_code == 1 and "không có từ" in missing.stderr
+
+
+def test_normalize_reads_stdin_line_by_line(home: Path, cli) -> None:
+    result = cli("normalize", stdin="Họp lúc 7h30\n\nNgày 22/12/2024\n")
+    lines = result.stdout.split("\n")
+    assert lines[:3] == ["Họp lúc bảy giờ ba mươi phút", "",
+                         "Ngày hai mươi hai tháng mười hai năm hai nghìn không trăm hai mươi tư"], lines

@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 COMMAND_MODULES = (
     "broadcaster.cli.setup",
     "broadcaster.cli.content",
+    "broadcaster.cli.glossary",
     "broadcaster.cli.schedule",
     "broadcaster.cli.station",
     "broadcaster.cli.log",
