@@ -46,7 +46,11 @@ ensure_venv() {
   if [[ ! -f "$stamp" || "$ROOT/pyproject.toml" -nt "$stamp" ]]; then
     say "Cài đặt Loa xã và thư viện Python"
     "$VENV/bin/pip" install -q --upgrade pip >/dev/null 2>&1 || true
-    "$VENV/bin/pip" install -q -e "$ROOT[$extras]" 2>&1 | grep -v -E "^(WARNING|DEPRECATION)" || true
+    if ! "$VENV/bin/pip" install -q -e "$ROOT[$extras]" >"$VENV/pip-install.log" 2>&1; then
+      tail -n 30 "$VENV/pip-install.log" >&2
+      echo "Cài đặt thư viện Python thất bại (chi tiết: $VENV/pip-install.log)" >&2
+      exit 1
+    fi
     "$VENV/bin/python" -c "import broadcaster, web, audio, flask, gtts, pydub, apscheduler" ||
       { echo "Cài đặt thư viện Python thất bại" >&2; exit 1; }
     touch "$stamp"
