@@ -313,6 +313,125 @@ class _Ctx:
         return DEFAULT_GLOSSARY_ANYCASE.get(token.lower())
 
 
+# --- web addresses and e-mail: dichvucong.gov.vn, ubndxa@hanoi.gov.vn -------------------------
+_WEB_LABELS = {
+    "www": "vê kép vê kép vê kép", "vn": "vê en", "gov": "gờ o vê", "com": "com", "net": "nét",
+    "org": "o rờ gờ", "edu": "e đu", "info": "in phô", "io": "i o",
+}
+_TLD = r"(?:vn|com|net|org|gov|edu|info|io)"
+_WEB_RE = re.compile(
+    rf"(?<![\w@.])(?:(?P<scheme>https?://)|(?P<user>[A-Za-z0-9._%+-]+)@)?"
+    rf"(?P<host>(?:[A-Za-z0-9-]+\.)+{_TLD})(?P<path>/[A-Za-z0-9._~%/?=&#-]*[A-Za-z0-9/])?"
+    rf"(?![A-Za-z0-9@])",
+    re.IGNORECASE,
+)
+
+
+def _read_web_part(part: str) -> str:
+    """One piece of an address: known labels by name, digits one by one, words kept whole."""
+    out = []
+    for token in re.findall(r"[A-Za-z]+|\d+|[^A-Za-z\d]", part):
+        low = token.lower()
+        if low in _WEB_LABELS:
+            out.append(_WEB_LABELS[low])
+        elif token.isdigit():
+            out.append(read_digits(token))
+        elif token == ".":
+            out.append("chấm")
+        elif token == "/":
+            out.append("gạch chéo")
+        elif token == "-":
+            out.append("gạch ngang")
+        elif token == "_":
+            out.append("gạch dưới")
+        elif token.isalpha():
+            out.append(low)
+    return " ".join(out)
+
+
+def _web(text: str, ctx: _Ctx) -> str:
+    """Say an address the way an announcer dictates it: 'dichvucong chấm gờ o vê chấm vê en'.
+
+    Why: the dots of a domain would otherwise become sentence breaks and its letters would be
+    spelled at random; the scheme (https://) is never spoken.
+    """
+    def repl(m: re.Match[str]) -> str:
+        words = []
+        if m["user"]:
+            words += [_read_web_part(m["user"]), "a còng"]
+        words.append(_read_web_part(m["host"]))
+        if m["path"] and m["path"] != "/":
+            words.append(_read_web_part(m["path"]))
+        return " ".join(words)
+
+    return _WEB_RE.sub(repl, text)
+
+
+# --- address and heading abbreviations with a period: P. Bến Nghé, Q.1, TT. Y tế, ĐT.743 ------
+_CENTRE_WORDS = (
+    r"Y|Văn|Giáo|Dịch|Hành|Chính|Bồi|Khuyến|Phát|Truyền|Kiểm|Công|Nước|Dân|Văn|Thông|Điều|"
+    r"Quan|Kỹ|Nghiên|Giám|Lưu|Phục|Hỗ|Tư|Thể|Giống|Trợ"
+)
+_ADDRESS_RE = re.compile(
+    rf"(?<![{_L}\d.])(?P<a>P|Q|TX|TT|X|TP|Tp|tp)\.\s?(?=\d|[{_ABBR_CHARS}])"
+)
+_ADDRESS_WORDS = {"P": "phường", "Q": "quận", "TX": "thị xã", "X": "xã", "TP": "thành phố",
+                  "Tp": "thành phố", "tp": "thành phố"}
+_CAPS_DOT_NUM_RE = re.compile(rf"(?<![{_L}\d.])(?P<c>[{_ABBR_CHARS}]{{2,4}})\.(?=\d)")
+
+
+def _addresses(text: str, ctx: _Ctx) -> str:
+    """'P. Bến Nghé' -> 'phường Bến Nghé', 'TT. Y tế' -> 'trung tâm Y tế', 'ĐT.743' -> 'ĐT 743'.
+
+    Why: a period after a one- or two-letter abbreviation is not a sentence end; left alone it
+    becomes a pause and the letter is spelled ('pê. Bến Nghé'). TT. is a thị trấn in an address
+    and a trung tâm before the name of a service.
+    """
+    def repl(m: re.Match[str]) -> str:
+        abbr = m["a"]
+        if abbr == "TT":
+            rest = m.string[m.end(): m.end() + 12]
+            word = "trung tâm" if re.match(rf"(?:{_CENTRE_WORDS})(?![{_L}])", rest) else "thị trấn"
+        else:
+            word = _ADDRESS_WORDS[abbr]
+        return word + " "
+
+    text = _ADDRESS_RE.sub(repl, text)
+    return _CAPS_DOT_NUM_RE.sub(lambda m: m["c"] + " ", text)
+
+
+# --- "Dịch tả lợn châu Phi (ASF)": an abbreviation right after its own expansion -----------
+_PAREN_ABBR_RE = re.compile(rf"\s*\((?P<a>[{_ABBR_CHARS}][{_ABBR_CHARS}A-Za-z\d&-]*)\)")
+
+
+def _fold_words(text: str) -> list[str]:
+    return re.findall(rf"[{_L}]+", unicodedata.normalize("NFC", text).lower())
+
+
+def _paren_abbr(text: str, ctx: _Ctx) -> str:
+    """Drop '(UBND)' after 'Ủy ban nhân dân': the listener would hear the same words twice.
+
+    The abbreviation is dropped when its glossary reading, or its initials, repeat the words
+    just before the parenthesis; otherwise it stays and is read.
+    """
+    def repl(m: re.Match[str]) -> str:
+        abbr = m["a"]
+        before = _fold_words(m.string[max(0, m.start() - 80): m.start()])
+        reading = ctx.lookup(abbr)
+        if reading is not None:
+            said = _fold_words(reading)
+            if said and before[-len(said):] == said:
+                return ""
+        letters = [c for c in abbr if c.isalpha()]
+        if 2 <= len(letters) <= len(before) and letters == [c for c in abbr if c.isupper()]:
+            initials = [w[0] for w in before[-len(letters):]]
+            if initials == [c.lower() for c in letters]:
+                return ""
+        return m.group(0)
+
+    return _PAREN_ABBR_RE.sub(repl, text)
+
+
 # --- document numbers: 39/2020/TT-BTTTT, 160/KH-SVHTTDL, 57-NQ/TW, 15/CT-TTg -------------------
 _CODE_PIECE = rf"[{_ABBR_CHARS}][{_ABBR_CHARS}a-zđ&]*"
 _DOCNUM_RE = re.compile(
@@ -743,6 +862,9 @@ def _tidy(text: str, ctx: _Ctx) -> str:
 
 
 _PASSES: tuple[Pass, ...] = (
+    _web,
+    _addresses,
+    _paren_abbr,
     _docnum,
     _glossary,
     _phones,
