@@ -220,3 +220,12 @@ def test_normalize_reads_stdin_line_by_line(home: Path, cli) -> None:
     lines = result.stdout.split("\n")
     assert lines[:3] == ["Họp lúc bảy giờ ba mươi phút", "",
                          "Ngày hai mươi hai tháng mười hai năm hai nghìn không trăm hai mươi tư"], lines
+
+
+def test_help_and_usage_errors_are_vietnamese(cli) -> None:
+    helped = cli("log", "verify", "--help")
+    assert "cách dùng:" in helped.stdout and "hiện trợ giúp này rồi thoát" in helped.stdout
+    assert "usage:" not in helped.stdout and "show this help" not in helped.stdout
+    missing = cli("schedule", "add")
+    assert missing.exit_code == 2
+    assert missing.stderr.startswith("Lỗi: thiếu tham số bắt buộc"), missing.stderr

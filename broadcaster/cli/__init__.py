@@ -29,24 +29,37 @@ COMMAND_MODULES = (
 )
 
 
+# argparse's own words (usage, help, errors) said in Vietnamese: it looks them up through
+# gettext at call time, so replacing its ``_`` translates every parser built afterwards.
+ARGPARSE_VI = {
+    "usage: ": "cách dùng: ",
+    "options": "tùy chọn",
+    "positional arguments": "tham số",
+    "show this help message and exit": "hiện trợ giúp này rồi thoát",
+    "the following arguments are required: %s": "thiếu tham số bắt buộc: %s",
+    "unrecognized arguments: %s": "tham số không nhận ra: %s",
+    "invalid choice: %(value)r (choose from %(choices)s)":
+        "lựa chọn không hợp lệ: %(value)r (chọn một trong %(choices)s)",
+    "expected one argument": "cần một giá trị",
+    "expected at least one argument": "cần ít nhất một giá trị",
+    "expected at most one argument": "cần nhiều nhất một giá trị",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "invalid %(type)s value: %(value)r": "giá trị %(type)s không hợp lệ: %(value)r",
+    "not allowed with argument %s": "không dùng cùng với %s",
+    "one of the arguments %s is required": "cần một trong các tham số %s",
+    "ambiguous option: %(option)s could match %(matches)s":
+        "tùy chọn mơ hồ: %(option)s có thể là %(matches)s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)":
+        "lệnh không biết %(parser_name)r (có: %(choices)s)",
+    "%(prog)s: error: %(message)s\n": "Lỗi: %(message)s (xem: %(prog)s --help)\n",
+}
+argparse._ = lambda text: ARGPARSE_VI.get(text, text)  # type: ignore[attr-defined]
+
+
 class VietnameseArgumentParser(argparse.ArgumentParser):
-    """argparse with its usage errors said in Vietnamese, on one line."""
+    """argparse whose usage errors are one Vietnamese line on stderr."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        translations = {
-            "the following arguments are required": "thiếu tham số bắt buộc",
-            "unrecognized arguments": "tham số không nhận ra",
-            "invalid choice": "lựa chọn không hợp lệ",
-            "expected one argument": "cần một giá trị",
-            "invalid int value": "không phải số nguyên",
-            "one of the arguments": "cần một trong các tham số",
-            "is required": "là bắt buộc",
-            "not allowed with argument": "không dùng cùng với",
-            "choose from": "chọn một trong",
-            "argument": "tham số",
-        }
-        for english, vietnamese in translations.items():
-            message = message.replace(english, vietnamese)
         self.exit(2, f"Lỗi: {message} (xem: {self.prog} --help)\n")
 
 
