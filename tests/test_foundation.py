@@ -229,3 +229,17 @@ def test_help_and_usage_errors_are_vietnamese(cli) -> None:
     missing = cli("schedule", "add")
     assert missing.exit_code == 2
     assert missing.stderr.startswith("Lỗi: thiếu tham số bắt buộc"), missing.stderr
+
+
+def test_user_add_without_a_password_gets_a_one_time_one(home: Path, cli) -> None:
+    from broadcaster.context import open_context
+    from broadcaster.users import authenticate
+
+    result = cli("user", "add", "vanphong", "--role", "office", "--json", stdin="")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    ctx = open_context(home)
+    with ctx.session() as session:
+        user = authenticate(session, "vanphong", data["one_time_password"])
+        assert user is not None and user.must_change_password, "the printed password must work once"
+    ctx.dispose()

@@ -52,29 +52,38 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_password(from_stdin: bool) -> str:
+def _read_password(from_stdin: bool) -> tuple[str, bool]:
+    """The password and whether it was generated (to be shown once and changed at first login)."""
     if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
+        return sys.stdin.readline().rstrip("\r\n"), False
     if not sys.stdin.isatty():
-        raise ValidationError("Không có bàn phím để nhập mật khẩu; dùng --password-stdin")
+        from broadcaster.passwords import one_time_password
+
+        return one_time_password(), True
     first = getpass.getpass("Mật khẩu: ")
     if first != getpass.getpass("Nhập lại mật khẩu: "):
         raise ValidationError("Hai lần nhập mật khẩu không khớp")
-    return first
+    return first, False
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
     ctx = context()
-    password = _read_password(args.password_stdin)
+    password, generated = _read_password(args.password_stdin)
     with ctx.session() as session:
         user = users.add_user(
-            session, args.name, args.role, password, zone_name=args.zone, full_name=args.full_name
+            session, args.name, args.role, password, zone_name=args.zone, full_name=args.full_name,
+            must_change_password=generated,
         )
         user_id = user.id
     if args.json:
-        print_json({"id": user_id, "name": args.name, "role": args.role})
+        data: dict[str, object] = {"id": user_id, "name": args.name, "role": args.role}
+        if generated:
+            data["one_time_password"] = password
+        print_json(data)
     else:
         print(f"Đã thêm tài khoản {args.name} ({users.ROLE_LABELS[args.role]}), số {user_id}")
+        if generated:
+            print(f"  Mật khẩu dùng một lần: {password} (chỉ hiện một lần; đổi khi đăng nhập lần đầu)")
     return 0
 
 
