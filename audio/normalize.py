@@ -157,7 +157,10 @@ def _unit_alternation() -> str:
 
 
 _UNIT = _unit_alternation()
-_PER = rf"(?:/(?:{'|'.join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True) if u[0].isalpha())}|[{_L}]+){_NA})"
+_PER = (
+    rf"(?:/(?:{'|'.join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True) if u[0].isalpha())}"
+    rf"|[{_L}]+(?:(?: [{_L}]+)+(?=/))?){_NA})"
+)
 _MULT = r"(?:(?:k|tr|t)\d{0,2}(?![\w]))"
 _QTY = rf"(?:{_NUM}(?:{_MULT})?(?:{_UNIT})?(?:{_PER})*)"
 _QTY_FULL_RE = re.compile(
@@ -433,7 +436,7 @@ def _paren_abbr(text: str, ctx: _Ctx) -> str:
 
 
 # --- document numbers: 39/2020/TT-BTTTT, 160/KH-SVHTTDL, 57-NQ/TW, 15/CT-TTg -------------------
-_CODE_PIECE = rf"[{_ABBR_CHARS}][{_ABBR_CHARS}a-zđ&]*"
+_CODE_PIECE = rf"[{_ABBR_CHARS}][{_ABBR_CHARS}a-zđ&]*\d*"
 _DOCNUM_RE = re.compile(
     rf"{_NB}(?P<nums>\d+(?:/\d+)*)(?P<sep>[/-])(?P<code>{_CODE_PIECE}(?:[-/]{_CODE_PIECE})*){_NA}"
 )
@@ -736,7 +739,9 @@ _QTY_RE = re.compile(rf"(?<![\d{_L}])(?P<q>{_QTY})(?![\d])")
 _LONE_UNIT_RE = re.compile(
     rf"(?<![{_L}\d])(?:km²|km2|m²|m³|cm²|cm³|km/h|km|kg|cm|mm|mg|ml|kWh|kW)(?![{_L}\d])"
 )
-_MONEY_PER_RE = re.compile(rf"(?P<money>(?<![{_L}])đồng)(?P<per>(?:/[{_L}\d²³]+)+)")
+_MONEY_PER_RE = re.compile(
+    rf"(?P<money>(?<![{_L}])đồng)(?P<per>(?:/[{_L}\d²³]+(?:(?: [{_L}]+)+(?=/))?)+)"
+)
 _SLASH_UNIT_RE = re.compile(rf"/(?P<u>km²|km2|m²|m2|m³|m3|ha|kg|km|h){_NA}")
 _PREFIX_MONEY_RE = re.compile(rf"(?P<c>[$€¥£₩])\s?(?P<n>{_NUM})")
 
@@ -746,7 +751,11 @@ def _negatives(text: str, ctx: _Ctx) -> str:
     return _NEG_RE.sub("âm ", text)
 
 
+_TIMES_RE = re.compile(rf"(?<![{_L}\d])[x×](?P<n>\d{{1,3}})(?![{_L}\d.,])")
+
+
 def _quantities(text: str, ctx: _Ctx) -> str:
+    text = _TIMES_RE.sub(lambda m: f"nhân {ctx.num(int(m['n']))}", text)
     text = _SIZE_RE.sub(lambda m: f" {_UNITS[m['u']] + ' ' if m['u'] else ''}nhân ", text)
     text = _PREFIX_MONEY_RE.sub(
         lambda m: f"{read_written_number(m['n'], ctx.dialect)} {_UNITS[m['c']]}", text
@@ -781,6 +790,42 @@ def _quantities(text: str, ctx: _Ctx) -> str:
 
 
 # --- symbols ---------------------------------------------------------------------------------
+#: 'ông/bà', 'nam/nữ', '4G/5G': alternatives, said with a pause; a unit or a period after the
+#: slash ('tấn/ha', 'lượt/ngày') keeps 'trên'.
+_PER_AFTER_SLASH = (
+    r"ha|héc|kg|ki|km|mét|m|tấn|tạ|lít|ngày|tháng|năm|giờ|tuần|quý|phút|giây|người|hộ|khẩu|"
+    r"sào|mẫu|con|lượt|lần|ca|buổi|km2|m2"
+)
+_WORD_SLASH_RE = re.compile(
+    rf"(?<![{_L}\d/])(?P<a>[{_L}]+)/(?P<b>[{_L}]+)(?![{_L}\d/])"
+    rf"|(?<![{_L}\d/])(?P<c>\d[A-Z])/(?P<d>\d[A-Z])(?![{_L}\d/])"
+)
+_NOT_ALTERNATIVE_LEFT = frozenset({"đồng", "đ", "VNĐ", "VND", "vnđ", "USD", "usd"})
+
+
+def _alternatives(text: str, ctx: _Ctx) -> str:
+    """'ông/bà' -> 'ông, bà'; '4G/5G' -> '4G, 5G': a slash between two words offers a choice.
+
+    Why a pass of its own, on the written text: once numbers and abbreviations are words, a
+    ratio ('19/19') or a code ('NQ/TW') can no longer be told from a choice. A unit or a period
+    of time after the slash ('lượt/ngày'), money before it ('đồng/kg') and glossary entries
+    ('v/v', 'HIV/AIDS') keep their own readings.
+    """
+    def repl(m: re.Match[str]) -> str:
+        if m["c"]:
+            return f"{m['c']}, {m['d']}"
+        a, b = m["a"], m["b"]
+        if a in _NOT_ALTERNATIVE_LEFT or ctx.lookup(f"{a}/{b}") is not None:
+            return m.group(0)
+        if re.fullmatch(_PER_AFTER_SLASH, b, flags=re.IGNORECASE) or b in _UNITS or b in _PER_WORDS:
+            return m.group(0)
+        if a in _UNITS or re.search(r"\d\s?$", m.string[: m.start()]):
+            return m.group(0)  # '100 tấn/thôn', 'km/h': a rate after a quantity
+        return f"{a}, {b}"
+
+    return _WORD_SLASH_RE.sub(repl, text)
+
+
 _SYMBOLS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?i)\bđộ\s+C\b"), "độ xê"),
     (re.compile(r"(?m)^\s*[-–—•*+]\s+"), ""),  # list bullets
@@ -817,9 +862,18 @@ def _read_caps_token(token: str, ctx: _Ctx) -> str:
     hit = ctx.lookup(token)
     if hit is not None:
         return hit
+    if any(c.isdigit() for c in token):
+        return _read_alnum(token, ctx)
     if len(token) > 1 and (has_vietnamese_marks(token) or is_vietnamese_syllable(token)):
         return token.lower()
     return spell_letters(token)
+
+
+#: Road classes glued to their number (QL1A, ĐT743, TL295): said as words, not spelled.
+_ROAD_PREFIXES = {
+    "QL": "quốc lộ", "ĐT": "đường tỉnh", "TL": "tỉnh lộ", "ĐH": "đường huyện", "HL": "hương lộ",
+    "ĐX": "đường xã",
+}
 
 
 def _read_alnum(token: str, ctx: _Ctx) -> str:
@@ -827,8 +881,14 @@ def _read_alnum(token: str, ctx: _Ctx) -> str:
     hit = ctx.lookup(token)
     if hit is not None:
         return hit
+    found = re.fullmatch(r"QH(\d{1,2})", token)
+    if found:  # the legislature that passed a law: 41/2024/QH15
+        return f"quốc hội khóa {ctx.num(int(found[1]))}"
     parts = re.findall(r"\d+|\D+", token)
-    return " ".join(ctx.num(int(p)) if p.isdigit() else spell_letters(p) for p in parts)
+    return " ".join(
+        ctx.num(int(p)) if p.isdigit() else _ROAD_PREFIXES.get(p) or spell_letters(p)
+        for p in parts
+    )
 
 
 def _capitals(text: str, ctx: _Ctx) -> str:
@@ -865,6 +925,7 @@ _PASSES: tuple[Pass, ...] = (
     _web,
     _addresses,
     _paren_abbr,
+    _alternatives,
     _docnum,
     _glossary,
     _phones,
