@@ -234,6 +234,7 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "HTCT": "hệ thống chính trị",
     "CBCCVC": "cán bộ, công chức, viên chức",
     "CCVC": "công chức, viên chức",
+    "STK": "số tài khoản",
     "CC": "công chức",
     "VC": "viên chức",
     "NLĐ": "người lao động",

@@ -509,6 +509,18 @@ _HOTLINE_RE = re.compile(
 )
 
 
+#: Numbers that are dialled or typed, never counted: 1900 1234, 1800.1091, account numbers,
+#: card numbers in blocks of four, and the emergency lines 111-115 when called.
+_SERVICE_NUM_RE = re.compile(r"(?<![\d.,/])1[89]00(?:[ .]?\d{3,4}(?:[ .]?\d{2,4})?)(?![\d]|[.,]\d)")
+_ACCOUNT_RE = re.compile(
+    rf"(?i)(?P<lead>(?:số tài khoản|tài khoản|stk)(?: số)?\s*:?\s*)(?P<num>\d[\d .-]{{4,}}\d){_NA}"
+)
+_DIGIT_BLOCKS_RE = re.compile(r"(?<![\d.,])\d{4}(?: \d{4}){2,}(?![\d]|[.,]\d)")
+_EMERGENCY_RE = re.compile(rf"(?<![\d.,/])(?P<n>11[1-5])(?![\d/]|[.,]\d|[{_L}])")
+_EMERGENCY_PREV = {"gọi", "nóng", "đài", "hotline", "hoặc"}
+_EMERGENCY_NEXT = {"khi", "để", "cấp", "báo", "công", "cứu"}
+
+
 def _phones(text: str, ctx: _Ctx) -> str:
     def repl(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group("body"))
@@ -520,8 +532,17 @@ def _phones(text: str, ctx: _Ctx) -> str:
             return m.group(0)
         return read_digits("0" + digits)
 
+    def emergency(m: re.Match[str]) -> str:
+        if _prev_word(m) in _EMERGENCY_PREV or _next_word(m) in _EMERGENCY_NEXT:
+            return read_digits(m["n"])
+        return m.group(0)
+
     text = _PHONE_RE.sub(repl, text)
-    return _HOTLINE_RE.sub(lambda m: m.group("lead") + read_digits(m.group("num")), text)
+    text = _HOTLINE_RE.sub(lambda m: m.group("lead") + read_digits(m.group("num")), text)
+    text = _SERVICE_NUM_RE.sub(lambda m: read_digits(m.group(0)), text)
+    text = _ACCOUNT_RE.sub(lambda m: m["lead"] + read_digits(m["num"]), text)
+    text = _DIGIT_BLOCKS_RE.sub(lambda m: read_digits(m.group(0)), text)
+    return _EMERGENCY_RE.sub(emergency, text)
 
 
 # --- times ---------------------------------------------------------------------------------
@@ -582,6 +603,11 @@ _D = r"(?:0?[1-9]|[12]\d|3[01])"
 _M = r"(?:0?[1-9]|1[0-2])"
 _Y = r"(?:1[5-9]\d\d|2[01]\d\d)"
 _DMY_RE = re.compile(rf"(?<![\d/.,-])(?P<d>{_D})(?P<sep>[/.-])(?P<m>{_M})(?P=sep)(?P<y>{_Y})(?![\d/]|[.,]\d)")
+#: Two full dates joined by a dash are a span (18/11/1930 - 18/11/2025), never two lists items.
+_DMY_PAIR_RE = re.compile(
+    rf"(?<![\d/.,-])(?P<d>{_D})(?P<sep>[/.])(?P<m>{_M})(?P=sep)(?P<y>{_Y})\s*[-–—]\s*"
+    rf"(?P<d2>{_D})[/.](?P<m2>{_M})[/.](?P<y2>{_Y})(?![\d/]|[.,]\d)"
+)
 _DDMY_RE = re.compile(
     rf"(?<![\d/.,-])(?P<d1>{_D})\s?[-–]\s?(?P<d2>{_D})(?P<sep>[/.])(?P<m>{_M})(?:(?P=sep)(?P<y>{_Y}))?(?![\d/]|[.,]\d)"
 )
@@ -675,6 +701,11 @@ def _dates(text: str, ctx: _Ctx) -> str:
         return f"{_ngay(m)}{ctx.num(int(m['d']))} tháng {read_month(int(m['m']), ctx.dialect)}"
 
     text = _FRACTION_UNIT_RE.sub(lambda m: f"{_fraction(m, ctx)} {_read_unit(m['u'])}", text)
+    text = _DMY_PAIR_RE.sub(
+        lambda m: f"{dmy(m)} đến ngày {ctx.num(int(m['d2']))} tháng "
+        f"{read_month(int(m['m2']), ctx.dialect)} {_year(m['y2'], ctx)}",
+        text,
+    )
     text = _DMY_RE.sub(dmy, text)
     text = _DDMY_RE.sub(ddmy, text)
     text = _MMY_RE.sub(mmy, text)
