@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Text, bindparam
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -79,9 +81,19 @@ def make_rows(count: int, start: dt.datetime, per_day: int, seed: int = 7) -> li
     return rows
 
 
-def fill(ctx: Context, rows: list[dict[str, Any]]) -> None:
+def fill(ctx: Context, rows: list[dict[str, Any]], legacy: bool = False) -> None:
+    """Insert the rows as ``append_entry`` stores them: the items as their canonical JSON text.
+
+    ``legacy`` stores the items as the JSON column would by itself (``json.dumps``' form), like
+    entries written before the canonical text was stored; they verify through the slower path.
+    """
+    table = EvidenceEntry.__table__
+    insert = table.insert()
+    if not legacy:
+        insert = insert.values(items=bindparam("items_text", type_=Text()))
+        rows = [dict(row, items_text=evidence.items_text(row["items"])) for row in rows]
     with ctx.engine.begin() as connection:
-        connection.execute(EvidenceEntry.__table__.insert(), rows)
+        connection.execute(insert, rows)
 
 
 def timed(label: str, func: Any, figures: dict[str, float]) -> Any:
@@ -96,6 +108,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--month-entries", type=int, default=3000, help="entries in the PDF's month")
+    parser.add_argument("--legacy-items", action="store_true",
+                        help="store items as json.dumps does (entries written before canonical storage)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     from broadcaster.reports import Filters, export_file
@@ -106,7 +120,7 @@ def main() -> int:
         per_day = max(1, args.month_entries // 30)
         start = dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc) - dt.timedelta(days=args.entries // per_day)
         rows = timed("precompute chain", lambda: make_rows(args.entries, start, per_day), figures)
-        timed("bulk insert", lambda: fill(ctx, rows), figures)
+        timed("bulk insert", lambda: fill(ctx, rows, legacy=args.legacy_items), figures)
         with ctx.session() as session:
             make_checkpoint(session, load_private_key(ctx.settings.key_path))
         public_key = load_public_key(ctx.settings.public_key_path)

@@ -265,6 +265,59 @@ def test_fast_sqlite_path_encodes_exactly_like_the_reference(ctx: Any) -> None:
     assert fast == reference
 
 
+def stored_items(ctx: Any) -> dict[int, str]:
+    with ctx.engine.connect() as connection:
+        return dict(connection.execute(text("SELECT id, items FROM evidence ORDER BY id")).all())
+
+
+def test_items_are_stored_as_the_canonical_text_that_was_hashed(log5: Any) -> None:
+    with log5.session() as session:
+        expected = {e.id: evidence.items_text(e.items) for e in session.query(EvidenceEntry)}
+        entry = add(session, 9, items=[{"z": 1, "ư": "ê", "a": 2.5}])
+        assert entry.items == [{"z": 1, "ư": "ê", "a": 2.5}], "the entity keeps the Python value"
+        session.commit()
+    stored = stored_items(log5)
+    assert {k: stored[k] for k in expected} == expected
+    assert stored[6] == '[{"a":2.5,"z":1,"ư":"ê"}]', f"sorted keys, compact, no \\u escapes: {stored[6]}"
+
+
+def test_entries_written_before_canonical_items_still_verify(log5: Any, cli: Any) -> None:
+    """Older entries hold json.dumps' text (ASCII escapes, spaces, insertion order): mixed runs verify."""
+    with log5.session() as session:
+        legacy = {e.id: json.dumps([dict(reversed(list(item.items()))) for item in e.items])
+                  for e in session.query(EvidenceEntry) if e.id in (1, 2, 4)}
+    for entry_id, value in legacy.items():
+        raw(log5, "UPDATE evidence SET items = :value WHERE id = :id", value=value, id=entry_id)
+    assert "\\u" in stored_items(log5)[1], "the legacy text must really differ from the canonical one"
+    code, report = verify_json(cli)
+    assert code == 0 and report["ok"] and report["count"] == 5, report
+    with log5.session() as session:
+        fast = {row.id: row.digest for row in evidence.iter_chain_rows(session)}
+        reference = {e.id: evidence.content_digest(evidence.entry_values(e))
+                     for e in session.query(EvidenceEntry)}
+    assert fast == reference, "legacy and canonical rows give the reference digests"
+
+    # An edit to a legacy entry's items is still caught and named.
+    raw(log5, "UPDATE evidence SET items = :value WHERE id = 4",
+        value=legacy[4].replace("espeak", "gtts"))
+    code, report = verify_json(cli)
+    assert code == 1 and report["first_bad_id"] == 4 and report["problem"] == "edited", report
+
+
+@pytest.mark.parametrize("value", [
+    '[{"audio_sha256":"' + "b" * 64 + '","engine":"gtts","kind":"bulletin","seconds":95.25,'
+    '"text_sha256":"' + "a" * 64 + '","title":"Tiêm chủng"}]',  # canonical text of other items
+    '[]',
+    'null',
+    '[{"audio_sha256":"' + "b" * 64 + '","engine":"espeak","kind":"bulletin","seconds":95.25,'
+    '"text_sha256":"' + "a" * 64 + '","title":"Tiêm chủng"}],"extra":1',  # not JSON at all
+])
+def test_items_edited_to_other_canonical_text_is_caught(log5: Any, cli: Any, value: str) -> None:
+    raw(log5, "UPDATE evidence SET items = :value WHERE id = 2", value=value)
+    code, report = verify_json(cli)
+    assert code == 1 and report["first_bad_id"] == 2 and report["problem"] == "edited", (value, report)
+
+
 def test_concurrent_writers_keep_one_unbroken_chain(ctx: Any) -> None:
     """Two writers (like two outputs' stations) append at once; the chain never forks."""
     errors: list[BaseException] = []
