@@ -27,6 +27,13 @@ logger = logging.getLogger(__name__)
 BACKOFF_S = 0.2
 
 
+class GttsUnreachableError(AudioToolError):
+    """gTTS failed for a network reason (no connection, timeout, DNS), not an answer from Google.
+
+    :func:`audio.tts.synthesize` uses it to stop trying gTTS for a while (a circuit breaker).
+    """
+
+
 class GttsEngine:
     """Synthesise with gTTS (``lang="vi"``); MP3 is decoded to the cache format by ffmpeg."""
 
@@ -46,6 +53,7 @@ class GttsEngine:
         # stop retrying, so a dead network costs one piece's retries, not every piece's.
         self._gave_up = threading.Event()
         self._reason = ""
+        self._unreachable = False
 
     @property
     def voice(self) -> str:
@@ -84,7 +92,7 @@ class GttsEngine:
         last: Exception | None = None
         for attempt in range(self.retries + 1):
             if self._gave_up.is_set():
-                raise AudioToolError(self._reason)
+                raise (GttsUnreachableError if self._unreachable else AudioToolError)(self._reason)
             if attempt:
                 delay = BACKOFF_S * 2 ** (attempt - 1)
                 logger.info("gTTS retry %d/%d in %.1f s", attempt, self.retries, delay)
@@ -110,8 +118,9 @@ class GttsEngine:
                 continue
             return data
         self._reason = _describe_failure(last, self)
+        self._unreachable = _is_network_failure(last)
         self._gave_up.set()
-        raise AudioToolError(self._reason)
+        raise (GttsUnreachableError if self._unreachable else AudioToolError)(self._reason)
 
     def _fetch(self, text: str) -> bytes:
         """One gTTS call (which may itself send several requests for text over 100 chars)."""
@@ -155,6 +164,20 @@ def _gtts_has_timeout() -> bool:
     from gtts import gTTS
 
     return "timeout" in inspect.signature(gTTS.__init__).parameters
+
+
+def _is_network_failure(exc: Exception | None) -> bool:
+    """No answer at all: a connection error, a timeout or a name that does not resolve."""
+    if exc is None:
+        return False
+    if isinstance(exc, TimeoutError | ConnectionError | OSError):
+        return True
+    if getattr(getattr(exc, "rsp", None), "status_code", None) is not None:
+        return False  # Google answered (5xx, 429...): the network works
+    import requests
+
+    cause = exc.__cause__ or exc.__context__
+    return isinstance(cause, requests.ConnectionError | requests.Timeout | OSError)
 
 
 def _describe_failure(exc: Exception | None, engine: GttsEngine) -> str:

@@ -13,7 +13,13 @@ played). Hence:
   bulletin only re-synthesises the sentences that changed) and made in parallel where the
   engine allows, then joined with short natural pauses;
 - a file that is empty or silent is a failure, never a result; nothing partial is left
-  behind (every write is a temporary file renamed on success).
+  behind (every write is a temporary file renamed on success);
+- when gTTS cannot be reached at all (no connection, timeout, DNS), it is skipped for
+  ``gtts_cooldown_s`` (a circuit breaker): on a dead or hanging link every render would
+  otherwise wait out gTTS's timeouts and retries before espeak-ng, and an emergency cannot
+  wait. The breaker is a small file in the cache folder, so renders in other processes (the
+  station's render worker, ``broadcaster render``) see it too. After the cooldown gTTS is tried
+  again, and a success closes the breaker.
 
 Text normalisation is not done here: see :mod:`audio.normalize`.
 """
@@ -23,7 +29,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
+import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -40,7 +48,7 @@ from audio.audiofile import (
 )
 from audio.engines_espeak import VOICES as ESPEAK_VOICES
 from audio.engines_espeak import EspeakEngine
-from audio.engines_gtts import GttsEngine
+from audio.engines_gtts import GttsEngine, GttsUnreachableError
 
 try:  # audio.normalize is written alongside this module; until it lands, validate minimally.
     from audio.normalize import TextInputError, clean_text
@@ -80,6 +88,7 @@ class SpeechSettings:
     gtts_tld: str = "com.vn"
     gtts_timeout_s: float = 10.0
     gtts_retries: int = 2
+    gtts_cooldown_s: float = 300.0  # skip gTTS this long after it could not be reached
 
     def __post_init__(self) -> None:
         """Reject settings that could only fail later, at air time, with a clear message."""
@@ -100,6 +109,8 @@ class SpeechSettings:
         if self.voice not in ESPEAK_VOICES:
             choices = ", ".join(ESPEAK_VOICES)
             raise ValueError(f"Giọng đọc không hợp lệ: {self.voice!r} (chọn một trong: {choices}).")
+        if self.gtts_cooldown_s < 0:
+            raise ValueError("Thời gian tạm bỏ qua gTTS (tts.gtts_cooldown_s) không được âm.")
         low, high = RATE_RANGE
         if not low <= self.rate <= high:
             raise ValueError(f"Tốc độ đọc phải trong khoảng {low} đến {high}, nhận {self.rate}.")
@@ -263,6 +274,11 @@ def synthesize(text: str, settings: SpeechSettings, cache_dir: Path) -> Speech:
 
     reasons: list[str] = []
     for engine in engines:
+        skipped = _breaker_open(engine.name, cache_dir)
+        if skipped:
+            logger.warning("Engine %s skipped: %s", engine.name, skipped)
+            reasons.append(f"{engine.name}: {skipped}")
+            continue
         if not engine.available():
             reason = f"{engine.name}: chưa cài đặt trên máy này"
             logger.warning("Engine %s unavailable, trying the next one", engine.name)
@@ -271,14 +287,62 @@ def synthesize(text: str, settings: SpeechSettings, cache_dir: Path) -> Speech:
         try:
             path = _synthesize_with(engine, spoken, settings.rate, speech_dir)
         except Exception as exc:  # noqa: BLE001 - every failure means: try the next engine
+            if isinstance(exc, GttsUnreachableError) and settings.gtts_cooldown_s > 0:
+                _trip_breaker(engine.name, cache_dir, settings.gtts_cooldown_s, str(exc))
             if not isinstance(exc, AudioToolError):
                 logger.exception("Engine %s failed unexpectedly", engine.name)
             else:
                 logger.warning("Engine %s failed: %s", engine.name, exc)
             reasons.append(f"{engine.name}: {exc}")
             continue
+        _reset_breaker(engine.name, cache_dir)
         return _speech(path, engine, text_sha256)
     raise SynthesisError("Không tạo được giọng đọc. " + "; ".join(reasons))
+
+
+def _breaker_file(engine: str, cache_dir: Path) -> Path:
+    return Path(cache_dir) / f"{engine}-unreachable.json"
+
+
+def _breaker_open(engine: str, cache_dir: Path) -> str:
+    """Why ``engine`` is skipped now (Vietnamese), or "" when it may be tried."""
+    path = _breaker_file(engine, cache_dir)
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        until, reason = float(state["until"]), str(state.get("reason", ""))
+    except FileNotFoundError:
+        return ""
+    except (OSError, ValueError, KeyError, TypeError):
+        logger.warning("Ignoring unreadable breaker file %s", path)
+        return ""
+    now = time.time()
+    if now >= until:
+        return ""
+    when = time.strftime("%H:%M:%S", time.localtime(until))
+    return (f"tạm bỏ qua đến {when} (còn {until - now:.0f} giây) vì lần trước không kết nối "
+            f"được: {reason}")
+
+
+def _trip_breaker(engine: str, cache_dir: Path, cooldown_s: float, reason: str) -> None:
+    """Remember, for every process using this cache, that ``engine`` is unreachable."""
+    path = _breaker_file(engine, cache_dir)
+    state = {"until": time.time() + cooldown_s, "reason": reason, "pid": os.getpid()}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        logger.exception("Could not write breaker file %s", path)
+        return
+    logger.warning("Engine %s unreachable: skipped for %.0f s (%s)", engine, cooldown_s, reason)
+
+
+def _reset_breaker(engine: str, cache_dir: Path) -> None:
+    path = _breaker_file(engine, cache_dir)
+    if path.exists():
+        path.unlink(missing_ok=True)
+        logger.info("Engine %s reachable again", engine)
 
 
 def _speech(path: Path, engine: Engine, text_sha256: str) -> Speech:

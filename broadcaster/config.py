@@ -39,6 +39,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "gtts_tld": "com.vn",
         "gtts_timeout_s": 10.0,
         "gtts_retries": 2,
+        # After gTTS could not be reached (no connection, timeout, DNS): go straight to the
+        # next engine for this many seconds, then try gTTS again.
+        "gtts_cooldown_s": 300.0,
         "dialect": "north",
     },
     "station": {

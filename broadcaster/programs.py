@@ -32,6 +32,7 @@ def speech_settings(settings: Settings, engine: str | None = None) -> SpeechSett
         gtts_tld=tts.gtts_tld,
         gtts_timeout_s=float(tts.gtts_timeout_s),
         gtts_retries=int(tts.gtts_retries),
+        gtts_cooldown_s=float(tts.gtts_cooldown_s),
     )
 
 

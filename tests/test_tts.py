@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import wave
 from pathlib import Path
@@ -348,3 +349,88 @@ def test_dead_gtts_costs_one_piece_of_retries_not_every_piece(
     assert speech.engine == "espeak"
     # 10 pieces x 2 attempts would be 20 requests; 4 workers x 2 attempts at most is 8.
     assert len(fake_gtts.requests) <= 8, f"{len(fake_gtts.requests)} requests to a dead gTTS"
+
+
+# --- gTTS unreachable: the circuit breaker -------------------------------------------------
+
+
+def test_hanging_gtts_is_skipped_for_the_cooldown_then_tried_again(
+    fake_gtts: FakeGtts, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hanging network costs one render its timeouts; the next ones go straight to espeak-ng."""
+    fake_gtts.delay_s = 30  # Google never answers
+    settings = SpeechSettings(
+        engines=("gtts", "espeak"), gtts_timeout_s=0.5, gtts_retries=1, gtts_cooldown_s=300
+    )
+    first = synthesize("Trời sắp mưa to.", settings, tmp_path)
+    assert first.engine == "espeak"
+    tried = len(fake_gtts.requests)
+    assert tried == 2, f"the first render still tries gTTS (one try, one retry): {tried}"
+    breaker = tmp_path / "gtts-unreachable.json"
+    assert breaker.is_file(), "the breaker is kept in the cache folder, for other processes"
+
+    caplog.set_level("WARNING", logger="audio.tts")
+    started = time.monotonic()
+    second = synthesize("Bà con chú ý giữ an toàn.", settings, tmp_path)
+    elapsed = time.monotonic() - started
+    assert second.engine == "espeak"
+    assert len(fake_gtts.requests) == tried, "no request to gTTS while the breaker is open"
+    assert elapsed < 0.5, f"straight to espeak-ng, no timeout waited: {elapsed:.2f} s"
+    assert any("gtts skipped" in r.getMessage().lower() for r in caplog.records), [
+        r.getMessage() for r in caplog.records
+    ]
+
+    with pytest.raises(SynthesisError) as caught:  # the reason is told when gTTS is the only one
+        synthesize("Một câu khác.", SpeechSettings(engines=("gtts",)), tmp_path)
+    assert "tạm bỏ qua đến" in str(caught.value), str(caught.value)
+    assert len(fake_gtts.requests) == tried
+
+    fake_gtts.delay_s = 0  # the network is back, and the 300 s have passed:
+    state = json.loads(breaker.read_text(encoding="utf-8"))
+    breaker.write_text(json.dumps(dict(state, until=time.time() - 1)), encoding="utf-8")
+    third = synthesize("Mời bà con đi họp.", settings, tmp_path)
+    assert third.engine == "gtts", "after the cooldown gTTS is used again when reachable"
+    assert len(fake_gtts.requests) == tried + 1
+    assert not breaker.exists(), "a success closes the breaker"
+
+
+def test_cooldown_expires_by_itself(fake_gtts: FakeGtts, tmp_path: Path) -> None:
+    fake_gtts.delay_s = 30
+    settings = SpeechSettings(
+        engines=("gtts", "espeak"), gtts_timeout_s=0.3, gtts_retries=0, gtts_cooldown_s=0.8
+    )
+    assert synthesize("Câu thứ nhất.", settings, tmp_path).engine == "espeak"
+    assert synthesize("Câu thứ hai.", settings, tmp_path).engine == "espeak"
+    assert len(fake_gtts.requests) == 1, "skipped during the cooldown"
+    fake_gtts.delay_s = 0
+    time.sleep(0.9)
+    assert synthesize("Câu thứ ba.", settings, tmp_path).engine == "gtts"
+
+
+def test_connection_refused_opens_the_breaker_but_an_http_error_does_not(
+    fake_gtts: FakeGtts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_gtts.status = 503  # Google answers with an error: the network works, keep trying
+    assert synthesize("Xin chào.", GTTS_FIRST, tmp_path / "a").engine == "espeak"
+    assert not (tmp_path / "a" / "gtts-unreachable.json").exists(), "HTTP 503 is not a dead link"
+
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on: connection refused
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{port}")
+    assert synthesize("Xin chào.", GTTS_FIRST, tmp_path / "b").engine == "espeak"
+    assert (tmp_path / "b" / "gtts-unreachable.json").is_file(), "no connection opens the breaker"
+
+
+def test_cooldown_setting_is_wired_from_the_configuration(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from broadcaster.config import load_settings
+    from broadcaster.programs import speech_settings
+
+    assert speech_settings(load_settings(home)).gtts_cooldown_s == 300.0, "default 5 minutes"
+    monkeypatch.setenv("BROADCASTER_TTS_GTTS_COOLDOWN_S", "42")
+    assert speech_settings(load_settings(home)).gtts_cooldown_s == 42.0
+    with pytest.raises(ValueError, match="gtts_cooldown_s"):
+        SpeechSettings(gtts_cooldown_s=-1)
