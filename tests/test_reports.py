@@ -279,3 +279,58 @@ def test_awkward_text_survives_the_csv_round_trip(ctx: Any, cli: Any, tmp_path: 
     garbage.write_text("id,title\n1,x\n", encoding="utf-8")
     result = cli("log", "verify", "--file", str(garbage), "--public-key", public_key(ctx))
     assert result.exit_code == 1 and "không phải bản xuất" in result.stderr, result.output
+
+
+@pytest.mark.parametrize("tz", ["Asia/Ho_Chi_Minh", "Europe/Berlin", "America/St_Johns", "Australia/Lord_Howe",
+                                "Asia/Kathmandu", "UTC"])
+def test_csv_local_times_are_what_datetime_writes(tz: str) -> None:
+    """The CSV writer's cached conversion gives ``astimezone(zone).isoformat()`` exactly, DST included."""
+    from zoneinfo import ZoneInfo
+
+    from broadcaster.reports.csv_report import LocalTimes
+
+    zone = ZoneInfo(tz)
+    when = LocalTimes(zone)
+    start = dt.datetime(2026, 3, 20, tzinfo=UTC)
+    instants = [start + dt.timedelta(minutes=17 * n, microseconds=(n % 3) * 250001) for n in range(20000)]
+    instants += [dt.datetime(1900, 1, 1, 0, 30, 7, tzinfo=UTC),  # local mean time, odd seconds
+                 dt.datetime(2026, 10, 25, 0, 59, 59, 999999, tzinfo=UTC)]
+    for instant in instants:  # spans both 2026 DST changes of the northern and southern zones
+        stored = instant.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        assert when(stored) == instant.astimezone(zone).isoformat(), (tz, stored)
+    assert when(None) == ""
+
+
+def test_csv_rows_from_stored_text_match_the_decoded_entries(station: Any) -> None:
+    """The fast CSV path (stored text) writes what the entity-based row writer writes."""
+    from zoneinfo import ZoneInfo
+
+    from broadcaster.reports.csv_report import entry_row, stored_rows
+    from broadcaster.reports.query import select_entry_texts
+
+    tz = station.settings.station.timezone
+    with station.session() as session:
+        decoded = [entry_row(e, ZoneInfo(tz)) for e in select_entries(session, Filters(), tz)]
+        fast = [[("" if v is None else str(v)) for v in row]
+                for row in stored_rows(select_entry_texts(session, Filters(), tz), ZoneInfo(tz))]
+    assert len(fast) == len(decoded) == len(PLAN)
+    items = 16
+    for mine, reference in zip(fast, decoded):
+        assert mine[:items] + mine[items + 1:] == reference[:items] + reference[items + 1:], (mine, reference)
+        assert json.loads(mine[items]) == json.loads(reference[items]), (mine[items], reference[items])
+        assert "Bản tin" in mine[items], f"diacritics intact in the items cell: {mine[items]}"
+
+
+def test_csv_of_entries_stored_before_canonical_items_verifies(station: Any, cli: Any, tmp_path: Path) -> None:
+    """Entries whose items hold json.dumps' ASCII escapes export readable text and still verify."""
+    from sqlalchemy import text
+
+    for entry in db_entries(station)[:3]:
+        with station.engine.begin() as connection:
+            connection.execute(text("UPDATE evidence SET items = :v WHERE id = :id"),
+                               {"v": json.dumps(entry.items), "id": entry.id})
+    path = export(cli, tmp_path, "cu.csv")
+    rows, _ = read_csv_rows(path)
+    assert "\\u" not in rows[0]["items"] and "Bản tin 1" in rows[0]["items"], rows[0]["items"]
+    result = cli("log", "verify", "--file", str(path), "--public-key", public_key(station))
+    assert result.exit_code == 0, result.output

@@ -69,7 +69,7 @@ def export_bytes(session: Session, settings: Any, fmt: str, filters: Filters,
     """The report in ``fmt`` (csv, xlsx, pdf, json) as bytes, e.g. for a download response."""
     if fmt not in FORMATS:
         raise ValidationError(f"Định dạng không hỗ trợ: {fmt!r} (chọn {', '.join(FORMATS)})")
-    bundle = build_bundle(session, settings, filters, now=now)
+    bundle = build_bundle(session, settings, filters, now=now, stored_text=(fmt == "csv"))
     if fmt == "csv":
         from broadcaster.reports import csv_report
 

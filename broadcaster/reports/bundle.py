@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from broadcaster import evidence
 from broadcaster.errors import ValidationError
 from broadcaster.evidence import ChainRow, CheckpointView, VerifyResult
-from broadcaster.reports.query import Filters, select_entries
+from broadcaster.reports.query import Filters, select_entries, select_entry_texts
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class ExportBundle:
     head_hash: str
     generated_at: dt.datetime
     public_key_id: str = ""
+    stored_text: bool = False  # entries' times and items are the stored text (select_entry_texts)
 
     @property
     def tz(self) -> str:
@@ -46,10 +47,14 @@ class ExportBundle:
         return self.checkpoints[-1] if self.checkpoints else None
 
 
-def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.datetime | None = None) -> ExportBundle:
-    """Select the entries and gather the links and checkpoints that prove them."""
+def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.datetime | None = None,
+                 *, stored_text: bool = False) -> ExportBundle:
+    """Select the entries and gather the links and checkpoints that prove them.
+
+    ``stored_text`` selects the entries with times and items as stored text (for the CSV writer).
+    """
     tz = str(settings.station.timezone)
-    entries = select_entries(session, filters, tz)
+    entries = (select_entry_texts if stored_text else select_entries)(session, filters, tz)
     checkpoints = evidence.load_checkpoints(session)
     head_count, head_hash = evidence.head(session)
     links: list[ChainRow] = []
@@ -71,6 +76,7 @@ def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.date
         settings=settings, filters=filters, entries=entries, links=links, checkpoints=checkpoints,
         head_count=head_count, head_hash=head_hash,
         generated_at=(now or dt.datetime.now(dt.timezone.utc)), public_key_id=key_id,
+        stored_text=stored_text,
     )
 
 

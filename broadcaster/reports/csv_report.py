@@ -7,11 +7,12 @@ checkpoint and the head, so ``broadcaster log verify --file`` needs nothing but 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 from broadcaster import evidence
@@ -48,11 +49,78 @@ def entry_row(entry: Any, zone: ZoneInfo) -> list[str]:
     ]
 
 
+class LocalTimes:
+    """Stored UTC text ('YYYY-MM-DD HH:MM:SS.ffffff') → local ISO 8601 with offset, as
+    ``datetime.astimezone(zone).isoformat()`` writes it, without a datetime per value.
+
+    The zone's offset is looked up once per UTC hour; an hour whose offset changes inside it, or is
+    not a whole number of hours, is converted value by value through ``datetime``.
+    """
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self.hours: dict[str, tuple[str, str] | None] = {}
+
+    def _hour(self, key: str) -> tuple[str, str] | None:
+        start = dt.datetime.fromisoformat(key + ":00:00").replace(tzinfo=dt.timezone.utc)
+        start = start.astimezone(self.zone)
+        end = (start + dt.timedelta(hours=1, microseconds=-1)).astimezone(self.zone)
+        offset = start.utcoffset()
+        if offset is None or offset != end.utcoffset() or offset.total_seconds() % 3600:
+            return None
+        text = start.isoformat()  # 'YYYY-MM-DDTHH:00:00+HH:MM'
+        return text[:13], text[19:]
+
+    def __call__(self, stored: str | None) -> str:
+        if stored is None:
+            return ""
+        if len(stored) == 26 and stored[10] == " " and stored[19] == ".":
+            key = stored[:13]
+            try:
+                hour = self.hours[key]
+            except KeyError:
+                hour = self.hours[key] = self._hour(key)
+            if hour is not None:
+                if stored[20:] == "000000":
+                    return hour[0] + stored[13:19] + hour[1]
+                return hour[0] + stored[13:] + hour[1]
+        try:
+            value = dt.datetime.fromisoformat(stored).replace(tzinfo=dt.timezone.utc)
+            return value.astimezone(self.zone).isoformat()
+        except (TypeError, ValueError):
+            return str(stored)  # written as found: verifying the export then names the entry
+
+
+def _items_cell(stored: str | None) -> str:
+    """The items as JSON with Vietnamese letters intact: the stored canonical text as it is."""
+    if stored is None:
+        return "[]"
+    if "\\u" in stored:  # written before canonical storage (ASCII escapes): re-encode for Excel
+        try:
+            return evidence.items_text(json.loads(stored))
+        except ValueError:
+            return stored
+    return stored
+
+
+def stored_rows(entries: Iterable[Any], zone: ZoneInfo) -> Iterator[tuple[Any, ...]]:
+    """CSV rows from ``select_entry_texts`` rows (times and items as stored text)."""
+    when = LocalTimes(zone)
+    for (id_, occ, slot, title, cat, camp, sched, start, end, status, reason, secs, prio, zone_name,
+         output, host, items, air_sha, air_path, corr, rec, prev, hash_) in entries:
+        yield (id_, occ, when(sched), when(start), when(end), status, reason, repr(float(secs or 0.0)),
+               title, cat, camp, prio, zone_name, output, host, slot, _items_cell(items), air_sha, air_path,
+               corr, when(rec), prev, hash_)
+
+
 def write_csv(bundle: ExportBundle, stream: io.TextIOBase) -> None:
     zone = ZoneInfo(bundle.tz)
     writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    writer.writerows(entry_row(entry, zone) for entry in bundle.entries)
+    if bundle.stored_text:
+        writer.writerows(stored_rows(bundle.entries, zone))
+    else:
+        writer.writerows(entry_row(entry, zone) for entry in bundle.entries)
     writer.writerow([])
     writer.writerow(["#format", FORMAT_ID, bundle.tz, evidence.utc_text(bundle.generated_at),
                      bundle.public_key_id, bundle.settings.commune.name])
