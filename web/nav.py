@@ -13,12 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, request, url_for
 from flask.blueprints import BlueprintSetupState
 
 from broadcaster.models import ROLES
 
 NAV_KEY = "loaxa_nav"
+NAV_CACHE_KEY = "loaxa_nav_cache"
 
 
 @dataclass(frozen=True)
@@ -49,17 +50,29 @@ def register_nav(bp: Blueprint, label: str, endpoint: str,
 
 
 def nav_for(app: Flask, role: str | None) -> list[dict[str, Any]]:
-    """The menu entries a user of ``role`` sees, in order, the current area marked active."""
+    """The menu entries a user of ``role`` sees, in order, the current area marked active.
+
+    Each entry also carries its ``url``. The menu depends only on the role, the current area and
+    the mount point, all fixed once the app is built, so it is computed once per combination and
+    kept (every page shows it; building it cost a sort and a URL build per entry per request).
+    """
     if role is None:
         return []
-    items = sorted(app.extensions.get(NAV_KEY, []), key=lambda i: (i.order, i.label))
     current = request.blueprint or ""
-    return [
-        {"label": i.label, "endpoint": i.endpoint,
-         "active": i.endpoint.split(".", 1)[0] == current}
-        for i in items
-        if role in i.roles and i.endpoint in app.view_functions
-    ]
+    key = (role, current, request.script_root)
+    cache: dict[tuple[str, str, str], list[dict[str, Any]]] = app.extensions.setdefault(
+        NAV_CACHE_KEY, {})
+    menu = cache.get(key)
+    if menu is None:
+        items = sorted(app.extensions.get(NAV_KEY, []), key=lambda i: (i.order, i.label))
+        menu = [
+            {"label": i.label, "endpoint": i.endpoint, "url": url_for(i.endpoint),
+             "active": i.endpoint.split(".", 1)[0] == current}
+            for i in items
+            if role in i.roles and i.endpoint in app.view_functions
+        ]
+        cache[key] = menu
+    return [dict(entry) for entry in menu]
 
 
 def init_app(app: Flask) -> None:
