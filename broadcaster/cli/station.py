@@ -46,13 +46,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_station(args: argparse.Namespace) -> int:
+    from broadcaster.station import logs
     from broadcaster.station.daemon import Station
 
-    if not getattr(args, "verbose", False):
-        logging.getLogger("broadcaster").setLevel(logging.INFO)
+    verbose = bool(getattr(args, "verbose", False))
+    logs.configure(verbose)  # the same one-line format as the render worker's, on stderr
     ctx = context()
     try:
-        station = Station(ctx)
+        station = Station(ctx, verbose=verbose)
         out = ctx.settings.output
         print(f"Trạm phát đầu ra '{out.name}' ({out.backend}: {out.device or 'mặc định'}) "
               f"đang chạy. Dừng bằng Ctrl+C hoặc SIGTERM.", file=sys.stderr, flush=True)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audio.audiofile import sha256_file
+from broadcaster.station import children
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +79,13 @@ class MonitorTap:
     def start(self) -> None:
         argv = ["parec", f"--device={self.source}", "--format=s16le", f"--rate={RATE}",
                 "--channels=1", "--latency-msec=10", "--raw"]
-        self._parec = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                       stdin=subprocess.DEVNULL)
+        # Both die with the station (kill -9 included): no recorder outlives what it records.
+        self._parec = children.popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL)
         if self.encode_to is not None:
             self.encode_to.parent.mkdir(parents=True, exist_ok=True)
             self._tmp = self.encode_to.with_name(f".{self.encode_to.name}.{os.getpid()}.part")
-            self._ffmpeg = subprocess.Popen(
+            self._ffmpeg = children.popen(
                 ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-f", "s16le",
                  "-ar", str(RATE), "-ac", "1", "-i", "pipe:0", "-c:a", "libopus",
                  "-b:a", OPUS_BITRATE, "-f", "ogg", "-y", str(self._tmp)],

@@ -22,7 +22,8 @@ occurrence is recorded ``failed`` with "Mất tín hiệu (dead air)..." in the 
 claim a broadcast that nobody could hear. An air-check that could not be recorded at all is only a
 note; the status then follows the player.
 
-Rendering runs in a spawned child (:mod:`.render`) so SciPy and friends never live in the daemon.
+Rendering runs in one long-lived worker process (:mod:`.render`) so SciPy and friends never live
+in the daemon, and a render starts at once (no interpreter to start per render).
 """
 from __future__ import annotations
 
@@ -37,8 +38,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -65,7 +65,7 @@ from broadcaster.station import aircheck, amp, reconcile
 from broadcaster.station.clock import Clock, SystemClock
 from broadcaster.station.lock import StationLock
 from broadcaster.station.playout import Playback, Player, PlayResult
-from broadcaster.station.render import RenderFailed, render_in_child
+from broadcaster.station.render import RenderFailed, RenderWorker, SoonestFirst
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +77,8 @@ FULL_RECONCILE_S = 30.0
 CHECKPOINT_EVERY_S = 300.0
 CLEANUP_EVERY_S = 6 * 3600.0
 EVIDENCE_ATTEMPTS = 5
+#: A main-loop step slower than this is logged: it delays the pick-up of commands.
+SLOW_STEP_S = 0.5
 HEAD_MARK = re.compile(r"\[đầu buổi: ([0-9, ]+)\]")
 
 
@@ -125,38 +127,11 @@ class StationState:
     unwritten: list[_Pending] = field(default_factory=list)
 
 
-class _SoonestFirst:
-    """A one-at-a-time gate that lets the render of the soonest broadcast through first."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._waiting: list[tuple[dt.datetime, int]] = []
-        self._busy = False
-        self._ticket = 0
-
-    @contextmanager
-    def turn(self, instant: dt.datetime) -> Iterator[None]:
-        with self._cond:
-            self._ticket += 1
-            mine = (instant, self._ticket)
-            self._waiting.append(mine)
-            while self._busy or min(self._waiting) != mine:
-                self._cond.wait()
-            self._waiting.remove(mine)
-            self._busy = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._busy = False
-                self._cond.notify_all()
-
-
 class Station:
     """The daemon. ``run()`` blocks until SIGTERM/SIGINT (or :meth:`request_shutdown`)."""
 
     def __init__(self, ctx: Context, *, clock: Clock | None = None,
-                 player: Player | None = None) -> None:
+                 player: Player | None = None, verbose: bool = False) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
         st = self.settings.station
@@ -185,9 +160,12 @@ class Station:
         self._shutdown_reason = "Trạm phát dừng theo yêu cầu"
         self._air_taken = False
         self._threads: list[threading.Thread] = []
-        # One scheduled render at a time, soonest broadcast first: renders are CPU-bound and
-        # must not starve a playout about to start; emergencies do not queue here.
-        self._render_turn = _SoonestFirst()
+        # One render at a time, soonest broadcast first (emergencies before all): renders are
+        # CPU-bound and must not starve a playout about to start.
+        self.renderer = RenderWorker(self.settings.home, verbose=verbose)
+        # Choosing the priority bulletins for a slot's head and claiming them is one step per
+        # slot, soonest first, so two slots rendered within one lead never both carry them.
+        self._head_turn = SoonestFirst()
         self._last_full = 0.0
         self._last_beat = 0.0
         self._last_checkpoint = 0.0
@@ -202,6 +180,7 @@ class Station:
         try:
             logger.info("station %s starting (%s %s)", self.output, self.player.backend,
                         self.player.device or "default")
+            self.renderer.start()
             self.scheduler.start()
             while not self.stopping.is_set():
                 self.tick()
@@ -236,6 +215,7 @@ class Station:
             logger.debug("scheduler shutdown", exc_info=True)
         for thread in list(self._threads):
             thread.join(timeout=30)
+        self.renderer.stop()
         self._flush_unwritten()
         try:
             self._beat(stopped=True)
@@ -249,10 +229,14 @@ class Station:
         """One pass of the main loop; every step logs its failure and the loop goes on."""
         mono = time.monotonic()
         for step in (self._poll_commands, self._maybe_reconcile, self._flush_unwritten):
+            began = time.monotonic()
             try:
                 step()
             except Exception:  # noqa: BLE001 - the daemon stays up
                 logger.exception("station step %s failed; retrying next pass", step.__name__)
+            took = time.monotonic() - began
+            if took > SLOW_STEP_S:  # commands (emergencies) wait while a step runs
+                logger.warning("station step %s took %.2f s", step.__name__, took)
         if mono - self._last_beat >= self.heartbeat_s:
             self._safely(self._beat)
             self._last_beat = mono
@@ -422,7 +406,7 @@ class Station:
                 note = f"Dựng được sau {len(errors) + 1} lần thử (lỗi trước: {errors[-1]})"
                 rendered.note = note
             if head_ids:
-                note = (note + " " if note else "") + f"[đầu buổi: {', '.join(map(str, head_ids))}]"
+                note = (note + " " if note else "") + _head_mark(head_ids)
             with self.ctx.session() as session:
                 row = self._occurrence_row(session, due)
                 row.render_note = note
@@ -438,21 +422,31 @@ class Station:
             return rendered
 
     def _render_once(self, due: reconcile.Due) -> tuple[Rendered, list[int]]:
-        with self.ctx.session() as session:
-            slot = session.get(Slot, due.slot_id)
-            if slot is None:
-                raise BroadcasterError(f"Lịch phát số {due.slot_id} không còn")
-            head_ids = [b.id for b in self._priority_head(session, slot, due)]
-        with self._render_turn.turn(due.scheduled_at):
-            return self._child_render("slot", due.slot_id, head_ids), head_ids
+        with self._head_turn.turn(due.scheduled_at):
+            with self.ctx.session() as session:
+                slot = session.get(Slot, due.slot_id)
+                if slot is None:
+                    raise BroadcasterError(f"Lịch phát số {due.slot_id} không còn")
+                head_ids = [b.id for b in self._priority_head(session, slot, due)]
+            rendered = self._worker_render("slot", due.slot_id, head_ids, due.scheduled_at)
+            if head_ids:  # claimed now: the next slot's render must not take them too
+                with self.ctx.session() as session:
+                    self._occurrence_row(session, due).render_note = _head_mark(head_ids)
+            return rendered, head_ids
 
-    def _child_render(self, what: str, ident: int, head_ids: list[int] | None = None) -> Rendered:
-        """Render in a child process (keeps SciPy and friends out of the daemon's memory)."""
-        done = render_in_child(self.settings.home, what, ident, head_ids)
+    def _worker_render(self, what: str, ident: int, head_ids: list[int] | None,
+                       instant: dt.datetime, urgent: bool = False) -> Rendered:
+        """Render in the worker process (keeps SciPy and friends out of the daemon's memory)."""
+        done = self.renderer.render(what, ident, head_ids, instant=instant, urgent=urgent)
         return Rendered(Path(done["path"]), done["sha256"], float(done["seconds"]), done["items"])
 
     def _priority_head(self, session: Session, slot: Slot, due: reconcile.Due) -> list[Bulletin]:
-        """Approved priority bulletins of the last day not yet aired at the head of a slot."""
+        """Approved priority bulletins of the last day not yet aired at the head of a slot.
+
+        A bulletin goes to the head of one slot only: one that aired it (completed), or one
+        rendered with it that is still to air (so two slots rendered within the same lead do not
+        both carry it). When that one fails, is missed or cut off, the next slot takes it.
+        """
         now = self.clock.now()
         recent = session.scalars(
             select(Bulletin).where(
@@ -465,9 +459,15 @@ class Station:
             return []
         in_slot = {item.bulletin_id for item in slot.items if item.bulletin_id}
         aired: set[int] = set()
+        upcoming = (reconcile.PENDING, reconcile.RENDERED, reconcile.PLAYING)
         notes = session.scalars(
             select(Occurrence.render_note).where(
-                Occurrence.state == "completed", Occurrence.render_note.like("%đầu buổi%"))
+                Occurrence.render_note.like("%đầu buổi%"),
+                (Occurrence.state == "completed")
+                | (Occurrence.state.in_(upcoming)
+                   & (Occurrence.scheduled_at >= now - dt.timedelta(seconds=self.grace_s))),
+                ~((Occurrence.slot_id == due.slot_id) & (Occurrence.local_date == due.local_date)),
+            )
         ).all()
         for note in notes:
             for match in HEAD_MARK.finditer(note or ""):
@@ -875,7 +875,8 @@ class Station:
                     "priority": "emergency", "zone": bulletin.zone.name if bulletin.zone else "",
                     "output": self._output_label(), "host": self.host}
         try:
-            rendered = self._child_render("emergency", bulletin_id)  # the urgent template
+            rendered = self._worker_render("emergency", bulletin_id, None, requested_at,
+                                           urgent=True)  # the urgent template, before all
         except (RenderFailed, OSError) as exc:
             self._write_evidence(dict(base, status="failed", started_at=None, ended_at=None,
                                       reason=f"Không dựng được bản tin khẩn cấp: {exc}", items=[]),
@@ -936,7 +937,8 @@ class Station:
             unwritten = len(self.state.unwritten)
         state = {"playing": playing, "next": None if stopped else self._next_up(),
                  "backend": self.player.backend, "device": self.player.device,
-                 "stopped": stopped, "unwritten_evidence": unwritten}
+                 "stopped": stopped, "unwritten_evidence": unwritten,
+                 "render_worker": self.renderer.status()}
         with self.ctx.session() as session:
             row = session.get(Heartbeat, self.output)
             if row is None:
@@ -951,6 +953,11 @@ class Station:
     def _checkpoint(self) -> None:
         with self.ctx.session() as session:
             checkpoints.ensure_daily_checkpoint(session, self.settings, self.clock.now())
+
+
+def _head_mark(head_ids: list[int]) -> str:
+    """The note that says which priority bulletins lead an occurrence (read by HEAD_MARK)."""
+    return f"[đầu buổi: {', '.join(map(str, head_ids))}]"
 
 
 def run_station(ctx: Context) -> int:

@@ -4,7 +4,8 @@ Why these players: measured here, ``paplay`` puts its first sample on the sink 3
 launched and drains the stream before it exits, so its exit code means "it all played".
 ``ffmpeg -f pulse`` exits 0 without draining and ``aplay -D null`` plays nothing, so neither can be
 trusted as a backend. Each playback is a child process that an emergency, a stop command or
-SIGTERM can cut short (:meth:`Playback.preempt`).
+SIGTERM can cut short (:meth:`Playback.preempt`), and that dies with the station even after
+``kill -9`` (:mod:`.children`).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broadcaster.errors import PlayoutError
+from broadcaster.station import children
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +129,8 @@ class Player:
         if not Path(path).is_file():
             raise PlayoutError(f"Không có tệp chương trình để phát: {path}")
         try:
-            proc = subprocess.Popen(self.argv(path), stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            proc = children.popen(self.argv(path), stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         except OSError as exc:
             raise PlayoutError(f"Không chạy được trình phát {self.argv(path)[0]}: {exc}") from exc
         return Playback(proc, started_at, self.device)
