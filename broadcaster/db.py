@@ -23,6 +23,11 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: one pays the pragmas below, a schema parse and a cold page cache (22 connects in 880 requests
 #: measured, against 8 with 16). Idle connections cost only their page cache.
 SQLITE_POOL_SIZE = 16
+#: Read the database file through a memory map (the OS page cache, shared by every connection)
+#: instead of a read() and a copy into each connection's private cache per page: with 100,000
+#: evidence entries (94 MB) the ``/logs`` category + one-year query went from 2.3 to 1.0 ms of
+#: CPU. It takes address space, not memory; writes still go through the WAL.
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
 
 
 def make_engine(url: str) -> Engine:
@@ -40,6 +45,7 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=15000")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
             cursor.close()
 
         return engine
