@@ -609,8 +609,13 @@ def _qt(value: Any) -> str:
     return f'"{utc_text(dt.datetime.fromisoformat(value).replace(tzinfo=dt.timezone.utc))}"'
 
 
-def _sqlite_links(session: Session, min_id: int, max_id: int | None) -> Iterator[tuple[int, str, str, str]]:
-    """The fast path for SQLite: (id, prev_hash, hash, content digest) from raw rows.
+def _sqlite_links(
+    session: Session, min_id: int, max_id: int | None
+) -> Iterator[tuple[int, str, str, str, bool]]:
+    """The fast path for SQLite: (id, prev_hash, hash, content digest, linked) from raw rows.
+
+    ``linked`` says the stored hash is ``link_hash(stored prev_hash, digest)``; the caller still
+    checks that the stored prev_hash is the previous entry's hash.
 
     The canonical JSON is assembled with a template and the C string encoder, byte for byte what
     ``content_bytes`` gives (a test holds them equal). The items column is first hashed as stored:
@@ -650,19 +655,21 @@ def _sqlite_links(session: Session, min_id: int, max_id: int | None) -> Iterator
                 if fields[8].__class__ is not str:
                     raise TypeError("items is not text")
                 digest = sha256(prefix + (template % tuple(fields)).encode("utf-8")).hexdigest()
-                if items is not None and sha256(f"{prev}\n{digest}".encode("ascii")).hexdigest() != hash_:
+                linked = sha256(f"{prev}\n{digest}".encode("ascii")).hexdigest() == hash_
+                if not linked and items is not None:
                     # Try the other form; entries come in long runs written by one version, so
                     # the form that matched is tried first on the next entry.
                     first = digest
                     fields[8] = items if legacy else encode(loads(items))
                     digest = sha256(prefix + (template % tuple(fields)).encode("utf-8")).hexdigest()
-                    if sha256(f"{prev}\n{digest}".encode("ascii")).hexdigest() == hash_:
+                    linked = sha256(f"{prev}\n{digest}".encode("ascii")).hexdigest() == hash_
+                    if linked:
                         legacy = not legacy
                     elif legacy:
                         digest = first  # neither matches: give the re-encoded digest, as before
             except (ValueError, TypeError, AttributeError, UnicodeEncodeError):
-                digest = _BAD_DIGEST
-            yield id_, prev, hash_, digest
+                digest, linked = _BAD_DIGEST, False
+            yield id_, prev, hash_, digest, linked
     finally:
         cursor.close()
 
@@ -672,7 +679,7 @@ def iter_chain_rows(
 ) -> Iterator[ChainRow]:
     """Entries by id (all, or ``min_id``..``max_id``) reduced to links, digests from stored content."""
     if session.connection().dialect.name == "sqlite":
-        for id_, prev, hash_, digest in _sqlite_links(session, min_id, max_id):
+        for id_, prev, hash_, digest, _linked in _sqlite_links(session, min_id, max_id):
             yield ChainRow(id=id_, hash=hash_, digest=digest, prev_hash=prev)
         return
     table = EvidenceEntry.__table__
@@ -697,12 +704,10 @@ def _walk_intact(session: Session, wanted: set[int]) -> tuple[int, str, dict[int
     ``verify_rows``, which names the problem. Keeping no per-entry objects is what makes this pass
     cheap enough for 100,000 entries in well under a second.
     """
-    sha256 = hashlib.sha256
     expected_id, running = 1, GENESIS
     hash_at: dict[int, str] = {}
-    for id_, prev, hash_, digest in _sqlite_links(session, 0, None):
-        if (id_ != expected_id or prev != running
-                or sha256(f"{prev}\n{digest}".encode("ascii")).hexdigest() != hash_):
+    for id_, prev, hash_, _digest, linked in _sqlite_links(session, 0, None):
+        if not linked or id_ != expected_id or prev != running:
             return None
         if id_ in wanted:
             hash_at[id_] = hash_
