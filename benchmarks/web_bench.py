@@ -163,6 +163,17 @@ def wait_listening(port: int, server: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError("broadcaster web did not start listening")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux ``/proc``), to tell cost from queueing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -212,9 +223,12 @@ def main() -> int:
             except threading.BrokenBarrierError:
                 pass
             began = time.perf_counter()
+            server_cpu, client_cpu = cpu_seconds(server.pid), own_cpu_seconds()
             for client in clients:
                 client.join(600)
             wall = time.perf_counter() - began
+            server_cpu = cpu_seconds(server.pid) - server_cpu
+            client_cpu = own_cpu_seconds() - client_cpu
         finally:
             server.terminate()
             try:
@@ -228,6 +242,9 @@ def main() -> int:
     every = [v for values in results.values() for v in values]
     print(f"{args.clients} khách đồng thời, {len(every)} yêu cầu, waitress {args.threads} luồng, "
           f"nghỉ trung bình {args.think_ms:.0f} ms giữa hai yêu cầu, {len(every) / wall:.0f} yêu cầu/giây")
+    print(f"CPU mỗi yêu cầu: máy chủ {server_cpu / len(every) * 1000:.2f} ms "
+          f"({server_cpu / wall * 100:.0f}% một lõi), khách đo {client_cpu / len(every) * 1000:.2f} ms; "
+          f"tải máy (1 phút) {os.getloadavg()[0]:.2f}")
     print(f"{'trang':<58} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for path in PAGES:
         values = results.get(path, [])
