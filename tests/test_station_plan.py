@@ -144,3 +144,41 @@ def test_emergency_cli_without_a_station_times_out_clearly(home, cli) -> None:  
     assert "chưa xác nhận lệnh số" in result.stderr and "broadcaster station" in result.stderr, result.stderr
     queued = cli("emergency", str(bulletin_id), "--json")
     assert queued.exit_code == 0 and json.loads(queued.stdout)["status"] == "pending", queued.output
+
+
+def test_render_worker_is_reused_and_restarted_when_it_dies(ctx) -> None:  # type: ignore[no-untyped-def]
+    """One long-lived worker renders job after job; killed, it is replaced and the next job works."""
+    import os
+    import signal
+    import time
+
+    from broadcaster import bulletins
+    from broadcaster.station.render import RenderFailed, RenderWorker
+
+    with ctx.session() as session:
+        bulletin = bulletins.add_bulletin(session, title="Khẩn", body="Thử loa khẩn cấp.")
+        bulletins.transition(session, bulletin, "approve", None)
+        bulletin_id = bulletin.id
+    worker = RenderWorker(ctx.settings.home)
+    try:
+        first = worker.render("emergency", bulletin_id, urgent=True)
+        pid = worker.pid
+        assert pid is not None and first["items"][0]["kind"] == "jingle", first
+        started = time.monotonic()
+        again = worker.render("emergency", bulletin_id, urgent=True)
+        assert worker.pid == pid, "the same process takes the next job"
+        assert time.monotonic() - started < 1.5, "no interpreter start for a second render"
+        assert again["sha256"] == first["sha256"], "same program, same audio"
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
+        try:
+            result = worker.render("emergency", bulletin_id, urgent=True)
+        except RenderFailed as exc:  # the job that found it dead fails with a reason...
+            assert "chết" in str(exc), str(exc)
+            result = worker.render("emergency", bulletin_id, urgent=True)  # ...the next one works
+        assert result["sha256"] == first["sha256"]
+        assert worker.pid not in (None, pid), "a new worker took over"
+    finally:
+        worker.stop()
+    with pytest.raises(RenderFailed, match="đang dừng"):
+        worker.render("emergency", bulletin_id, urgent=True)
