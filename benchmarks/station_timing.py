@@ -57,6 +57,26 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def worker_rss_mb(station_pid: int) -> float:
+    """Resident MB of the station's render worker (its Python child), 0 when there is none."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        if ppid == station_pid and name.startswith("python"):
+            try:
+                total += rss_mb(int(entry.name))[0]
+            except (OSError, KeyError):
+                pass
+    return total
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
@@ -116,6 +136,7 @@ def main() -> int:
             slots.append((slot.id, at))
     errors: list[float] = []
     peak_rss = 0.0
+    peak_worker = 0.0
     try:
         for slot_id, at in slots:
             key = f"slot-{slot_id}@{at.astimezone(HANOI).date().isoformat()}"
@@ -132,6 +153,7 @@ def main() -> int:
                 path = Path(row.render_path) if row and row.render_path else None
             tap.reset_first_audible()
             peak_rss = max(peak_rss, rss_mb(station.pid)[0])
+            peak_worker = max(peak_worker, worker_rss_mb(station.pid))
             if entry is None or heard is None or path is None or entry.status != "completed":
                 print(f"{key}: không đo được ({entry.status if entry else 'chưa có nhật ký'})")
                 continue
@@ -139,6 +161,7 @@ def main() -> int:
             errors.append(error_ms)
             print(f"{key}: sai lệch bắt đầu {error_ms:+.1f} ms")
         rss, hwm = rss_mb(station.pid)
+        worker = worker_rss_mb(station.pid)
     finally:
         station.terminate()
         station.wait(30)
@@ -153,6 +176,7 @@ def main() -> int:
         print(f"start error ms: min {min(errors):+.1f}  median {statistics.median(errors):+.1f}  "
               f"p99 {percentile(errors, 0.99):+.1f}  max {max(errors):+.1f}")
     print(f"station RSS MB: now {rss:.1f}  peak seen {max(peak_rss, rss):.1f}  high-water {hwm:.1f}")
+    print(f"render worker RSS MB: now {worker:.1f}  peak seen {max(peak_worker, worker):.1f}")
     return 0
 
 
