@@ -15,13 +15,18 @@ from sqlalchemy.orm import Session
 from audio.normalize import TextInputError, normalize
 from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
 from broadcaster.models import GlossaryEntry
-from broadcaster.programs import glossary as glossary_pairs
 from broadcaster.schedule import CHARS_PER_SECOND
 
 logger = logging.getLogger(__name__)
 
 MAX_WORD = 100
 MAX_READING = 300
+
+
+def pairs(session: Session) -> tuple[tuple[str, str], ...]:
+    """The commune's (word, reading) pairs, as the normaliser takes them."""
+    rows = session.execute(select(GlossaryEntry.word, GlossaryEntry.reading).order_by(GlossaryEntry.word))
+    return tuple((word, reading) for word, reading in rows)
 
 
 def list_entries(session: Session, search: str = "") -> Sequence[GlossaryEntry]:
@@ -85,7 +90,7 @@ class ReadingPreview:
 def reading_preview(session: Session, text: str, dialect: str = "north") -> ReadingPreview:
     """Normalise ``text`` with the commune's glossary; ValidationError (Vietnamese) if unreadable."""
     try:
-        spoken = normalize(text, glossary=dict(glossary_pairs(session)), dialect=dialect)
+        spoken = normalize(text, glossary=dict(pairs(session)), dialect=dialect)
     except TextInputError as exc:
         raise ValidationError(str(exc)) from None
     return ReadingPreview(

@@ -8,18 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audio.compose import ProgramItem, RenderSettings, bulletin_program
 from audio.tts import SpeechSettings
 from broadcaster.config import Settings
-from broadcaster.models import Bulletin, GlossaryEntry, Slot
-
-
-def glossary(session: Session) -> tuple[tuple[str, str], ...]:
-    rows = session.scalars(select(GlossaryEntry).order_by(GlossaryEntry.word)).all()
-    return tuple((row.word, row.reading) for row in rows)
+from broadcaster.glossary import pairs as glossary_pairs
+from broadcaster.models import Bulletin, Slot
 
 
 def speech_settings(settings: Settings, engine: str | None = None) -> SpeechSettings:
@@ -42,7 +37,7 @@ def render_settings(
     audio = settings.audio
     return RenderSettings(
         speech=speech_settings(settings, engine),
-        glossary=glossary(session),
+        glossary=glossary_pairs(session),
         dialect=settings.tts.dialect,
         target_lufs=float(audio.target_lufs),
         true_peak_dbtp=float(audio.true_peak_dbtp),

@@ -6,6 +6,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -243,3 +244,15 @@ def test_user_add_without_a_password_gets_a_one_time_one(home: Path, cli) -> Non
         user = authenticate(session, "vanphong", data["one_time_password"])
         assert user is not None and user.must_change_password, "the printed password must work once"
     ctx.dispose()
+
+
+def test_station_process_never_loads_flask_and_cli_stays_light() -> None:
+    """The daemon must not import Flask; heavy audio libraries wait for the render worker."""
+    code = (
+        "import sys, broadcaster.cli as c; c.build_parser(); "
+        "import broadcaster.station.daemon; "
+        "print(','.join(m for m in ('flask', 'werkzeug', 'web', 'numpy', 'scipy') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "", f"loaded by the station's process: {proc.stdout.strip()}"

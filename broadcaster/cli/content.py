@@ -62,7 +62,7 @@ def cmd_normalize(args: argparse.Namespace) -> int:
     except Exception:  # noqa: BLE001 - normalising works without a station too
         ctx = None
     if ctx is not None:
-        from broadcaster.programs import glossary as load_glossary
+        from broadcaster.glossary import pairs as load_glossary
 
         with ctx.session() as session:
             glossary = dict(load_glossary(session))
