@@ -400,7 +400,9 @@ def _addresses(text: str, ctx: _Ctx) -> str:
         return word + " "
 
     text = _ADDRESS_RE.sub(repl, text)
-    return _CAPS_DOT_NUM_RE.sub(lambda m: m["c"] + " ", text)
+    return _CAPS_DOT_NUM_RE.sub(
+        lambda m: m.group(0) if is_roman(m["c"]) else m["c"] + " ", text  # quý III.2021
+    )
 
 
 # --- "Dịch tả lợn châu Phi (ASF)": an abbreviation right after its own expansion -----------
@@ -846,6 +848,8 @@ def _alternatives(text: str, ctx: _Ctx) -> str:
         if m["c"]:
             return f"{m['c']}, {m['d']}"
         a, b = m["a"], m["b"]
+        if len(a) == 1 and len(b) == 1:
+            return m.group(0)  # 'P/E', 'A/B': a ratio of two named quantities
         if a in _NOT_ALTERNATIVE_LEFT or ctx.lookup(f"{a}/{b}") is not None:
             return m.group(0)
         if re.fullmatch(_PER_AFTER_SLASH, b, flags=re.IGNORECASE) or b in _UNITS or b in _PER_WORDS:
@@ -922,7 +926,12 @@ def _read_alnum(token: str, ctx: _Ctx) -> str:
     )
 
 
+#: A lone Latin x is never a Vietnamese word: it is the letter of a formula or a count ('8x').
+_LONE_X_RE = re.compile(rf"(?<![{_L}\d'’])x(?![{_L}\d'’])")
+
+
 def _capitals(text: str, ctx: _Ctx) -> str:
+    text = _LONE_X_RE.sub("ích", text)
     text = _ALNUM_RE.sub(lambda m: _read_alnum(m["t"], ctx), text)
     return _CAPS_RE.sub(lambda m: _read_caps_token(m["t"], ctx), text)
 
