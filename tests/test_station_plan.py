@@ -182,3 +182,27 @@ def test_render_worker_is_reused_and_restarted_when_it_dies(ctx) -> None:  # typ
         worker.stop()
     with pytest.raises(RenderFailed, match="đang dừng"):
         worker.render("emergency", bulletin_id, urgent=True)
+
+
+def test_a_command_left_from_when_no_station_ran_expires_with_evidence(ctx) -> None:  # type: ignore[no-untyped-def]
+    """This morning's storm warning must not cut into tonight's program when the station starts."""
+    from sqlalchemy import select
+
+    from broadcaster import bulletins, commands, evidence
+    from broadcaster.models import EvidenceEntry, StationCommand
+    from broadcaster.station.daemon import Station
+
+    with ctx.session() as session:
+        bulletin = bulletins.add_bulletin(session, title="Bão số 3", body="Bão đổ bộ.", priority="emergency")
+        command = commands.request_emergency(session, bulletin.id, output="main")
+        command.requested_at = NOW - dt.timedelta(hours=3)
+        command_id = command.id
+    station = Station(ctx, clock=FakeClock(NOW))
+    station._poll_commands()
+    with ctx.session() as session:
+        done = session.get(StationCommand, command_id)
+        assert done.status == "failed" and "không thực hiện nữa" in done.result, done.result
+        entry = session.scalar(select(EvidenceEntry).where(EvidenceEntry.occurrence_key == f"emergency-{command_id}"))
+        assert entry is not None and entry.status == "missed", "the unaired emergency leaves evidence"
+        assert "khi trạm phát không chạy" in entry.reason and entry.title == "Bão số 3"
+        assert evidence.has_entry(session, f"emergency-{command_id}")

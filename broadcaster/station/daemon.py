@@ -39,6 +39,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
@@ -811,12 +812,20 @@ class Station:
     # ------------------------------------------------------------------ commands
 
     def _poll_commands(self) -> None:
+        now = self.clock.now()
         with self.ctx.session() as session:
             waiting = commands.pending(session, self.output)
-            todo = [(c.id, c.kind, c.bulletin_id, dict(c.payload or {})) for c in waiting]
+            todo = [(c.id, c.kind, c.bulletin_id, dict(c.payload or {}), c.requested_at)
+                    for c in waiting]
             for command in waiting:
-                commands.acknowledge(command, self.clock.now())
-        for command_id, kind, bulletin_id, payload in todo:
+                commands.acknowledge(command, now)
+        for command_id, kind, bulletin_id, payload, requested_at in todo:
+            age = (now - requested_at).total_seconds()
+            if age > self.grace_s:
+                # Sent while no station ran: a storm warning from this morning must not
+                # suddenly cut into tonight's program. Say so, and leave evidence of it.
+                self._expire_command(command_id, kind, bulletin_id, requested_at, age)
+                continue
             logger.info("command %d: %s", command_id, kind)
             if kind == "emergency" and bulletin_id is not None:
                 thread = threading.Thread(target=self._emergency, args=(command_id, bulletin_id),
@@ -835,6 +844,25 @@ class Station:
                 self._finish_command(command_id, "Đã dựng lại các chương trình sắp phát")
             else:
                 self._finish_command(command_id, f"Lệnh không hợp lệ: {kind}", ok=False)
+
+    def _expire_command(self, command_id: int, kind: str, bulletin_id: int | None,
+                        requested_at: dt.datetime, age: float) -> None:
+        local = requested_at.astimezone(ZoneInfo(self.tz)).strftime("%H:%M:%S ngày %d/%m/%Y")
+        reason = (f"Lệnh số {command_id} gửi lúc {local} khi trạm phát không chạy; quá "
+                  f"{int(self.grace_s)} giây nên không thực hiện nữa")
+        logger.warning("command %d expired after %.0f s", command_id, age)
+        if kind == "emergency" and bulletin_id is not None:
+            with self.ctx.session() as session:
+                bulletin = session.get(Bulletin, bulletin_id)
+                title = bulletin.title if bulletin else ""
+                category = bulletin.category if bulletin else ""
+            self._write_evidence({"occurrence_key": f"emergency-{command_id}", "status": "missed",
+                                  "scheduled_at": requested_at, "started_at": None,
+                                  "ended_at": None, "reason": reason, "title": title,
+                                  "category": category, "priority": "emergency",
+                                  "output": self._output_label(), "host": self.host, "items": []},
+                                 None, "missed")
+        self._finish_command(command_id, reason, ok=False)
 
     def _finish_command(self, command_id: int, result: str, ok: bool = True) -> None:
         def write() -> None:
