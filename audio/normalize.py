@@ -152,7 +152,8 @@ def _unit_alternation() -> str:
     spaced_re = "|".join(
         re.escape(u) + ("" if u in _SYMBOL_UNITS and u not in "$€₫¥£₩₹" else _NA) for u in spaced
     )
-    tight_re = "|".join(re.escape(u) + _NA for u in tight)
+    # 'm' and 'đ' are also written one space after the number ("rộng 5 m", "50.000 đ/hộ")
+    tight_re = "|".join(("\\s?" if u in "mđ" else "") + re.escape(u) + _NA for u in tight)
     return rf"(?:\s?(?:{spaced_re})|(?:{tight_re}))"
 
 
@@ -787,7 +788,11 @@ def _negatives(text: str, ctx: _Ctx) -> str:
 _TIMES_RE = re.compile(rf"(?<![{_L}\d])[x×](?P<n>\d{{1,3}})(?![{_L}\d.,])")
 
 
+_KM_SPAN_RE = re.compile(r"(?<=\d)\s*[-–—]\s*(?=[Kk]m\s?\d)")
+
+
 def _quantities(text: str, ctx: _Ctx) -> str:
+    text = _KM_SPAN_RE.sub(" đến ", text)  # "km 3 - km 7": from one milestone to the other
     text = _TIMES_RE.sub(lambda m: f"nhân {ctx.num(int(m['n']))}", text)
     text = _SIZE_RE.sub(lambda m: f" {_UNITS[m['u']] + ' ' if m['u'] else ''}nhân ", text)
     text = _PREFIX_MONEY_RE.sub(
@@ -830,7 +835,7 @@ _PER_AFTER_SLASH = (
     r"sào|mẫu|con|lượt|lần|ca|buổi|km2|m2"
 )
 _WORD_SLASH_RE = re.compile(
-    rf"(?<![{_L}\d/])(?P<a>[{_L}]+)/(?P<b>[{_L}]+)(?![{_L}\d/])"
+    rf"(?<![{_L}\d/-])(?P<a>[{_L}]+)/(?P<b>[{_L}]+)(?![{_L}\d/-])"
     rf"|(?<![{_L}\d/])(?P<c>\d[A-Z])/(?P<d>\d[A-Z])(?![{_L}\d/])"
 )
 _NOT_ALTERNATIVE_LEFT = frozenset({"đồng", "đ", "VNĐ", "VND", "vnđ", "USD", "usd"})
@@ -862,6 +867,7 @@ def _alternatives(text: str, ctx: _Ctx) -> str:
 
 
 _SYMBOLS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\.\s*/\s*\.?"), "."),  # "./." closes an official document; it is not read
     (re.compile(r"(?i)\bđộ\s+C\b"), "độ xê"),
     (re.compile(r"(?m)^\s*[-–—•*+]\s+"), ""),  # list bullets
     (re.compile(r"\s*&\s*"), " và "),
@@ -899,6 +905,8 @@ def _read_caps_token(token: str, ctx: _Ctx) -> str:
         return hit
     if any(c.isdigit() for c in token):
         return _read_alnum(token, ctx)
+    if token == "Y":
+        return "y"  # 'Y tế', 'Y học': the letter is itself the word
     if len(token) > 1 and (has_vietnamese_marks(token) or is_vietnamese_syllable(token)):
         return token.lower()
     return spell_letters(token)
