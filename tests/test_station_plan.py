@@ -144,6 +144,7 @@ def test_emergency_cli_without_a_station_times_out_clearly(home, cli) -> None:  
     assert "chưa xác nhận lệnh số" in result.stderr and "broadcaster station" in result.stderr, result.stderr
     queued = cli("emergency", str(bulletin_id), "--json")
     assert queued.exit_code == 0 and json.loads(queued.stdout)["status"] == "pending", queued.output
+    assert "chưa thấy trạm phát nào đang chạy" in queued.stderr, "the operator is told nobody will act"
 
 
 def test_render_worker_is_reused_and_restarted_when_it_dies(ctx) -> None:  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ import time
 
 from broadcaster import commands
 from broadcaster.cli.common import context, print_json
+from broadcaster.context import Context
 from broadcaster.errors import BroadcasterError
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,10 @@ def _report(args: argparse.Namespace, command_id: int, what: str) -> int:
     result = ""
     if args.wait is not None:
         status, result = _wait(ctx, command_id, args.wait)
+    if status == commands.PENDING and not _station_alive(ctx, args.output or ctx.settings.output.name):
+        print(f"Cảnh báo: chưa thấy trạm phát nào đang chạy; lệnh số {command_id} chỉ được thực hiện "
+              f"nếu trạm phát khởi động trong {int(ctx.settings.station.grace_s)} giây tới "
+              "(broadcaster station).", file=sys.stderr)
     if args.json:
         print_json({"id": command_id, "status": status, "result": result})
     else:
@@ -95,6 +100,14 @@ def _report(args: argparse.Namespace, command_id: int, what: str) -> int:
             label = commands.STATUS_LABELS.get(status, status)
             print(f"Lệnh số {command_id}: {label}" + (f" — {result}" if result else ""))
     return 1 if status == commands.FAILED else 0
+
+
+def _station_alive(ctx: Context, output: str) -> bool:
+    from broadcaster.overview import pulses
+
+    with ctx.session() as session:
+        beats = pulses(session, float(ctx.settings.station.heartbeat_s))
+    return any(beat.alive and beat.output == output for beat in beats)
 
 
 def cmd_emergency(args: argparse.Namespace) -> int:
