@@ -88,7 +88,7 @@ def _report(args: argparse.Namespace, command_id: int, what: str) -> int:
     result = ""
     if args.wait is not None:
         status, result = _wait(ctx, command_id, args.wait)
-    if status == commands.PENDING and not _station_alive(ctx, args.output or ctx.settings.output.name):
+    if status == commands.PENDING and not _station_alive(ctx, args.output):
         print(f"Cảnh báo: chưa thấy trạm phát nào đang chạy; lệnh số {command_id} chỉ được thực hiện "
               f"nếu trạm phát khởi động trong {int(ctx.settings.station.grace_s)} giây tới "
               "(broadcaster station).", file=sys.stderr)
@@ -102,12 +102,13 @@ def _report(args: argparse.Namespace, command_id: int, what: str) -> int:
     return 1 if status == commands.FAILED else 0
 
 
-def _station_alive(ctx: Context, output: str) -> bool:
+def _station_alive(ctx: Context, output: str | None) -> bool:
+    """Whether a station (that output's, or any when None) has a fresh heartbeat."""
     from broadcaster.overview import pulses
 
     with ctx.session() as session:
         beats = pulses(session, float(ctx.settings.station.heartbeat_s))
-    return any(beat.alive and beat.output == output for beat in beats)
+    return any(beat.alive and output in (None, beat.output) for beat in beats)
 
 
 def cmd_emergency(args: argparse.Namespace) -> int:
