@@ -204,7 +204,7 @@ def _chart(pdf: ReportPDF, days: dict[dt.date, dict[str, float]]) -> None:
     first, last = min(days), max(days)
     span = [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
     height, axis_w = 60.0, 12.0
-    top = pdf.get_y() + 2
+    top = pdf.get_y() + 8  # room above the plot for the axis caption
     left = pdf.l_margin + axis_w
     width = pdf.epw - axis_w
     peak = max(sum(v.values()) for v in days.values()) or 1.0
@@ -237,7 +237,7 @@ def _chart(pdf: ReportPDF, days: dict[dt.date, dict[str, float]]) -> None:
             pdf.set_xy(left + index * slot - 3, top + height + 0.5)
             pdf.cell(slot + 6, 3, f"{day:%d/%m}", align="C")
     pdf.line(left, top + height, left + width, top + height)
-    pdf.set_xy(pdf.l_margin, top - 6.5)
+    pdf.set_xy(pdf.l_margin, top - 5.5)
     pdf.cell(axis_w + 10, 3, "Số phút")
     pdf.set_xy(pdf.l_margin, top + height + 5)
     pdf.set_font("Sans", "", 7.5)
