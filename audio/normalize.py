@@ -938,7 +938,14 @@ def _read_alnum(token: str, ctx: _Ctx) -> str:
 _LONE_X_RE = re.compile(rf"(?<![{_L}\d'’])x(?![{_L}\d'’])")
 
 
+#: A letter named as a letter ("chữ c viết thường", "ký tự 'w'") is said by its name.
+_NAMED_LETTER_RE = re.compile(
+    rf"(?i:(?<![{_L}])(?P<k>chữ cái|chữ|kí tự|ký tự))\s+['‘\"“]?(?P<c>[A-Za-z])['’\"”]?(?![{_L}\d])"
+)
+
+
 def _capitals(text: str, ctx: _Ctx) -> str:
+    text = _NAMED_LETTER_RE.sub(lambda m: f"{m['k']} {spell_letters(m['c'])}", text)
     text = _LONE_X_RE.sub("ích", text)
     text = _ALNUM_RE.sub(lambda m: _read_alnum(m["t"], ctx), text)
     return _CAPS_RE.sub(lambda m: _read_caps_token(m["t"], ctx), text)
