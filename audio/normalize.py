@@ -976,7 +976,29 @@ def _tidy(text: str, ctx: _Ctx) -> str:
     return text
 
 
+# Text typed without diacritics ("ngay 5/12", "thang 8 nam 2025", "luc 7h") still names dates:
+# restore the marks on those words only where a number follows, so the speech engine does not
+# say "ngay" (at once) and the date pass does not add a second "ngày".
+_UNMARKED_DATE_WORDS = {"ngay": "ngày", "thang": "tháng", "nam": "năm", "luc": "lúc"}
+_UNMARKED_DATE_RE = re.compile(
+    r"(?<![\w])(?:"
+    r"(?P<ngay>[Nn]gay)(?=\s+\d{1,2}(?:[/.-]\d{1,2}|\s+th[aá]ng\b))"  # ngay 5/12, ngay 5 thang 12
+    r"|(?P<thang>[Tt]hang)(?=\s+(?:0?[1-9]|1[0-2])(?:[/.-]\d{4}|\s+n[aă]m\b))"  # thang 8 nam 2025
+    r"|(?P<nam>nam)(?=\s+(?:1[5-9]|20)\d\d\b)"  # nam 2025 (lower case: 'Nam' is a name)
+    r"|(?P<luc>[Ll]uc)(?=\s+\d{1,2}(?:[h:]|\s*gi[oờ]\b))"  # luc 7h30, luc 14:00
+    r")"
+)
+def _unmarked_date_words(text: str, ctx: "_Ctx") -> str:
+    def mark(m: re.Match[str]) -> str:
+        word = m[0]
+        marked = _UNMARKED_DATE_WORDS[word.lower()]
+        return marked.capitalize() if word[0].isupper() else marked
+
+    return _UNMARKED_DATE_RE.sub(mark, text)
+
+
 _PASSES: tuple[Pass, ...] = (
+    _unmarked_date_words,
     _web,
     _addresses,
     _paren_abbr,

@@ -163,6 +163,14 @@ def test_emoji_and_control_characters_removed() -> None:
     assert out == "Mời bà con dự họp lúc tám giờ!", repr(out)
 
 
+def test_unmarked_date_words_get_their_marks_only_before_a_date() -> None:
+    """'ngay 5/12' is 'ngày', never 'ngay ngày'; 'ông Nam 45 tuổi', 'cầu thang 3 tầng' stay."""
+    assert normalize("hop ngay 5 thang 12 nam 2026") == (
+        "hop ngày năm tháng mười hai năm hai nghìn không trăm hai mươi sáu")
+    assert normalize("ông Nam 45 tuổi, cầu thang 3 tầng, đi ngay 2 người, nam 3 người") == (
+        "ông Nam bốn mươi lăm tuổi, cầu thang ba tầng, đi ngay hai người, nam ba người")
+
+
 def test_clean_text_nfc_and_spaces() -> None:
     decomposed = "Thông   báo\u0301"  # a combining accent after 'o' composes to 'ó'
     assert clean_text(decomposed) == "Thông báó"
@@ -171,7 +179,7 @@ def test_clean_text_nfc_and_spaces() -> None:
 def test_text_without_diacritics_is_read_cleanly() -> None:
     out = normalize("UBND xa thong bao hop luc 8h30 ngay 5/9/2025")
     assert out == (
-        "ủy ban nhân dân xa thong bao hop luc tám giờ ba mươi phút ngay ngày năm tháng chín "
+        "ủy ban nhân dân xa thong bao hop lúc tám giờ ba mươi phút ngày năm tháng chín "
         "năm hai nghìn không trăm hai mươi lăm"
     ), out
 
