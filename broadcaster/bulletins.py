@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Sequence
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from audio.normalize import TextInputError, clean_text
 from broadcaster.errors import NotFoundError, ValidationError, WorkflowError
 from broadcaster.models import (
     PRIORITIES,
@@ -45,9 +47,14 @@ ACTION_LABELS = {
 }
 
 
+def _without_controls(text: str) -> str:
+    """Control characters (NUL, bell, escape...) never belong in a notice; line breaks do."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+
+
 def validate_content(title: str, body: str) -> tuple[str, str]:
-    title = (title or "").strip()
-    body = (body or "").replace("\r\n", "\n").strip()
+    title = _without_controls(" ".join((title or "").split())).strip()
+    body = _without_controls((body or "").replace("\r\n", "\n")).strip()
     if not title:
         raise ValidationError("Tiêu đề bản tin không được để trống")
     if len(title) > MAX_TITLE:
@@ -58,6 +65,10 @@ def validate_content(title: str, body: str) -> tuple[str, str]:
         raise ValidationError(
             f"Nội dung quá dài ({len(body):,} ký tự, tối đa {MAX_BODY:,})".replace(",", ".")
         )
+    try:
+        clean_text(body)
+    except TextInputError:
+        raise ValidationError("Nội dung không có chữ nào để đọc (chỉ có biểu tượng hoặc ký tự đặc biệt)") from None
     return title, body
 
 

@@ -142,6 +142,7 @@ def test_bulletin_add_json_text_file_and_list(home: Path, cli, tmp_path: Path) -
     (("--title", "Trống", "--text", "   "), "không được để trống"),
     (("--title", "Dài", "--text", "a" * 20_001), "quá dài"),
     (("--title", "Tệp", "--text-file", "/khong/co/tep.txt"), "Không tìm thấy"),
+    (("--title", "Biểu tượng", "--text", "😀🙏 \u0007"), "không có chữ nào để đọc"),
 ])
 def test_bulletin_bad_input(home: Path, cli, args, needle) -> None:
     result = cli("bulletin", "add", *args)
@@ -256,3 +257,15 @@ def test_station_process_never_loads_flask_and_cli_stays_light() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "", f"loaded by the station's process: {proc.stdout.strip()}"
+
+
+def test_bulletin_control_characters_are_dropped_text_kept(home: Path, cli) -> None:
+    bid = cli("bulletin", "add", "--title", "Họp\x07 thôn", "--text", "Họp\x00 lúc 7h\n\nMời bà con 🙏").stdout.strip()
+    from broadcaster.bulletins import get_bulletin
+    from broadcaster.context import open_context
+
+    ctx = open_context(home)
+    with ctx.session() as session:
+        bulletin = get_bulletin(session, int(bid))
+        assert bulletin.title == "Họp thôn" and bulletin.body == "Họp lúc 7h\n\nMời bà con 🙏"
+    ctx.dispose()
