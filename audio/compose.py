@@ -96,6 +96,7 @@ class ItemRecord:
     audio_sha256: str
     engine: str | None
     seconds: float
+    text: str | None = None  # speech: the text as written, kept beside what was said
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class _Part:
     title: str
     key: str                        # content identity, for the render cache key
     text: str | None = None         # normalised text (speech)
+    raw: str | None = None          # the text as written (speech), for the evidence
     source: Path | None = None      # audio file (recording, jingle)
     seconds: float = 0.0            # pause length
     record: ItemRecord | None = field(default=None)
@@ -203,7 +205,7 @@ def _plan(items: Sequence[ProgramItem], settings: RenderSettings, cache_dir: Pat
             title = item.title or (GREETING_TITLE if item.text is None else "")
             spoken = _normalise(raw, settings)
             part = _Part(kind="speech", title=title, key=f"speech:{_sha256_text(spoken)}",
-                         text=spoken)
+                         text=spoken, raw=raw)
         elif item.kind == "recording":
             if item.path is None:
                 raise RenderError(f"Mục {index}: bản ghi chưa có tệp âm thanh.")
@@ -299,7 +301,7 @@ def _sound(parts: list[_Part], settings: RenderSettings, cache_dir: Path
         top_peak = max(top_peak, info.true_peak_dbtp)
         part.record = ItemRecord(record.kind, part.title or record.title, record.text_sha256,
                                  record.normalized_text, record.audio_sha256, record.engine,
-                                 round(info.seconds, 3))
+                                 round(info.seconds, 3), part.raw)
         out.append((part, path))
     return out, top_peak
 

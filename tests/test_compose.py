@@ -176,6 +176,7 @@ def test_bulletin_renders_at_target_loudness_and_peak(tmp_path: Path) -> None:
     assert [r.title for r in speech] == ["Lời chào", "Thông báo", "Xin nhắc lại", "Thông báo"]
     body = speech[1]
     assert "UBND" not in body.normalized_text and "ủy ban" in body.normalized_text.lower()
+    assert body.text == "Ngày 22/12/2024 UBND xã tổ chức tiêm phòng.", "the written text is kept too"
     assert body.text_sha256 == hashlib.sha256(body.normalized_text.encode()).hexdigest()
     assert sum(r.seconds for r in result.items) < result.seconds, "gaps sit between items"
 

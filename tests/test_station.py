@@ -202,6 +202,8 @@ def test_scheduled_bulletin_is_heard_on_time_and_changes_are_picked_up_live(
     assert -0.01 <= start_error <= 0.1, f"heard {start_error * 1000:.1f} ms from the scheduled instant"
     assert abs((entry.started_at - at).total_seconds()) < 0.05, entry.started_at  # type: ignore[operator]
     assert entry.items and entry.items[1]["text_sha256"], f"items with text hashes: {entry.items}"
+    assert entry.items[1]["text"] == SHORT and entry.items[1]["normalized_text"], \
+        "the evidence keeps the text as written and as spoken"
     assert entry.aircheck_sha256 and entry.aircheck_path, "the air-check is in the evidence"
     from audio.audiofile import sha256_file
 

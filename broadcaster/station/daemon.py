@@ -502,8 +502,11 @@ class Station:
     def _items_from_meta(path: Path, digest: str) -> list[dict[str, Any]]:
         try:
             meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-            return [{k: r.get(k) for k in ("kind", "title", "text_sha256", "audio_sha256",
-                                            "engine", "seconds")} for r in meta["items"]]
+            keys = ("kind", "title", "text_sha256", "audio_sha256", "engine", "seconds")
+            return [{**{k: r.get(k) for k in keys},
+                     **({"text": r.get("text"), "normalized_text": r.get("normalized_text")}
+                        if r.get("kind") == "speech" else {})}
+                    for r in meta["items"]]
         except (OSError, ValueError, KeyError, TypeError):
             return [{"kind": "program", "title": path.name, "text_sha256": None,
                      "audio_sha256": digest, "engine": None, "seconds": 0.0}]

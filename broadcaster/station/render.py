@@ -55,7 +55,9 @@ class RenderFailed(Exception):
 def _records(result: Any) -> list[dict[str, Any]]:
     return [
         {"kind": r.kind, "title": r.title, "text_sha256": r.text_sha256,
-         "audio_sha256": r.audio_sha256, "engine": r.engine, "seconds": r.seconds}
+         "audio_sha256": r.audio_sha256, "engine": r.engine, "seconds": r.seconds,
+         # What was written and what the engine was given, both under the evidence hash.
+         **({"text": r.text, "normalized_text": r.normalized_text} if r.kind == "speech" else {})}
         for r in result.items
     ]
 
