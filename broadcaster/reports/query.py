@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy.orm import Session
 
+from broadcaster import schedule
 from broadcaster.errors import ValidationError
 from broadcaster.evidence import CONTENT_FIELDS, STATUS_LABELS
 from broadcaster.models import EVIDENCE_STATUSES, Campaign, EvidenceEntry, Zone
@@ -34,16 +34,7 @@ def parse_date(text: str | None) -> dt.date | None:
     """A day as YYYY-MM-DD or dd/mm/yyyy (how the office writes it); None for empty."""
     if text is None or not str(text).strip():
         return None
-    text = str(text).strip()
-    match = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
-    try:
-        if match:
-            day, month, year = (int(part) for part in match.groups())
-            return dt.date(year, month, day)
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    raise ValidationError(f"Ngày không hợp lệ: {text!r} (viết YYYY-MM-DD hoặc dd/mm/yyyy)")
+    return schedule.parse_date(str(text))
 
 
 @dataclass
