@@ -211,3 +211,75 @@ def test_settings_drive_upload_limit_and_session_lifetime(home, monkeypatch):
         assert app.config["SECRET_KEY"] == "khoa-bi-mat-cau-hinh"
     finally:
         context.dispose()
+
+
+# ------------------------------------------------------------------ findings of the attacker's audit
+
+
+@pytest.mark.parametrize("target", [
+    "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/ /evil.example",
+    "/\\evil.example", "/\x0b/evil.example", "javascript:alert(1)", "https://evil.example/",
+    "///evil.example", "/\u200b/evil.example",
+])
+def test_login_next_with_whitespace_or_control_chars_stays_home(web_app, target):
+    """Browsers drop tabs/newlines from URLs: ``/<TAB>/evil.example`` would land on evil.example."""
+    client = web_app.test_client()
+    r = post(client, "/login", {"name": "editor", "password": PASSWORDS["editor"]},
+             query_string={"next": target})
+    assert r.status_code == 302, f"login with next={target!r} answered {r.status_code}"
+    assert r.location == "/", f"open redirect through next={target!r}: {r.location!r}"
+
+
+def test_login_next_keeps_an_ordinary_local_path(web_app):
+    client = web_app.test_client()
+    r = post(client, "/login", {"name": "editor", "password": PASSWORDS["editor"]},
+             query_string={"next": "/bulletins?status=draft"})
+    assert r.location == "/bulletins?status=draft", r.location
+
+
+def _real_login(web_app, name):
+    client = web_app.test_client()
+    r = post(client, "/login", {"name": name, "password": PASSWORDS[name]})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    return client, client.get_cookie("loaxa_session").value
+
+
+def test_a_copied_cookie_stops_working_after_logout(web_app):
+    client, cookie = _real_login(web_app, "editor")
+    assert post(client, "/logout").status_code == 302
+    thief = web_app.test_client()
+    thief.set_cookie("loaxa_session", cookie)
+    r = thief.get("/bulletins")
+    assert r.status_code == 302 and "/login" in r.location, \
+        "a session cookie copied before logout must not be accepted afterwards"
+
+
+def test_a_password_change_or_reset_ends_the_other_sessions(web_app, login_as):
+    elsewhere, _ = _real_login(web_app, "office")
+    here, _ = _real_login(web_app, "office")
+    r = post(here, "/account/password", {"current": PASSWORDS["office"], "new": "vanphong-moi-456",
+                                         "confirm": "vanphong-moi-456"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    assert here.get("/bulletins").status_code == 200, "the session that changed it goes on"
+    assert elsewhere.get("/bulletins").status_code == 302, \
+        "another session of the account must end when its password changes"
+    victim, _ = _real_login(web_app, "editor")
+    post(login_as("admin"), f"/admin/users/{user_id(web_app, 'editor')}/password", {})
+    assert victim.get("/bulletins").status_code == 302, "an admin's reset must end the sessions"
+
+
+def test_a_deactivated_users_cookie_stops_working(web_app, login_as):
+    client, _ = _real_login(web_app, "approver")
+    assert client.get("/bulletins").status_code == 200
+    r = post(login_as("admin"), f"/admin/users/{user_id(web_app, 'approver')}/active", {"active": "0"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    assert client.get("/bulletins").status_code == 302, "a locked account's session must end"
+
+
+def test_session_cookie_without_the_server_marks_is_refused(web_app):
+    """A cookie forged with only ``uid`` (e.g. minted before the marks existed) is not a login."""
+    client = web_app.test_client()
+    with client.session_transaction() as sess:
+        sess["uid"] = user_id(web_app, "admin")
+        sess["seen"] = time.time()
+    assert client.get("/admin/users").status_code == 302

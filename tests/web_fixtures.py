@@ -6,7 +6,6 @@ test client whose session is already logged in (no scrypt per test); helpers (``
 """
 from __future__ import annotations
 
-import time
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -46,12 +45,17 @@ def login_as(web_app: Flask) -> Callable[[str], FlaskClient]:
     """A new client logged in as the user named ``name`` (the role names are users)."""
 
     def make(name: str) -> FlaskClient:
+        from broadcaster.models import User
+        from web.db import get_session
+        from web.security import session_values
+
         client = web_app.test_client()
         uid = user_id(web_app, name)
         assert uid is not None, f"no user {name!r}"
+        with web_app.test_request_context():
+            values = session_values(get_session().get(User, uid))
         with client.session_transaction() as sess:
-            sess["uid"] = uid
-            sess["seen"] = time.time()
+            sess.update(values)
             sess["csrf_token"] = f"token-{name}"
             sess.permanent = True
         return client

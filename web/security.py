@@ -13,8 +13,10 @@ import logging
 import secrets
 import threading
 import time
+import unicodedata
 from collections import deque
 from typing import Any, Callable, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from markupsafe import Markup
@@ -59,24 +61,100 @@ def _load_user() -> None:
         g.session_expired = True
         return
     user = get_session().get(User, uid)
-    if user is None or not user.active:
+    if user is None or not user.active or not _session_still_valid(user):
         session.clear()
         return
     session["seen"] = now
     g.user = user
 
 
+# A Flask session lives in the signed cookie, so clearing it on logout only clears the browser's
+# copy: a cookie copied before (a shared computer, a proxy log) would still be accepted. Two
+# server-side checks close that: each login gets a session id that logout revokes, and the
+# session carries a mark of the password hash, so a password change or an admin's reset ends
+# every other session of that account.
+SESSION_ID_FIELD = "sid"
+PASSWORD_MARK_FIELD = "pw"
+_REVOKED_KEY = "loaxa_revoked_sessions"
+
+
+def password_mark(user: User) -> str:
+    """A keyed digest of the account's password hash (the hash itself never enters the cookie)."""
+    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    message = f"{user.id}:{user.password_hash}".encode("utf-8")
+    return hmac.new(key, message, "sha256").hexdigest()[:32]
+
+
+def session_values(user: User) -> dict[str, Any]:
+    """What a fresh login puts in the session (also used by tests that log in directly)."""
+    return {
+        "uid": user.id,
+        "seen": time.time(),
+        SESSION_ID_FIELD: secrets.token_urlsafe(16),
+        PASSWORD_MARK_FIELD: password_mark(user),
+        CSRF_FIELD: secrets.token_urlsafe(32),
+    }
+
+
+class RevokedSessions:
+    """Session ids ended by logout, kept until no cookie carrying them could still be fresh.
+
+    A revoked id only needs remembering for the idle lifetime: its cookie's ``seen`` is no newer
+    than the logout, so after that long the idle check refuses it anyway. Kept in this process's
+    memory (the panel is one waitress process); a restart forgets them, which leaves a copied
+    cookie usable until its idle lifetime runs out.
+    """
+
+    def __init__(self, lifetime_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.lifetime_s = lifetime_s
+        self.clock = clock
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def revoke(self, sid: str) -> None:
+        with self._lock:
+            now = self.clock()
+            for old in [k for k, until in self._until.items() if until <= now]:
+                del self._until[old]
+            self._until[sid] = now + self.lifetime_s
+
+    def __contains__(self, sid: object) -> bool:
+        with self._lock:
+            until = self._until.get(str(sid))
+            return until is not None and until > self.clock()
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+
+def revoked_sessions() -> RevokedSessions:
+    return current_app.extensions[_REVOKED_KEY]
+
+
+def _session_still_valid(user: User) -> bool:
+    sid = session.get(SESSION_ID_FIELD)
+    mark = session.get(PASSWORD_MARK_FIELD)
+    if not sid or not mark or sid in revoked_sessions():
+        return False
+    return hmac.compare_digest(str(mark), password_mark(user))
+
+
 def log_in(user: User) -> None:
-    """Start a fresh session for ``user`` (a new CSRF token too: no fixation)."""
+    """Start a fresh session for ``user`` (new id and CSRF token: nothing carried over)."""
+    old_sid = session.get(SESSION_ID_FIELD)
+    if old_sid:
+        revoked_sessions().revoke(str(old_sid))
     session.clear()
     session.permanent = True
-    session["uid"] = user.id
-    session["seen"] = time.time()
-    session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    session.update(session_values(user))
     g.user = user
 
 
 def log_out() -> None:
+    """End the session here and for any copy of its cookie."""
+    sid = session.get(SESSION_ID_FIELD)
+    if sid:
+        revoked_sessions().revoke(str(sid))
     session.clear()
     g.user = None
 
@@ -129,8 +207,18 @@ def has_role(*roles: str) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only local paths: ``next=//evil.example`` must not send a user elsewhere after login."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only local paths: ``next=//evil.example`` must not send a user elsewhere after login.
+
+    Browsers drop tabs and newlines from a URL and read ``\\`` as ``/``, so ``/\t/evil.example``
+    or ``/\\evil.example`` would become ``//evil.example``; any control character, whitespace or
+    backslash makes the target unusable rather than something to clean up.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return ""
+    if any(ch == "\\" or ch.isspace() or unicodedata.category(ch)[0] == "C" for ch in target):
+        return ""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return ""
     return target.rstrip("?")
 
@@ -236,6 +324,7 @@ def init_app(app: Flask) -> None:
     app.extensions["loaxa_login_limiter"] = LoginLimiter(
         int(app.config["LOGIN_MAX_ATTEMPTS"]), float(app.config["LOGIN_WINDOW_S"])
     )
+    app.extensions[_REVOKED_KEY] = RevokedSessions(app.permanent_session_lifetime.total_seconds())
     app.before_request(_load_user)
     app.before_request(_check_csrf)
     app.after_request(_security_headers)
