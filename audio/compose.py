@@ -424,7 +424,7 @@ def _render_wav(parts: list[_Part], settings: RenderSettings, cache_dir: Path,
         if finished is not None:
             _write_wav(tmp, finished, rate)
         else:  # a gain would break the ceiling: the oversampled limiter takes the whole program
-            logger.info("program needs %.2f dB through the limiter", gain)
+            logger.info("chương trình cần %.2f dB qua bộ giới hạn đỉnh", gain)
             joined = _tmp_beside(wav_path, ".wav")
             try:
                 _write_wav(joined, samples, rate)
@@ -438,7 +438,7 @@ def _render_wav(parts: list[_Part], settings: RenderSettings, cache_dir: Path,
     finally:
         tmp.unlink(missing_ok=True)
     seconds = round(samples.size / rate, 3)
-    logger.info("rendered program %s: %.1f s, %d parts, final gain %.2f dB",
+    logger.info("đã dựng chương trình %s: %.1f giây, %d phần, độ lợi cuối %.2f dB",
                 wav_path.name, seconds, len(records), gain)
     return {"seconds": seconds, "items": [asdict(r) for r in records],
             "sha256": {"wav": sha256_file(wav_path)}}

@@ -95,26 +95,26 @@ class GttsEngine:
                 raise (GttsUnreachableError if self._unreachable else AudioToolError)(self._reason)
             if attempt:
                 delay = BACKOFF_S * 2 ** (attempt - 1)
-                logger.info("gTTS retry %d/%d in %.1f s", attempt, self.retries, delay)
+                logger.info("gTTS thử lại lần %d/%d sau %.1f giây", attempt, self.retries, delay)
                 time.sleep(delay)
             try:
                 data = self._fetch(text)
             except gTTSError as exc:
                 last = exc
                 status = getattr(getattr(exc, "rsp", None), "status_code", None)
-                logger.warning("gTTS attempt %d failed: %s", attempt + 1, exc)
+                logger.warning("gTTS lần %d thất bại: %s", attempt + 1, exc)
                 if status is not None and 400 <= status < 500 and status != 429:
                     break  # the request itself is refused: repeating it will not help
                 continue
             except TimeoutError as exc:
                 last = exc
-                logger.warning("gTTS attempt %d timed out", attempt + 1)
+                logger.warning("gTTS lần %d quá thời gian chờ", attempt + 1)
                 continue
             except AssertionError as exc:  # gTTS asserts there is something to speak
                 raise AudioToolError(f"gTTS không có gì để đọc: {exc}") from exc
             if not data:
                 last = None
-                logger.warning("gTTS attempt %d returned no audio", attempt + 1)
+                logger.warning("gTTS lần %d không trả về âm thanh", attempt + 1)
                 continue
             return data
         self._reason = _describe_failure(last, self)

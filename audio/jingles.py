@@ -150,5 +150,5 @@ def jingle_path(name: str, cache_dir: Path) -> Path:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_wav(path, synthesize_jingle(canonical), SAMPLE_RATE)
-        logger.info("made jingle %s at %s", canonical, path)
+        logger.info("đã tạo nhạc hiệu %s tại %s", canonical, path)
     return path

@@ -297,7 +297,8 @@ def level_cached(src: Path, source_sha256: str, cache_dir: Path, *, target_lufs:
         try:
             return out, LevelInfo(**json.loads(meta.read_text(encoding="utf-8")))
         except (ValueError, TypeError):
-            logger.warning("level cache entry %s unreadable; levelling again", meta.name)
+            logger.warning("không đọc được mục bộ nhớ đệm âm lượng %s; chuẩn hóa âm lượng lại",
+                           meta.name)
     info = level_file(src, out, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp,
                       sample_rate=sample_rate, tempo=tempo)
     tmp = meta.with_suffix(".json.tmp")

@@ -230,7 +230,7 @@ def _cached(path: Path) -> bool:
     try:
         info = wav_info(path)
     except AudioToolError:
-        logger.warning("Discarding unreadable cache file %s", path)
+        logger.warning("bỏ tệp bộ nhớ đệm không đọc được %s", path)
         path.unlink(missing_ok=True)
         return False
     return info.frames > 0
@@ -276,12 +276,12 @@ def synthesize(text: str, settings: SpeechSettings, cache_dir: Path) -> Speech:
     for engine in engines:
         skipped = _breaker_open(engine.name, cache_dir)
         if skipped:
-            logger.warning("Engine %s skipped: %s", engine.name, skipped)
+            logger.warning("bộ đọc %s: %s", engine.name, skipped)
             reasons.append(f"{engine.name}: {skipped}")
             continue
         if not engine.available():
             reason = f"{engine.name}: chưa cài đặt trên máy này"
-            logger.warning("Engine %s unavailable, trying the next one", engine.name)
+            logger.warning("bộ đọc %s chưa cài đặt trên máy này, thử bộ đọc tiếp theo", engine.name)
             reasons.append(reason)
             continue
         try:
@@ -290,9 +290,9 @@ def synthesize(text: str, settings: SpeechSettings, cache_dir: Path) -> Speech:
             if isinstance(exc, GttsUnreachableError) and settings.gtts_cooldown_s > 0:
                 _trip_breaker(engine.name, cache_dir, settings.gtts_cooldown_s, str(exc))
             if not isinstance(exc, AudioToolError):
-                logger.exception("Engine %s failed unexpectedly", engine.name)
+                logger.exception("bộ đọc %s lỗi bất ngờ", engine.name)
             else:
-                logger.warning("Engine %s failed: %s", engine.name, exc)
+                logger.warning("bộ đọc %s thất bại: %s", engine.name, exc)
             reasons.append(f"{engine.name}: {exc}")
             continue
         _reset_breaker(engine.name, cache_dir)
@@ -313,7 +313,7 @@ def _breaker_open(engine: str, cache_dir: Path) -> str:
     except FileNotFoundError:
         return ""
     except (OSError, ValueError, KeyError, TypeError):
-        logger.warning("Ignoring unreadable breaker file %s", path)
+        logger.warning("bỏ qua tệp trạng thái kết nối không đọc được %s", path)
         return ""
     now = time.time()
     if now >= until:
@@ -333,16 +333,17 @@ def _trip_breaker(engine: str, cache_dir: Path, cooldown_s: float, reason: str) 
         tmp.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)
     except OSError:
-        logger.exception("Could not write breaker file %s", path)
+        logger.exception("không ghi được tệp trạng thái kết nối %s", path)
         return
-    logger.warning("Engine %s unreachable: skipped for %.0f s (%s)", engine, cooldown_s, reason)
+    logger.warning("bỏ qua %s đến %s (%.0f giây) vì mất kết nối: %s", engine,
+                   time.strftime("%H:%M:%S", time.localtime(state["until"])), cooldown_s, reason)
 
 
 def _reset_breaker(engine: str, cache_dir: Path) -> None:
     path = _breaker_file(engine, cache_dir)
     if path.exists():
         path.unlink(missing_ok=True)
-        logger.info("Engine %s reachable again", engine)
+        logger.info("bộ đọc %s kết nối được trở lại", engine)
 
 
 def _speech(path: Path, engine: Engine, text_sha256: str) -> Speech:

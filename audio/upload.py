@@ -77,7 +77,7 @@ def _probe(src: Path) -> dict:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UploadRejected(f"Không kiểm tra được tệp (ffprobe lỗi: {exc}).") from exc
     if proc.returncode != 0:
-        logger.info("ffprobe refused %s: %s", src, proc.stderr.decode("utf-8", "replace").strip())
+        logger.info("ffprobe từ chối %s: %s", src, proc.stderr.decode("utf-8", "replace").strip())
         raise UploadRejected(
             f"Tệp tải lên không phải là âm thanh (chỉ nhận {_ACCEPTED}) hoặc đã hỏng."
         )
@@ -114,7 +114,7 @@ def _decode_check(src: Path, claimed_seconds: float) -> tuple[float, float, floa
             f"trên {claimed_seconds:.1f} giây."
         )
     if errors:
-        logger.info("decode errors in %s: %s", src, errors[:3])
+        logger.info("lỗi giải mã trong %s: %s", src, errors[:3])
         raise UploadRejected(
             f"Tệp âm thanh bị hỏng: có {len(errors)} lỗi khi giải mã. "
             "Hãy xuất lại tệp và tải lên lần nữa."
@@ -214,5 +214,5 @@ def ingest_upload(src: Path, store_dir: Path, *, max_bytes: int = MAX_BYTES,
     asset = AudioAsset(path=dest, sha256=digest, seconds=round(seconds, 3), format=ext,
                        sample_rate=int(stream.get("sample_rate") or 0),
                        channels=int(stream.get("channels") or 0))
-    logger.info("stored upload %s as %s (%.1f s, %s)", src.name, dest.name, seconds, ext)
+    logger.info("đã lưu tệp tải lên %s thành %s (%.1f giây, %s)", src.name, dest.name, seconds, ext)
     return asset

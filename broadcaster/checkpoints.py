@@ -36,7 +36,7 @@ def make_checkpoint(session: Session, private_key: Any, now: dt.datetime | None 
     )
     session.add(checkpoint)
     session.flush()
-    logger.info("checkpoint #%d: %d entries, head %s", checkpoint.id, count, head_hash)
+    logger.info("điểm kiểm #%d: %d mục, mã băm cuối %s", checkpoint.id, count, head_hash)
     return checkpoint
 
 

@@ -63,7 +63,7 @@ def request_emergency(session: Session, bulletin_id: int, user: User | int | Non
                              requested_at=utcnow())
     session.add(command)
     session.flush()
-    logger.info("emergency requested: bulletin %d, command %d", bulletin_id, command.id)
+    logger.info("yêu cầu phát khẩn cấp: bản tin số %d, lệnh số %d", bulletin_id, command.id)
     return command
 
 

@@ -286,7 +286,8 @@ def append_entry(
         raise ChainConflictError(
             "Một tiến trình khác vừa ghi nhật ký cùng lúc; hãy hủy giao dịch và ghi lại"
         ) from None
-    logger.info("evidence #%d %s %s", entry.id, status, occurrence_key or "")
+    logger.info("đã ghi nhật ký mục #%d (%s) %s", entry.id, STATUS_LABELS.get(status, status),
+                occurrence_key or "")
     return entry
 
 

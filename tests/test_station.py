@@ -354,7 +354,7 @@ def test_render_worker_airs_a_late_added_slot_on_time_and_an_emergency_at_once(
 
 
 def test_priority_bulletin_leads_the_next_slot_once_and_logs_share_one_format(
-        ctx: Any, station: Callable[..., StationProcess]) -> None:
+        ctx: Any, station: Callable[..., StationProcess], sink: str) -> None:
     with socket.socket() as closed:  # gTTS is tried through a proxy nobody listens on
         closed.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
@@ -387,8 +387,13 @@ def test_priority_bulletin_leads_the_next_slot_once_and_logs_share_one_format(
     assert worker_lines, "the render worker's lines are in the station's log"
     pids = {line.split(" [")[1].split("]")[0] for line in lines if pattern.match(line)}
     assert len(pids) >= 2, f"lines from the daemon and its worker: {pids}"
-    assert any("Engine gtts skipped" in line for line in lines), (
+    assert any("bộ đọc gtts: tạm bỏ qua đến" in line for line in lines), (
         "after gTTS could not be reached once, it is skipped, and the log says so")
+    said = [line.split(": ", 1)[1] for line in lines[1:] if pattern.match(line)]
+    assert f"trạm phát 'main' bắt đầu (pulse: {sink})" in said, (
+        f"the operator reads the start in Vietnamese: {said[:3]}")
+    assert any(s.startswith(f"{key_of(first, first_at)}: đã phát xong") for s in said), (
+        f"and what became of each broadcast: {said}")
 
 
 def test_restart_plays_within_grace_and_records_older_as_missed(

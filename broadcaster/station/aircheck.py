@@ -231,12 +231,12 @@ def cleanup(audio_dir: Path, retention_days: int, now: dt.datetime) -> int:
                 path.unlink()
                 removed += 1
         except OSError:
-            logger.exception("could not remove old air-check %s", path)
+            logger.exception("không xóa được bản kiểm tra phát sóng cũ %s", path)
     for folder in sorted((p for p in root.rglob("*") if p.is_dir()), reverse=True):
         try:
             folder.rmdir()
         except OSError:
             pass
     if removed:
-        logger.info("removed %d air-checks older than %d days", removed, retention_days)
+        logger.info("đã xóa %d bản kiểm tra phát sóng cũ hơn %d ngày", removed, retention_days)
     return removed

@@ -52,7 +52,7 @@ def run_hook(command: str, *, phase: str, env: Mapping[str, str] | None = None,
         message = f"Không chạy được lệnh âm ly ({phase}): {exc}"
     else:
         if proc.returncode == 0:
-            logger.info("amp hook %s ok", phase)
+            logger.info("lệnh âm ly (%s) chạy xong", phase)
             return HookResult(True, "")
         stderr = (proc.stderr or "").strip().splitlines()
         message = (f"Lệnh âm ly ({phase}) lỗi, mã {proc.returncode}"

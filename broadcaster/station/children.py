@@ -66,6 +66,7 @@ def popen(argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
     if wrapper is not None:
         return subprocess.Popen([wrapper, "--pdeathsig", "KILL", "--", program, *argv[1:]], **kwargs)
     if _prctl() is None:
-        logger.warning("cannot make %s die with the station (no setpriv, no prctl)", argv[0])
+        logger.warning("không buộc được %s dừng theo trạm phát (không có setpriv, không có prctl)",
+                       argv[0])
         return subprocess.Popen(argv, **kwargs)
     return subprocess.Popen(argv, preexec_fn=_die_with_parent, **kwargs)

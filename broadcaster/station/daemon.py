@@ -81,6 +81,16 @@ EVIDENCE_ATTEMPTS = 5
 #: A main-loop step slower than this is logged: it delays the pick-up of commands.
 SLOW_STEP_S = 0.5
 HEAD_MARK = re.compile(r"\[đầu buổi: ([0-9, ]+)\]")
+#: How the journal words an occurrence's status or state (the database keeps the English code).
+STATUS_LOG = {
+    "completed": "đã phát xong",
+    "interrupted": "bị ngắt giữa chừng",
+    "failed": "phát thất bại",
+    "missed": "bị lỡ",
+    "pending": "đang chờ dựng",
+    "rendered": "đã dựng, chờ phát",
+    "playing": "đang phát",
+}
 
 
 @dataclass
@@ -179,8 +189,8 @@ class Station:
         lock.acquire()
         self._install_signals()
         try:
-            logger.info("station %s starting (%s %s)", self.output, self.player.backend,
-                        self.player.device or "default")
+            logger.info("trạm phát '%s' bắt đầu (%s: %s)", self.output, self.player.backend,
+                        self.player.device or "mặc định")
             self.renderer.start()
             self.scheduler.start()
             while not self.stopping.is_set():
@@ -201,7 +211,7 @@ class Station:
 
         def handler(signum: int, _frame: Any) -> None:
             name = signal.Signals(signum).name
-            logger.info("received %s: stopping", name)
+            logger.info("nhận %s: đang dừng", name)
             self.request_shutdown(f"Trạm phát dừng theo yêu cầu ({name})")
 
         signal.signal(signal.SIGTERM, handler)
@@ -221,8 +231,8 @@ class Station:
         try:
             self._beat(stopped=True)
         except Exception:  # noqa: BLE001
-            logger.exception("last heartbeat failed")
-        logger.info("station %s stopped", self.output)
+            logger.exception("không ghi được nhịp báo trạng thái (heartbeat) cuối cùng")
+        logger.info("trạm phát '%s' đã dừng", self.output)
 
     # ------------------------------------------------------------------ main loop
 
@@ -234,10 +244,10 @@ class Station:
             try:
                 step()
             except Exception:  # noqa: BLE001 - the daemon stays up
-                logger.exception("station step %s failed; retrying next pass", step.__name__)
+                logger.exception("bước %s của trạm phát lỗi; thử lại ở vòng sau", step.__name__)
             took = time.monotonic() - began
             if took > SLOW_STEP_S:  # commands (emergencies) wait while a step runs
-                logger.warning("station step %s took %.2f s", step.__name__, took)
+                logger.warning("bước %s của trạm phát chạy mất %.2f giây", step.__name__, took)
         if mono - self._last_beat >= self.heartbeat_s:
             self._safely(self._beat)
             self._last_beat = mono
@@ -254,7 +264,7 @@ class Station:
         try:
             step()
         except Exception:  # noqa: BLE001
-            logger.exception("station step failed; retrying later")
+            logger.exception("một bước của trạm phát lỗi; sẽ thử lại sau")
 
     def _change_marker(self, session: Session) -> tuple[Any, ...]:
         """Cheap aggregates that move whenever anything that decides a broadcast changes."""
@@ -321,7 +331,7 @@ class Station:
                 self.state.renders.pop(key, None)
                 for prefix in ("render", "amp", "play"):
                     self._remove_job(f"{prefix}:{key}")
-                logger.info("occurrence %s no longer scheduled: jobs removed", key)
+                logger.info("lượt phát %s không còn trong lịch: đã bỏ các việc đã đặt", key)
         render_keys = {due.key for due in result.render}
         with self.state.lock:
             moved = [due for key, due in wanted.items()
@@ -369,7 +379,7 @@ class Station:
         try:
             self.render_occurrence(due)
         except Exception:  # noqa: BLE001 - the play job falls back or records the failure
-            logger.exception("render of %s failed", due.key)
+            logger.exception("dựng chương trình cho %s lỗi", due.key)
 
     def render_occurrence(self, due: reconcile.Due) -> Rendered | None:
         """Render, check, retry, fall back; the outcome is noted on the occurrence row."""
@@ -387,7 +397,7 @@ class Station:
                     break
                 except (RenderFailed, BroadcasterError, OSError) as exc:
                     errors.append(str(exc))
-                    logger.warning("render %s attempt %d failed: %s", due.key, attempt + 1, exc)
+                    logger.warning("dựng %s lần %d thất bại: %s", due.key, attempt + 1, exc)
                 left = (due.scheduled_at - self.clock.now()).total_seconds()
                 pause = RENDER_RETRY_S[min(attempt, len(RENDER_RETRY_S) - 1)]
                 if attempt + 1 >= RENDER_ATTEMPTS or left < pause + 1.0 or self.stopping.is_set():
@@ -561,7 +571,7 @@ class Station:
                               items=[])
                 occurrence_id = row.id
             self._write_evidence(fields, occurrence_id, status)
-            logger.warning("%s %s: %s", status, due.key, reason)
+            logger.warning("%s: %s: %s", due.key, STATUS_LOG.get(status, status), reason)
         finally:
             lock.release()
 
@@ -572,7 +582,7 @@ class Station:
             if self._try_write(pending):
                 return True
             time.sleep(min(2.0, 0.2 * 2 ** attempt))
-        logger.error("evidence for %s not written yet; kept in memory and retried",
+        logger.error("chưa ghi được nhật ký cho %s; giữ trong bộ nhớ và sẽ ghi lại",
                      fields.get("occurrence_key"))
         with self.state.lock:
             self.state.unwritten.append(pending)
@@ -584,7 +594,7 @@ class Station:
                 try:
                     evidence.append_entry(session, **pending.fields)
                 except DuplicateError:
-                    logger.warning("evidence for %s already exists", pending.fields.get("occurrence_key"))
+                    logger.warning("nhật ký đã có mục cho %s", pending.fields.get("occurrence_key"))
                 if pending.occurrence_id is not None:
                     row = session.get(Occurrence, pending.occurrence_id)
                     if row is not None:
@@ -592,7 +602,7 @@ class Station:
             return True
         except Exception:  # noqa: BLE001 - locked database, full disk: retried
             pending.attempts += 1
-            logger.exception("could not write evidence for %s (attempt %d)",
+            logger.exception("không ghi được nhật ký cho %s (lần %d)",
                              pending.fields.get("occurrence_key"), pending.attempts)
             return False
 
@@ -630,7 +640,7 @@ class Station:
         with self.air:
             current = self.state.on_air
         if current is not None:
-            logger.warning("preempting %s: %s", current.key, reason)
+            logger.warning("ngắt %s: %s", current.key, reason)
             current.playback.preempt(reason)
         return current
 
@@ -643,7 +653,7 @@ class Station:
         try:
             tap.start()
         except OSError as exc:
-            logger.warning("air-check could not start: %s", exc)
+            logger.warning("không bắt đầu được bản kiểm tra phát sóng: %s", exc)
             return None
         return tap
 
@@ -688,7 +698,7 @@ class Station:
         try:
             self.play_occurrence(due)
         except Exception:  # noqa: BLE001 - the loop goes on; the occurrence is recorded failed
-            logger.exception("playout of %s failed", due.key)
+            logger.exception("phát %s lỗi", due.key)
         finally:
             with self.state.lock:
                 self.state.busy.discard(due.key)
@@ -704,11 +714,12 @@ class Station:
     def _play_locked(self, due: reconcile.Due) -> None:
         with self.ctx.session() as session:
             if evidence.has_entry(session, due.key):
-                logger.info("%s already has its evidence: not played again", due.key)
+                logger.info("%s đã có mục trong nhật ký: không phát lại", due.key)
                 return
             row = self._occurrence_row(session, due)
             if row.state in reconcile.FINAL_STATES or row.state == reconcile.PLAYING:
-                logger.warning("%s is %s: not played again", due.key, row.state)
+                logger.warning("%s đang ở trạng thái '%s': không phát lại", due.key,
+                               STATUS_LOG.get(row.state, row.state))
                 return
             occurrence_id = row.id
             fields = self._slot_fields(session, due.slot_id)
@@ -723,7 +734,7 @@ class Station:
             self._write_evidence(dict(base, status="failed", started_at=None, ended_at=None,
                                       reason=note or "Không dựng được chương trình", items=[]),
                                  occurrence_id, "failed")
-            logger.error("%s failed at %s: no render", due.key, now.isoformat())
+            logger.error("%s: phát thất bại lúc %s: không có bản dựng", due.key, now.isoformat())
             return
         tap = self._start_tap(due.key, due.scheduled_at)
         if not self._take_air(urgent=False, until=deadline):
@@ -771,7 +782,7 @@ class Station:
         try:
             return aircheck.finish(tap, self.settings.home)
         except Exception:  # noqa: BLE001
-            logger.exception("air-check failed")
+            logger.exception("bản kiểm tra phát sóng lỗi")
             return None
 
     def _record_played(self, base: dict[str, Any], occurrence_id: int | None,
@@ -809,7 +820,11 @@ class Station:
         if check is not None and check.sha256:
             fields.update(aircheck_sha256=check.sha256, aircheck_path=str(check.path))
         self._write_evidence(fields, occurrence_id, status)
-        logger.info("%s %s %s", base.get("occurrence_key"), status, fields["reason"])
+        if fields["reason"]:
+            logger.info("%s: %s (%s)", base.get("occurrence_key"), STATUS_LOG.get(status, status),
+                        fields["reason"])
+        else:
+            logger.info("%s: %s", base.get("occurrence_key"), STATUS_LOG.get(status, status))
         return status
 
     # ------------------------------------------------------------------ commands
@@ -829,7 +844,7 @@ class Station:
                 # suddenly cut into tonight's program. Say so, and leave evidence of it.
                 self._expire_command(command_id, kind, bulletin_id, requested_at, age)
                 continue
-            logger.info("command %d: %s", command_id, kind)
+            logger.info("lệnh số %d: %s", command_id, kind)
             if kind == "emergency" and bulletin_id is not None:
                 thread = threading.Thread(target=self._emergency, args=(command_id, bulletin_id),
                                           name=f"emergency-{command_id}", daemon=True)
@@ -853,7 +868,7 @@ class Station:
         local = requested_at.astimezone(ZoneInfo(self.tz)).strftime("%H:%M:%S ngày %d/%m/%Y")
         reason = (f"Lệnh số {command_id} gửi lúc {local} khi trạm phát không chạy; quá "
                   f"{int(self.grace_s)} giây nên không thực hiện nữa")
-        logger.warning("command %d expired after %.0f s", command_id, age)
+        logger.warning("lệnh số %d đã hết hạn sau %.0f giây: không thực hiện", command_id, age)
         if kind == "emergency" and bulletin_id is not None:
             with self.ctx.session() as session:
                 bulletin = session.get(Bulletin, bulletin_id)
@@ -878,14 +893,14 @@ class Station:
                 write()
                 return
             except Exception:  # noqa: BLE001
-                logger.exception("could not finish command %d", command_id)
+                logger.exception("không ghi được kết quả lệnh số %d", command_id)
                 time.sleep(0.2 * 2 ** attempt)
 
     def _emergency(self, command_id: int, bulletin_id: int) -> None:
         try:
             self.play_emergency(command_id, bulletin_id)
         except Exception as exc:  # noqa: BLE001
-            logger.exception("emergency %d failed", command_id)
+            logger.exception("phát khẩn cấp theo lệnh số %d lỗi", command_id)
             self._finish_command(command_id, f"Lỗi khi phát khẩn cấp: {exc}", ok=False)
 
     def play_emergency(self, command_id: int, bulletin_id: int) -> str:

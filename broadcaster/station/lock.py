@@ -49,7 +49,7 @@ class StationLock:
         handle.write(str(os.getpid()))
         handle.flush()
         self._file = handle
-        logger.info("station lock %s held by pid %d", self.path, os.getpid())
+        logger.info("đã giữ khóa trạm phát %s (pid %d)", self.path, os.getpid())
 
     def release(self) -> None:
         if self._file is not None:

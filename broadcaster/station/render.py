@@ -128,7 +128,7 @@ def _serve(conn: Connection, home: str, parent: int, verbose: bool) -> None:
 
     ctx = open_context(Path(home))
     log = logging.getLogger(__name__)
-    log.info("render worker ready (%.0f MB)", _rss_mb())
+    log.info("tiến trình dựng chương trình sẵn sàng (%.0f MB)", _rss_mb())
     conn.send(("ready", os.getpid()))
     try:
         while True:
@@ -141,7 +141,7 @@ def _serve(conn: Connection, home: str, parent: int, verbose: bool) -> None:
             except RenderFailed as exc:
                 reply = ("failed", str(exc))
             except Exception as exc:  # noqa: BLE001 - one clear reason back to the station
-                log.exception("render of %s %s failed", what, ident)
+                log.exception("dựng %s %s lỗi", what, ident)
                 reply = ("failed", f"Dựng chương trình lỗi: {exc}")
             conn.send((*reply, _rss_mb()))
     finally:
@@ -261,7 +261,8 @@ class RenderWorker:
         """Render a slot (``what="slot"``) or an urgent bulletin; raises RenderFailed."""
         job = (what, ident, list(head_ids or []))
         if urgent and self._busy_scheduled:
-            logger.info("render worker busy with a scheduled program: emergency rendered apart")
+            logger.info("tiến trình dựng đang bận với chương trình theo lịch: "
+                        "dựng bản tin khẩn cấp riêng")
             return self._one_off(job)
         with self._turn.turn(_EARLIEST if urgent else (instant or _EARLIEST)):
             worker = self._ensure()
@@ -271,9 +272,9 @@ class RenderWorker:
             finally:
                 self._busy_scheduled = False
                 if not worker.alive:
-                    self._replace(worker, "died")
+                    self._replace(worker, "dừng đột ngột")
         if rss > WORKER_MAX_RSS_MB:
-            self._replace(worker, f"grew to {rss:.0f} MB")
+            self._replace(worker, f"phình tới {rss:.0f} MB")
         return result
 
     def stop(self) -> None:
@@ -295,15 +296,15 @@ class RenderWorker:
                 worker = _Worker(self.home, self.verbose)
                 worker.wait_ready(START_TIMEOUT_S)
                 self._worker = worker
-                logger.info("render worker %d started in %.1f s", worker.pid,
-                            time.monotonic() - started)
+                logger.info("tiến trình dựng chương trình %d khởi động xong sau %.1f giây",
+                            worker.pid, time.monotonic() - started)
             return self._worker
 
     def _ensure_quietly(self) -> None:
         try:
             self._ensure()
         except Exception:  # noqa: BLE001 - the next render tries again
-            logger.exception("render worker could not start")
+            logger.exception("tiến trình dựng chương trình không khởi động được")
 
     def _replace(self, worker: _Worker, why: str) -> None:
         """Retire a worker and start the next one now, so no job pays for its start."""
@@ -311,7 +312,8 @@ class RenderWorker:
             if self._worker is not worker:
                 return
             self._worker = None
-        logger.warning("render worker %d %s: starting a new one", worker.pid, why)
+        logger.warning("tiến trình dựng chương trình %d %s: khởi động tiến trình mới",
+                       worker.pid, why)
         worker.close()
         if not self._closed:
             self.start()
