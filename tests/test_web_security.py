@@ -1,6 +1,7 @@
 """The panel's defences: role permissions on every route, CSRF, escaping, sessions, rate limit."""
 from __future__ import annotations
 
+import io
 import time
 
 import pytest
@@ -283,3 +284,37 @@ def test_session_cookie_without_the_server_marks_is_refused(web_app):
         sess["uid"] = user_id(web_app, "admin")
         sess["seen"] = time.time()
     assert client.get("/admin/users").status_code == 302
+
+
+def test_bodies_other_than_uploads_are_held_to_the_form_limit(web_app, login_as):
+    """The 200 MB upload limit must not let a login form or a JSON call read 200 MB."""
+    size = web_app.config["MAX_FORM_BYTES"] + 1024
+    visitor = web_app.test_client()
+    r = post(visitor, "/login", {"name": "editor", "password": "x" * size})
+    assert r.status_code == 413, f"a {size}-byte login form was read ({r.status_code})"
+    assert "vượt quá giới hạn" in r.get_data(as_text=True)
+    r = post(visitor, "/library/upload", {"title": "to", "file": (io.BytesIO(b"\0" * size), "a.wav")},
+             content_type="multipart/form-data")
+    assert r.status_code == 413, "a visitor's upload is refused before the file is read"
+    editor = login_as("editor")
+    r = editor.post("/bulletins/preview", data=b'{"text": "' + b"a" * size + b'"}',
+                    content_type="application/json", headers={"X-CSRF-Token": "token-editor"})
+    assert r.status_code == 413, r.get_data(as_text=True)[:200]
+    from broadcaster.models import User
+    from broadcaster.users import issue_token
+
+    with web_app.extensions["broadcaster"].session() as s:
+        token = issue_token(s, s.scalar(select(User).where(User.name == "editor")))
+    r = web_app.test_client().post("/api/v1/bulletins", data=b'{"title": "' + b"a" * size + b'"}',
+                                   content_type="application/json",
+                                   headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 413 and r.json["status"] == 413, r.get_data(as_text=True)[:200]
+
+
+def test_an_editor_may_still_upload_up_to_the_upload_limit(web_app, login_as):
+    size = web_app.config["MAX_FORM_BYTES"] + 1024
+    r = post(login_as("editor"), "/library/upload",
+             {"title": "to", "file": (io.BytesIO(b"\0" * size), "a.wav")},
+             content_type="multipart/form-data")
+    assert r.status_code == 400, "read and refused as not audio, not cut off as too large"
+    assert "vượt quá giới hạn" not in r.get_data(as_text=True)

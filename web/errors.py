@@ -46,10 +46,14 @@ def _is_api() -> bool:
 def _message(exc: HTTPException) -> str:
     code = exc.code or 500
     if code == 413:
-        from web.db import get_settings
+        limit = request.max_content_length or 0
+        from web.security import UPLOAD_ENDPOINTS
 
-        mb = get_settings().audio.max_upload_mb
-        return f"Tệp hoặc biểu mẫu gửi lên vượt quá giới hạn {mb} MB. Hãy chọn tệp nhỏ hơn."
+        if request.endpoint in UPLOAD_ENDPOINTS:
+            mb = f"{limit / (1024 * 1024):g}".replace(".", ",")
+            return f"Tệp hoặc biểu mẫu gửi lên vượt quá giới hạn {mb} MB. Hãy chọn tệp nhỏ hơn."
+        kb = max(1, limit // 1024)
+        return f"Dữ liệu gửi lên vượt quá giới hạn {kb} kB cho thao tác này."
     # Werkzeug's own English descriptions are replaced; ours (from abort(..., "…")) are kept.
     if exc.description and exc.description != type(exc).description:
         return exc.description

@@ -256,6 +256,26 @@ def _check_csrf() -> None:
                                "Vui lòng tải lại trang và thử lại.")
 
 
+# ------------------------------------------------------------------ request size
+
+
+#: Endpoints that take audio files: only these may receive ``MAX_CONTENT_LENGTH`` (the upload
+#: limit from the settings), and only from a logged-in user.
+UPLOAD_ENDPOINTS = frozenset({"library.upload"})
+
+
+def _limit_body() -> None:
+    """Every other request body is held to ``MAX_FORM_BYTES``.
+
+    Why: the upload limit (200 MB by default) applied to every route let anyone, logged in or
+    not, make the server read and parse a 200 MB form or JSON document (the CSRF check reads the
+    form before any login check). Werkzeug answers 413 as soon as the limit is passed.
+    """
+    if request.endpoint in UPLOAD_ENDPOINTS and current_user() is not None:
+        return
+    request.max_content_length = int(current_app.config["MAX_FORM_BYTES"])
+
+
 # ------------------------------------------------------------------ login rate limit
 
 
@@ -326,6 +346,7 @@ def init_app(app: Flask) -> None:
     )
     app.extensions[_REVOKED_KEY] = RevokedSessions(app.permanent_session_lifetime.total_seconds())
     app.before_request(_load_user)
+    app.before_request(_limit_body)
     app.before_request(_check_csrf)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(
