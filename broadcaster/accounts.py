@@ -103,7 +103,7 @@ def change_role(session: Session, actor: User, target: User, role: str,
         raise ValidationError("Tài khoản trưởng thôn phải gắn với một thôn/khu phố")
     if target.role == "admin" and role != "admin" and target.active and _active_admins(session) <= 1:
         raise ValidationError("Không thể bỏ quyền quản trị của quản trị viên cuối cùng")
-    logger.info("%s changes %s: %s → %s", actor.name, target.name, target.role, role)
+    logger.info("%s đổi vai trò của %s: %s → %s", actor.name, target.name, target.role, role)
     target.role = role
     target.zone = zone if role == "village" else None
 

@@ -65,7 +65,7 @@ def add_campaign(
     )
     session.add(campaign)
     session.flush()
-    logger.info("campaign %s created", campaign.id)
+    logger.info("đã tạo chiến dịch số %s", campaign.id)
     return campaign
 
 

@@ -71,7 +71,7 @@ def _remux_webm(src: Path, workdir: Path) -> Path:
         capture_output=True, text=True,
     )
     if proc.returncode != 0 or not out.is_file():
-        logger.warning("webm remux failed: %s", proc.stderr.strip())
+        logger.warning("không chuyển được bản ghi webm sang ogg: %s", proc.stderr.strip())
         raise ValidationError("Không đọc được bản ghi âm từ trình duyệt (WebM hỏng?). Hãy ghi lại.")
     return out
 

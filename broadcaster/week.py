@@ -400,7 +400,7 @@ def save_slot(session: Session, *, default_tz: str, accept_warnings: bool = Fals
             raise OverrunError(
                 "Cần xác nhận trước khi lưu: " + "; ".join(warnings)
             )
-    logger.info("slot %s saved (%s)", slot.id, slot.kind)
+    logger.info("đã lưu lịch phát số %s (%s)", slot.id, slot.kind)
     return slot
 
 

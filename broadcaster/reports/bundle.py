@@ -71,7 +71,7 @@ def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.date
 
         key_id = key_id_of(load_public_key(settings.public_key_path))
     except Exception:  # noqa: BLE001 - an export without the key file still lists its checkpoints' key ids
-        logger.warning("public key not readable; export carries no key id")
+        logger.warning("không đọc được khóa công khai; bản xuất không kèm mã khóa")
     return ExportBundle(
         settings=settings, filters=filters, entries=entries, links=links, checkpoints=checkpoints,
         head_count=head_count, head_hash=head_hash,
