@@ -318,3 +318,25 @@ def test_an_editor_may_still_upload_up_to_the_upload_limit(web_app, login_as):
              content_type="multipart/form-data")
     assert r.status_code == 400, "read and refused as not audio, not cut off as too large"
     assert "vượt quá giới hạn" not in r.get_data(as_text=True)
+
+
+def test_login_limit_counts_case_and_spacing_variants_of_a_name_together(web_app):
+    client = web_app.test_client()
+    for name in ("editor", "Editor", " EDITOR ", "editor\t", "eDiToR"):
+        assert post(client, "/login", {"name": name, "password": "sai"}).status_code == 401, name
+    r = post(client, "/login", {"name": "EDITOR", "password": PASSWORDS["editor"]})
+    assert r.status_code == 429, "spelling the name differently must not reset the count"
+
+
+def test_login_limiter_forgets_names_whose_failures_aged_out():
+    from web.security import LoginLimiter
+
+    now = [0.0]
+    limiter = LoginLimiter(5, 60.0, clock=lambda: now[0])
+    for i in range(LoginLimiter.SWEEP_ABOVE + 500):
+        limiter.blocked_for("10.0.0.1", f"ten-{i}")
+        limiter.failed("10.0.0.1", f"ten-{i}")
+        now[0] += 1.0
+    assert len(limiter) <= LoginLimiter.SWEEP_ABOVE, \
+        f"{len(limiter)} names kept: guessing with new names grows memory without bound"
+    assert limiter.blocked_for("10.0.0.1", "never-tried") == 0.0 and len(limiter) <= LoginLimiter.SWEEP_ABOVE

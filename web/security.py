@@ -283,8 +283,14 @@ class LoginLimiter:
     """Failed logins per (IP, name) in a sliding window, in this process's memory.
 
     Per process is enough here: the panel runs as one waitress process; a restart forgets the
-    count, which only helps someone who can also restart the server.
+    count, which only helps someone who can also restart the server. The name is compared as
+    the login compares it (trimmed, lower case), so ``Editor`` and `` editor`` share a count.
+    Keys whose failures have all aged out are dropped, so guessing with ever new names cannot
+    grow the table without bound.
     """
+
+    #: Above this many keys, every new failure first sweeps out the aged ones.
+    SWEEP_ABOVE = 1000
 
     def __init__(self, max_attempts: int, window_s: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -294,30 +300,48 @@ class LoginLimiter:
         self._failures: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        now = self.clock()
-        failures = self._failures.setdefault(key, deque())
+    @staticmethod
+    def _key(ip: str, name: str) -> tuple[str, str]:
+        return ip, " ".join(name.split()).lower()
+
+    def _prune(self, failures: deque[float], now: float) -> None:
         while failures and now - failures[0] > self.window_s:
             failures.popleft()
-        return failures
 
     def blocked_for(self, ip: str, name: str) -> float:
         """Seconds until another attempt is allowed (0 when allowed now)."""
-        key = (ip, name.strip().lower())
+        key = self._key(ip, name)
         with self._lock:
-            failures = self._recent(key)
+            failures = self._failures.get(key)
+            if failures is None:
+                return 0.0
+            now = self.clock()
+            self._prune(failures, now)
+            if not failures:
+                del self._failures[key]
             if len(failures) < self.max_attempts:
                 return 0.0
-            return max(0.0, self.window_s - (self.clock() - failures[0]))
+            return max(0.0, self.window_s - (now - failures[0]))
 
     def failed(self, ip: str, name: str) -> None:
-        key = (ip, name.strip().lower())
+        key = self._key(ip, name)
         with self._lock:
-            self._recent(key).append(self.clock())
+            now = self.clock()
+            if len(self._failures) >= self.SWEEP_ABOVE:
+                for old, failures in list(self._failures.items()):
+                    self._prune(failures, now)
+                    if not failures:
+                        del self._failures[old]
+            failures = self._failures.setdefault(key, deque())
+            self._prune(failures, now)
+            failures.append(now)
 
     def succeeded(self, ip: str, name: str) -> None:
         with self._lock:
-            self._failures.pop((ip, name.strip().lower()), None)
+            self._failures.pop(self._key(ip, name), None)
+
+    def __len__(self) -> int:
+        return len(self._failures)
 
 
 def login_limiter() -> LoginLimiter:
