@@ -97,7 +97,7 @@ def test_healthz_reports_heartbeat_without_login(client, web_app):
     assert r.status_code == 200
     assert r.json["station_alive"] is True, r.json
     assert dt.datetime.fromisoformat(r.json["last_heartbeat"]) == at
-    assert r.json["heartbeats"][0]["playing"]["title"] == "Bản tin sáng"
+    assert r.json["heartbeats"][0]["playing"] is True, "says that something plays, not what"
 
 
 def test_dashboard_shows_now_playing_timeline_and_failures(web_app, login_as):

@@ -340,3 +340,16 @@ def test_login_limiter_forgets_names_whose_failures_aged_out():
     assert len(limiter) <= LoginLimiter.SWEEP_ABOVE, \
         f"{len(limiter)} names kept: guessing with new names grows memory without bound"
     assert limiter.blocked_for("10.0.0.1", "never-tried") == 0.0 and len(limiter) <= LoginLimiter.SWEEP_ABOVE
+
+
+def test_healthz_tells_a_visitor_only_whether_the_station_is_alive(client, web_app):
+    from broadcaster.models import Heartbeat, utcnow
+
+    with web_app.extensions["broadcaster"].session() as s:
+        s.add(Heartbeat(output="main", host="may-tram-noi-bo", pid=4242, at=utcnow(),
+                        state={"playing": {"title": "Thông báo riêng Thôn Đông", "priority": "normal"}}))
+    r = client.get("/healthz")
+    text = r.get_data(as_text=True)
+    assert r.status_code == 200 and r.json["station_alive"] is True, text
+    for secret in ("may-tram-noi-bo", "4242", "Thông báo riêng"):
+        assert secret not in text, f"/healthz shows {secret!r} to anyone without a login"

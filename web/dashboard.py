@@ -144,15 +144,29 @@ def command_status(command_id: int) -> Response:
     )
 
 
+#: What ``/healthz`` tells anyone who asks, per output: enough for monitoring, nothing more.
+HEALTH_FIELDS = ("output", "at", "age_s", "alive")
+
+
 @bp.route("/healthz")
 def healthz() -> tuple[Response, int]:
-    """200 with the station's last heartbeat(s); no login (for monitoring)."""
+    """200 with the station's last heartbeat(s); no login (for monitoring).
+
+    Why so little: the page answers without a login, so it says whether each output is alive
+    and playing, not the host name, the process ids or the title of what is on air (a village
+    notice may be meant for one zone only; the dashboard shows it to those who log in).
+    """
     settings = get_settings()
     pulses = overview.pulses(get_session(), float(settings.station.heartbeat_s))
+    heartbeats = []
+    for pulse in pulses:
+        row = {k: v for k, v in pulse.as_dict().items() if k in HEALTH_FIELDS}
+        row["playing"] = pulse.playing is not None
+        heartbeats.append(row)
     body: dict[str, Any] = {
         "web": "ok",
         "station_alive": any(p.alive for p in pulses),
         "last_heartbeat": pulses[0].at.isoformat() if pulses else None,
-        "heartbeats": [p.as_dict() for p in pulses],
+        "heartbeats": heartbeats,
     }
     return jsonify(body), 200
