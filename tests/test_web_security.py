@@ -353,3 +353,41 @@ def test_healthz_tells_a_visitor_only_whether_the_station_is_alive(client, web_a
     assert r.status_code == 200 and r.json["station_alive"] is True, text
     for secret in ("may-tram-noi-bo", "4242", "Thông báo riêng"):
         assert secret not in text, f"/healthz shows {secret!r} to anyone without a login"
+
+
+def _add_ip_echo(app):
+    """A route answering with the client address the app believes (added before any request)."""
+    from flask import request
+
+    app.add_url_rule("/_ip", "_ip", lambda: request.remote_addr or "")
+
+
+def test_behind_https_the_cookie_is_secure_and_the_proxy_is_believed(home, monkeypatch):
+    from broadcaster.context import open_context
+    from web import create_app
+
+    (home / "broadcaster.toml").write_text("[web]\nhttps = true\nproxy_hops = 1\n", encoding="utf-8")
+    context = open_context(home)
+    try:
+        app = create_app(context=context)
+        _add_ip_echo(app)
+        assert app.config["SESSION_COOKIE_SECURE"] is True
+        client = app.test_client()
+        r = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+        assert "max-age=" in r.headers.get("Strict-Transport-Security", ""), dict(r.headers)
+        cookie = r.headers.get("Set-Cookie", "")
+        assert "Secure" in cookie, f"the session cookie must be Secure behind HTTPS: {cookie!r}"
+        r = client.get("/_ip", headers={"X-Forwarded-For": "203.0.113.7"})
+        assert r.get_data(as_text=True) == "203.0.113.7", "the login limit must see the client"
+    finally:
+        context.dispose()
+
+
+def test_without_the_https_setting_forwarded_headers_are_not_believed(web_app):
+    _add_ip_echo(web_app)
+    assert web_app.config["SESSION_COOKIE_SECURE"] is False, "plain-HTTP LANs must still log in"
+    r = web_app.test_client().get("/login")
+    assert "Strict-Transport-Security" not in r.headers
+    r = web_app.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.7"},
+                                  environ_base={"REMOTE_ADDR": "10.0.0.5"})
+    assert r.get_data(as_text=True) == "10.0.0.5", "a client-sent X-Forwarded-For must not count"

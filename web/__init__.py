@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, context: Context | 
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    _configure_https(app, settings)
     if test_config:
         app.config.update(test_config)
 
@@ -74,6 +75,31 @@ def create_app(test_config: Mapping[str, Any] | None = None, context: Context | 
         else:
             logger.info("blueprint %s not present yet; skipped", name)
     return app
+
+
+def _setting(settings: Any, name: str, default: Any) -> Any:
+    """``web.<name>`` from the settings (file or environment), ``default`` when not set."""
+    return getattr(settings.web, name, default)
+
+
+def _configure_https(app: Flask, settings: Any) -> None:
+    """Behind an HTTPS reverse proxy: Secure cookies, HSTS, and the proxy's client address.
+
+    ``web.https = true`` marks the session cookie Secure (never sent over plain HTTP) and asks
+    browsers to keep to HTTPS; ``web.proxy_hops = 1`` trusts that many proxies' X-Forwarded-For
+    and -Proto, so the login limit counts the real client, not the proxy. Both stay off by
+    default: on a commune's LAN the panel is often reached over plain HTTP, where a Secure
+    cookie would make logging in impossible, and a forwarded header from a client must not be
+    believed when no proxy is there.
+    """
+    https = str(_setting(settings, "https", False)).strip().lower() in {"1", "true", "yes", "on"}
+    app.config["SESSION_COOKIE_SECURE"] = https
+    app.config["LOAXA_HSTS"] = https
+    hops = int(_setting(settings, "proxy_hops", 0) or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _secret_key_from_file(home: Path) -> str:

@@ -361,6 +361,8 @@ def _security_headers(response: Any) -> Any:
         "style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; "
         "base-uri 'self'; form-action 'self'",
     )
+    if current_app.config.get("LOAXA_HSTS"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
