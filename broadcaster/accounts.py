@@ -8,13 +8,13 @@ same function a real admin's form goes through.
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from typing import Collection, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import NotFoundError, PermissionDenied, ValidationError
-from broadcaster.models import ROLES, ApiToken, Bulletin, User, Zone
+from broadcaster.models import ROLES, ApiToken, AudioAsset, Bulletin, User, Zone
 from broadcaster.passwords import hash_password, one_time_password
 from broadcaster.users import ROLE_LABELS, issue_token
 
@@ -68,6 +68,19 @@ def can_edit_bulletin(user: User, bulletin: Bulletin) -> bool:
     if user.role == "village":
         return bulletin.zone_id == user.zone_id and bulletin.status in {"draft", "rejected"}
     return True
+
+
+def can_hear_asset(user: User, asset: AudioAsset, rendered_for_user: Collection[int] = ()) -> bool:
+    """Uploads are the commune's shared library; a render is a bulletin's text made audible.
+
+    A render is stored under its content hash with no link to its bulletin, so a village head
+    (who reads only the own zone's bulletins) may fetch one only after rendering it through a
+    bulletin he may see (``rendered_for_user``): otherwise counting up asset ids would play the
+    other zones' drafts.
+    """
+    if asset.kind != "rendered" or zone_scope(user) is None:
+        return True
+    return asset.id in rendered_for_user
 
 
 # ---------------------------------------------------------------- account changes by the admin
@@ -151,7 +164,7 @@ def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
 
 
 __all__ = [
-    "PERMISSIONS", "ROLE_LABELS", "allowed", "can_edit_bulletin", "can_see_bulletin",
+    "PERMISSIONS", "ROLE_LABELS", "allowed", "can_edit_bulletin", "can_hear_asset", "can_see_bulletin",
     "change_role", "get_user", "list_users", "new_token", "require", "reset_password",
     "revoke_token", "roles_for", "set_active", "tokens_of", "zone_scope",
 ]

@@ -391,3 +391,27 @@ def test_without_the_https_setting_forwarded_headers_are_not_believed(web_app):
     r = web_app.test_client().get("/_ip", headers={"X-Forwarded-For": "203.0.113.7"},
                                   environ_base={"REMOTE_ADDR": "10.0.0.5"})
     assert r.get_data(as_text=True) == "10.0.0.5", "a client-sent X-Forwarded-For must not count"
+
+
+def test_village_head_cannot_play_another_zones_render_by_its_id(web_app, login_as):
+    from broadcaster.bulletins import add_bulletin
+    from broadcaster.models import Zone
+    from web_helpers import OTHER_ZONE, ZONE, post_json
+
+    with web_app.extensions["broadcaster"].session() as s:
+        other = add_bulletin(s, title="Riêng thôn Tây", body="Họp thôn Tây.",
+                             zone_id=s.scalar(select(Zone.id).where(Zone.name == OTHER_ZONE)))
+        own = add_bulletin(s, title="Riêng thôn Đông", body="Họp thôn Đông.",
+                           zone_id=s.scalar(select(Zone.id).where(Zone.name == ZONE)))
+        other_id, own_id = other.id, own.id
+    editor, village = login_as("editor"), login_as("village")
+    rendered = post_json(editor, f"/bulletins/{other_id}/render", {})
+    assert rendered.status_code == 200, rendered.get_data(as_text=True)
+    url = rendered.json["url"]
+    assert editor.get(url).status_code == 200, "the editor listens to what he rendered"
+    assert village.get(f"/bulletins/{other_id}").status_code == 404
+    assert village.get(url).status_code == 404, \
+        "a village head played another zone's bulletin by counting asset ids"
+    mine = post_json(village, f"/bulletins/{own_id}/render", {})
+    assert mine.status_code == 200, mine.get_data(as_text=True)
+    assert village.get(mine.json["url"]).status_code == 200, "the own zone's render plays"

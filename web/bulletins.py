@@ -266,6 +266,9 @@ def render(bulletin_id: int) -> tuple[Response, int]:
         session.rollback()
         return jsonify({"error": str(exc)}), 400
     session.commit()
+    from web.library import remember_render
+
+    remember_render(asset.id)
     return jsonify({
         "asset_id": asset.id, "sha256": asset.sha256, "seconds": asset.seconds,
         "url": url_for("library.audio", asset_id=asset.id),

@@ -10,7 +10,8 @@ import logging
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import session as login_session
 from werkzeug.wrappers import Response
 
 from broadcaster import accounts, library
@@ -71,12 +72,26 @@ def upload() -> Response | tuple[str, int]:
     return redirect(url_for("library.index"))
 
 
+#: Session key: the renders this login produced through bulletins it may see (newest last).
+RENDERED_KEY = "rendered"
+RENDERED_KEPT = 20
+
+
+def remember_render(asset_id: int) -> None:
+    """Let this session fetch a render it asked for (see :func:`accounts.can_hear_asset`)."""
+    kept = [i for i in login_session.get(RENDERED_KEY, []) if i != asset_id]
+    login_session[RENDERED_KEY] = (kept + [asset_id])[-RENDERED_KEPT:]
+
+
 @bp.route("/assets/<int:asset_id>/audio")
 @login_required
 def audio(asset_id: int) -> Response:
     """The stored file of an asset (uploads and renders), by id; supports range requests."""
     settings = get_settings()
     asset = library.get_asset(get_session(), asset_id)
+    if not accounts.can_hear_asset(current_user(), asset,  # type: ignore[arg-type]
+                                   login_session.get(RENDERED_KEY, [])):
+        abort(404)
     path = library.asset_file(settings, asset)
     return send_file(path, mimetype=library.media_type(asset), conditional=True,
                      download_name=f"loa-xa-{asset.id}.{asset.format}", max_age=0)
