@@ -54,6 +54,18 @@ def get_asset(session: Session, asset_id: int) -> AudioAsset:
     return asset
 
 
+def get_recording(session: Session, asset_id: int) -> AudioAsset:
+    """An uploaded recording a bulletin may be read from.
+
+    Only recordings: a render is a bulletin's text as audio, and attaching one (by id) to a
+    bulletin of one's own would let a village head hear another zone's bulletin.
+    """
+    asset = get_asset(session, asset_id)
+    if asset.kind != "recording":
+        raise ValidationError(f"Tệp âm thanh số {asset_id} không phải bản ghi âm đã tải lên")
+    return asset
+
+
 def asset_file(settings: Settings, asset: AudioAsset) -> Path:
     """The stored file of ``asset``, checked to lie inside the audio folder."""
     path = recording_path(settings, asset.relpath)
@@ -152,6 +164,6 @@ def media_type(asset: AudioAsset) -> str:
 
 
 __all__ = [
-    "ASSET_KINDS", "LANGUAGES", "asset_file", "get_asset", "list_assets", "media_type",
+    "ASSET_KINDS", "LANGUAGES", "asset_file", "get_asset", "get_recording", "list_assets", "media_type",
     "render_bulletin", "store_upload", "uploads_dir",
 ]

@@ -415,3 +415,20 @@ def test_village_head_cannot_play_another_zones_render_by_its_id(web_app, login_
     mine = post_json(village, f"/bulletins/{own_id}/render", {})
     assert mine.status_code == 200, mine.get_data(as_text=True)
     assert village.get(mine.json["url"]).status_code == 200, "the own zone's render plays"
+
+
+def test_a_render_cannot_be_attached_to_a_bulletin_as_its_recording(web_app, login_as):
+    """Otherwise a village head attaches another zone's render to an own notice and hears it."""
+    from broadcaster.models import AudioAsset, Bulletin
+
+    with web_app.extensions["broadcaster"].session() as s:
+        s.add(AudioAsset(sha256="ab" * 32, kind="rendered", title="Bản dựng thôn Tây", language="vi",
+                         relpath="cache/x.mp3", format="mp3", seconds=3.0, size_bytes=100))
+        s.flush()
+        render_id = s.scalar(select(AudioAsset.id).where(AudioAsset.kind == "rendered"))
+    r = post(login_as("village"), "/bulletins/new",
+             {"title": "Thông báo", "body": "Họp thôn.", "priority": "normal",
+              "recording_id": str(render_id)})
+    assert r.status_code == 400, f"a render was accepted as a recording ({r.status_code})"
+    with web_app.extensions["broadcaster"].session() as s:
+        assert s.scalar(select(Bulletin.id).where(Bulletin.recording_id == render_id)) is None

@@ -137,7 +137,7 @@ def new() -> Response | str | tuple[str, int]:
             fields = _form_fields()
             fields["recording_id"] = _optional_int("recording_id")
             if fields["recording_id"] is not None:
-                library.get_asset(session, fields["recording_id"])
+                library.get_recording(session, fields["recording_id"])
             bulletin = bulletins.add_bulletin(session, author=user, **fields)
             if request.form.get("then") == "submit":
                 bulletins.transition(session, bulletin, "submit", user)
@@ -183,7 +183,7 @@ def edit(bulletin_id: int) -> Response | str | tuple[str, int]:
             bulletins.update_bulletin(session, bulletin, user, **fields)
             recording_id = _optional_int("recording_id")
             if recording_id is not None:
-                library.get_asset(session, recording_id)
+                library.get_recording(session, recording_id)
             bulletin.recording_id = recording_id
         except BroadcasterError as exc:
             session.rollback()
