@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 
 import pytest
@@ -432,3 +433,50 @@ def test_a_render_cannot_be_attached_to_a_bulletin_as_its_recording(web_app, log
     assert r.status_code == 400, f"a render was accepted as a recording ({r.status_code})"
     with web_app.extensions["broadcaster"].session() as s:
         assert s.scalar(select(Bulletin.id).where(Bulletin.recording_id == render_id)) is None
+
+
+def test_script_in_campaign_slot_upload_and_full_names_is_escaped(web_app, login_as):
+    from broadcaster.models import AudioAsset, User
+
+    evil = '"><script>alert(1)</script><img src=x onerror=alert(1)>'
+    editor, approver, admin = login_as("editor"), login_as("approver"), login_as("admin")
+    r = post(editor, "/schedule/campaigns", {"name": "C" + evil, "theme": evil, "starts_on": "01/01/2026",
+                                             "ends_on": "28/02/2026", "target_per_day": "1"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    r = post(editor, "/bulletins/new", {"title": evil, "body": "Nội dung thử.", "priority": "normal"})
+    bid = int(r.location.rsplit("/", 1)[1])
+    assert post(approver, f"/bulletins/{bid}/approve", {}).status_code == 302
+    r = post(editor, "/schedule/new", {"bulletin_ids": str(bid), "kind": "daily", "daily": "07:00",
+                                       "name": evil, "zones": "Thôn Đông", "repeats": "1",
+                                       "accept_warnings": "yes", "greeting": "yes"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    with web_app.extensions["broadcaster"].session() as s:
+        s.add(AudioAsset(sha256="cd" * 32, kind="recording", title=evil, language="vi",
+                         relpath="uploads/x.ogg", format="ogg", seconds=3.0, size_bytes=100))
+        s.scalar(select(User).where(User.name == "editor")).full_name = evil
+    for path in ("/", "/schedule", "/schedule/campaigns", "/schedule/new", "/library",
+                 f"/bulletins/{bid}/edit", "/bulletins/new"):
+        for client in (editor, admin):
+            text = client.get(path).get_data(as_text=True)
+            assert "<script>alert" not in text and "<img src=x" not in text, f"unescaped on {path}"
+
+
+def test_every_state_changing_panel_route_demands_the_csrf_token(web_app, login_as):
+    """Walks the URL map, so a route added later without the check is caught too."""
+    client = login_as("admin")
+    checked = 0
+    for rule in web_app.url_map.iter_rules():
+        unsafe = set(rule.methods or ()) & {"POST", "PUT", "PATCH", "DELETE"}
+        if not unsafe or rule.rule.startswith("/api/v1"):
+            continue
+        path = rule.rule
+        for arg in rule.arguments:
+            path = path.replace(f"<int:{arg}>", "1")
+        path = re.sub(r"<any\(([a-z]+)[^>]*\):\w+>", r"\1", path)
+        path = re.sub(r"<(?:\w+:)?\w+>", "csv", path)
+        for method in unsafe:
+            r = client.open(path, method=method, data={"name": "x"})
+            assert r.status_code == 400 and "Phiên biểu mẫu" in r.get_data(as_text=True), \
+                f"{method} {path} ran without a CSRF token ({r.status_code})"
+            checked += 1
+    assert checked >= 20, f"only {checked} routes found: the walk is broken"
