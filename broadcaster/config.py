@@ -71,6 +71,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "port": 8080,
         "secret_key": "",
         "session_minutes": 480,
+        "https": False,  # served behind HTTPS: Secure cookie and HSTS
+        "proxy_hops": 0,  # reverse proxies trusted for X-Forwarded-For/Proto
     },
     "commune": {
         "name": "Xã Tân Hòa",

@@ -1,6 +1,7 @@
 """Logins and roles. Passwords are stored hashed; tokens for scripts are stored as SHA-256."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -69,10 +70,16 @@ def add_user(
 def authenticate(session: Session, name: str, password: str) -> User | None:
     user = session.scalar(select(User).where(func.lower(User.name) == name.strip().lower()))
     if user is None or not user.active:
-        # Hash anyway so timing does not tell which names exist.
-        verify_password(password, hash_password("x" * MIN_PASSWORD))
+        # Check against a stored-like hash anyway: one scrypt either way, so timing does not
+        # tell which names exist.
+        verify_password(password, _decoy_hash())
         return None
     return user if verify_password(password, user.password_hash) else None
+
+
+@functools.lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def set_password(session: Session, user: User, password: str) -> None:
