@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import importlib.util
 import logging
 import secrets
 from pathlib import Path
@@ -20,17 +19,18 @@ from broadcaster.context import Context, open_context
 
 logger = logging.getLogger(__name__)
 
-#: Blueprints owned by this package's core; each module exposes ``bp``.
-CORE_BLUEPRINTS = (
+#: The panel's areas, one blueprint each; each module exposes ``bp``.
+BLUEPRINTS = (
     "web.auth",
     "web.dashboard",
     "web.bulletins",
     "web.glossary",
     "web.library",
     "web.admin",
+    "web.schedule",
+    "web.logs",
+    "web.api",
 )
-#: Blueprints written alongside the core; registered only once their module exists.
-OPTIONAL_BLUEPRINTS = ("web.schedule", "web.logs", "web.api")
 SECRET_KEY_FILE = "web_secret_key"
 
 
@@ -67,13 +67,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, context: Context | 
     errors.init_app(app)
     nav.init_app(app)
 
-    for name in CORE_BLUEPRINTS:
+    for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
-    for name in OPTIONAL_BLUEPRINTS:
-        if importlib.util.find_spec(name) is not None:
-            app.register_blueprint(importlib.import_module(name).bp)
-        else:
-            logger.info("blueprint %s not present yet; skipped", name)
     return app
 
 
@@ -113,5 +108,5 @@ def _secret_key_from_file(home: Path) -> str:
     key = secrets.token_hex(32)
     path.write_text(key + "\n", encoding="utf-8")
     path.chmod(0o600)
-    logger.info("generated web secret key at %s", path)
+    logger.info("đã tạo khóa bí mật cho bảng điều khiển ở %s", path)
     return key

@@ -88,7 +88,7 @@ def roles(*allowed: str) -> Callable[[F], F]:
         def checked(*args: Any, **kwargs: Any) -> Any:
             user = api_user()
             if user.role not in allowed:
-                logger.info("api refused %s to %s (%s)", request.endpoint, user.name, user.role)
+                logger.info("API từ chối %s cho %s (%s)", request.endpoint, user.name, user.role)
                 abort(403, description=(
                     f"Vai trò của tài khoản {user.name} không được phép thực hiện thao tác này"
                 ))
@@ -292,7 +292,7 @@ def create_bulletin() -> tuple[Response, int]:
     if submit:
         bulletins.transition(session, bulletin, "submit", user)
     session.commit()
-    logger.info("api: bulletin %s created by %s", bulletin.id, user.name)
+    logger.info("API: %s tạo bản tin số %s", user.name, bulletin.id)
     return jsonify(bulletin_json(bulletin)), 201
 
 
@@ -377,7 +377,7 @@ def create_slot() -> tuple[Response, int]:
         session.rollback()
         return jsonify({"error": str(exc), "status": 422}), 422
     session.commit()
-    logger.info("api: slot %s created by %s", slot.id, api_user().name)
+    logger.info("API: %s tạo lịch phát số %s", api_user().name, slot.id)
     return jsonify(slot_json(slot)), 201
 
 
@@ -437,7 +437,7 @@ def create_command() -> tuple[Response, int]:
     else:
         raise ValidationError("Trường 'kind' phải là 'emergency' hoặc 'stop'")
     session.commit()
-    logger.info("api: command %s (%s) by %s", command.id, kind, api_user().name)
+    logger.info("API: %s gửi lệnh số %s (%s)", api_user().name, command.id, kind)
     return jsonify(command_json(command)), 201
 
 

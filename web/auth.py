@@ -48,12 +48,12 @@ def login() -> Response | str | tuple[str, int]:
     user = authenticate(session, name, password) if name and password else None
     if user is None:
         limiter.failed(_client_ip(), name)
-        logger.info("failed login for %r from %s", name, _client_ip())
+        logger.info("đăng nhập sai cho %r từ %s", name, _client_ip())
         flash("Tên đăng nhập hoặc mật khẩu không đúng.", "error")
         return render_template("auth/login.html", name=name, next=next_url), 401
     limiter.succeeded(_client_ip(), name)
     log_in(user)
-    logger.info("login %s (%s)", user.name, user.role)
+    logger.info("%s đăng nhập (%s)", user.name, user.role)
     if user.must_change_password:
         return redirect(url_for("auth.change_password"))
     return redirect(next_url or url_for("dashboard.index"))

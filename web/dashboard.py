@@ -102,7 +102,7 @@ def emergency() -> Response:
         flash(str(exc), "error")
         return redirect(url_for("dashboard.index"))
     session.commit()
-    logger.info("emergency command %s for bulletin %s", command.id, bulletin_id)
+    logger.info("lệnh phát khẩn cấp số %s cho bản tin số %s", command.id, bulletin_id)
     flash(f"Đã gửi lệnh phát khẩn cấp (lệnh số {command.id}). Đang chờ trạm xác nhận…", "ok")
     return redirect(url_for("dashboard.index", command=command.id))
 

@@ -87,7 +87,7 @@ def _domain_error(exc: BroadcasterError) -> Any:
 def _unexpected(exc: Exception) -> Any:
     if isinstance(exc, HTTPException):
         return _http_error(exc)
-    logger.exception("unhandled error on %s %s", request.method, request.path)
+    logger.exception("lỗi không lường trước ở %s %s", request.method, request.path)
     return render_error(500, MESSAGES[500])
 
 

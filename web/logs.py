@@ -112,7 +112,7 @@ def chain_status(session: Session, *, force: bool = True) -> dict[str, Any]:
         checked_at = utcnow()
         cache["value"] = _Cached(head, time.monotonic(), checked_at, status)
     if not status["ok"]:
-        logger.warning("evidence chain check failed: %s", status["message"])
+        logger.warning("kiểm tra chuỗi nhật ký không đạt: %s", status["message"])
     return dict(status, checked_at=checked_at.isoformat(), cached=False)
 
 
@@ -212,7 +212,7 @@ def export(fmt: str) -> Response:
     filters = evidence_filters_from(request.args, current_user())
     data = reports.export_bytes(get_session(), settings, fmt, filters)
     name = reports.suggested_filename(settings, fmt, filters)
-    logger.info("export %s (%d bytes) by %s", fmt, len(data), current_user().name)  # type: ignore[union-attr]
+    logger.info("%s xuất báo cáo %s (%d byte)", current_user().name, fmt, len(data))  # type: ignore[union-attr]
     return Response(data, mimetype=reports.MEDIA_TYPES[fmt].split(";")[0],
                     headers={"Content-Disposition": f'attachment; filename="{name}"',
                              "Cache-Control": "no-store"},

@@ -140,7 +140,7 @@ def create_slot() -> Any:
         session.rollback()
         return _render_form(form, status=400, errors=[str(exc)])
     session.commit()
-    logger.info("slot %s created by %s", slot.id, current_user().name)  # type: ignore[union-attr]
+    logger.info("%s tạo lịch phát số %s", current_user().name, slot.id)  # type: ignore[union-attr]
     first = schedule.occurrences_between(
         schedule.SlotTimes.of(slot, _tz()), utcnow(), utcnow() + dt.timedelta(days=400)
     )

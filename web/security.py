@@ -191,7 +191,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
             user = current_user()
             assert user is not None  # login_required ran first
             if user.role not in roles:
-                logger.info("refused %s to %s (%s)", request.endpoint, user.name, user.role)
+                logger.info("từ chối %s cho %s (%s)", request.endpoint, user.name, user.role)
                 abort(403)
             return view(*args, **kwargs)
 
@@ -251,7 +251,7 @@ def _check_csrf() -> None:
     expected = session.get(CSRF_FIELD)
     given = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD, "")
     if not expected or not given or not hmac.compare_digest(str(expected), str(given)):
-        logger.warning("CSRF refused for %s %s", request.method, request.path)
+        logger.warning("từ chối yêu cầu thiếu mã CSRF: %s %s", request.method, request.path)
         abort(400, description="Phiên biểu mẫu không hợp lệ hoặc đã hết hạn. "
                                "Vui lòng tải lại trang và thử lại.")
 
