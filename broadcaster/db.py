@@ -64,11 +64,15 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; running it twice changes nothing."""
+    """Bring the schema to the newest revision of every branch; running it twice changes nothing.
+
+    "heads", not "head": features add migrations on their own branches from 0001 and a merge
+    revision joins them, so an upgrade must never stop at one branch.
+    """
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 def is_initialized(engine: Engine) -> bool:
