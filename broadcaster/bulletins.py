@@ -72,6 +72,28 @@ def validate_content(title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
+def check_theme(session: Session, campaign_id: int | None, theme: str | None) -> str:
+    """The bulletin's theme must be one of its campaign's themes (and needs a campaign)."""
+    theme = " ".join((theme or "").split())
+    if campaign_id is None:
+        if theme:
+            raise ValidationError("Chọn chiến dịch trước khi gắn chủ đề cho bản tin")
+        return ""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFoundError(f"Không có chiến dịch số {campaign_id}")
+    if theme and campaign.themes:
+        for known in campaign.themes:
+            if known.casefold() == theme.casefold():
+                return known
+        raise ValidationError(
+            f"Chủ đề “{theme}” không thuộc chiến dịch “{campaign.name}” (có: {'; '.join(campaign.themes)})"
+        )
+    if theme:
+        raise ValidationError(f"Chiến dịch “{campaign.name}” chưa có chủ đề nào; hãy thêm chủ đề cho chiến dịch trước")
+    return ""
+
+
 def add_bulletin(
     session: Session,
     *,
@@ -81,6 +103,7 @@ def add_bulletin(
     priority: str = "normal",
     author: User | None = None,
     campaign_id: int | None = None,
+    theme: str = "",
     zone_id: int | None = None,
     valid_from: dt.date | None = None,
     valid_until: dt.date | None = None,
@@ -93,8 +116,7 @@ def add_bulletin(
         )
     if valid_from and valid_until and valid_until < valid_from:
         raise ValidationError("Ngày hết hiệu lực phải sau ngày bắt đầu")
-    if campaign_id is not None and session.get(Campaign, campaign_id) is None:
-        raise NotFoundError(f"Không có chiến dịch số {campaign_id}")
+    theme = check_theme(session, campaign_id, theme)
     if zone_id is not None and session.get(Zone, zone_id) is None:
         raise NotFoundError(f"Không có thôn/khu phố số {zone_id}")
     bulletin = Bulletin(
@@ -104,6 +126,7 @@ def add_bulletin(
         priority=priority,
         author=author,
         campaign_id=campaign_id,
+        theme=theme,
         zone_id=zone_id,
         valid_from=valid_from,
         valid_until=valid_until,
@@ -124,7 +147,11 @@ def update_bulletin(session: Session, bulletin: Bulletin, user: User | None, **f
     )
     changed = title != bulletin.title or body != bulletin.body
     bulletin.title, bulletin.body = title, body
-    for name in ("category", "priority", "campaign_id", "zone_id", "valid_from", "valid_until"):
+    if "campaign_id" in fields or "theme" in fields:
+        campaign_id = fields.get("campaign_id", bulletin.campaign_id)
+        fields["theme"] = check_theme(session, campaign_id,  # type: ignore[arg-type]
+                                      str(fields.get("theme", bulletin.theme if campaign_id == bulletin.campaign_id else "")))
+    for name in ("category", "priority", "campaign_id", "theme", "zone_id", "valid_from", "valid_until"):
         if name in fields:
             setattr(bulletin, name, fields[name])
     if bulletin.priority not in PRIORITIES:

@@ -76,10 +76,25 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "commune": {
         "name": "Xã Tân Hòa",
-        "district": "",
+        # Since 1 July 2025 there are no districts: the commune reports to the province.
         "province": "Tỉnh Thái Nguyên",
         "issuer": "ỦY BAN NHÂN DÂN XÃ TÂN HÒA",
         "place": "Tân Hòa",
+        # Who the commune's reports go to ("Kính gửi"); empty = the province's Department of
+        # Culture, Sports and Tourism, named from ``province``.
+        "report_to": "",
+        # The signature block of a report the commune files (Decree 30/2020/NĐ-CP).
+        "signer_authority": "TM. ỦY BAN NHÂN DÂN",
+        "signer_deputy": "KT. CHỦ TỊCH",
+        "signer_title": "PHÓ CHỦ TỊCH",
+        "signer_name": "",
+    },
+    "reports": {
+        # Village reports cover a calendar month and are due on this day of the next month
+        # (the office can move one period's due day in the panel).
+        "village_due_day": 5,
+        # A village head sees a reminder on the dashboard this many days before the due day.
+        "village_remind_days": 7,
     },
 }
 
@@ -181,6 +196,10 @@ def _validate(values: dict[str, dict[str, Any]]) -> None:
         raise ConfigError(f"tts.engines chỉ nhận 'gtts' và 'espeak' (có: {unknown or 'rỗng'})")
     if not 0.8 <= float(values["tts"]["rate"]) <= 1.2:
         raise ConfigError("tts.rate phải nằm trong khoảng 0,8 đến 1,2")
+    if not 1 <= int(values["reports"]["village_due_day"]) <= 28:
+        raise ConfigError("reports.village_due_day phải từ 1 đến 28 (ngày nộp báo cáo của thôn)")
+    if not 0 <= int(values["reports"]["village_remind_days"]) <= 31:
+        raise ConfigError("reports.village_remind_days phải từ 0 đến 31")
     try:
         from zoneinfo import ZoneInfo
 

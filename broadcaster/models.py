@@ -120,6 +120,37 @@ class Campaign(Base):
     intro_jingle: Mapped[Optional[str]] = mapped_column(String(200))
     outro_jingle: Mapped[Optional[str]] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The plan it carries out (e.g. Kế hoạch 160/KH-SVHTTDL ngày 18/8/2025 của Sở VHTTDL tỉnh).
+    doc_number: Mapped[str] = mapped_column(String(100), default="")
+    doc_date: Mapped[Optional[dt.date]] = mapped_column(Date)
+    doc_issuer: Mapped[str] = mapped_column(String(300), default="")
+    doc_title: Mapped[str] = mapped_column(Text, default="")
+    # Content themes, in the plan's order; a bulletin is tagged with one of them.
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Targets per zone per week (each zone, unless it has its own row in campaign_zone_targets).
+    target_per_week: Mapped[int] = mapped_column(Integer, default=7)
+    target_minutes_per_week: Mapped[int] = mapped_column(Integer, default=0)
+    # A peak (National Digital Transformation Day, 10/10) with its own airings a day per zone.
+    peak_starts_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    peak_ends_on: Mapped[Optional[dt.date]] = mapped_column(Date)
+    peak_target_per_day: Mapped[int] = mapped_column(Integer, default=0)
+    zone_targets: Mapped[list["CampaignZoneTarget"]] = relationship(
+        back_populates="campaign", cascade="all, delete-orphan"
+    )
+
+
+class CampaignZoneTarget(Base):
+    """A zone's own weekly target in a campaign (a bigger village may be asked for more)."""
+
+    __tablename__ = "campaign_zone_targets"
+    __table_args__ = (UniqueConstraint("campaign_id", "zone_id", name="uq_campaign_zone_target"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"))
+    airings_per_week: Mapped[int] = mapped_column(Integer, default=0)
+    minutes_per_week: Mapped[int] = mapped_column(Integer, default=0)
+    campaign: Mapped[Campaign] = relationship(back_populates="zone_targets")
+    zone: Mapped[Zone] = relationship()
 
 
 class AudioAsset(Base):
@@ -155,6 +186,7 @@ class Bulletin(Base):
     valid_from: Mapped[Optional[dt.date]] = mapped_column(Date)
     valid_until: Mapped[Optional[dt.date]] = mapped_column(Date)
     campaign_id: Mapped[Optional[int]] = mapped_column(ForeignKey("campaigns.id"))
+    theme: Mapped[str] = mapped_column(String(300), default="")  # one of the campaign's themes
     zone_id: Mapped[Optional[int]] = mapped_column(ForeignKey("zones.id"))
     # A recording read by a person (Tày, Nùng...) airs instead of synthetic speech.
     recording_id: Mapped[Optional[int]] = mapped_column(ForeignKey("audio_assets.id"))
@@ -338,3 +370,58 @@ class Heartbeat(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+REPORT_STATES = ("draft", "submitted", "returned", "accepted")
+
+
+class ReportPeriod(Base):
+    """A reporting period for the villages (a month by default) and the day reports are due."""
+
+    __tablename__ = "report_periods"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), unique=True)  # "2025-10"
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    updated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class VillageReport(Base):
+    """What a village did for the directive in a period, as its head reported it."""
+
+    __tablename__ = "village_reports"
+    __table_args__ = (UniqueConstraint("zone_id", "period_id", name="uq_village_report_zone_period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"))
+    period_id: Mapped[int] = mapped_column(ForeignKey("report_periods.id"))
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    first_submitted_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    zone: Mapped[Zone] = relationship()
+    period: Mapped[ReportPeriod] = relationship()
+    events: Mapped[list["VillageReportEvent"]] = relationship(
+        back_populates="report", order_by="VillageReportEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class VillageReportEvent(Base):
+    """The history of a village report: each save, submission, return and acceptance, with a copy."""
+
+    __tablename__ = "village_report_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("village_reports.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    report: Mapped[VillageReport] = relationship(back_populates="events")
+    user: Mapped[Optional[User]] = relationship()

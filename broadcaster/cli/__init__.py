@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "broadcaster.cli.schedule",
     "broadcaster.cli.station",
     "broadcaster.cli.log",
+    "broadcaster.cli.directive",
     "broadcaster.cli.web",
 )
 

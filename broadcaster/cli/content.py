@@ -28,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--category", default="Thông báo")
     add.add_argument("--priority", choices=PRIORITIES, default="normal")
     add.add_argument("--campaign", type=int, help="số chiến dịch")
+    add.add_argument("--theme", default="", help="chủ đề nội dung của chiến dịch (một trong các chủ đề đã đặt)")
     add.add_argument("--approve", action="store_true", help="phê duyệt ngay")
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_bulletin_add)
@@ -100,7 +101,7 @@ def cmd_bulletin_add(args: argparse.Namespace) -> int:
             raise NotFoundError(f"Không có chiến dịch số {args.campaign}")
         bulletin = bulletins.add_bulletin(
             session, title=args.title, body=text, category=args.category,
-            priority=args.priority, campaign_id=args.campaign,
+            priority=args.priority, campaign_id=args.campaign, theme=args.theme,
         )
         if args.approve:
             bulletins.transition(session, bulletin, "approve", None, "phê duyệt từ dòng lệnh")
@@ -116,7 +117,7 @@ def bulletin_dict(b: Bulletin) -> dict[str, object]:
     return {
         "id": b.id, "title": b.title, "category": b.category, "priority": b.priority,
         "status": b.status, "language": b.language, "chars": len(b.body),
-        "campaign_id": b.campaign_id, "zone_id": b.zone_id,
+        "campaign_id": b.campaign_id, "theme": b.theme, "zone_id": b.zone_id,
         "created_at": b.created_at.isoformat(),
         "approved_at": b.approved_at.isoformat() if b.approved_at else None,
     }

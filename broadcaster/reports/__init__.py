@@ -27,11 +27,10 @@ from sqlalchemy.orm import Session
 from broadcaster.errors import ValidationError
 from broadcaster.evidence import VerifyResult, entry_dict
 from broadcaster.reports.bundle import ExportBundle, build_bundle, verify_parsed
+from broadcaster.reports.coverage import CampaignCoverage, campaign_coverage
 from broadcaster.reports.query import (
-    CampaignCoverage,
     Filters,
     Summary,
-    campaign_coverage,
     daily_minutes,
     entry_when,
     parse_date,
@@ -80,7 +79,7 @@ def export_bytes(session: Session, settings: Any, fmt: str, filters: Filters,
         return json_report.to_bytes(bundle)
     summary = summarize(bundle.entries)
     # Coverage counts every category and status; reuse the selection when it is the same one.
-    same = not (filters.category or filters.status)
+    same = not (filters.category or filters.status or filters.campaign)
     coverage = campaign_coverage(session, filters, bundle.tz, entries=bundle.entries if same else None)
     date_from, date_to = _period(bundle)
     from broadcaster.reports.pdf_report import period_text

@@ -19,7 +19,8 @@ from fpdf import FPDF
 from broadcaster import evidence
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.reports.bundle import ExportBundle
-from broadcaster.reports.query import CampaignCoverage, GroupRow, Summary, entry_when
+from broadcaster.reports.coverage import CampaignCoverage
+from broadcaster.reports.query import GroupRow, Summary, entry_when
 
 logger = logging.getLogger(__name__)
 
@@ -180,17 +181,18 @@ def _summary_tables(pdf: ReportPDF, summary: Summary) -> None:
 def _coverage_table(pdf: ReportPDF, coverage: list[CampaignCoverage]) -> None:
     pdf.ln(1.5)
     pdf.set_font("Serif", "I", 10.5)
-    pdf.cell(0, 6, "5. Thực hiện các chiến dịch tuyên truyền (theo ngày và khu vực)", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 6, "5. Thực hiện các chiến dịch tuyên truyền (theo tuần và khu vực, chỉ tính buổi phát trọn vẹn)", new_x="LMARGIN", new_y="NEXT")
     if not coverage:
         pdf.set_font("Serif", "", 10.5)
         pdf.cell(0, 6, "Không có chiến dịch nào trong kỳ.", new_x="LMARGIN", new_y="NEXT")
         return
     rows = []
     for c in coverage:
-        rows.append([c.campaign, str(c.target_per_day), f"{len(c.days)} ngày × {len(c.zones)} khu vực",
-                     f"{c.cells_met}/{len(c.cells)}", str(c.airings), _minutes(c.minutes)])
-    pdf.table(("Chiến dịch", "Lượt/ngày", "Phạm vi", "Ô đạt chỉ tiêu", "Lượt", "Số phút"),
-              (52, 20, 41, 26, 16, 20), rows, ("L", "R", "L", "R", "R", "R"))
+        rows.append([c.campaign, f"{c.starts_on:%d/%m}–{c.ends_on:%d/%m/%Y}",
+                     f"{len(c.weeks)} tuần × {len(c.zones)} khu vực", f"{c.cells_met}/{c.cells_judged}",
+                     str(sum(z[1] for z in c.zone_totals())), _minutes(sum(z[2] for z in c.zone_totals()))])
+    pdf.table(("Chiến dịch", "Thời gian", "Phạm vi", "Tuần đạt", "Lượt nghe", "Số phút"),
+              (50, 30, 36, 20, 19, 20), rows, ("L", "L", "L", "R", "R", "R"))
 
 
 def _chart(pdf: ReportPDF, days: dict[dt.date, dict[str, float]]) -> None:

@@ -19,7 +19,8 @@ from openpyxl.utils import get_column_letter
 from broadcaster import evidence
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.reports.bundle import ExportBundle
-from broadcaster.reports.query import CampaignCoverage, GroupRow, Summary, entry_when
+from broadcaster.reports.coverage import CampaignCoverage
+from broadcaster.reports.query import GroupRow, Summary, entry_when
 
 logger = logging.getLogger(__name__)
 
@@ -116,17 +117,25 @@ def _summary(workbook: Workbook, bundle: ExportBundle, summary: Summary, period:
 
 
 def _coverage(workbook: Workbook, coverage: list[CampaignCoverage]) -> None:
+    """One row per campaign × zone × week (then per peak day), judged against its target."""
     sheet = workbook.create_sheet("Chiến dịch")
-    for letter, width in zip("ABCDEFGH", (30, 12, 20, 10, 12, 12, 10, 10)):
+    for letter, width in zip("ABCDEFGHIJK", (30, 20, 12, 12, 10, 10, 14, 12, 12, 14, 10)):
         sheet.column_dimensions[letter].width = width
-    _header(sheet, ("Chiến dịch", "Ngày", "Khu vực", "Số lượt", "Số phút", "Chỉ tiêu/ngày", "Đạt"))
+    _header(sheet, ("Chiến dịch", "Khu vực", "Tuần từ ngày", "Đến ngày", "Số lượt", "Số phút",
+                    "Qua máy thu thôn", "Chỉ tiêu lượt", "Chỉ tiêu phút", "Kết quả", "Loại"))
     rows = 1
     for campaign in coverage:
         for cell in campaign.cells:
-            sheet.append([campaign.campaign, cell.day, cell.zone, cell.airings, round(cell.minutes, 1),
-                          cell.target, "Đạt" if cell.met else "Chưa đạt"])
+            sheet.append([campaign.campaign, cell.zone, cell.first_day, cell.last_day, cell.airings,
+                          round(cell.minutes, 1), cell.from_receivers, cell.target_airings,
+                          cell.target_minutes, cell.verdict, "Tuần"])
             rows += 1
-    sheet.auto_filter.ref = f"A1:G{max(rows, 2)}"
+        for day in campaign.peak:
+            sheet.append([campaign.campaign, day.zone, day.day, day.day, day.airings, round(day.minutes, 1),
+                          day.from_receivers, day.target, 0, "Đạt" if day.met else "Chưa đạt",
+                          "Ngày cao điểm"])
+            rows += 1
+    sheet.auto_filter.ref = f"A1:K{max(rows, 2)}"
     sheet.freeze_panes = "A2"
 
 

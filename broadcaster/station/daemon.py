@@ -544,7 +544,10 @@ class Station:
         return {
             "title": slot.name or (bulletins[0].title if bulletins else ""),
             "category": bulletins[0].category if bulletins else "",
-            "campaign": slot.campaign.name if slot.campaign else "",
+            # A slot serves a campaign by its tag or by airing the campaign's bulletins; without
+            # the second, coverage showed every week "Chưa đạt" for campaigns run by bulletins.
+            "campaign": next((c.name for c in [slot.campaign, *(b.campaign for b in bulletins)]
+                              if c is not None), ""),
             "priority": slot.priority if slot.priority in ("normal", "priority", "emergency") else "normal",
             "zone": ", ".join(z.name for z in slot.zones),
             "slot_id": slot_id,
