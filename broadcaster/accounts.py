@@ -34,6 +34,12 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "station.command": ("approver", "admin"),
     "users.manage": ("admin",),
     "zones.manage": ("admin",),
+    # The directive's loop: the plan, the villages' reports, the report to the province.
+    "campaign.edit": ("admin", "editor"),
+    "village_report.write": ("village",),  # own village only (broadcaster.village_reports)
+    "village_report.review": ("office", "editor"),
+    "village_report.view_all": ("admin", "editor", "approver", "office"),
+    "report.compile": ("admin", "editor", "approver", "office"),
 }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster.errors import NotFoundError, PermissionDenied, ValidationError, WorkflowError
 from broadcaster.models import ReportPeriod, User, VillageReport, VillageReportEvent, Zone, utcnow
+from broadcaster.textsort import vietnamese_key
 
 logger = logging.getLogger(__name__)
 
@@ -366,10 +367,10 @@ class VillageRow:
 def villages_for_period(session: Session, period: ReportPeriod, today: dt.date, tz: dt.tzinfo,
                         zone_id: int | None = None) -> list[VillageRow]:
     """Every village (or one) with its report for the period and its status, by village name."""
-    query = select(Zone).order_by(Zone.name)
+    query = select(Zone)
     if zone_id is not None:
         query = query.where(Zone.id == zone_id)
-    zones = list(session.scalars(query))
+    zones = sorted(session.scalars(query), key=lambda z: vietnamese_key(z.name))
     reports = {}
     if period.id is not None:
         reports = {r.zone_id: r for r in session.scalars(
@@ -386,7 +387,7 @@ def grid(session: Session, keys: Sequence[str], due_day: int, today: dt.date, tz
          ) -> tuple[list[ReportPeriod], list[Zone], dict[tuple[int, str], VillageRow]]:
     """Villages × periods at a glance: (periods, zones, (zone id, period key) → row)."""
     periods = [get_period(session, key, due_day, create=False) for key in keys]
-    zones = list(session.scalars(select(Zone).order_by(Zone.name)))
+    zones = sorted(session.scalars(select(Zone)), key=lambda z: vietnamese_key(z.name))
     cells: dict[tuple[int, str], VillageRow] = {}
     for period in periods:
         for row in villages_for_period(session, period, today, tz):
@@ -426,8 +427,8 @@ def reports_between(session: Session, first: dt.date, last: dt.date, states: Seq
     query = (select(VillageReport).join(ReportPeriod).join(Zone)
              .where(ReportPeriod.starts_on <= last, ReportPeriod.ends_on >= first,
                     VillageReport.state.in_(tuple(states)))
-             .order_by(ReportPeriod.starts_on, Zone.name))
-    return list(session.scalars(query))
+             .order_by(ReportPeriod.starts_on))
+    return sorted(session.scalars(query), key=lambda r: (r.period.starts_on, vietnamese_key(r.zone.name)))
 
 
 @dataclass

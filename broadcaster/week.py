@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import schedule
+from broadcaster import campaigns, schedule
 from broadcaster.errors import BroadcasterError, ValidationError
 from broadcaster.models import EvidenceEntry, Slot, Zone
 
@@ -365,6 +365,7 @@ def check_slot(session: Session, *, default_tz: str, now: dt.datetime | None = N
         tz = ZoneInfo(slot.timezone or default_tz)
         conflicts = _conflict_messages(session, slot, default_tz, now)
         warnings = overrun_warnings(session, slot, default_tz, now)
+        warnings += campaigns.slot_period_warnings(slot, default_tz, now.astimezone(tz).date())
         seconds = schedule.slot_estimated_seconds(slot)
         upcoming = schedule.occurrences_between(
             schedule.SlotTimes.of(slot, default_tz), now, now + dt.timedelta(days=CHECK_HORIZON_DAYS)

@@ -29,6 +29,8 @@ BLUEPRINTS = (
     "web.admin",
     "web.schedule",
     "web.logs",
+    "web.campaigns",
+    "web.village_reports",
     "web.api",
 )
 SECRET_KEY_FILE = "web_secret_key"

@@ -378,7 +378,9 @@ def create_slot() -> tuple[Response, int]:
         return jsonify({"error": str(exc), "status": 422}), 422
     session.commit()
     logger.info("API: %s tạo lịch phát số %s", api_user().name, slot.id)
-    return jsonify(slot_json(slot)), 201
+    from broadcaster.campaigns import slot_period_warnings
+
+    return jsonify(slot_json(slot) | {"warnings": slot_period_warnings(slot, _tz())}), 201
 
 
 @bp.route("/schedule/check", methods=["POST"])
@@ -478,3 +480,91 @@ def verify_evidence() -> Response:
     from web.logs import chain_status
 
     return jsonify(chain_status(get_session(), force=True))
+
+
+# ------------------------------------------------------------------ village reports
+
+VILLAGE_REPORT_READ_ROLES = tuple(dict.fromkeys(accounts.roles_for("village_report.view_all")
+                                                + accounts.roles_for("village_report.write")))
+VILLAGE_REPORT_WRITE_ROLES = accounts.roles_for("village_report.write")
+VILLAGE_REPORT_REVIEW_ROLES = accounts.roles_for("village_report.review")
+
+
+def _report_period(key: Any) -> Any:
+    from broadcaster import village_reports
+
+    if not isinstance(key, str):
+        raise ValidationError("Trường 'period' phải là chuỗi NĂM-THÁNG, ví dụ \"2025-10\"")
+    return village_reports.get_period(get_session(), key, int(get_settings().reports.village_due_day),
+                                      create=request.method == "POST")
+
+
+@bp.route("/village-reports", methods=["GET"])
+@roles(*VILLAGE_REPORT_READ_ROLES)
+def list_village_reports() -> Response:
+    """Each village's report for ``period`` (default: last month) and its state; a village head: the own."""
+    from broadcaster import village_reports
+
+    user = api_user()
+    tz = ZoneInfo(_tz())
+    today = utcnow().astimezone(tz).date()
+    key = request.args.get("period") or village_reports.recent_periods(today, 2)[0]
+    period = _report_period(key)
+    zone_id = user.zone_id if user.role == "village" else None
+    if user.role == "village" and zone_id is None:
+        abort(403, description="Tài khoản trưởng thôn chưa được gán thôn")
+    rows = village_reports.villages_for_period(get_session(), period, today, tz, zone_id=zone_id)
+    return jsonify({"period": period.key, "from": period.starts_on.isoformat(),
+                    "until": period.ends_on.isoformat(), "due_on": period.due_on.isoformat(),
+                    "items": [row.as_dict(tz) for row in rows]})
+
+
+@bp.route("/village-reports", methods=["POST"])
+@roles(*VILLAGE_REPORT_WRITE_ROLES)
+def save_village_report() -> tuple[Response, int]:
+    """The village head's report for ``period``: saved as a draft, or submitted (``"submit": true``)."""
+    from broadcaster import village_reports
+
+    data = _json_body()
+    submit = data.get("submit", False)
+    if not isinstance(submit, bool):
+        raise ValidationError("Trường 'submit' phải là true hoặc false")
+    user = api_user()
+    if user.zone is None:
+        abort(403, description="Tài khoản trưởng thôn chưa được gán thôn")
+    session = get_session()
+    period = _report_period(data.get("period"))
+    content = {k: v for k, v in data.items() if k not in ("period", "submit")}
+    try:
+        report = village_reports.save(session, user.zone, period, content, user, submit=submit)
+    except BroadcasterError:
+        session.rollback()
+        raise
+    session.commit()
+    tz = ZoneInfo(_tz())
+    row = village_reports.villages_for_period(session, period, utcnow().astimezone(tz).date(), tz,
+                                              zone_id=user.zone.id)[0]
+    logger.info("API: %s lưu báo cáo thôn số %s (%s)", user.name, report.id, report.state)
+    return jsonify(row.as_dict(tz)), 201
+
+
+@bp.route("/village-reports/<int:report_id>/review", methods=["POST"])
+@roles(*VILLAGE_REPORT_REVIEW_ROLES)
+def review_village_report(report_id: int) -> Response:
+    """The office accepts a submitted report (``"action": "accept"``) or returns it with a reason."""
+    from broadcaster import village_reports
+
+    data = _json_body()
+    session = get_session()
+    report = village_reports.get_report(session, report_id)
+    try:
+        village_reports.review(session, report, _str(data, "action"), api_user(), _str(data, "reason"))
+    except BroadcasterError:
+        session.rollback()
+        raise
+    session.commit()
+    tz = ZoneInfo(_tz())
+    period = report.period
+    row = village_reports.villages_for_period(session, period, utcnow().astimezone(tz).date(), tz,
+                                              zone_id=report.zone_id)[0]
+    return jsonify(row.as_dict(tz))

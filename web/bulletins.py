@@ -18,6 +18,7 @@ from broadcaster.errors import BroadcasterError, ValidationError
 from broadcaster.glossary import reading_preview
 from broadcaster.models import BULLETIN_STATUSES, PRIORITIES, Bulletin
 from broadcaster.schedule import parse_date
+from broadcaster.campaigns import list_campaigns
 from broadcaster.zones import list_zones
 from web.db import get_session, get_settings
 from web.format import duration
@@ -74,6 +75,8 @@ def _form_fields() -> dict[str, Any]:
         "category": request.form.get("category", "Thông báo").strip() or "Thông báo",
         "priority": request.form.get("priority", "normal"),
         "zone_id": _optional_int("zone_id"),
+        "campaign_id": _optional_int("campaign_id"),
+        "theme": request.form.get("theme", "").strip(),
         "valid_from": _optional_date("valid_from"),
         "valid_until": _optional_date("valid_until"),
     }
@@ -94,6 +97,7 @@ def _form_context(bulletin: Bulletin | None, values: dict[str, Any]) -> dict[str
         "bulletin": bulletin,
         "values": values,
         "zones": list_zones(session),
+        "campaigns": list_campaigns(session),
         "recordings": library.list_assets(session, "recording"),
         "priorities": PRIORITIES,
     }
@@ -195,6 +199,7 @@ def edit(bulletin_id: int) -> Response | str | tuple[str, int]:
     values = {
         "title": bulletin.title, "body": bulletin.body, "category": bulletin.category,
         "priority": bulletin.priority, "zone_id": bulletin.zone_id,
+        "campaign_id": bulletin.campaign_id, "theme": bulletin.theme,
         "valid_from": bulletin.valid_from.isoformat() if bulletin.valid_from else "",
         "valid_until": bulletin.valid_until.isoformat() if bulletin.valid_until else "",
         "recording_id": bulletin.recording_id,

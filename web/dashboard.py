@@ -67,6 +67,7 @@ def index() -> str:
     )
     return render_template(
         "dashboard/index.html",
+        report_reminder=_report_reminder(session, settings, today, tz),
         today=today,
         now=now,
         timeline=timeline,
@@ -79,6 +80,17 @@ def index() -> str:
         emergency_choices=emergency_choices,
         zone=zone,
     )
+
+
+def _report_reminder(session: Any, settings: Any, today: dt.date, tz: ZoneInfo) -> Any:
+    """A village head's report due soon, overdue or returned (None for anyone else)."""
+    user = current_user()
+    if user is None or user.role != "village" or user.zone_id is None:
+        return None
+    from broadcaster.village_reports import reminder_for
+
+    return reminder_for(session, user.zone_id, today, int(settings.reports.village_due_day),
+                        int(settings.reports.village_remind_days), tz)
 
 
 @bp.route("/station/emergency", methods=["POST"])

@@ -349,6 +349,84 @@ def _paths() -> dict[str, Any]:
     }
 
 
+# ------------------------------------------------------------------ village reports
+
+MEETING = {
+    "type": "object", "required": ["kind", "date"],
+    "properties": {"kind": {"enum": ["chi_bo", "hop_thon", "doan_the"],
+                            "description": "sinh hoạt chi bộ, họp thôn/khu phố, sinh hoạt đoàn thể"},
+                   "date": DATE, "participants": {"type": "integer", "minimum": 0},
+                   "note": {"type": "string", "maxLength": 500}},
+}
+REPORT_CONTENT = {
+    "meetings": {"type": "array", "items": MEETING, "description": "cuộc họp có lồng ghép nội dung"},
+    "loudspeaker_sessions": {"type": "integer", "minimum": 0, "description": "buổi phát trên loa của thôn"},
+    "banners": {"type": "integer", "minimum": 0, "description": "băng rôn"},
+    "slogans": {"type": "integer", "minimum": 0, "description": "khẩu hiệu, pa nô, áp phích"},
+    "zalo_posts": {"type": "integer", "minimum": 0, "description": "bài đăng nhóm Zalo cộng đồng"},
+    "zalo_links": {"type": "array", "items": {"type": "string", "format": "uri"}, "maxItems": 50},
+    "leaflets": {"type": "integer", "minimum": 0, "description": "tờ rơi, tài liệu đã phát"},
+    "talks": {"type": "integer", "minimum": 0, "description": "buổi nói chuyện, tọa đàm"},
+    "difficulties": {"type": "string", "maxLength": 5000, "description": "khó khăn, vướng mắc"},
+    "proposals": {"type": "string", "maxLength": 5000, "description": "đề xuất, kiến nghị"},
+}
+SCHEMAS.update({
+    "VillageReport": {
+        "type": "object",
+        "properties": {
+            "zone": {"type": "string"}, "zone_id": {"type": "integer"},
+            "period": {"type": "string", "examples": ["2025-10"]}, "period_from": DATE, "period_until": DATE,
+            "due_on": DATE, "id": {"type": ["integer", "null"]},
+            "state": {"enum": ["draft", "submitted", "returned", "accepted", None]},
+            "status": {"enum": ["accepted", "submitted", "late", "returned", "missing", "pending"],
+                       "description": "đã duyệt, nộp đúng hạn, nộp muộn, bị trả lại, thiếu (quá hạn), "
+                                      "chưa nộp (còn hạn)"},
+            "status_label": {"type": "string"}, "late": {"type": "boolean"},
+            "submitted_at": STAMP, "last_submitted_at": STAMP, "accepted_at": STAMP,
+            "return_reason": {"type": "string"},
+            "content": {"type": ["object", "null"], "properties": REPORT_CONTENT},
+        },
+    },
+    "NewVillageReport": {
+        "type": "object", "required": ["period"],
+        "properties": {"period": {"type": "string", "description": "NĂM-THÁNG, ví dụ 2025-10"},
+                       "submit": {"type": "boolean", "default": False,
+                                  "description": "true: nộp luôn; false: lưu nháp"},
+                       **REPORT_CONTENT},
+    },
+    "VillageReportReview": {
+        "type": "object", "required": ["action"],
+        "properties": {"action": {"enum": ["accept", "return"]},
+                       "reason": {"type": "string", "description": "bắt buộc khi trả lại"}},
+    },
+})
+
+
+def _village_report_paths() -> dict[str, Any]:
+    from broadcaster.accounts import roles_for
+
+    readers = sorted(set(roles_for("village_report.view_all")) | set(roles_for("village_report.write")))
+    return {
+        "/village-reports": {
+            "get": _op("Báo cáo của từng thôn trong một kỳ và trạng thái (trưởng thôn: thôn mình)", readers,
+                       {"200": _json({"type": "object", "properties": {
+                           "period": {"type": "string"}, "from": DATE, "until": DATE, "due_on": DATE,
+                           "items": {"type": "array", "items": _ref("VillageReport")}}}, "Các thôn")},
+                       params=[_query("period", "Kỳ NĂM-THÁNG (mặc định tháng trước)", {"type": "string"})]),
+            "post": _op("Trưởng thôn lưu nháp hoặc nộp báo cáo của thôn cho một kỳ",
+                        list(roles_for("village_report.write")),
+                        {"201": _json(_ref("VillageReport"), "Báo cáo đã lưu")}, body=_ref("NewVillageReport")),
+        },
+        "/village-reports/{report_id}/review": {
+            "post": _op("Văn phòng duyệt hoặc trả lại (kèm lý do) báo cáo đã nộp",
+                        list(roles_for("village_report.review")),
+                        {"200": _json(_ref("VillageReport"), "Báo cáo sau khi duyệt")},
+                        params=[_path_id("report_id", "Số báo cáo")], body=_ref("VillageReportReview"),
+                        errors=(400, 404)),
+        },
+    }
+
+
 def document() -> dict[str, Any]:
     """The whole document, rebuilt per call (it is small) so no shared mutable state leaks."""
     responses = {
@@ -378,5 +456,5 @@ def document() -> dict[str, Any]:
             "schemas": SCHEMAS,
             "responses": responses,
         },
-        "paths": _paths(),
+        "paths": _paths() | _village_report_paths(),
     }

@@ -145,6 +145,8 @@ def create_slot() -> Any:
         schedule.SlotTimes.of(slot, _tz()), utcnow(), utcnow() + dt.timedelta(days=400)
     )
     flash(f"Đã lưu lịch phát số {slot.id}.", "ok")
+    for warning in campaigns.slot_period_warnings(slot, _tz(), _today()):
+        flash(f"Lưu ý: {warning}.", "info")
     target = first[0][1].astimezone(ZoneInfo(_tz())).date() if first else _today()
     return redirect(url_for("schedule.week", week=week.monday_of(target).isoformat()))
 

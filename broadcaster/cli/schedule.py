@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -64,6 +65,10 @@ def cmd_add(args: argparse.Namespace) -> int:
             allow_conflict=args.allow_conflict,
         )
         slot_id = slot.id
+        from broadcaster.campaigns import slot_period_warnings
+
+        for warning in slot_period_warnings(slot, tz):
+            print(f"Cảnh báo: {warning}", file=sys.stderr)
     if args.json:
         print_json({"id": slot_id})
     else:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster.campaigns import is_peak_day, weekly_target
 from broadcaster.models import Campaign, Slot, Zone
+from broadcaster.textsort import vietnamese_key
 from broadcaster.reports.query import (
     WHOLE_COMMUNE,
     Filters,
@@ -213,7 +214,7 @@ def campaign_coverage(
     campaigns = list(session.scalars(query))
     if not campaigns:
         return []
-    zone_rows = list(session.scalars(select(Zone).order_by(Zone.name)))
+    zone_rows = sorted(session.scalars(select(Zone)), key=lambda z: vietnamese_key(z.name))
     zone_ids = {z.name: z.id for z in zone_rows}
     zone_names = [z.name for z in zone_rows]
     if filters.zone:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 
+from fpdf import FPDF
+
 from broadcaster.reports.directive_report import CompiledReport, Heading, Para, Table
-from broadcaster.reports.pdf_report import ReportPDF
+from broadcaster.reports.pdf_report import FONTS
 
 logger = logging.getLogger(__name__)
 
@@ -17,9 +19,13 @@ BODY_PT = 13
 LINE = 6.2
 
 
-class DecreePDF(ReportPDF):
+class DecreePDF(FPDF):
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(orientation="P", unit="mm", format="A4")
+        for style, name in (("", "DejaVuSerif.ttf"), ("B", "DejaVuSerif-Bold.ttf"), ("I", "DejaVuSerif-Italic.ttf")):
+            self.add_font("Serif", style, str(FONTS / name))
+        # No bold-italic face ships: "BI" falls back to bold.
+        self.add_font("Serif", "BI", str(FONTS / "DejaVuSerif-Bold.ttf"))
         self.set_margins(30, 20, 15)
         self.set_auto_page_break(True, margin=20)
 
@@ -103,7 +109,7 @@ def _block(pdf: DecreePDF, block: object) -> None:
 
 
 def _closing(pdf: DecreePDF, report: CompiledReport) -> None:
-    if pdf.get_y() > pdf.page_break_trigger - 60:
+    if pdf.get_y() > pdf.page_break_trigger - 48:
         pdf.add_page()
     pdf.ln(4)
     half = pdf.epw / 2
@@ -117,7 +123,7 @@ def _closing(pdf: DecreePDF, report: CompiledReport) -> None:
     pdf.set_font("Serif", "B", BODY_PT)
     for line in report.signature:
         pdf.cell(half, 6, line, align="C", new_x="LEFT", new_y="NEXT")
-    pdf.set_y(pdf.get_y() + 24)
+    pdf.set_y(pdf.get_y() + 20)
     pdf.set_x(pdf.l_margin + half)
     pdf.cell(half, 6, report.signer_name, align="C", new_x="LMARGIN", new_y="NEXT")
 
