@@ -450,14 +450,18 @@ class Reminder:
         return f"Còn {self.days_left} ngày đến hạn nộp báo cáo {month} của thôn ({when})."
 
 
-def reminder_for(session: Session, zone_id: int, today: dt.date, due_day: int, remind_days: int,
-                 tz: dt.tzinfo) -> Reminder | None:
-    """What a village head should be told on the dashboard: the report due soon, overdue or returned."""
+def reminders_for(session: Session, zone_id: int, today: dt.date, due_day: int, remind_days: int,
+                  tz: dt.tzinfo) -> list[Reminder]:
+    """What a village head should be told on the dashboard, oldest first: reports overdue,
+    returned, or due within ``remind_days`` (the last three months are looked at)."""
+    found = []
     for key in recent_periods(today, 3):
         period = get_period(session, key, due_day, create=False)
+        if period.starts_on > today:
+            continue
         report = find_report(session, zone_id, period)
         status = status_of(report, period, today, tz)
         days_left = (period.due_on - today).days
         if status in ("returned", "missing") or (status == "pending" and days_left <= remind_days):
-            return Reminder(period, status, days_left)
-    return None
+            found.append(Reminder(period, status, days_left))
+    return found

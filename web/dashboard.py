@@ -67,7 +67,7 @@ def index() -> str:
     )
     return render_template(
         "dashboard/index.html",
-        report_reminder=_report_reminder(session, settings, today, tz),
+        report_reminders=_report_reminders(session, settings, today, tz),
         today=today,
         now=now,
         timeline=timeline,
@@ -82,14 +82,14 @@ def index() -> str:
     )
 
 
-def _report_reminder(session: Any, settings: Any, today: dt.date, tz: ZoneInfo) -> Any:
-    """A village head's report due soon, overdue or returned (None for anyone else)."""
+def _report_reminders(session: Any, settings: Any, today: dt.date, tz: ZoneInfo) -> list[Any]:
+    """A village head's reports due soon, overdue or returned (none for anyone else)."""
     user = current_user()
     if user is None or user.role != "village" or user.zone_id is None:
-        return None
-    from broadcaster.village_reports import reminder_for
+        return []
+    from broadcaster.village_reports import reminders_for
 
-    return reminder_for(session, user.zone_id, today, int(settings.reports.village_due_day),
+    return reminders_for(session, user.zone_id, today, int(settings.reports.village_due_day),
                         int(settings.reports.village_remind_days), tz)
 
 

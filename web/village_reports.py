@@ -78,9 +78,9 @@ def index() -> str:
         for key in reversed(keys):
             period = village_reports.get_period(session, key, _due_day(), create=False)
             rows.extend(village_reports.villages_for_period(session, period, today, tz, zone_id=user.zone_id))
-        reminder = village_reports.reminder_for(session, user.zone_id, today, _due_day(),
-                                                int(get_settings().reports.village_remind_days), tz)
-        return render_template("village_reports/mine.html", rows=rows, reminder=reminder,
+        reminders = village_reports.reminders_for(session, user.zone_id, today, _due_day(),
+                                                  int(get_settings().reports.village_remind_days), tz)
+        return render_template("village_reports/mine.html", rows=rows, reminders=reminders,
                                labels=village_reports.STATUS_LABELS)
     if not has_role(*VIEW_ALL_ROLES):
         abort(403)
