@@ -51,7 +51,7 @@ SENTENCES = [
     "Đề nghị các hộ gia đình chuẩn bị đầy đủ giấy tờ và đến đúng giờ.",
     "Mọi thắc mắc xin liên hệ cán bộ phụ trách thôn {n} hoặc văn phòng ủy ban xã.",
     "Trong tuần qua toàn xã đã có {k} hộ hoàn thành, còn lại {j} hộ chưa thực hiện.",
-    "Ban chỉ đạo xã sẽ kiểm tra kết quả vào cuối tháng {m} và báo cáo huyện.",
+    "Ban chỉ đạo xã sẽ kiểm tra kết quả vào cuối tháng {m} và báo cáo Sở Văn hóa, Thể thao và Du lịch tỉnh.",
     "Đề nghị trưởng thôn {n} đôn đốc bà con thực hiện nghiêm túc nội dung trên.",
 ]
 

@@ -4,7 +4,7 @@ Each entry's content (every field, its own id included, times as UTC with micros
 encoded canonically (sorted-key compact JSON, UTF-8) and hashed; the entry's hash is then
 ``SHA-256(prev_hash || content_sha256)``. Chaining the content *digest* rather than the raw content
 means an export filtered by category or zone can still carry the digests of the entries it leaves
-out, so the district can walk the whole chain up to a signed checkpoint with the public key alone.
+out, so the province (Sở VHTTDL tỉnh) can walk the whole chain up to a signed checkpoint with the public key alone.
 
 There is no update or delete path here: a correction is a new entry whose ``corrects_id`` names
 the entry it corrects. Verification names the first bad entry and what happened to it.

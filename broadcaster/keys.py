@@ -1,7 +1,7 @@
 """The station's Ed25519 key: it signs the evidence log's checkpoints.
 
 The private part is written 0600 so only the station's user can read it; the public part is
-handed to the district with the exports so a report can be checked offline.
+handed to the province (Sở VHTTDL tỉnh) with the exports so a report can be checked offline.
 """
 from __future__ import annotations
 

@@ -237,7 +237,9 @@ def test_pdf_report_has_the_office_layout_and_the_proof(station: Any, cli: Any, 
     text = " ".join(pdf_text(path).split())
     for expected in (
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "ỦY BAN NHÂN DÂN XÃ TÂN HÒA",
-        "Tân Hòa, ngày", "Báo cáo kết quả công tác truyền thanh cơ sở",
+        "Tân Hòa, ngày", "BÁO CÁO", "Kết quả công tác truyền thanh cơ sở",
+        "Kính gửi: Sở Văn hóa, Thể thao và Du lịch tỉnh Thái Nguyên", "Nơi nhận:", "- Như trên;",
+        "- Sở VHTTDL tỉnh;", "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH",
         "từ ngày 01/11/2026 đến ngày 30/11/2026", "Số phút phát mỗi ngày theo chuyên mục",
         "Bản tin phòng chống thiên tai ngày 4", "Không mở được thiết bị âm thanh",
         "Trạm phát khởi động lại quá thời gian cho phép", "Tiêm chủng mở rộng",

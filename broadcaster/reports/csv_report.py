@@ -138,7 +138,7 @@ def to_bytes(bundle: ExportBundle) -> bytes:
 
 
 def read_csv(path: Path) -> ParsedExport:
-    """Read an export back (the district's side); a malformed file is a ``ValidationError``."""
+    """Read an export back (the province's side); a malformed file is a ``ValidationError``."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:

@@ -24,13 +24,13 @@ from broadcaster.errors import ValidationError
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.models import Bulletin, Campaign, Slot
 from broadcaster.reports.coverage import CampaignCoverage, campaign_coverage, entries_of_campaign
+from broadcaster.reports.letterhead import RECEIVERS, issuer_lines, recipient_of, signature_lines, signer_name
 from broadcaster.reports.pdf_report import official_date
 from broadcaster.reports.query import Filters, effective, entry_when, select_entries
 
 logger = logging.getLogger(__name__)
 
 NO_THEME = "(chưa gắn chủ đề)"
-RECEIVERS = ("Như trên;", "Sở VHTTDL tỉnh;", "Lưu: VT, VHXH.")
 
 
 @dataclass
@@ -97,24 +97,6 @@ def number(value: float, decimals: int = 1) -> str:
     return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
-def issuer_lines(issuer: str) -> list[str]:
-    """'ỦY BAN NHÂN DÂN XÃ TÂN HÒA' → ['ỦY BAN NHÂN DÂN', 'XÃ TÂN HÒA'] as the header sets it."""
-    issuer = " ".join(issuer.split()).upper()
-    head = "ỦY BAN NHÂN DÂN"
-    if issuer.startswith(head + " ") and len(issuer) > len(head) + 1:
-        return [head, issuer[len(head) + 1:]]
-    return [issuer]
-
-
-def recipient_of(settings: Any) -> str:
-    explicit = str(getattr(settings.commune, "report_to", "") or "").strip()
-    if explicit:
-        return explicit
-    province = str(settings.commune.province or "").strip()
-    province = province[5:].strip() if province.lower().startswith("tỉnh ") else province
-    return f"Sở Văn hóa, Thể thao và Du lịch tỉnh {province}".strip()
-
-
 def summary_line(campaign: Campaign) -> str:
     """'Kết quả tuyên truyền thực hiện Nghị quyết số 57-NQ/TW ...' from the campaign's name."""
     name = campaign.name.strip()
@@ -126,14 +108,6 @@ def summary_line(campaign: Campaign) -> str:
     if lowered.startswith("thực hiện ") or lowered.startswith("về "):
         return f"Kết quả tuyên truyền {name}"
     return f"Kết quả tuyên truyền thực hiện {name}"
-
-
-def _signature(settings: Any) -> list[str]:
-    commune = settings.commune
-    lines = [str(getattr(commune, "signer_authority", "TM. ỦY BAN NHÂN DÂN") or ""),
-             str(getattr(commune, "signer_deputy", "KT. CHỦ TỊCH") or ""),
-             str(getattr(commune, "signer_title", "PHÓ CHỦ TỊCH") or "")]
-    return [line.upper() for line in lines if line.strip()]
 
 
 @dataclass
@@ -338,8 +312,8 @@ def build_report(session: Session, settings: Any, campaign_id: int, date_from: d
         recipient=recipient_of(settings),
         body=body,
         receivers=list(RECEIVERS),
-        signature=_signature(settings),
-        signer_name=str(getattr(settings.commune, "signer_name", "") or ""),
+        signature=signature_lines(settings),
+        signer_name=signer_name(settings),
         annex_title="PHỤ LỤC: XÁC THỰC NHẬT KÝ PHÁT THANH",
         annex=annex,
         figures=figures,

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 FONTS = Path(__file__).resolve().parent.parent / "fonts"
 TITLE = "Báo cáo kết quả công tác truyền thanh cơ sở"
+#: The summary line under "BÁO CÁO": this report is the evidence of what aired.
+SUMMARY = "Kết quả công tác truyền thanh cơ sở (nhật ký phát thanh)"
 PALETTE = [
     (31, 78, 121), (197, 90, 17), (84, 130, 53), (191, 144, 0), (112, 48, 160),
     (46, 117, 182), (192, 0, 0), (0, 133, 133), (128, 96, 0), (90, 90, 90),
@@ -126,7 +128,9 @@ def _header_block(pdf: ReportPDF, settings: Any, issued: dt.date) -> None:
     top = pdf.get_y()
     left_w, right_w = 72, pdf.epw - 72
     pdf.set_font("Serif", "B", 10.5)
-    pdf.multi_cell(left_w, 5, str(commune.issuer), align="C", new_x="LEFT", new_y="NEXT")
+    from broadcaster.reports.letterhead import issuer_lines
+
+    pdf.multi_cell(left_w, 5, "\n".join(issuer_lines(str(commune.issuer))), align="C", new_x="LEFT", new_y="NEXT")
     y = pdf.get_y() + 1
     pdf.line(pdf.l_margin + left_w / 2 - 12, y, pdf.l_margin + left_w / 2 + 12, y)
     pdf.set_y(y + 2)
@@ -320,8 +324,11 @@ def _proof(pdf: ReportPDF, bundle: ExportBundle) -> None:
     )
 
 
-def _signatures(pdf: ReportPDF) -> None:
-    if pdf.get_y() > pdf.page_break_trigger - 40:
+def _signatures(pdf: ReportPDF, settings: Any) -> None:
+    """"Nơi nhận" and the commune's signature block, as on every report it files."""
+    from broadcaster.reports.letterhead import RECEIVERS, signature_lines, signer_name
+
+    if pdf.get_y() > pdf.page_break_trigger - 45:
         pdf.add_page()
     pdf.ln(6)
     half = pdf.epw / 2
@@ -329,12 +336,14 @@ def _signatures(pdf: ReportPDF) -> None:
     pdf.set_font("Serif", "B", 10)
     pdf.multi_cell(half, 5, "Nơi nhận:", new_x="LEFT", new_y="NEXT")
     pdf.set_font("Serif", "", 9)
-    pdf.multi_cell(half, 4.5, "- Như trên;\n- Lưu: VT.", new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(half, 4.5, "\n".join(f"- {line}" for line in RECEIVERS), new_x="LEFT", new_y="NEXT")
     pdf.set_xy(pdf.l_margin + half, top)
     pdf.set_font("Serif", "B", 11)
-    pdf.cell(half, 5, "NGƯỜI LẬP BÁO CÁO", align="C", new_x="LEFT", new_y="NEXT")
-    pdf.set_font("Serif", "I", 10)
-    pdf.cell(half, 5, "(Ký, ghi rõ họ tên)", align="C", new_x="LMARGIN", new_y="NEXT")
+    for line in signature_lines(settings):
+        pdf.cell(half, 5.5, line, align="C", new_x="LEFT", new_y="NEXT")
+    pdf.set_y(pdf.get_y() + 20)
+    pdf.set_x(pdf.l_margin + half)
+    pdf.cell(half, 5.5, signer_name(settings), align="C", new_x="LMARGIN", new_y="NEXT")
 
 
 def write_pdf(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCoverage],
@@ -349,12 +358,19 @@ def write_pdf(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCov
     pdf.footer_text = f"{TITLE} — {bundle.settings.commune.name}"
     pdf.add_page()
     _header_block(pdf, bundle.settings, issued)
+    from broadcaster.reports.letterhead import recipient_of
+
     pdf.set_font("Serif", "B", 14)
-    pdf.cell(0, 7, TITLE, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 7, "BÁO CÁO", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Serif", "B", 12.5)
+    pdf.cell(0, 7, SUMMARY, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Serif", "I", 11)
     pdf.cell(0, 6, f"Kỳ báo cáo: {period_text(date_from, date_to)}", align="C", new_x="LMARGIN", new_y="NEXT")
     if bundle.filters.describe():
         pdf.cell(0, 6, f"Phạm vi: {bundle.filters.describe()}", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("Serif", "", 11)
+    pdf.cell(0, 6, f"Kính gửi: {recipient_of(bundle.settings)}.", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.heading("I. Tổng hợp kết quả")
     _summary_tables(pdf, summary)
@@ -367,5 +383,5 @@ def write_pdf(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCov
     _problems(pdf, summary.problems, zone)
     pdf.heading("V. Xác thực nhật ký")
     _proof(pdf, bundle)
-    _signatures(pdf)
+    _signatures(pdf, bundle.settings)
     return bytes(pdf.output())
