@@ -282,6 +282,12 @@ def campaigns_of_slot(slot: Slot) -> list[Campaign]:
     return found
 
 
+def campaign_of_slot(slot: Slot) -> str:
+    """The campaign name an airing of ``slot`` is recorded under in the evidence ("" if none)."""
+    found = campaigns_of_slot(slot)
+    return found[0].name if found else ""
+
+
 def slot_period_warnings(slot: Slot, default_tz: str, today: dt.date | None = None) -> list[str]:
     """Why a slot airs outside the period of a campaign it serves (empty when it does not).
 

@@ -86,17 +86,24 @@ def load_demo(session: Session, settings: Settings, today: dt.date | None = None
         "nq57": Campaign(
             name="Tuyên truyền Nghị quyết 57-NQ/TW",
             theme="Đột phá phát triển khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số",
-            starts_on=today, ends_on=today + dt.timedelta(days=90), target_per_day=2,
+            starts_on=today, ends_on=today + dt.timedelta(days=90), target_per_day=2, target_per_week=14,
+            doc_number="160/KH-SVHTTDL", doc_date=dt.date(2025, 8, 18),
+            doc_issuer="Sở Văn hóa, Thể thao và Du lịch tỉnh",
+            doc_title="về tuyên truyền thực hiện Nghị quyết số 57-NQ/TW của Bộ Chính trị",
+            themes=["Quan điểm, mục tiêu, nhiệm vụ của Nghị quyết 57-NQ/TW",
+                    "Phong trào Bình dân học vụ số",
+                    "Lồng ghép vào sinh hoạt chi bộ, họp thôn, đoàn thể"],
         ),
         "bdhvs": Campaign(
             name="Phong trào Bình dân học vụ số",
             theme="Phổ cập kỹ năng số cho mọi người dân",
-            starts_on=today, ends_on=today + dt.timedelta(days=60), target_per_day=1,
+            starts_on=today, ends_on=today + dt.timedelta(days=60), target_per_day=1, target_per_week=7,
         ),
         "cds": Campaign(
             name="Ngày Chuyển đổi số quốc gia 10/10",
             theme="Cao điểm tuyên truyền chuyển đổi số",
-            starts_on=peak_from, ends_on=peak_to, target_per_day=3,
+            starts_on=peak_from, ends_on=peak_to, target_per_day=3, target_per_week=21,
+            peak_starts_on=peak_from, peak_ends_on=peak_to, peak_target_per_day=3,
         ),
     }
     session.add_all(campaigns.values())
@@ -114,6 +121,7 @@ def load_demo(session: Session, settings: Settings, today: dt.date | None = None
         bulletin = bulletins.add_bulletin(
             session, title=title, body=body, category=category, priority=priority,
             campaign_id=campaign.id if campaign else None,
+            theme=campaign.themes[0] if campaign is not None and campaign.themes else "",
         )
         if priority != "emergency":
             bulletins.transition(session, bulletin, "approve", None, "dữ liệu mẫu")

@@ -54,3 +54,49 @@ def test_planned_coverage_counts_tagged_slots_and_campaign_bulletins(ctx) -> Non
         assert cov.days_short == (dt.date(2025, 1, 11), dt.date(2025, 1, 12)), cov.days_short
         late = campaigns.planned_coverage(session, c, TZ, today=dt.date(2025, 1, 13))
         assert late.days == 0 and late.met
+
+
+def test_an_airing_is_recorded_under_the_campaign_of_its_bulletins(ctx) -> None:
+    """A slot not tagged with a campaign but airing its bulletin airs for the campaign: the
+    station records that name (before, such airings had none and coverage read 'Chưa đạt')."""
+    with ctx.session() as session:
+        c = campaigns.add_campaign(session, name="Chuyển đổi số", starts_on=dt.date(2025, 1, 6),
+                                   ends_on=dt.date(2025, 1, 12))
+        b = bulletins.add_bulletin(session, title="Học kỹ năng số", body="Mời bà con.", campaign_id=c.id)
+        bulletins.transition(session, b, "approve", None)
+        plain = bulletins.add_bulletin(session, title="Họp thôn", body="Họp lúc 19 giờ.")
+        bulletins.transition(session, plain, "approve", None)
+        slot = schedule.add_slot(session, items=[schedule.ItemSpec(kind="bulletin", bulletin_id=plain.id),
+                                                 schedule.ItemSpec(kind="bulletin", bulletin_id=b.id)],
+                                 default_tz=TZ, daily="06:00", now=NOW)
+        assert campaigns.campaign_of_slot(slot) == "Chuyển đổi số"
+        assert campaigns.slot_period_warnings(slot, TZ, dt.date(2025, 1, 6)) == [
+            "Lịch phát hằng ngày không có ngày kết thúc, còn phát sau khi chiến dịch “Chuyển đổi số” "
+            "kết thúc (06/01/2025–12/01/2025)"]
+        inside = schedule.add_slot(session, items=[schedule.ItemSpec(kind="bulletin", bulletin_id=b.id)],
+                                   default_tz=TZ, daily="07:00", starts_on=dt.date(2025, 1, 6),
+                                   ends_on=dt.date(2025, 1, 12), now=NOW)
+        assert campaigns.slot_period_warnings(inside, TZ, dt.date(2025, 1, 6)) == []
+        once = schedule.add_slot(session, items=[schedule.ItemSpec(kind="bulletin", bulletin_id=b.id)],
+                                 default_tz=TZ, at_local="2025-01-20 08:00:00", now=NOW)
+        assert campaigns.slot_period_warnings(once, TZ) == [
+            "Buổi phát ngày 20/01/2025 nằm ngoài thời gian chiến dịch “Chuyển đổi số” (06/01/2025–12/01/2025)"]
+
+
+def test_campaign_plan_fields_and_edit(ctx) -> None:
+    with ctx.session() as session:
+        c = campaigns.add_campaign(session, name="Nghị quyết 57", starts_on=dt.date(2025, 9, 1),
+                                   ends_on=dt.date(2025, 12, 31),
+                                   **campaigns.parse_document("Kế hoạch số 160/KH-SVHTTDL ngày 18/8/2025 của "
+                                                              "Sở VHTTDL tỉnh về tuyên truyền Nghị quyết 57"),
+                                   themes="Quan điểm\n- Bình dân học vụ số\nquan điểm\n")
+        assert c.themes == ["Quan điểm", "Bình dân học vụ số"] and c.target_per_week == 7
+        assert campaigns.source_document(c) == ("Kế hoạch số 160/KH-SVHTTDL ngày 18/8/2025 của Sở VHTTDL tỉnh "
+                                                "về tuyên truyền Nghị quyết 57")
+        campaigns.update_campaign(session, c, target_per_week=0, target_minutes_per_week=45,
+                                  peak_starts_on=dt.date(2025, 10, 10), peak_target_per_day=3)
+        assert (c.peak_starts_on, c.peak_ends_on) == (dt.date(2025, 10, 10), dt.date(2025, 10, 10))
+        with pytest.raises(ValidationError, match="Cần ít nhất một chỉ tiêu"):
+            campaigns.update_campaign(session, c, target_minutes_per_week=0)
+        with pytest.raises(ValidationError, match="phải nằm trong thời gian"):
+            campaigns.update_campaign(session, c, peak_starts_on=dt.date(2026, 1, 2), peak_ends_on=None)

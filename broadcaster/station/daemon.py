@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 
 from audio.audiofile import AudioToolError, check_speech_audio, sha256_file
 from broadcaster import checkpoints, commands, evidence
+from broadcaster.campaigns import campaign_of_slot
 from broadcaster.context import Context
 from broadcaster.errors import BroadcasterError, DuplicateError, PlayoutError
 from broadcaster.models import (
@@ -546,8 +547,7 @@ class Station:
             "category": bulletins[0].category if bulletins else "",
             # A slot serves a campaign by its tag or by airing the campaign's bulletins; without
             # the second, coverage showed every week "Chưa đạt" for campaigns run by bulletins.
-            "campaign": next((c.name for c in [slot.campaign, *(b.campaign for b in bulletins)]
-                              if c is not None), ""),
+            "campaign": campaign_of_slot(slot),
             "priority": slot.priority if slot.priority in ("normal", "priority", "emergency") else "normal",
             "zone": ", ".join(z.name for z in slot.zones),
             "slot_id": slot_id,
