@@ -44,7 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, context: Context | 
         SECRET_KEY=settings.web.secret_key or _secret_key_from_file(settings.home),
         MAX_CONTENT_LENGTH=int(float(settings.audio.max_upload_mb) * 1024 * 1024),
         # Any body but an audio upload's (forms, JSON): a 20,000-character bulletin is < 100 kB.
-        MAX_FORM_BYTES=1024 * 1024,
+        MAX_FORM_BYTES=int(settings.web.max_body_kb) * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="loaxa_session",

@@ -11,7 +11,7 @@ import logging
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import accounts, zones
+from broadcaster import accounts, permissions, zones
 from broadcaster.errors import BroadcasterError
 from broadcaster.models import ROLES
 from broadcaster.passwords import one_time_password
@@ -23,10 +23,10 @@ from web.security import current_user, roles_required
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-register_nav(bp, "Tài khoản", "admin.users", roles=accounts.roles_for("users.manage"), order=90)
-register_nav(bp, "Thôn, khu phố", "admin.zones", roles=accounts.roles_for("zones.manage"), order=91)
-USER_ADMINS = accounts.roles_for("users.manage")
-ZONE_ADMINS = accounts.roles_for("zones.manage")
+register_nav(bp, "Tài khoản", "admin.users", roles=permissions.roles_for("users.manage"), order=90)
+register_nav(bp, "Thôn, khu phố", "admin.zones", roles=permissions.roles_for("zones.manage"), order=91)
+USER_ADMINS = permissions.roles_for("users.manage")
+ZONE_ADMINS = permissions.roles_for("zones.manage")
 
 
 def _int(name: str) -> int | None:

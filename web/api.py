@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, g, jsonify, request
 from werkzeug.wrappers import Response
 
-from broadcaster import accounts, bulletins, schedule, week
+from broadcaster import bulletins, commands, permissions, schedule, week
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
 from broadcaster.models import PRIORITIES, Bulletin, Slot, User, utcnow
+from broadcaster.shapes import bulletin_dict, command_dict, slot_dict
 from broadcaster.users import user_for_token
 from web.db import get_session, get_settings
 from web.errors import render_error
@@ -31,14 +32,15 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., Any])
 
-ALL_ROLES = ("admin", "editor", "approver", "village", "office")
-#: Who may do what; the OpenAPI document states the same roles per operation.
-WRITE_BULLETIN_ROLES = accounts.roles_for("bulletin.write")
-APPROVE_ROLES = accounts.roles_for("bulletin.review")
-SCHEDULE_ROLES = ("admin", "editor")
-COMMAND_ROLES = accounts.roles_for("station.command")
-READ_COMMAND_ROLES = ("admin", "approver", "editor", "office")
-VERIFY_ROLES = ("admin", "approver", "editor", "office")
+#: Who may do what, from the one table (:mod:`broadcaster.permissions`); the OpenAPI document
+#: states the same roles per operation.
+ALL_ROLES = permissions.roles_for("bulletin.view")
+WRITE_BULLETIN_ROLES = permissions.roles_for("bulletin.write")
+APPROVE_ROLES = permissions.roles_for("bulletin.review")
+SCHEDULE_ROLES = permissions.roles_for("schedule.edit")
+COMMAND_ROLES = permissions.roles_for("station.command")
+READ_COMMAND_ROLES = permissions.roles_for("station.read_commands")
+VERIFY_ROLES = permissions.roles_for("evidence.verify")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_RANGE_DAYS = 62
@@ -143,9 +145,7 @@ def _date_arg(name: str) -> dt.date | None:
 
 def _own_zone(user: User) -> str | None:
     """A village head reads only the own zone's content and airings."""
-    if user.role == "village":
-        return user.zone.name if user.zone is not None else ""
-    return None
+    return permissions.zone_name_scope(user)
 
 
 def _tz() -> str:
@@ -156,8 +156,6 @@ def _tz() -> str:
 
 
 def bulletin_json(b: Bulletin) -> dict[str, Any]:
-    from broadcaster.cli.content import bulletin_dict
-
     return dict(
         bulletin_dict(b),
         text=b.body,
@@ -170,8 +168,6 @@ def bulletin_json(b: Bulletin) -> dict[str, Any]:
 
 
 def slot_json(slot: Slot, upcoming_days: int = 7) -> dict[str, Any]:
-    from broadcaster.cli.schedule import slot_dict
-
     tz = _tz()
     now = utcnow()
     upcoming = schedule.occurrences_between(
@@ -186,20 +182,7 @@ def slot_json(slot: Slot, upcoming_days: int = 7) -> dict[str, Any]:
 
 
 def command_json(command: Any) -> dict[str, Any]:
-    from broadcaster.overview import COMMAND_STATUS_LABELS
-
-    return {
-        "id": command.id,
-        "kind": command.kind,
-        "bulletin_id": command.bulletin_id,
-        "output": command.output,
-        "status": command.status,
-        "label": COMMAND_STATUS_LABELS.get(command.status, command.status),
-        "requested_at": command.requested_at.isoformat() if command.requested_at else None,
-        "acknowledged_at": command.acknowledged_at.isoformat() if command.acknowledged_at else None,
-        "finished_at": command.finished_at.isoformat() if command.finished_at else None,
-        "result": command.result,
-    }
+    return command_dict(command)
 
 
 def _page_json(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
@@ -242,9 +225,7 @@ def list_bulletins() -> Response:
     priority = request.args.get("priority") or None
     if priority and priority not in PRIORITIES:
         raise ValidationError(f"Mức ưu tiên không hợp lệ: {priority!r}")
-    zone_id = None
-    if user.role == "village":
-        zone_id = user.zone_id if user.zone_id is not None else -1
+    zone_id = permissions.zone_scope(user)
     session = get_session()
     filters = dict(search=request.args.get("q", ""), status=status, priority=priority,
                    category=request.args.get("category") or None, zone_id=zone_id)
@@ -257,7 +238,7 @@ def list_bulletins() -> Response:
 def get_bulletin(bulletin_id: int) -> Response:
     user = api_user()
     bulletin = bulletins.get_bulletin(get_session(), bulletin_id)
-    if user.role == "village" and bulletin.zone_id != user.zone_id and bulletin.author_id != user.id:
+    if not permissions.can_see_bulletin(user, bulletin):
         abort(404, description=f"Không có bản tin số {bulletin_id}")
     return jsonify(bulletin_json(bulletin))
 
@@ -273,11 +254,8 @@ def create_bulletin() -> tuple[Response, int]:
     submit = data.get("submit", False)
     if not isinstance(submit, bool):
         raise ValidationError("Trường 'submit' phải là true hoặc false")
-    zone_id: int | None = None
-    if user.role == "village":
-        if priority != "normal":
-            abort(403, description="Trưởng thôn chỉ gửi được thông báo mức ưu tiên thường")
-        zone_id = user.zone_id
+    zone_id = permissions.check_bulletin_fields(user, priority=priority, zone_id=None)
+    if permissions.is_zone_limited(user):
         submit = True
     session = get_session()
     bulletin = bulletins.add_bulletin(
@@ -302,9 +280,12 @@ def approve_bulletin(bulletin_id: int) -> Response:
     user = api_user()
     session = get_session()
     bulletin = bulletins.get_bulletin(session, bulletin_id)
-    bulletins.transition(session, bulletin, "approve", user)
+    emergency = commands.approve_bulletin(session, bulletin, user)
     session.commit()
-    return jsonify(bulletin_json(bulletin))
+    body = bulletin_json(bulletin)
+    if emergency is not None:
+        body["emergency_command"] = command_json(emergency)
+    return jsonify(body)
 
 
 # ------------------------------------------------------------------ schedule
@@ -422,8 +403,6 @@ def list_occurrences() -> Response:
 @roles(*COMMAND_ROLES)
 def create_command() -> tuple[Response, int]:
     """Writes an intent; the station acknowledges it (poll ``GET /commands/{id}``)."""
-    from broadcaster import commands
-
     data = _json_body()
     kind = _str(data, "kind")
     session = get_session()
