@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import NotFoundError, ValidationError
-from broadcaster.models import ROLES, ApiToken, User, Zone
+from broadcaster.models import ROLES, ApiToken, User, Zone, utcnow
 from broadcaster.passwords import hash_password, one_time_password
 from broadcaster.permissions import (
     PERMISSIONS,
@@ -84,6 +84,7 @@ def reset_password(session: Session, actor: User, target: User) -> str:
     password = one_time_password()
     target.password_hash = hash_password(password)
     target.must_change_password = True
+    target.password_changed_at = utcnow()  # the account's API tokens die with the old password
     return password
 
 

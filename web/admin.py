@@ -18,7 +18,7 @@ from broadcaster.passwords import one_time_password
 from broadcaster.users import add_user
 from web.db import get_session
 from web.nav import register_nav
-from web.security import current_user, roles_required
+from web.security import current_user, no_store, roles_required
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,8 @@ def _int(name: str) -> int | None:
 def _users_page(status: int = 200, secret: dict[str, str] | None = None) -> tuple[str, int]:
     session = get_session()
     users = accounts.list_users(session)
+    if secret is not None:
+        no_store()  # a one-time password or token must not stay in a browser's or proxy's cache
     return render_template(
         "admin/users.html", users=users, roles=ROLES, zones=zones.list_zones(session),
         tokens={u.id: accounts.tokens_of(session, u) for u in users}, secret=secret,

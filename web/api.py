@@ -17,13 +17,15 @@ from typing import Any, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, g, jsonify, request
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from broadcaster import bulletins, commands, permissions, schedule, week
+from broadcaster.zones import configured_outputs
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
 from broadcaster.models import PRIORITIES, Bulletin, Slot, User, utcnow
 from broadcaster.shapes import bulletin_dict, command_dict, slot_dict
-from broadcaster.users import user_for_token
+from broadcaster.users import TokenRefused, check_token
 from web.db import get_session, get_settings
 from web.errors import render_error
 
@@ -68,10 +70,14 @@ def _authenticate() -> Any:
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized("Tiêu đề Authorization phải có dạng \"Bearer <mã>\"")
     session = get_session()
-    user = user_for_token(session, token.strip())
-    if user is None:
+    try:
+        user = check_token(session, token.strip(), float(get_settings().web.token_days))
+    except TokenRefused as refused:
         session.rollback()
-        return _unauthorized("Mã truy cập không hợp lệ hoặc đã bị thu hồi")
+        if refused.status == 403:
+            body, code = render_error(403, str(refused))
+            return body, code
+        return _unauthorized(str(refused))
     session.commit()  # keeps last_used_at: the admin sees which tokens are still in use
     g.api_user = user
     return None
@@ -106,7 +112,20 @@ def roles(*allowed: str) -> Callable[[F], F]:
 
 
 def _json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    """The request's JSON object; bad JSON is a 400 with the reason, never a 500.
+
+    The app's JSON reader (:mod:`web.jsonread`) refuses deep nesting, integers of more than 18
+    digits and NaN/Infinity, which would otherwise surface as a server error further in.
+    """
+    if request.get_data(cache=True) and request.is_json:
+        try:
+            data = request.get_json()
+        except BadRequest:
+            raise ValidationError(
+                "Dữ liệu JSON không hợp lệ: sai cú pháp, lồng nhau quá sâu hoặc có số quá lớn"
+            ) from None
+    else:
+        data = None
     if not isinstance(data, dict):
         raise ValidationError("Dữ liệu gửi lên phải là một đối tượng JSON (Content-Type: application/json)")
     return data
@@ -320,7 +339,13 @@ def _slot_fields(data: dict[str, Any]) -> dict[str, Any]:
     campaign_id = data.get("campaign_id")
     if campaign_id is not None and (not isinstance(campaign_id, int) or isinstance(campaign_id, bool)):
         raise ValidationError("Trường 'campaign_id' phải là số")
+    if data.get("at") and data.get("daily"):
+        raise ValidationError("Chỉ chọn một: 'at' (phát một lần) hoặc 'daily' (phát hằng ngày)")
     kind = "once" if data.get("at") else "daily" if data.get("daily") else _str(data, "kind")
+    output = _str(data, "output") or get_settings().output.name
+    outputs = configured_outputs(get_session(), get_settings().output.name)
+    if output not in outputs:
+        raise ValidationError(f"Đầu ra {output!r} không có trong cấu hình (có: {', '.join(outputs)})")
     return week.slot_form_fields(
         bulletin_ids=ids,
         kind=kind,
@@ -330,7 +355,7 @@ def _slot_fields(data: dict[str, Any]) -> dict[str, Any]:
         starts_on=_str(data, "from") or None,
         ends_on=_str(data, "until") or None,
         zones=zones,
-        output=_str(data, "output") or get_settings().output.name,
+        output=output,
         name=_str(data, "name"),
         repeats=repeats,
         greeting=greeting,

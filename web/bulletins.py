@@ -22,7 +22,7 @@ from broadcaster.zones import list_zones
 from web.db import get_session, get_settings
 from web.format import duration
 from web.nav import register_nav
-from web.security import current_user, login_required, roles_required
+from web.security import current_user, login_required, render_limiter, roles_required
 
 logger = logging.getLogger(__name__)
 
@@ -255,8 +255,21 @@ def preview() -> tuple[Response, int]:
 @bp.route("/<int:bulletin_id>/render", methods=["POST"])
 @login_required
 def render(bulletin_id: int) -> tuple[Response, int]:
-    """Render the bulletin as it will air, then answer with the asset's URL (by id only)."""
+    """Render the bulletin as it will air, then answer with the asset's URL (by id only).
+
+    Rendering costs CPU and disk, so only the roles that write or review bulletins may, and
+    each account only ``web.renders_per_minute`` times a minute.
+    """
+    user = _me()
+    if not permissions.allowed(user, "bulletin.render"):
+        return jsonify({"error": "Tài khoản của bạn không dựng được bản tin để nghe thử."}), 403
     bulletin = _load(bulletin_id)
+    limiter = render_limiter()
+    wait = limiter.blocked_for("render", str(user.id))
+    if wait > 0:
+        return jsonify({"error": f"Bạn đã dựng quá nhiều lần trong một phút; "
+                                 f"hãy thử lại sau {max(1, round(wait))} giây."}), 429
+    limiter.failed("render", str(user.id))
     session = get_session()
     try:
         asset = library.render_bulletin(session, get_settings(), bulletin)

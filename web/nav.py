@@ -6,7 +6,7 @@ menu by registering itself, without anyone editing a shared list or the base tem
 Usage in a blueprint module::
 
     bp = Blueprint("schedule", __name__)
-    register_nav(bp, "Lịch phát", "schedule.week", roles=("admin", "editor"), order=30)
+    register_nav(bp, "Lịch phát", "schedule.week", roles=permissions.roles_for("schedule.edit"), order=30)
 """
 from __future__ import annotations
 
