@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from audio import jingles, level
-from audio.cache import touch
 from audio.audiofile import sha256_file
+from audio.cache import touch
 from audio.tts import SpeechSettings, SynthesisError, synthesize
 
 logger = logging.getLogger(__name__)

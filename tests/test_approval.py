@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from web_helpers import OTHER_ZONE, ZONE, post
 
 pytest_plugins = ["web_fixtures"]
@@ -151,8 +150,9 @@ def test_a_village_head_cannot_file_a_priority_bulletin_through_the_panel_or_the
 
     with web_app.extensions["broadcaster"].session() as session:
         token = issue_token(session, _user(session, "village"))
-        from broadcaster.models import Bulletin
         from sqlalchemy import func, select
+
+        from broadcaster.models import Bulletin
 
         assert session.scalar(select(func.count()).select_from(Bulletin)) == 0
     response = web_app.test_client().post("/api/v1/bulletins", json={
@@ -163,10 +163,11 @@ def test_a_village_head_cannot_file_a_priority_bulletin_through_the_panel_or_the
 
 
 def test_an_admin_cannot_approve_through_the_emergency_command(web_app, login_as) -> None:
+    from sqlalchemy import func, select
+
     from broadcaster import bulletins
     from broadcaster.models import Bulletin, StationCommand
     from broadcaster.users import issue_token
-    from sqlalchemy import func, select
 
     with web_app.extensions["broadcaster"].session() as session:
         draft = bulletins.add_bulletin(session, title="Bão số 3", body="Bão số 3 đổ bộ chiều nay.",

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from web_helpers import PASSWORDS, post
 
 pytest_plugins = ["web_fixtures"]
@@ -72,10 +71,11 @@ def test_renders_are_rate_limited_per_user(web_app, ctx) -> None:
 
 
 def _login(app, name: str):
+    from web_helpers import user_id
+
     from broadcaster.models import User
     from web.db import get_session
     from web.security import session_values
-    from web_helpers import user_id
 
     client = app.test_client()
     with app.test_request_context():

@@ -21,11 +21,11 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from broadcaster import bulletins, commands, permissions, schedule, week
-from broadcaster.zones import configured_outputs
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
 from broadcaster.models import PRIORITIES, Bulletin, Slot, User, utcnow
 from broadcaster.shapes import bulletin_dict, command_dict, slot_dict
 from broadcaster.users import TokenRefused, check_token
+from broadcaster.zones import configured_outputs
 from web.db import get_session, get_settings
 from web.errors import render_error
 
@@ -464,7 +464,6 @@ def get_command(command_id: int) -> Response:
 def list_evidence() -> Response:
     """Entries as ``broadcaster log list --json`` gives them, newest first, a page at a time."""
     from broadcaster.evidence import entry_dict
-
     from web.logs import evidence_filters_from, evidence_page
 
     user = api_user()

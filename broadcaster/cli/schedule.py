@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from broadcaster import schedule
 from broadcaster.cli.common import context, print_json
