@@ -36,7 +36,7 @@ UPLOAD_PATHS = frozenset({"/library/upload"})
 MULTIPART_SLACK = 64 * 1024
 
 
-class BodyTooLarge(Error):
+class BodyTooLarge(Error):  # type: ignore[misc]
     """413 with the reason in Vietnamese (waitress's own says it in English)."""
 
     code = 413
