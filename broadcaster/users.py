@@ -147,16 +147,30 @@ def check_token(session: Session, token: str, max_age_days: float = 0) -> User:
         raise TokenRefused("Mã truy cập không hợp lệ hoặc đã bị thu hồi")
     user = row.user
     now = utcnow()
-    if user.password_changed_at is not None and row.created_at < user.password_changed_at:
-        raise TokenRefused("Mã truy cập đã hết hiệu lực vì mật khẩu của tài khoản đã đổi; "
-                           "hãy xin quản trị viên cấp mã mới")
-    if max_age_days and row.created_at + dt.timedelta(days=max_age_days) < now:
-        raise TokenRefused("Mã truy cập đã hết hạn; hãy xin quản trị viên cấp mã mới")
+    dead = token_dead(row, max_age_days, now)
+    if dead:
+        raise TokenRefused(f"Mã truy cập {dead}; hãy xin quản trị viên cấp mã mới")
     if user.must_change_password:
         raise TokenRefused("Tài khoản phải đổi mật khẩu trên bảng điều khiển trước khi dùng "
                            "mã truy cập", status=403)
     row.last_used_at = now
     return user
+
+
+def token_expires_at(row: ApiToken, max_age_days: float) -> dt.datetime | None:
+    return row.created_at + dt.timedelta(days=max_age_days) if max_age_days else None
+
+
+def token_dead(row: ApiToken, max_age_days: float, now: dt.datetime | None = None) -> str:
+    """Why a token no longer works by itself (expired, or older than the password), or ""."""
+    now = now or utcnow()
+    changed = row.user.password_changed_at
+    if changed is not None and row.created_at < changed:
+        return "đã hết hiệu lực vì mật khẩu của tài khoản đã đổi"
+    expires = token_expires_at(row, max_age_days)
+    if expires is not None and expires < now:
+        return "đã hết hạn"
+    return ""
 
 
 def _token_hash(token: str) -> str:

@@ -282,3 +282,18 @@ def test_post_schedule_checks_the_output_and_refuses_at_with_daily(web_app) -> N
     assert "'at'" in response.get_json()["error"] and "'daily'" in response.get_json()["error"]
     response = _api(web_app, token, "post", "/schedule", json={"bulletin_ids": [bid], "daily": "06:00"})
     assert response.status_code == 201, response.get_json()
+
+
+def test_the_admin_page_says_when_a_token_expires_and_which_are_dead(web_app, login_as) -> None:
+    from sqlalchemy import select
+
+    from broadcaster.models import ApiToken, utcnow
+
+    _token(web_app, "editor")
+    _token(web_app, "office")
+    with _session(web_app) as session:
+        old = session.scalars(select(ApiToken).order_by(ApiToken.id)).first()
+        old.created_at = utcnow() - dt.timedelta(days=100)
+    page = login_as("admin").get("/admin/users").get_data(as_text=True)
+    assert "đã hết hạn" in page
+    assert "· hết hạn " in page, "a live token shows its expiry date"

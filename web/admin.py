@@ -15,8 +15,8 @@ from broadcaster import accounts, permissions, zones
 from broadcaster.errors import BroadcasterError
 from broadcaster.models import ROLES
 from broadcaster.passwords import one_time_password
-from broadcaster.users import add_user
-from web.db import get_session
+from broadcaster.users import add_user, token_dead, token_expires_at
+from web.db import get_session, get_settings
 from web.nav import register_nav
 from web.security import current_user, no_store, roles_required
 
@@ -42,6 +42,8 @@ def _users_page(status: int = 200, secret: dict[str, str] | None = None) -> tupl
     return render_template(
         "admin/users.html", users=users, roles=ROLES, zones=zones.list_zones(session),
         tokens={u.id: accounts.tokens_of(session, u) for u in users}, secret=secret,
+        token_days=float(get_settings().web.token_days), token_dead=token_dead,
+        token_expires_at=token_expires_at,
     ), status
 
 
