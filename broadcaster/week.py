@@ -326,9 +326,12 @@ class SlotCheck:
     warnings: list[str] = field(default_factory=list)
     estimated_seconds: float = 0.0
     next_airings: list[str] = field(default_factory=list)
+    rundown: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "rundown": self.rundown,
+            "next_end": (self.rundown or {}).get("next_end_label"),
             "ok": self.ok,
             "errors": self.errors,
             "conflicts": self.conflicts,
@@ -360,8 +363,10 @@ def _checked(session: Session, slot: Slot, default_tz: str, now: dt.datetime) ->
     airings = [f"{instant.astimezone(tz):%H:%M %d/%m/%Y}" for _, instant in upcoming[:5]]
     if not upcoming:
         warnings.append("Lịch này không có lần phát nào trong hai tháng tới")
+    draft = rundown(session, slot, default_tz=default_tz, now=now)
     return SlotCheck(ok=not conflicts, conflicts=conflicts, warnings=warnings,
-                     estimated_seconds=seconds, next_airings=airings)
+                     estimated_seconds=draft.total_seconds if upcoming else seconds,
+                     next_airings=airings, rundown=draft.as_dict())
 
 
 def check_slot(session: Session, *, default_tz: str, now: dt.datetime | None = None,
@@ -640,7 +645,8 @@ class Rundown:
         return {
             "slot_id": self.slot.id,
             "items": [
-                {"kind": line.kind, "title": line.title, "seconds": round(line.seconds, 1),
+                {"kind": line.kind, "label": line.kind_label, "title": line.title,
+                 "seconds": round(line.seconds, 1), "duration": format_minutes(line.seconds),
                  "plays": line.plays, "bulletin_id": line.bulletin_id,
                  "recording_id": line.asset_id}
                 for line in self.lines
@@ -650,6 +656,7 @@ class Rundown:
             "next_start": self.next_start.isoformat() if self.next_start else None,
             "next_end": self.next_end.isoformat() if self.next_end else None,
             "next_state": self.next_state,
+            "next_end_label": f"{self.next_end:%H:%M:%S}" if self.next_end else None,
         }
 
 
@@ -732,3 +739,68 @@ def recording_choices(session: Session, limit: int = 300) -> list[AudioAsset]:
         select(AudioAsset).where(AudioAsset.kind == "recording")
         .order_by(AudioAsset.id.desc()).limit(limit)
     ).all())
+
+
+def parse_item_tokens(tokens: Sequence[str]) -> list[schedule.ItemSpec]:
+    """The panel's rundown inputs (``bulletin:12``, ``recording:3``, in order) → item specs."""
+    raw: list[dict[str, str]] = []
+    for token in tokens:
+        kind, _, number = (token or "").partition(":")
+        if kind not in ("bulletin", "recording"):
+            raise ValidationError(f"Mục chương trình không hợp lệ: {token!r}")
+        raw.append({f"{kind}_id": number})
+    return item_specs(raw)
+
+
+def edit_fields(
+    *,
+    kind: str | None = None,
+    at_local: str | None = None,
+    daily: str | None = None,
+    days: Sequence[str] | str | None = None,
+    starts_on: str | None = None,
+    ends_on: str | None = None,
+    zones: Sequence[str] | None = None,
+    name: str | None = None,
+    repeats: int | str | None = None,
+    greeting: bool | None = None,
+    items: list[schedule.ItemSpec] | None = None,
+) -> dict[str, Any]:
+    """Loosely typed edits (the panel's form, a JSON PATCH, the command line) → ``edit_slot``
+    arguments; a ``None`` argument leaves that part of the slot as it is, an empty date clears it.
+    """
+    changes: dict[str, Any] = {}
+    if kind not in (None, "", "once", "daily"):
+        raise ValidationError("Chọn kiểu lịch: một lần hoặc hằng ngày")
+    if kind == "once" or (kind is None and at_local):
+        if not at_local or not at_local.strip():
+            raise ValidationError("Nhập ngày và giờ phát")
+        changes["at_local"] = at_local.strip().replace("T", " ")
+    elif kind == "daily" or (kind is None and daily):
+        if not daily or not daily.strip():
+            raise ValidationError("Nhập giờ phát hằng ngày")
+        changes["daily"] = daily.strip()
+    if days is not None:
+        changes["days"] = days if isinstance(days, str) else ",".join(d for d in days if d)
+        changes["days"] = changes["days"] or None
+    if starts_on is not None:
+        changes["starts_on"] = schedule.parse_date(starts_on) if starts_on.strip() else None
+    if ends_on is not None:
+        changes["ends_on"] = schedule.parse_date(ends_on) if ends_on.strip() else None
+    if zones is not None:
+        changes["zones"] = [z for z in zones if z]
+    if name is not None:
+        changes["name"] = name[:200]
+    if repeats is not None:
+        try:
+            changes["repeats"] = int(repeats)
+        except (TypeError, ValueError):
+            raise ValidationError(f"Số lần nhắc lại không hợp lệ: {repeats!r}") from None
+    if greeting is not None:
+        changes["greeting"] = bool(greeting)
+    if items is not None:
+        changes["items"] = items
+    if "at_local" in changes:  # a one-off has no weekdays or date range
+        for key in ("days", "starts_on", "ends_on"):
+            changes.pop(key, None)
+    return changes

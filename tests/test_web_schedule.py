@@ -107,7 +107,7 @@ def test_check_endpoint_warns_before_saving_and_saves_nothing(web_app, login_as)
                                              "bulletin_ids": [str(bid)]})
     data = check.get_json()
     assert check.status_code == 200 and data["ok"] is False, data
-    assert "Trùng lịch với lịch phát số" in data["conflicts"][0], data
+    assert "Trùng lịch với" in data["conflicts"][0], data
     night = post(editor, "/schedule/check", {"kind": "daily", "daily": "23:15",
                                              "bulletin_ids": [str(bid)]}).get_json()
     assert night["ok"] is True and any("giờ nghỉ đêm" in w for w in night["warnings"]), night
@@ -127,11 +127,11 @@ def test_server_refuses_conflict_and_unaccepted_overrun_with_vietnamese_message(
     clash = post(editor, "/schedule/new", dict(base, daily="18:00"))
     assert clash.status_code == 409
     html = clash.get_data(as_text=True)
-    assert "Trùng lịch với lịch phát số" in html and 'value="18:00"' in html, "giữ lại dữ liệu đã nhập"
+    assert "Trùng lịch với" in html and 'value="18:00"' in html, "giữ lại dữ liệu đã nhập"
     night = post(editor, "/schedule/new", dict(base, daily="23:00"))
     assert night.status_code == 422 and "giờ nghỉ đêm" in night.get_data(as_text=True)
     assert slot_count(web_app) == 1
-    accepted = post(editor, "/schedule/new", dict(base, daily="23:00", accept_warnings="yes"))
+    accepted = post(editor, "/schedule/new", dict(base, daily="23:00", accept_warnings="yes", reason="Tin gấp"))
     assert accepted.status_code == 302 and slot_count(web_app) == 2
 
 
