@@ -174,7 +174,8 @@ def test_stop_a_slot(web_app, login_as) -> None:
     editor = login_as("editor")
     post(editor, "/schedule/new", {"kind": "daily", "daily": "06:00", "bulletin_ids": [str(bid)]})
     page = editor.get("/schedule").get_data(as_text=True)
-    slot_id = int(re.search(r"/schedule/(\d+)/stop", page).group(1))
+    slot_id = int(re.search(r"/schedule/(\d+)\"", page).group(1))
+    assert "/stop" in editor.get(f"/schedule/{slot_id}").get_data(as_text=True)
     assert post(login_as("office"), f"/schedule/{slot_id}/stop").status_code == 403
     assert slot_count(web_app) == 1
     assert post(editor, f"/schedule/{slot_id}/stop").status_code == 302
