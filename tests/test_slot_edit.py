@@ -131,3 +131,25 @@ def test_api_patch_and_put_items(web_app, client, login_as) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "patch" in doc["paths"]["/schedule/{slot_id}"]
     assert "put" in doc["paths"]["/schedule/{slot_id}/items"]
+
+
+def test_a_changed_rundown_moves_the_stations_change_marker(home, cli, ctx) -> None:
+    """The station renders upcoming airings again when its change marker moves (daemon.py):
+    a reorder alone (same bulletins, same count) must move it, or the old order would air."""
+    from broadcaster import schedule
+    from broadcaster.station.daemon import Station
+
+    a, b = _bulletins(cli, "Tin một", "Tin hai")
+    made = cli("schedule", "add", "--bulletin", str(a), "--bulletin", str(b), "--daily", "06:00", "--json")
+    slot_id = json.loads(made.stdout)["id"]
+    station = Station(ctx)
+    with ctx.session() as session:
+        before = station._change_marker(session)
+    assert cli("schedule", "items", str(slot_id), "--bulletin", str(b), "--bulletin", str(a)).exit_code == 0
+    with ctx.session() as session:
+        after = station._change_marker(session)
+        assert [i.bulletin_id for i in schedule.get_slot(session, slot_id).items] == [b, a]
+    assert after != before, "đổi thứ tự chương trình phải làm trạm phát dựng lại âm thanh"
+    assert cli("schedule", "edit", str(slot_id), "--name", "Bản tin sáng").exit_code == 0
+    with ctx.session() as session:
+        assert station._change_marker(session) != after

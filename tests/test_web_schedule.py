@@ -209,3 +209,50 @@ def test_campaigns_list_and_create_with_targets(web_app, login_as) -> None:
                                            "campaign_id": str(cid)})
         assert r.status_code == 302, r.get_data(as_text=True)
     assert "Đủ chỉ tiêu: 6 lần trong 3 ngày" in editor.get("/schedule/campaigns").get_data(as_text=True)
+
+
+def test_slot_page_edits_the_rundown_and_needs_a_reason_to_save_over_a_conflict(web_app, login_as) -> None:
+    first = approved_bulletin(web_app, "Tin một", "Bà con chú ý tin một.")
+    second = approved_bulletin(web_app, "Tin hai", "Bà con chú ý tin hai.")
+    editor = login_as("editor")
+    assert post(editor, "/schedule/new", {"kind": "daily", "daily": "06:00", "name": "Bản tin sáng",
+                                          "bulletin_ids": [str(first)], "greeting": "yes"}).status_code == 302
+    assert post(editor, "/schedule/new", {"kind": "daily", "daily": "07:00",
+                                          "bulletin_ids": [str(second)]}).status_code == 302
+    from broadcaster.models import Slot
+
+    with web_app.extensions["broadcaster"].session() as session:
+        slot_id = session.scalar(select(Slot.id).where(Slot.name == "Bản tin sáng"))
+    page = editor.get(f"/schedule/{slot_id}").get_data(as_text=True)
+    assert "Chương trình của buổi phát" in page and "Lời chào" in page and "Tổng ước tính" in page
+    assert "Ngừng lịch này" in page and "Lần phát tới" in page
+    base = {"kind": "daily", "daily": "06:00", "name": "Bản tin sáng", "repeats": "1", "greeting": "yes"}
+    # Without JavaScript: the picked bulletin is added at the end; then the order is swapped.
+    added = post(editor, f"/schedule/{slot_id}", dict(base, item=[f"bulletin:{first}"],
+                                                      add_bulletin=str(second)))
+    assert added.status_code == 302, added.get_data(as_text=True)
+    swapped = post(editor, f"/schedule/{slot_id}", dict(base, item=[f"bulletin:{second}", f"bulletin:{first}"],
+                                                        daily="06:15"))
+    assert swapped.status_code == 302
+    with web_app.extensions["broadcaster"].session() as session:
+        slot = session.get(Slot, slot_id)
+        assert [i.bulletin_id for i in slot.items] == [second, first]
+        assert slot.time_local.strftime("%H:%M") == "06:15"
+    items = [f"bulletin:{second}", f"bulletin:{first}"]
+    clash = post(editor, f"/schedule/{slot_id}", dict(base, item=items, daily="07:00"))
+    html = clash.get_data(as_text=True)
+    assert clash.status_code == 409 and "Trùng lịch với" in html and "chồng lên khoảng" in html
+    no_reason = post(editor, f"/schedule/{slot_id}", dict(base, item=items, daily="07:00", accept_warnings="yes"))
+    assert no_reason.status_code == 400 and "ghi lý do" in no_reason.get_data(as_text=True)
+    kept = post(editor, f"/schedule/{slot_id}", dict(base, item=items, daily="07:00", accept_warnings="yes",
+                                                     reason="Thôn Đông nghe riêng"))
+    assert kept.status_code == 302
+    assert "Lý do: Thôn Đông nghe riêng" in editor.get(f"/schedule/{slot_id}").get_data(as_text=True)
+    check = post(editor, f"/schedule/{slot_id}/check", dict(base, item=items, daily="07:00")).get_json()
+    assert check["conflicts"] and check["rundown"]["estimated"], check
+    # Others read the rundown but get no form; they cannot save.
+    office = login_as("office")
+    read_only = office.get(f"/schedule/{slot_id}").get_data(as_text=True)
+    assert "Chương trình của buổi phát" in read_only and "Lưu thay đổi" not in read_only
+    assert "Ngừng lịch này" not in read_only
+    assert post(office, f"/schedule/{slot_id}", dict(base, item=items)).status_code == 403
