@@ -29,10 +29,17 @@ def to_local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(station_zone())
 
 
-def localtime(value: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    """``{{ x.at|localtime }}`` → "22/12/2024 06:30" in the station's zone; "—" when unset."""
-    if value is None:
+def localtime(value: dt.datetime | str | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """``{{ x.at|localtime }}`` → "22/12/2024 06:30" in the station's zone; "—" when unset.
+
+    Also takes an ISO 8601 string with its offset (JSON-shaped statuses carry those)."""
+    if value is None or value == "":
         return "—"
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return "—"
     return to_local(value).strftime(fmt)
 
 
