@@ -153,3 +153,19 @@ def test_a_changed_rundown_moves_the_stations_change_marker(home, cli, ctx) -> N
     assert cli("schedule", "edit", str(slot_id), "--name", "Bản tin sáng").exit_code == 0
     with ctx.session() as session:
         assert station._change_marker(session) != after
+
+
+def test_emergency_picker_offers_the_emergency_tier_first(web_app, login_as) -> None:
+    from broadcaster import bulletins
+
+    with web_app.extensions["broadcaster"].session() as session:
+        for title, priority in (("Tin thường", "normal"), ("Cảnh báo bão số 9", "emergency"),
+                                ("Lịch cắt điện", "priority"), ("Tin thường mới", "normal")):
+            b = bulletins.add_bulletin(session, title=title, body=f"{title}.", priority=priority)
+            bulletins.transition(session, b, "approve", None)
+    page = login_as("approver").get("/").get_data(as_text=True)
+    picker = page.split('name="bulletin_id"', 1)[1].split("</select>", 1)[0]
+    order = [t for t in ("Cảnh báo bão số 9", "Lịch cắt điện", "Tin thường mới", "Tin thường") if t in picker]
+    assert order == ["Cảnh báo bão số 9", "Lịch cắt điện", "Tin thường mới", "Tin thường"], picker
+    assert picker.index("Cảnh báo bão số 9") < picker.index("Lịch cắt điện") < picker.index("Tin thường mới")
+    assert '<optgroup label="Khẩn cấp">' in picker

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from broadcaster import commands as station_commands
 from broadcaster import overview, week
-from broadcaster.bulletins import list_bulletins
 from broadcaster.errors import BroadcasterError
 from broadcaster.models import utcnow
 from web.db import get_session, get_settings
@@ -63,7 +63,7 @@ def index() -> str:
     pulses = overview.pulses(session, float(settings.station.heartbeat_s), now)
     can_command = current_user().role in COMMAND_ROLES  # type: ignore[union-attr]
     emergency_choices = (
-        list_bulletins(session, status="approved", limit=100) if can_command else []
+        station_commands.emergency_choices(session, limit=100) if can_command else []
     )
     return render_template(
         "dashboard/index.html",
