@@ -147,7 +147,7 @@ class Bulletin(Base):
     category: Mapped[str] = mapped_column(String(100), default="Thông báo")
     priority: Mapped[str] = mapped_column(String(20), default="normal")
     language: Mapped[str] = mapped_column(String(20), default="vi")
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     approver_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
