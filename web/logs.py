@@ -225,7 +225,8 @@ def export(fmt: str) -> Response:
         abort(404, description="Định dạng xuất không hỗ trợ (chọn csv, xlsx hoặc pdf)")
     settings = get_settings()
     filters = evidence_filters_from(request.args, current_user())
-    data = reports.export_bytes(get_session(), settings, fmt, filters)
+    header = "machine" if request.args.get("header") == "machine" else "vi"
+    data = reports.export_bytes(get_session(), settings, fmt, filters, csv_header=header)
     name = reports.suggested_filename(settings, fmt, filters)
     logger.info("%s xuất báo cáo %s (%d byte)", current_user().name, fmt, len(data))  # type: ignore[union-attr]
     return Response(data, mimetype=reports.MEDIA_TYPES[fmt].split(";")[0],
