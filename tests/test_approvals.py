@@ -109,3 +109,12 @@ def test_cutting_an_emergency_on_air_asks_explicitly(web_app, login_as) -> None:
     assert post(approver, "/station/stop", {"cut_emergency": "yes"}).status_code == 302
     with web_app.extensions["broadcaster"].session() as session:
         assert session.scalar(select(StationCommand).where(StationCommand.kind == "stop")) is not None
+
+
+def test_a_duplicate_zone_name_is_a_vietnamese_error_whatever_its_case(web_app, login_as) -> None:
+    admin = login_as("admin")
+    for name in ("Thôn Đông", "thôn đông", "  THÔN ĐÔNG "):
+        response = post(admin, "/admin/zones", {"name": name, "kind": "thôn", "output": "main"})
+        assert response.status_code == 400, (name, response.status_code)
+        assert "Đã có thôn/khu phố tên" in response.get_data(as_text=True), name
+    assert admin.get("/admin/zones").status_code == 200, "trang vẫn mở được sau lỗi"
