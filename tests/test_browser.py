@@ -184,7 +184,7 @@ def test_a_real_day(served: str, station_daemon: subprocess.Popen[bytes], browse
     # 4. The approver triggers an emergency; the station acknowledges it.
     log_in(page, base, "pheduyet")
     page.goto(f"{base}/")
-    page.wait_for_selector("text=Trạm “main” đang hoạt động", timeout=30_000)
+    page.wait_for_selector("text=Trạm “Loa chính của xã” đang hoạt động", timeout=30_000)
     page.select_option("select[name=bulletin_id]", str(bulletin_id))
     page.check("input[name=confirm]")
     dialogs: list[str] = []
