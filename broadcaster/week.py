@@ -96,6 +96,8 @@ class WeekOccurrence:
     items: tuple[WeekItem, ...]
     evidence_status: str | None
     evidence_label: str
+    #: What the week view shows: the evidence's word, else "Sắp phát" or "Chưa có nhật ký".
+    state_label: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -182,11 +184,14 @@ def occurrences_in(
         ).all()
         statuses.update({key: status for key, status in rows if key})
     estimates: dict[int, float] = {}
+    now_utc = dt.datetime.now(dt.timezone.utc)
     result: list[WeekOccurrence] = []
     for (slot, local_date, instant), key in zip(found, keys):
         if slot.id not in estimates:
             estimates[slot.id] = schedule.slot_estimated_seconds(slot)
         status = statuses.get(key)
+        label = EVIDENCE_STATUS_LABELS.get(status or "", "")
+        state = label or ("Sắp phát" if instant > now_utc else "Chưa có nhật ký")
         result.append(
             WeekOccurrence(
                 slot_id=slot.id,
@@ -206,7 +211,8 @@ def occurrences_in(
                     for i in slot.items
                 ),
                 evidence_status=status,
-                evidence_label=EVIDENCE_STATUS_LABELS.get(status or "", ""),
+                evidence_label=label,
+                state_label=state,
             )
         )
     return result
