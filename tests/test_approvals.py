@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from sqlalchemy import select
-
 from web_helpers import ZONE, post
 
 pytest_plugins = ["web_fixtures"]

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
-
 from test_browser import ARTIFACTS, PASSWORDS, browser_page, log_in, log_out, served  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -8,7 +8,6 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from web_helpers import OTHER_ZONE, ZONE
 
 pytest_plugins = ["web_fixtures"]

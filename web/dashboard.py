@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import commands as station_commands
 from broadcaster import accounts, approvals, overview, week
+from broadcaster import commands as station_commands
 from broadcaster.errors import BroadcasterError
 from broadcaster.models import utcnow
 from web.db import get_session, get_settings

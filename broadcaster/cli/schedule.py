@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from zoneinfo import ZoneInfo
-
 import sys
+from zoneinfo import ZoneInfo
 
 from broadcaster import schedule, week
 from broadcaster.cli.common import context, print_json
