@@ -49,6 +49,7 @@ def slot_dict(slot: Slot, default_tz: str, upcoming: list[dt.datetime]) -> dict[
         "zones": [z.name for z in slot.zones],
         "items": [
             {"kind": i.kind, "bulletin_id": i.bulletin_id, "asset_id": i.asset_id,
+             "recording_id": i.asset_id if i.kind == "recording" else None,
              "jingle": i.jingle, "seconds": i.seconds,
              "title": i.bulletin.title if i.bulletin else (i.asset.title if i.asset else i.jingle)}
             for i in slot.items
