@@ -143,6 +143,11 @@ class Settings:
     def public_key_path(self) -> Path:
         return self.home / "station_key.pub.pem"
 
+    @property
+    def checkpoint_witness_path(self) -> Path:
+        """Every signed checkpoint, appended once committed: the copy outside the database."""
+        return self.home / "checkpoints.jsonl"
+
 
 def load_settings(home: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
     """Merge defaults, the TOML file and environment overrides, in that order."""

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -89,6 +90,8 @@ class ParsedExport:
     checkpoints: list[CheckpointView] = field(default_factory=list)
     head_count: int | None = None
     head_hash: str | None = None
+    generated_at: dt.datetime | None = None  # when the station wrote the export
+    tz: str | None = None
 
 
 def verify_parsed(parsed: ParsedExport, public_key: Any) -> VerifyResult:
@@ -114,6 +117,18 @@ def verify_parsed(parsed: ParsedExport, public_key: Any) -> VerifyResult:
     from_start = rows[0].id == 1
     result = evidence.verify_rows(rows, parsed.checkpoints, public_key, from_start=from_start,
                                   claimed_count=parsed.head_count)
+    if result.ok and parsed.generated_at is not None and parsed.tz:
+        from broadcaster.evidence_audit import EntryDay, check_days, entry_written_at
+
+        newest = parsed.checkpoints[-1].count if parsed.checkpoints else 0
+        tail = []
+        for record in parsed.records:
+            values = evidence.values_from_record(record)
+            written = entry_written_at(values["recorded_at"], values["started_at"], values["ended_at"])
+            if int(record["id"]) > newest and written is not None:
+                tail.append(EntryDay(id=int(record["id"]), written_at=written))
+        today = parsed.generated_at.astimezone(ZoneInfo(parsed.tz)).date()
+        result = check_days(result, tail, parsed.checkpoints, parsed.tz, today)
     if not result.ok:
         return result
     last = rows[-1]

@@ -125,9 +125,9 @@ def write_csv(bundle: ExportBundle, stream: io.TextIOBase) -> None:
     writer.writerow(["#format", FORMAT_ID, bundle.tz, evidence.utc_text(bundle.generated_at),
                      bundle.public_key_id, bundle.settings.commune.name])
     writer.writerows(["#link", str(link.id), link.digest, link.hash] for link in bundle.links)
-    for cp in bundle.checkpoints:
+    for cp in bundle.checkpoints:  # the last one is the newest: compare it with a copy kept elsewhere
         writer.writerow(["#checkpoint", str(cp.id), evidence.utc_text(cp.created_at), str(cp.count),
-                         cp.head_hash, cp.key_id, cp.signature])
+                         cp.head_hash, cp.key_id, cp.signature, cp.prev_hash or "", cp.hash])
     writer.writerow(["#head", str(bundle.head_count), bundle.head_hash])
 
 
@@ -158,7 +158,11 @@ def read_csv(path: Path) -> ParsedExport:
             elif tag == "#checkpoint":
                 parsed.checkpoints.append(CheckpointView(
                     id=int(row[1]), created_at=evidence.parse_utc_text(row[2]), count=int(row[3]),
-                    head_hash=row[4], key_id=row[5], signature=row[6]))
+                    head_hash=row[4], key_id=row[5], signature=row[6],
+                    prev_hash=(row[7] or None) if len(row) > 7 else None))
+            elif tag == "#format":
+                parsed.tz = row[2] if len(row) > 2 else None
+                parsed.generated_at = evidence.parse_utc_text(row[3]) if len(row) > 3 else None
             elif tag == "#head":
                 parsed.head_count, parsed.head_hash = int(row[1]), row[2]
             elif tag.startswith("#"):

@@ -301,6 +301,7 @@ def _proof(pdf: ReportPDF, bundle: ExportBundle) -> None:
         lines += [
             ("Điểm kiểm đã ký mới nhất", f"#{cp.id}, lúc {evidence.utc_text(cp.created_at)} (UTC), {cp.count} mục"),
             ("Mã băm được ký", cp.head_hash),
+            ("Mã điểm kiểm (đối chiếu)", f"{cp.id}:{cp.hash}"),
             ("Chữ ký Ed25519 (base64)", cp.signature),
         ]
     for label, value in lines:
@@ -313,7 +314,9 @@ def _proof(pdf: ReportPDF, bundle: ExportBundle) -> None:
         0, 4.5,
         "Mỗi mục nhật ký mang mã băm của mục trước; sửa, xóa hay đổi thứ tự bất kỳ mục nào đều làm "
         "chuỗi không khớp. Cấp trên kiểm tra bản xuất CSV/JSON kèm theo bằng lệnh "
-        "“broadcaster log verify --file TỆP --public-key KHÓA.pem”.",
+        "“broadcaster log verify --file TỆP --public-key KHÓA.pem”. Giữ bản báo cáo này: về sau, lệnh "
+        "“broadcaster log verify --checkpoint MÃ_ĐIỂM_KIỂM” phát hiện nếu nhật ký trên máy của đài "
+        "bị viết lại sau điểm kiểm in ở đây.",
         new_x="LMARGIN", new_y="NEXT",
     )
 

@@ -146,9 +146,13 @@ def _proof(workbook: Workbook, bundle: ExportBundle) -> None:
         sheet.append(["Điểm kiểm mới nhất", f"#{cp.id}, lúc {evidence.utc_text(cp.created_at)}"])
         sheet.append(["Số mục đã ký", cp.count])
         sheet.append(["Mã băm đã ký", cp.head_hash])
+        sheet.append(["Mã điểm kiểm (đối chiếu)", f"{cp.id}:{cp.hash}"])
+        sheet.append(["Điểm kiểm trước", cp.prev_hash or "mẫu cũ (v1)"])
         sheet.append(["Chữ ký", cp.signature])
     sheet.append([])
     sheet.append(["Kiểm tra", "Xuất CSV hoặc JSON rồi chạy: broadcaster log verify --file TỆP --public-key KHÓA.pem"])
+    if cp is not None:
+        sheet.append(["Đối chiếu về sau", f"broadcaster log verify --checkpoint {cp.id}:{cp.hash}"])
 
 
 def write_xlsx(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCoverage], period: str,
