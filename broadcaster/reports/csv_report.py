@@ -19,6 +19,7 @@ from broadcaster import evidence
 from broadcaster.errors import ValidationError
 from broadcaster.evidence import ChainRow, CheckpointView
 from broadcaster.reports.bundle import FORMAT_ID, ExportBundle, ParsedExport
+from broadcaster.reports.cells import CSV_ESCAPED_STARTS, csv_cell, csv_text_value
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +114,25 @@ def stored_rows(entries: Iterable[Any], zone: ZoneInfo) -> Iterator[tuple[Any, .
                corr, when(rec), prev, hash_)
 
 
+class _TextWriter:
+    """A csv writer whose every cell is written by ``cells.csv_cell`` (never a formula)."""
+
+    def __init__(self, stream: io.TextIOBase) -> None:
+        self._writer = csv.writer(stream, lineterminator="\r\n")
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([csv_cell(value) for value in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        # csv_cell inlined: this runs for every cell of 100,000 entries
+        writerow, starts = self._writer.writerow, CSV_ESCAPED_STARTS
+        for row in rows:
+            writerow([("'" + v) if v.__class__ is str and v and v[0] in starts else v for v in row])
+
+
 def write_csv(bundle: ExportBundle, stream: io.TextIOBase) -> None:
     zone = ZoneInfo(bundle.tz)
-    writer = csv.writer(stream, lineterminator="\r\n")
+    writer = _TextWriter(stream)
     writer.writerow(COLUMNS)
     if bundle.stored_text:
         writer.writerows(stored_rows(bundle.entries, zone))
@@ -140,7 +157,7 @@ def to_bytes(bundle: ExportBundle) -> bytes:
 def read_csv(path: Path) -> ParsedExport:
     """Read an export back (the district's side); a malformed file is a ``ValidationError``."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_bytes().decode("utf-8-sig")  # not read_text: a CR inside a cell must stay a CR
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(f"Không đọc được tệp {path}: {exc}") from None
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -149,9 +166,10 @@ def read_csv(path: Path) -> ParsedExport:
         raise ValidationError(f"Tệp {path} không phải bản xuất nhật ký CSV của Loa xã (dòng tiêu đề khác)")
     parsed = ParsedExport(records=[])
     try:
-        for line_number, row in enumerate(reader, start=2):
-            if not row or not any(row):
+        for line_number, cells in enumerate(reader, start=2):
+            if not cells or not any(cells):
                 continue
+            row = [csv_text_value(cell) for cell in cells]
             tag = row[0]
             if tag == "#link":
                 parsed.links.append(ChainRow(id=int(row[1]), digest=row[2], hash=row[3], full=False))
