@@ -24,7 +24,14 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import ValidationError
-from broadcaster.evidence import GENESIS, CheckpointView, head, lock_for_append, parse_utc_text, utc_text
+from broadcaster.evidence import (
+    GENESIS,
+    CheckpointView,
+    head,
+    lock_for_append,
+    parse_utc_text,
+    utc_text,
+)
 from broadcaster.keys import key_id, load_private_key
 from broadcaster.models import Checkpoint, utcnow
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from broadcaster.errors import NotFoundError, ScheduleConflictError, ValidationError
 from broadcaster.models import Bulletin, Campaign, Slot, SlotItem, Zone
+from broadcaster.names import clean_name, find_by_name
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_LABELS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
@@ -217,7 +218,7 @@ def add_slot(
         raise ValidationError("Số lần nhắc lại phải từ 1 đến 5")
     now = now or dt.datetime.now(dt.timezone.utc)
     slot = Slot(
-        name=name.strip()[:200],
+        name=clean_name(name, "Tên lịch phát", max_length=200, required=False),
         timezone=timezone,
         output=output,
         campaign_id=campaign_id,
@@ -252,7 +253,7 @@ def add_slot(
             item.bulletin = bulletin
             priorities.append(bulletin.priority)
             if not slot.name:
-                slot.name = bulletin.title[:200]
+                slot.name = clean_name(bulletin.title[:200], "Tên lịch phát", required=False)
         elif spec.kind == "recording":
             from broadcaster.models import AudioAsset
 
@@ -271,7 +272,7 @@ def add_slot(
             slot.priority = rank
             break
     for zone_name in zones:
-        zone = session.scalar(select(Zone).where(Zone.name == zone_name))
+        zone = find_by_name(session, Zone.name, zone_name)
         if zone is None:
             raise NotFoundError(f"Không có thôn/khu phố tên {zone_name!r}")
         slot.zones.append(zone)

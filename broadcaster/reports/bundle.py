@@ -68,7 +68,8 @@ def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.date
                 links.append(ChainRow(id=row.id, hash=row.hash, digest=row.digest, full=False))
     key_id = ""
     try:
-        from broadcaster.keys import key_id as key_id_of, load_public_key
+        from broadcaster.keys import key_id as key_id_of
+        from broadcaster.keys import load_public_key
 
         key_id = key_id_of(load_public_key(settings.public_key_path))
     except Exception:  # noqa: BLE001 - an export without the key file still lists its checkpoints' key ids

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from broadcaster import evidence
-from broadcaster.errors import ValidationError
 from broadcaster.checkpoints import view_from_record
+from broadcaster.errors import ValidationError
 from broadcaster.evidence import ChainRow
 from broadcaster.reports.bundle import FORMAT_ID, ExportBundle, ParsedExport
 
