@@ -60,7 +60,7 @@ def index() -> str:
     upcoming = week.occurrences_in(
         session, tz_name, now, now + dt.timedelta(days=NEXT_HORIZON_DAYS), zone_name=zone
     )
-    pulses = overview.pulses(session, float(settings.station.heartbeat_s), now)
+    pulses = overview.pulses(session, settings.station.heartbeat_s, now)
     can_command = current_user().role in COMMAND_ROLES  # type: ignore[union-attr]
     emergency_choices = (
         list_bulletins(session, status="approved", limit=100) if can_command else []
@@ -157,7 +157,7 @@ def healthz() -> tuple[Response, int]:
     notice may be meant for one zone only; the dashboard shows it to those who log in).
     """
     settings = get_settings()
-    pulses = overview.pulses(get_session(), float(settings.station.heartbeat_s))
+    pulses = overview.pulses(get_session(), settings.station.heartbeat_s)
     heartbeats = []
     for pulse in pulses:
         row = {k: v for k, v in pulse.as_dict().items() if k in HEALTH_FIELDS}

@@ -41,7 +41,7 @@ class ExportBundle:
 
     @property
     def tz(self) -> str:
-        return str(self.settings.station.timezone)
+        return self.settings.station.timezone
 
     @property
     def latest_checkpoint(self) -> CheckpointView | None:
@@ -54,7 +54,7 @@ def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.date
 
     ``stored_text`` selects the entries with times and items as stored text (for the CSV writer).
     """
-    tz = str(settings.station.timezone)
+    tz = settings.station.timezone
     entries = (select_entry_texts if stored_text else select_entries)(session, filters, tz)
     checkpoints = evidence.load_checkpoints(session)
     head_count, head_hash = evidence.head(session)

@@ -125,7 +125,7 @@ def _header_block(pdf: ReportPDF, settings: Any, issued: dt.date) -> None:
     top = pdf.get_y()
     left_w, right_w = 72, pdf.epw - 72
     pdf.set_font("Serif", "B", 10.5)
-    pdf.multi_cell(left_w, 5, str(commune.issuer), align="C", new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(left_w, 5, commune.issuer, align="C", new_x="LEFT", new_y="NEXT")
     y = pdf.get_y() + 1
     pdf.line(pdf.l_margin + left_w / 2 - 12, y, pdf.l_margin + left_w / 2 + 12, y)
     pdf.set_y(y + 2)
@@ -143,7 +143,7 @@ def _header_block(pdf: ReportPDF, settings: Any, issued: dt.date) -> None:
     pdf.line(middle - width / 2, pdf.get_y() + 0.5, middle + width / 2, pdf.get_y() + 0.5)
     pdf.set_xy(pdf.l_margin + left_w, max(pdf.get_y() + 3, left_bottom))
     pdf.set_font("Serif", "I", 11)
-    pdf.cell(right_w, 6, official_date(str(commune.place), issued), align="C")
+    pdf.cell(right_w, 6, official_date(commune.place, issued), align="C")
     pdf.set_xy(pdf.l_margin, max(pdf.get_y() + 10, left_bottom + 4))
 
 
@@ -345,7 +345,7 @@ def write_pdf(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCov
     zone = ZoneInfo(bundle.tz)
     pdf = ReportPDF()
     pdf.set_title(TITLE)
-    pdf.set_author(str(bundle.settings.commune.issuer))
+    pdf.set_author(bundle.settings.commune.issuer)
     pdf.set_creator("Loa xã")
     pdf.footer_text = f"{TITLE} — {bundle.settings.commune.name}"
     pdf.add_page()
