@@ -105,6 +105,8 @@ class AudioSettings:
     target_lufs: float = setting(-16.0, "broadcast loudness (LUFS)", minimum=-40, maximum=-5)
     true_peak_dbtp: float = setting(-1.0, "true-peak ceiling (dBTP)", minimum=-12, maximum=0)
     gap_s: float = setting(1.0, "silence between the items of a programme", minimum=0, maximum=30)
+    jingle_crossfade_s: float = setting(0.0, "a jingle runs under the start of the speech after it this "
+                                        "long, instead of the gap (0: the gap)", minimum=0, maximum=5)
     greeting: str = setting("Kính thưa bà con nhân dân trong xã.", "spoken before the first bulletin")
     repeat_phrase: str = setting("Xin nhắc lại.", "spoken before a repeated reading")
     max_upload_mb: float = setting(200.0, "largest recording the panel accepts (MB)", minimum=1)

@@ -41,6 +41,7 @@ def render_settings(
         target_lufs=audio.target_lufs,
         true_peak_dbtp=audio.true_peak_dbtp,
         gap_s=audio.gap_s,
+        jingle_crossfade_s=audio.jingle_crossfade_s,
         greeting=audio.greeting,
         repeat_phrase=audio.repeat_phrase,
     )
