@@ -4,7 +4,7 @@ Excel, LibreOffice and Google Sheets evaluate a CSV cell that starts with ``=``,
 ``@`` (and some strip a leading tab or carriage return first), so a campaign named
 ``=HYPERLINK("http://…")`` would become a live link in the office's copy. In CSV such a value is
 written with a leading apostrophe, the spreadsheet convention for "this is text", and a value that
-itself starts with an apostrophe gets one more, so reading back (``csv_text_value``) is exact and the
+itself starts with an apostrophe gets one more, so reading back (drop one leading apostrophe, ``csv_report.read_csv``) is exact and the
 verifier hashes the original. In XLSX the cell is typed as a string, which no spreadsheet evaluates.
 """
 from __future__ import annotations
@@ -22,11 +22,6 @@ def csv_cell(value: Any) -> Any:
     if value.__class__ is str and value and value[0] in CSV_ESCAPED_STARTS:
         return _ESCAPE + value
     return value
-
-
-def csv_text_value(cell: str) -> str:
-    """The original value of a cell written by ``csv_cell``."""
-    return cell[1:] if cell.startswith(_ESCAPE) else cell
 
 
 def xlsx_text(sheet: Any, value: Any) -> Any:
