@@ -331,6 +331,14 @@ def test_t16_destroying_the_log_cannot_be_hidden(station_log: Any, cli: Any) -> 
     assert "checkpoints.jsonl" in stderr, stderr
 
 
+def test_t19_without_any_copy_the_whole_log_can_go(station_log: Any, cli: Any) -> None:
+    sql(station_log, "DELETE FROM evidence")
+    sql(station_log, "DELETE FROM checkpoints")
+    lose_witness(station_log)
+    code, report, _ = verify(cli)
+    assert code == 0 and report["count"] == 0, "documented limit: nothing is left to compare with"
+
+
 def test_t17_the_database_holds_nothing_that_signs(station_log: Any) -> None:
     pem = station_log.settings.key_path.read_text()
     body = "".join(line for line in pem.splitlines() if not line.startswith("-----"))
