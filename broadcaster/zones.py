@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
@@ -40,8 +41,12 @@ def add_zone(session: Session, name: str, kind: str = "thôn", output: str = "ma
              description: str = "") -> Zone:
     name, kind, output = _clean(session, name, kind, output, None)
     zone = Zone(name=name, kind=kind, output=output, description=(description or "").strip()[:2000])
-    session.add(zone)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent add of the same name: an error, not a 500
+            session.add(zone)
+            session.flush()
+    except IntegrityError:
+        raise DuplicateError(f"Đã có thôn/khu phố tên “{name}”") from None
     return zone
 
 

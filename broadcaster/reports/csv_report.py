@@ -29,6 +29,15 @@ COLUMNS: tuple[str, ...] = (
     "aircheck_sha256", "aircheck_path", "corrects_id", "recorded_at", "prev_hash", "hash",
 )
 TIME_COLUMNS = ("scheduled_at", "started_at", "ended_at", "recorded_at")
+#: The header the office reads in Excel (the default); ``header="machine"`` writes COLUMNS instead
+#: for scripts. Either is read back by the verifier; the cells below are the same.
+HEADERS_VI: tuple[str, ...] = (
+    "Số", "Lần phát", "Giờ dự kiến", "Bắt đầu", "Kết thúc", "Kết quả", "Lý do", "Số giây đã phát",
+    "Nội dung", "Chuyên mục", "Chiến dịch", "Mức ưu tiên", "Nơi phát", "Đầu ra", "Máy phát",
+    "Số lịch phát", "Các mục (JSON)", "Mã băm bản thu (SHA-256)", "Tệp bản thu", "Đính chính mục số",
+    "Ghi lúc", "Mã băm mục trước", "Mã băm",
+)
+CSV_HEADERS = ("vi", "machine")
 
 
 def _cell(value: Any) -> str:
@@ -130,10 +139,12 @@ class _TextWriter:
             writerow([("'" + v) if v.__class__ is str and v and v[0] in starts else v for v in row])
 
 
-def write_csv(bundle: ExportBundle, stream: io.TextIOBase) -> None:
+def write_csv(bundle: ExportBundle, stream: io.TextIOBase, header: str = "vi") -> None:
+    if header not in CSV_HEADERS:
+        raise ValidationError(f"Dòng tiêu đề CSV không hợp lệ: {header!r} (chọn vi hoặc machine)")
     zone = ZoneInfo(bundle.tz)
     writer = _TextWriter(stream)
-    writer.writerow(COLUMNS)
+    writer.writerow(HEADERS_VI if header == "vi" else COLUMNS)
     if bundle.stored_text:
         writer.writerows(stored_rows(bundle.entries, zone))
     else:
@@ -148,9 +159,9 @@ def write_csv(bundle: ExportBundle, stream: io.TextIOBase) -> None:
     writer.writerow(["#head", str(bundle.head_count), bundle.head_hash])
 
 
-def to_bytes(bundle: ExportBundle) -> bytes:
+def to_bytes(bundle: ExportBundle, header: str = "vi") -> bytes:
     buffer = io.StringIO()
-    write_csv(bundle, buffer)
+    write_csv(bundle, buffer, header)
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -162,7 +173,7 @@ def read_csv(path: Path) -> ParsedExport:
         raise ValidationError(f"Không đọc được tệp {path}: {exc}") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
-    if header is None or tuple(header) != COLUMNS:
+    if header is None or tuple(header) not in (COLUMNS, HEADERS_VI):
         raise ValidationError(f"Tệp {path} không phải bản xuất nhật ký CSV của Loa xã (dòng tiêu đề khác)")
     parsed = ParsedExport(records=[])
     try:
