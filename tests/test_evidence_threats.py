@@ -363,3 +363,17 @@ def test_t18_a_covered_day_without_a_checkpoint_is_a_note(ctx: Any, cli: Any) ->
     code, report, _ = verify(cli)
     assert code == 0, report
     assert any("22/11/2026" in note for note in report["notes"]), report["notes"]
+
+
+def test_t10_the_line_reports_to_the_province_print_is_a_checkpoint_verify_accepts(
+        station_log: Any, cli: Any) -> None:
+    """``checkpoints.proof_line`` is what the report to the province prints (and any other report)."""
+    from broadcaster.checkpoints import proof_line
+
+    with station_log.session() as session:
+        line = proof_line(session)
+    token = re.search(r"mã đối chiếu (\d+:[0-9a-f]{64})", line)
+    assert token is not None and token.group(1).startswith("3:"), line
+    assert verify(cli, "--checkpoint", token.group(1))[0] == 0
+    sql(station_log, "DELETE FROM checkpoints WHERE id = 3")
+    assert verify(cli, "--checkpoint", token.group(1))[0] == 1

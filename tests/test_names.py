@@ -107,3 +107,24 @@ def test_slot_names(ctx: Any) -> None:
         slot = schedule.add_slot(session, items=items, default_tz="Asia/Ho_Chi_Minh", daily="06:00",
                                  name="\u202eBản tin sáng\u200b", zones=["KHU PHỐ 1"])
         assert slot.name == "Bản tin sáng" and [z.name for z in slot.zones] == ["Khu phố 1"]
+
+
+def test_slot_names_through_the_command_line(ctx: Any, cli: Any) -> None:
+    with ctx.session() as session:
+        add_zone(session, "Thôn Đông")
+    result = cli("bulletin", "add", "--title", "Họp thôn", "--text", "Tối nay họp thôn lúc bảy giờ.",
+                 "--approve", "--json")
+    assert result.exit_code == 0, result.output
+    bulletin = result.stdout.split(":")[1].strip(" }\n")
+    result = cli("schedule", "add", "--bulletin", bulletin, "--daily", "06:00", "--zone", "THÔN ĐÔNG",
+                 "--name", "Bản tin\tsáng", "--json")
+    assert result.exit_code != 0 and "Tên lịch phát chứa ký tự điều khiển" in result.stderr, result.output
+    result = cli("schedule", "add", "--bulletin", bulletin, "--daily", "06:00", "--zone", "THÔN ĐÔNG", "--json")
+    assert result.exit_code == 0, result.output
+    slot = result.stdout.split(":")[1].strip(" }\n")
+    result = cli("schedule", "edit", slot, "--name", "Sáng\x1b[2J")
+    assert result.exit_code != 0 and "ký tự điều khiển" in result.stderr, result.output
+    result = cli("schedule", "edit", slot, "--name", "\u202eBản tin sáng\u200b", "--json")
+    assert result.exit_code == 0, result.output
+    listed = cli("schedule", "list", "--json").stdout
+    assert "Bản tin sáng" in listed and "\\u202e" not in listed and "Thôn Đông" in listed, listed
