@@ -94,7 +94,14 @@ def _verify_now(session: Session) -> dict[str, Any]:
     except BroadcasterError as exc:
         return {"ok": False, "count": 0, "head_hash": None, "first_bad_id": None,
                 "message": str(exc)}
-    result = evidence.verify_chain(session, public_key)
+    from broadcaster.evidence_audit import load_witness, verify_log
+
+    witness = settings.checkpoint_witness_path
+    try:
+        witnesses = [load_witness(witness)] if witness.exists() else []
+    except BroadcasterError as exc:
+        return {"ok": False, "count": 0, "head_hash": None, "first_bad_id": None, "message": str(exc)}
+    result = verify_log(session, public_key, tz=settings.station.timezone, witnesses=witnesses)
     return {
         "ok": result.ok,
         "count": result.count,

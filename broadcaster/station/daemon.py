@@ -151,12 +151,12 @@ class Station:
         self.clock: Clock = clock or SystemClock()
         self.output = str(out.name)
         self.player = player or Player(str(out.backend), str(out.device))
-        self.tz = str(st.timezone)
-        self.render_lead_s = float(st.render_lead_s)
-        self.grace_s = float(st.grace_s)
-        self.amp_lead_s = float(st.amp_lead_s)
-        self.reconcile_s = max(0.05, float(st.reconcile_s))
-        self.heartbeat_s = max(0.5, float(st.heartbeat_s))
+        self.tz = st.timezone
+        self.render_lead_s = st.render_lead_s
+        self.grace_s = st.grace_s
+        self.amp_lead_s = st.amp_lead_s
+        self.reconcile_s = st.reconcile_s  # lower bounds checked when the settings are loaded
+        self.heartbeat_s = st.heartbeat_s
         self.host = socket.gethostname()
         self.state = StationState()
         self.stopping = threading.Event()
@@ -257,7 +257,7 @@ class Station:
             self._last_checkpoint = mono
         if mono - self._last_cleanup >= CLEANUP_EVERY_S:
             self._safely(lambda: aircheck.cleanup(self.settings.audio_dir,
-                                                  int(self.settings.station.aircheck_retention_days),
+                                                  self.settings.station.aircheck_retention_days,
                                                   self.clock.now()))
             self._last_cleanup = mono
 
@@ -354,7 +354,7 @@ class Station:
             if same and self.scheduler.get_job(f"play:{key}") is not None:
                 continue
             amp_at = due.scheduled_at - dt.timedelta(seconds=self.amp_lead_s)
-            if str(self.settings.station.amp_on_command).strip() and amp_at > now:
+            if self.settings.station.amp_on_command.strip() and amp_at > now:
                 self._add_job(f"amp:{key}", self._amp_job, amp_at, due)
             play_at = max(now, due.scheduled_at - dt.timedelta(seconds=PREFIRE_S))
             self._add_job(f"play:{key}", self._play_job, play_at, due)
@@ -647,7 +647,7 @@ class Station:
 
     def _start_tap(self, key: str, when: dt.datetime) -> aircheck.MonitorTap | None:
         source = self.player.monitor_source
-        if source is None or not bool(self.settings.station.aircheck):
+        if source is None or not self.settings.station.aircheck:
             return None
         path = aircheck.aircheck_path(self.settings.audio_dir, key, when)
         tap = aircheck.MonitorTap(source, encode_to=path)
