@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster import schedule
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
+from broadcaster.labels import EVIDENCE_STATUS_LABELS
 from broadcaster.models import AudioAsset, Bulletin, EvidenceEntry, Occurrence, Slot, Zone
 
 logger = logging.getLogger(__name__)
@@ -37,12 +38,6 @@ ITEM_KIND_LABELS = {
     "recording": "Bản ghi âm",
     "jingle": "Nhạc hiệu",
     "pause": "Khoảng lặng",
-}
-EVIDENCE_STATUS_LABELS = {
-    "completed": "Đã phát",
-    "interrupted": "Bị ngắt",
-    "failed": "Lỗi",
-    "missed": "Bị lỡ",
 }
 
 
