@@ -65,13 +65,14 @@ def create_app(test_config: Mapping[str, Any] | None = None, context: Context | 
     if test_config:
         app.config.update(test_config)
 
-    from web import db, errors, format, nav, security
+    from web import db, errors, format, fragments, nav, security
 
     db.init_app(app)
     security.init_app(app)
     format.init_app(app)
     errors.init_app(app)
     nav.init_app(app)
+    fragments.init_app(app)
 
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)

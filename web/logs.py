@@ -39,6 +39,7 @@ from broadcaster.models import EVIDENCE_STATUSES, User, utcnow
 from broadcaster.reports.query import Filters
 from web.db import get_session, get_settings
 from web.format import station_zone
+from web.fragments import rendered_rows
 from web.nav import register_nav
 from web.security import current_user, has_role, login_required, roles_required
 
@@ -176,6 +177,9 @@ def index() -> Any:
     return render_template(
         "logs/index.html",
         rows=rows,
+        rows_html=rendered_rows("logs", "logs/_row.html", "row", rows, tuple,
+                                fixed={"status_labels": STATUS_LABELS},
+                                entry_base=url_for("logs.index") + "/"),
         filters=filters,
         query=query,
         error=error,
