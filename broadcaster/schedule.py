@@ -167,6 +167,18 @@ class ItemSpec:
     seconds: float = 0.0
 
 
+def occurrence_estimated_seconds(session: Session, slot: Slot, local_date: dt.date,
+                                 instant: dt.datetime, now: dt.datetime) -> float:
+    """One occurrence's length as it will air: the slot's program and, for an occurrence within
+    the next day, the priority bulletins that would lead it (:mod:`broadcaster.priority_heads`)."""
+    seconds = slot_estimated_seconds(slot)
+    if now <= instant <= now + dt.timedelta(days=1):
+        from broadcaster.priority_heads import head_seconds
+
+        seconds += head_seconds(session, slot, local_date, now)
+    return seconds
+
+
 def slot_estimated_seconds(slot: Slot) -> float:
     texts = [i.bulletin.body for i in slot.items if i.kind == "bulletin" and i.bulletin]
     recordings = [i.asset.seconds for i in slot.items if i.kind == "recording" and i.asset]
@@ -297,6 +309,9 @@ def find_conflicts(
     mine = occurrences_between(SlotTimes.of(slot, default_tz), now, horizon)
     if not mine:
         return []
+    next_day, next_instant = mine[0]
+    with session.no_autoflush:
+        first_seconds = occurrence_estimated_seconds(session, slot, next_day, next_instant, now)
     my_seconds = slot_estimated_seconds(slot)
     others = session.scalars(
         select(Slot)
@@ -311,8 +326,9 @@ def find_conflicts(
         theirs = occurrences_between(SlotTimes.of(other, default_tz), now - dt.timedelta(hours=1), horizon)
         their_instants = [instant for _, instant in theirs]
         for _, instant in mine:
+            seconds = first_seconds if instant == next_instant else my_seconds
             for their in their_instants:
-                if overlaps(instant, my_seconds, their, other_seconds):
+                if overlaps(instant, seconds, their, other_seconds):
                     found.append((other, instant))
                     break
             if found and found[-1][0] is other:

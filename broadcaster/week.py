@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from broadcaster import schedule
 from broadcaster.errors import BroadcasterError, ValidationError
+from broadcaster.local_days import days_bounds
 from broadcaster.models import EvidenceEntry, Slot, Zone
+from broadcaster.occurrence_keys import occurrence_key
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +174,7 @@ def occurrences_in(
     tz = ZoneInfo(default_tz)
     slots = [s for s in schedule.active_slots(session) if slot_serves_zone(s, zone_name)]
     found = schedule.next_occurrences(slots, default_tz, start, end)
-    keys = [f"slot-{slot.id}@{local_date.isoformat()}" for slot, local_date, _ in found]
+    keys = [occurrence_key(slot.id, local_date) for slot, local_date, _ in found]
     statuses: dict[str, str] = {}
     for chunk in range(0, len(keys), 500):
         rows = session.execute(
@@ -222,9 +224,7 @@ def week_view(
 ) -> WeekView:
     """Seven local days from ``week_start`` (a Monday), each with its airings in time order."""
     tz = ZoneInfo(default_tz)
-    start = dt.datetime.combine(week_start, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
-    stop_day = week_start + dt.timedelta(days=7)
-    end = dt.datetime.combine(stop_day, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
+    start, end = days_bounds(week_start, week_start + dt.timedelta(days=6), tz)
     occurrences = occurrences_in(session, default_tz, start, end, zone_name=zone_name)
     by_day: dict[dt.date, list[WeekOccurrence]] = {}
     for occurrence in occurrences:
@@ -263,15 +263,19 @@ def overrun_warnings(
     Pure reading: the slot may be a draft (flushed or not); nothing is written.
     """
     warnings: list[str] = []
-    seconds = schedule.slot_estimated_seconds(slot)
     tz = ZoneInfo(slot.timezone or default_tz)
+    horizon = now + dt.timedelta(days=CHECK_HORIZON_DAYS)
+    upcoming = schedule.occurrences_between(schedule.SlotTimes.of(slot, default_tz), now, horizon)
+    seconds = schedule.slot_estimated_seconds(slot)
+    if upcoming:  # the next airing as it will be heard: with its priority heads
+        with session.no_autoflush:
+            seconds = schedule.occurrence_estimated_seconds(session, slot, *upcoming[0], now)
     if seconds > MAX_PROGRAM_SECONDS:
         warnings.append(
             f"Chương trình dài khoảng {format_minutes(seconds)}, quá {MAX_PROGRAM_SECONDS // 60} "
             "phút cho một buổi phát"
         )
-    horizon = now + dt.timedelta(days=CHECK_HORIZON_DAYS)
-    mine = schedule.occurrences_between(schedule.SlotTimes.of(slot, default_tz), now, horizon)
+    mine = upcoming
     for _, instant in mine[:1]:
         start_local = instant.astimezone(tz)
         end_local = (instant + dt.timedelta(seconds=seconds)).astimezone(tz)

@@ -128,11 +128,12 @@ def test_the_writer_returns_at_once_and_writes_in_order_after_the_database_comes
 def test_the_gate_lets_overdue_airings_through_in_scheduled_order_and_urgent_first() -> None:
     stop = threading.Event()
     gate = AirGate(lambda: T, stop)
-    assert gate.take(urgent=False, scheduled_at=T)
+    assert gate.take(gate.enqueue(urgent=False, scheduled_at=T))
     order: list[str] = []
 
     def wait(name: str, offset_s: float, urgent: bool = False) -> None:
-        if gate.take(urgent=urgent, scheduled_at=T + dt.timedelta(seconds=offset_s)):
+        ticket = gate.enqueue(urgent=urgent, scheduled_at=T + dt.timedelta(seconds=offset_s))
+        if gate.take(ticket):
             order.append(name)
             gate.release()
 
@@ -152,7 +153,9 @@ def test_the_gate_lets_overdue_airings_through_in_scheduled_order_and_urgent_fir
 def test_the_gate_gives_up_at_the_deadline_and_when_stopping() -> None:
     stop = threading.Event()
     gate = AirGate(lambda: T + dt.timedelta(seconds=5), stop)
-    assert gate.take(urgent=False, scheduled_at=T)
-    assert not gate.take(urgent=False, scheduled_at=T, until=T), "past its deadline: missed"
+    assert gate.take(gate.enqueue(urgent=False, scheduled_at=T))
+    late = gate.enqueue(urgent=False, scheduled_at=T)
+    assert not gate.take(late, until=T), "past its deadline: missed"
     stop.set()
-    assert not gate.take(urgent=True), "stopping: nobody takes the air"
+    assert not gate.take(gate.enqueue(urgent=True)), "stopping: nobody takes the air"
+    assert not gate._waiting, "a ticket that gave up leaves the queue"

@@ -28,6 +28,7 @@ import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from broadcaster.errors import PlayoutError
 from broadcaster.station import children
@@ -116,7 +117,16 @@ class Playback:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
 
-    def wait(self) -> PlayResult:
+    def wait(self, progress: Callable[[float], object] | None = None,
+             every_s: float = 0.5) -> PlayResult:
+        """Wait for the player to exit; ``progress(seconds)`` is called every ``every_s``."""
+        if progress is not None:
+            while True:
+                try:
+                    self.proc.wait(timeout=every_s)
+                    break
+                except subprocess.TimeoutExpired:
+                    progress(self.elapsed())
         if self._feeder is not None:
             self._feeder.join()
             self.proc.stdin = None  # closed by the feeder (communicate() would flush it)
