@@ -736,7 +736,3 @@ def verify_chain(session: Session, public_key: Any) -> VerifyResult:
             return _check_checkpoints(result, checkpoints, public_key, hash_at, total=count, from_start=True)
     rows = list(iter_chain_rows(session))
     return verify_rows(rows, checkpoints, public_key, from_start=True)
-
-
-def entry_count(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(EvidenceEntry)).scalar_one())

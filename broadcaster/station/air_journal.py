@@ -154,6 +154,14 @@ class AirJournal:
     def exists(self) -> bool:
         return self.path.exists()
 
+    def touch(self) -> None:
+        """Create the file: from now on, an airing missing from it provably never started."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.touch(mode=0o640, exist_ok=True)
+        except OSError as exc:
+            logger.error("không tạo được nhật ký phát sóng cục bộ %s: %s", self.path, exc)
+
     def unfinished(self) -> list[JournalledAiring]:
         """Airings that started and whose entry the sink may not have."""
         return [a for a in self.read().values() if not a.recorded and (a.start or a.end)]

@@ -88,7 +88,8 @@ class MonitorTap:
             self._ffmpeg = children.popen(
                 ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-f", "s16le",
                  "-ar", str(RATE), "-ac", "1", "-i", "pipe:0", "-c:a", "libopus",
-                 "-b:a", OPUS_BITRATE, "-f", "ogg", "-y", str(self._tmp)],
+                 "-b:a", OPUS_BITRATE, "-flush_packets", "1", "-page_duration", "250000",
+                 "-f", "ogg", "-y", str(self._tmp)],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._thread = threading.Thread(target=self._read, name="aircheck", daemon=True)
         self._thread.start()

@@ -85,6 +85,7 @@ class PlayoutEngine:
         self.amp = amp
         self.journal = journal
         self._began: set[str] = set()
+        self._journal_trusted = False
         self.stopping = stopping or threading.Event()
         self.gate = AirGate(clock.now, self.stopping)
         self.host = socket.gethostname()
@@ -129,8 +130,8 @@ class PlayoutEngine:
         """Whether the airing ever handed a sample to the output (None: no journal to tell)."""
         if key in self._began:
             return True
-        if self.journal is None or not self.journal.exists():
-            return None
+        if self.journal is None or not self._journal_trusted:
+            return None  # a journal begun by this process cannot speak for the one before
         return False
 
     def broadcast(self, airing: Airing, program: Program, *, urgent: bool = False,
@@ -315,6 +316,8 @@ class PlayoutEngine:
         """
         if self.journal is None:
             return []
+        self._journal_trusted = self.journal.exists()
+        self.journal.touch()
         done: list[str] = []
         salvaged: set[Path] = set()
         for airing in self.journal.unfinished():
