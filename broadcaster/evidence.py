@@ -22,7 +22,7 @@ from json.encoder import encode_basestring as _encode_str
 from typing import Any, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, func, literal, select
+from sqlalchemy import Text, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
