@@ -143,10 +143,10 @@ class Station:
         try:
             logger.info("trạm phát '%s' bắt đầu (%s: %s)", self.output, self.player.backend,
                         self.player.device or "mặc định")
+            self.renderer.start()  # first: its interpreter takes seconds to import everything
             self.writer.start()
             self.engine.recover()  # what a killed station left: entries from the air journal
             self.journal.compact(keep={a.key for a in self.journal.unfinished()})
-            self.renderer.start()
             self.scheduler.start()
             self.heartbeat.start()
             self.nudges.start()
