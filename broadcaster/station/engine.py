@@ -292,6 +292,7 @@ class PlayoutEngine:
         finally:
             if self.journal is not None:
                 self.journal.sync()
+        logger.info("%s: bắt đầu phát lúc %s", airing.key, started_at.isoformat())
         self.gate.set_on_air(OnAir(airing.key, airing.title, airing.priority, started_at, playback))
         try:
             self._on_air_changed()
