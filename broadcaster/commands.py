@@ -152,3 +152,15 @@ def finish(command: StationCommand, result: str, *, ok: bool = True,
     command.result = result
     if command.acknowledged_at is None:
         command.acknowledged_at = command.finished_at
+
+
+def emergency_choices(session: Session, limit: int = 100) -> list[Bulletin]:
+    """Approved bulletins for the emergency picker: the emergency tier first, then priority, then
+    the rest, newest first in each, so a storm warning is at the top when seconds count."""
+    from sqlalchemy import case
+
+    tier = case((Bulletin.priority == "emergency", 0), (Bulletin.priority == "priority", 1), else_=2)
+    return list(session.scalars(
+        select(Bulletin).where(Bulletin.status == "approved")
+        .order_by(tier, Bulletin.id.desc()).limit(limit)
+    ).all())

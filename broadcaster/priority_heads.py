@@ -26,6 +26,8 @@ from broadcaster.models import Bulletin, Occurrence, OccurrenceHead, Slot
 
 #: A priority bulletin stays eligible for a head this long after its approval.
 ELIGIBLE_FOR = dt.timedelta(days=1)
+#: Outside the station (estimates), how long an unaired claim holds: the station's default grace.
+CLAIM_GRACE_S = 300.0
 #: Occurrence states that still hold their claim (besides ``completed``).
 UPCOMING = ("pending", "rendered", "playing")
 
@@ -87,19 +89,3 @@ def heads_of(session: Session, occurrence_id: int) -> list[int]:
     return list(session.scalars(
         select(OccurrenceHead.bulletin_id).where(OccurrenceHead.occurrence_id == occurrence_id)
         .order_by(OccurrenceHead.position)).all())
-
-
-def head_seconds(session: Session, slot: Slot, local_date: dt.date, now: dt.datetime,
-                 grace_s: float = 300.0) -> float:
-    """How much the heads would add to that occurrence (estimated as the schedule estimates)."""
-    from broadcaster.schedule import CHARS_PER_SECOND, GAP_SECONDS
-
-    repeats = max(1, slot.repeats + 1)
-    total = 0.0
-    for bulletin in choose(session, slot, local_date, now, grace_s):
-        if bulletin.recording is not None:
-            total += bulletin.recording.seconds * repeats
-        else:
-            total += len(bulletin.body) / CHARS_PER_SECOND * repeats
-        total += GAP_SECONDS
-    return total

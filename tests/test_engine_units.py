@@ -52,7 +52,7 @@ def test_cut_short_is_interrupted_with_the_reason_and_what_aired() -> None:
     verdict = judge(played(seconds=3.2, code=-15, preempted=True, reason="Dừng theo lệnh số 4"),
                     heard())
     assert verdict.status == "interrupted", verdict
-    assert "Dừng theo lệnh số 4" in verdict.reason and "3.2/10.0 giây" in verdict.reason
+    assert "Dừng theo lệnh số 4" in verdict.reason and "3,2/10,0 giây" in verdict.reason
 
 
 def test_a_player_error_is_failed_with_its_stderr() -> None:
@@ -71,7 +71,7 @@ def test_an_aircheck_that_could_not_record_is_a_note_not_a_failure() -> None:
 
 
 def test_a_late_start_is_noted_with_its_delay_but_a_small_one_is_not() -> None:
-    assert "Phát trễ 4.0 giây" in judge(played(late_s=4.0)).reason
+    assert "Phát trễ 4,0 giây" in judge(played(late_s=4.0)).reason
     assert judge(played(late_s=0.004)).reason == ""
 
 

@@ -44,6 +44,7 @@ from broadcaster.station.playout import (
 )
 from broadcaster.station.reconcile import missed_reason
 from broadcaster.station.verdict import Verdict, decide
+from broadcaster.wording import decimal
 
 logger = logging.getLogger(__name__)
 
@@ -345,7 +346,7 @@ class PlayoutEngine:
                 started = airing.started_at
                 fields.update(status="interrupted", started_at=started, seconds_played=seconds,
                               ended_at=started + dt.timedelta(seconds=seconds) if started else None,
-                              reason=f"{CRASHED_REASON} (đã phát {seconds:.1f}/{total:.1f} giây)")
+                              reason=f"{CRASHED_REASON} (đã phát {decimal(seconds)}/{decimal(total)} giây)")
                 state = "interrupted"
                 ref = airing.start.get("ref")
             fields.pop("program_seconds", None)
