@@ -71,8 +71,11 @@ def describe_failure(returncode: int, stderr: str, device: str) -> str:
 PREPARE_TIMEOUT_S = 3.0
 #: The first write at the instant: 100 ms of sound (also fills the stream's pre-buffer).
 FIRST_WRITE_S = 0.1
-#: paplay's stream latency when fed: small enough that the first write plays at once.
-FEED_LATENCY_MS = 20
+#: paplay's stream buffer when fed. Measured here (load average 5): 20 ms underran under load and
+#: stretched a 3.0 s tone to 3.27 s (audible gaps); 100-250 ms never did, and the first sample
+#: came as early as with 20 ms (the stream starts once the pre-buffer fills, which the pipe does
+#: in a few milliseconds).
+FEED_LATENCY_MS = 250
 _READY = b"Stream successfully created"
 
 
