@@ -205,7 +205,8 @@ def main() -> int:
     load = [os.getloadavg()[0]]
     try:
         for slot_id, at, fault in plan:
-            length = program_seconds(ctx, slot_id, timeout=3) or 10.0  # to time the fault
+            sleep_until(at - dt.timedelta(seconds=6))  # rendered by now (lead 10 s)
+            length = program_seconds(ctx, slot_id, timeout=5) or 10.0  # to time the fault
             end = at + dt.timedelta(seconds=length)
             print(f"slot {slot_id} {at.astimezone(HANOI):%H:%M:%S.%f} ({length:.1f} s): {fault}",
                   flush=True)
