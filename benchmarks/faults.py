@@ -125,9 +125,12 @@ class Station:
     def starts(self) -> dict[str, int]:
         found: dict[str, int] = {}
         for log in self.logs:
-            for match in re.finditer(r"(slot-\d+@[\d-]+): bắt đầu phát lúc",
-                                     log.read_text(encoding="utf-8", errors="replace")):
+            text = log.read_text(encoding="utf-8", errors="replace")
+            for match in re.finditer(r"(slot-\d+@[\d-]+): bắt đầu phát lúc", text):
                 found[match.group(1)] = found.get(match.group(1), 0) + 1
+            # a player that stopped at once because the output was not back made no sound
+            for match in re.finditer(r"(slot-\d+@[\d-]+): trình phát dừng ngay", text):
+                found[match.group(1)] = found.get(match.group(1), 0) - 1
         return found
 
 
