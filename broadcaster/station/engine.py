@@ -245,11 +245,10 @@ class PlayoutEngine:
                     taps[0] = self._start_tap(airing)
                     if taps[0] is not None:
                         taps[0].wait_started(timeout=0.3)
-                began = self.clock.now()
                 result, error = self._play(airing, program, prepared, instant, taps[0])
                 if result is None:
                     return None, error, self._waited_note(first_missing, attempts)
-                quick = (result.ended_at - began).total_seconds() < FAST_FAILURE_S
+                quick = result.seconds < FAST_FAILURE_S  # since its first sample was handed over
                 if not (result.returncode != 0 and not result.preempted and quick
                         and is_missing_device(result.stderr)):
                     return result, "", self._waited_note(first_missing, attempts)
