@@ -46,6 +46,7 @@ from audio.audiofile import (
     sha256_file,
     wav_info,
 )
+from audio.cache import touch
 from audio.engines_espeak import VOICES as ESPEAK_VOICES
 from audio.engines_espeak import EspeakEngine
 from audio.engines_gtts import GttsEngine, GttsUnreachableError
@@ -270,6 +271,7 @@ def synthesize(text: str, settings: SpeechSettings, cache_dir: Path) -> Speech:
         path = speech_dir / f"{cache_key(spoken, engine.name, engine.voice, settings.rate)}.wav"
         if _cached(path):
             logger.debug("Speech cache hit (%s): %s", engine.name, path.name)
+            touch(path)
             return _speech(path, engine, text_sha256)
 
     reasons: list[str] = []
