@@ -21,6 +21,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from broadcaster import bulletins, commands, permissions, schedule, week
+from broadcaster.local_days import days_bounds
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
 from broadcaster.models import PRIORITIES, Bulletin, Slot, User, utcnow
 from broadcaster.shapes import bulletin_dict, command_dict, slot_dict
@@ -535,8 +536,7 @@ def list_occurrences() -> Response:
         raise ValidationError("Ngày 'to' phải sau ngày 'from'")
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise ValidationError(f"Khoảng thời gian tối đa {MAX_RANGE_DAYS} ngày")
-    start = dt.datetime.combine(first, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
+    start, end = days_bounds(first, last, tz)
     found = week.occurrences_in(get_session(), tz_name, start, end, zone_name=_own_zone(api_user()))
     return jsonify({"items": [o.as_dict() for o in found], "total": len(found),
                     "from": first.isoformat(), "to": last.isoformat()})

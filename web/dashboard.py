@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from broadcaster import approvals, overview, permissions, week
 from broadcaster import commands as station_commands
 from broadcaster.errors import BroadcasterError
+from broadcaster.local_days import day_bounds
 from broadcaster.models import utcnow
 from broadcaster.shapes import command_dict
 from web.db import get_session, get_settings
@@ -38,11 +39,6 @@ def _user_zone() -> str | None:
     return permissions.zone_name_scope(current_user())
 
 
-def _day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
-    return start.astimezone(dt.timezone.utc), (start + dt.timedelta(days=1)).astimezone(dt.timezone.utc)
-
-
 @bp.route("/")
 @login_required
 def index() -> str:
@@ -52,7 +48,7 @@ def index() -> str:
     tz = ZoneInfo(tz_name)
     now = utcnow()
     today = now.astimezone(tz).date()
-    start, end = _day_bounds(today, tz)
+    start, end = day_bounds(today, tz)
     zone = _user_zone()
     timeline = week.occurrences_in(session, tz_name, start, end, zone_name=zone)
     upcoming = week.occurrences_in(
