@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 
 from broadcaster import schedule
 from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
+from broadcaster.local_days import days_bounds
 from broadcaster.models import Bulletin, Campaign, CampaignZoneTarget, Slot, Zone
+from broadcaster.names import clean_name, find_by_name
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +63,7 @@ def _count(value: object, label: str, low: int, high: int) -> int:
 
 def _clean(session: Session, values: dict[str, Any], campaign: Campaign | None) -> dict[str, Any]:
     """Every rule a campaign must keep, for a new one and an edited one alike."""
-    name = " ".join((values.get("name") or "").split())
-    if not name:
-        raise ValidationError("Tên chiến dịch không được để trống")
-    if len(name) > MAX_NAME:
-        raise ValidationError(f"Tên chiến dịch quá dài ({len(name)} ký tự, tối đa {MAX_NAME})")
+    name = clean_name(values.get("name"), "Tên chiến dịch", max_length=MAX_NAME)
     theme = (values.get("theme") or "").strip()
     if len(theme) > MAX_THEME:
         raise ValidationError(f"Chủ đề quá dài ({len(theme)} ký tự, tối đa {MAX_THEME})")
@@ -117,7 +115,7 @@ def _clean(session: Session, values: dict[str, Any], campaign: Campaign | None) 
     doc_date = values.get("doc_date")
     if doc_date is not None and not isinstance(doc_date, dt.date):
         raise ValidationError("Ngày ban hành văn bản không hợp lệ")
-    clash = session.scalar(select(Campaign).where(func.lower(Campaign.name) == name.lower()))
+    clash = find_by_name(session, Campaign.name, name)
     if clash is not None and clash is not campaign:
         raise DuplicateError(f"Chiến dịch {name!r} đã tồn tại")
     return {
@@ -367,10 +365,7 @@ def planned_coverage(
     first = max(campaign.starts_on, today) if today else campaign.starts_on
     if first > campaign.ends_on:
         return Coverage(campaign.id, campaign.target_per_day, 0, 0, ())
-    start = dt.datetime.combine(first, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
-    end = dt.datetime.combine(
-        campaign.ends_on + dt.timedelta(days=1), dt.time(0), tzinfo=tz
-    ).astimezone(dt.timezone.utc)
+    start, end = days_bounds(first, campaign.ends_on, tz)
     slots = [s for s in schedule.active_slots(session) if slot_serves_campaign(s, campaign.id)]
     per_day: dict[dt.date, int] = {}
     for _, _, instant in schedule.next_occurrences(slots, default_tz, start, end):

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from broadcaster import accounts, campaigns
+from broadcaster import campaigns, permissions
 from broadcaster.errors import BroadcasterError, ValidationError
 from broadcaster.models import Bulletin, utcnow
 from broadcaster.reports import Filters
@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
 
-EDIT_ROLES = accounts.roles_for("campaign.edit")
-COMPILE_ROLES = accounts.roles_for("report.compile")
+EDIT_ROLES = permissions.roles_for("campaign.edit")
+COMPILE_ROLES = permissions.roles_for("report.compile")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -88,8 +88,8 @@ def show(campaign_id: int) -> str:
     peak_days = sorted({p.day for p in coverage.peak})
     bulletins = session.query(Bulletin).filter(Bulletin.campaign_id == campaign.id).order_by(Bulletin.id.desc()).all()
     user = current_user()
-    if user is not None and user.role == "village":
-        bulletins = [b for b in bulletins if accounts.can_see_bulletin(user, b)]
+    if user is not None and permissions.is_zone_limited(user):
+        bulletins = [b for b in bulletins if permissions.can_see_bulletin(user, b)]
     return render_template(
         "campaigns/show.html", campaign=campaign, coverage=coverage, cells=cells, peak=peak,
         peak_days=peak_days, bulletins=bulletins, source=campaigns.source_document(campaign),

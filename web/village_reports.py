@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from broadcaster import accounts, village_reports
+from broadcaster import permissions, village_reports
 from broadcaster.errors import BroadcasterError
 from broadcaster.models import utcnow
 from broadcaster.schedule import parse_date
@@ -25,12 +25,12 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("village_reports", __name__, url_prefix="/village-reports")
 register_nav(bp, "Báo cáo thôn", "village_reports.index",
-             roles=tuple(dict.fromkeys(accounts.roles_for("village_report.write")
-                                       + accounts.roles_for("village_report.view_all"))), order=45)
+             roles=tuple(dict.fromkeys(permissions.roles_for("village_report.write")
+                                       + permissions.roles_for("village_report.view_all"))), order=45)
 
-WRITE_ROLES = accounts.roles_for("village_report.write")
-REVIEW_ROLES = accounts.roles_for("village_report.review")
-VIEW_ALL_ROLES = accounts.roles_for("village_report.view_all")
+WRITE_ROLES = permissions.roles_for("village_report.write")
+REVIEW_ROLES = permissions.roles_for("village_report.review")
+VIEW_ALL_ROLES = permissions.roles_for("village_report.view_all")
 PERIODS_SHOWN = 6
 BLANK_MEETINGS = 3
 
@@ -71,7 +71,7 @@ def index() -> str:
     session = get_session()
     today, tz = _today(), _tz()
     keys = village_reports.recent_periods(today, PERIODS_SHOWN)
-    if user.role == "village":
+    if permissions.is_zone_limited(user):
         if user.zone_id is None:
             abort(403, description="Tài khoản trưởng thôn chưa được gán thôn; hãy báo quản trị viên.")
         rows = []
@@ -150,7 +150,7 @@ def show(report_id: int) -> str:
     assert user is not None
     session = get_session()
     report = village_reports.get_report(session, report_id)
-    if not has_role(*VIEW_ALL_ROLES) and not (user.role == "village" and user.zone_id == report.zone_id):
+    if not has_role(*VIEW_ALL_ROLES) and not (permissions.is_zone_limited(user) and permissions.zone_scope(user) == report.zone_id):
         abort(404)
     tz = _tz()
     return render_template(

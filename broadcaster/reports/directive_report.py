@@ -323,7 +323,10 @@ def build_report(session: Session, settings: Any, campaign_id: int, date_from: d
 def _annex(session: Session, settings: Any, entries: Sequence[Any], zone: ZoneInfo) -> list[Block]:
     """The chain's head, the latest signed checkpoint and each counted entry's hash."""
     count, head_hash = evidence.head(session)
-    checkpoints = evidence.load_checkpoints(session)
+    from broadcaster import checkpoints as signed
+
+    newest = signed.latest_checkpoint(session)
+    cp = signed.view_of(newest) if newest is not None else None
     key_id = ""
     try:
         from broadcaster.keys import key_id as key_id_of, load_public_key
@@ -337,13 +340,19 @@ def _annex(session: Session, settings: Any, entries: Sequence[Any], zone: ZoneIn
         "bằng bản xuất CSV/JSON và khóa công khai: broadcaster log verify --file TỆP --public-key KHÓA.pem.")]
     rows = [["Số mục trong nhật ký", str(count)], ["Mã băm đầu chuỗi", head_hash],
             ["Mã khóa công khai", key_id or "không đọc được"]]
-    if checkpoints:
-        cp = checkpoints[-1]
+    if cp is not None:
         rows += [["Điểm kiểm đã ký mới nhất", f"#{cp.id}, {evidence.utc_text(cp.created_at)} UTC, {cp.count} mục"],
-                 ["Mã băm được ký", cp.head_hash], ["Chữ ký Ed25519", cp.signature]]
+                 ["Mã băm được ký", cp.head_hash], ["Mã điểm kiểm (đối chiếu)", f"{cp.id}:{cp.hash}"],
+                 ["Chữ ký Ed25519", cp.signature]]
     else:
         rows.append(["Điểm kiểm đã ký", "chưa có (chạy: broadcaster log checkpoint)"])
     blocks.append(Table(["Mục", "Giá trị"], rows, [0.3, 0.7]))
+    # The same line every export and report prints: a filed copy exposes a later rewrite of the log
+    # (broadcaster log verify --checkpoint SỐ:MÃ_BĂM).
+    blocks.append(Para(signed.proof_line(session), indent=False))
+    if cp is not None:
+        blocks.append(Para(f"Đối chiếu về sau: broadcaster log verify --checkpoint {cp.id}:{cp.hash}",
+                           indent=False))
     blocks.append(Para("Các mục nhật ký của chiến dịch trong kỳ:", italic=True, indent=False))
     blocks.append(Table(
         ["Số", "Thời gian", "Khu vực", "Trạng thái", "Mã băm (SHA-256)"],
