@@ -85,7 +85,11 @@ def add_bulletin(
     valid_from: dt.date | None = None,
     valid_until: dt.date | None = None,
     recording_id: int | None = None,
+    public: bool | None = None,
 ) -> Bulletin:
+    """Store a new draft; ``public=None`` takes the default of :func:`publishing.default_public`."""
+    from broadcaster.publishing import public_choice
+
     title, body = validate_content(title, body)
     if priority not in PRIORITIES:
         raise ValidationError(
@@ -108,6 +112,7 @@ def add_bulletin(
         valid_from=valid_from,
         valid_until=valid_until,
         recording_id=recording_id,
+        public=public_choice(zone_id, public),
     )
     session.add(bulletin)
     session.flush()
@@ -127,6 +132,13 @@ def update_bulletin(session: Session, bulletin: Bulletin, user: User | None, **f
     for name in ("category", "priority", "campaign_id", "zone_id", "valid_from", "valid_until"):
         if name in fields:
             setattr(bulletin, name, fields[name])
+    if "public" in fields:
+        from broadcaster.publishing import public_choice
+
+        wanted = fields["public"]
+        bulletin.public = public_choice(bulletin.zone_id, None if wanted is None else bool(wanted))
+    elif bulletin.zone_id is not None:
+        bulletin.public = False  # became a village-only notice: never published
     if bulletin.priority not in PRIORITIES:
         raise ValidationError(f"Mức ưu tiên không hợp lệ: {bulletin.priority!r}")
     if changed and bulletin.status in {"approved", "submitted"}:

@@ -74,6 +74,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "https": False,  # served behind HTTPS: Secure cookie and HSTS
         "proxy_hops": 0,  # reverse proxies trusted for X-Forwarded-For/Proto
     },
+    "public": {
+        "base_url": "",  # address in public links, feeds and QR codes; empty = the panel's own
+    },
     "commune": {
         "name": "Xã Tân Hòa",
         "district": "",

@@ -274,7 +274,11 @@ def create_bulletin() -> tuple[Response, int]:
     if not isinstance(submit, bool):
         raise ValidationError("Trường 'submit' phải là true hoặc false")
     zone_id: int | None = None
+    public = data.get("public")
+    if public is not None and not isinstance(public, bool):
+        raise ValidationError("Trường 'public' phải là true hoặc false")
     if user.role == "village":
+        public = None
         if priority != "normal":
             abort(403, description="Trưởng thôn chỉ gửi được thông báo mức ưu tiên thường")
         zone_id = user.zone_id
@@ -288,6 +292,7 @@ def create_bulletin() -> tuple[Response, int]:
         priority=priority,
         author=user,
         zone_id=zone_id,
+        public=public,
     )
     if submit:
         bulletins.transition(session, bulletin, "submit", user)

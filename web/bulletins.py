@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import accounts, bulletins, commands, library
+from broadcaster import accounts, bulletins, commands, library, publishing
 from broadcaster.errors import BroadcasterError, ValidationError
 from broadcaster.glossary import reading_preview
 from broadcaster.models import BULLETIN_STATUSES, PRIORITIES, Bulletin
@@ -22,6 +22,7 @@ from broadcaster.zones import list_zones
 from web.db import get_session, get_settings
 from web.format import duration
 from web.nav import register_nav
+from web.public import external
 from web.security import current_user, login_required, roles_required
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ def _form_fields() -> dict[str, Any]:
         fields["zone_id"] = user.zone_id
         if fields["priority"] == "emergency":
             raise ValidationError("Trưởng thôn không tạo được bản tin khẩn cấp; hãy báo cán bộ xã.")
+    # "Đăng công khai" applies to commune-wide bulletins; a village notice takes the default (off).
+    fields["public"] = (request.form.get("public") == "1") if fields["zone_id"] is None else None
     if fields["valid_from"] and fields["valid_until"] and fields["valid_until"] < fields["valid_from"]:
         raise ValidationError("Ngày hết hiệu lực phải sau ngày bắt đầu")
     return fields
@@ -129,7 +132,8 @@ def index() -> str:
 def new() -> Response | str | tuple[str, int]:
     user = _me()
     values: dict[str, Any] = {"priority": "normal", "category": "Thông báo",
-                              "zone_id": user.zone_id if user.role == "village" else None}
+                              "zone_id": user.zone_id if user.role == "village" else None,
+                              "public": user.role != "village"}
     if request.method == "POST":
         values = request.form.to_dict()
         session = get_session()
@@ -165,6 +169,8 @@ def show(bulletin_id: int) -> str:
         and accounts.can_edit_bulletin(user, bulletin),
         can_review=accounts.allowed(user, "bulletin.review") and bulletin.status in {"draft", "submitted"},
         can_archive=accounts.allowed(user, "bulletin.archive") and bulletin.status != "archived",
+        public_url=(external("public.bulletin", key=bulletin.public_key)
+                    if publishing.is_published(session, bulletin) else None),
     )
 
 
@@ -197,7 +203,7 @@ def edit(bulletin_id: int) -> Response | str | tuple[str, int]:
         "priority": bulletin.priority, "zone_id": bulletin.zone_id,
         "valid_from": bulletin.valid_from.isoformat() if bulletin.valid_from else "",
         "valid_until": bulletin.valid_until.isoformat() if bulletin.valid_until else "",
-        "recording_id": bulletin.recording_id,
+        "recording_id": bulletin.recording_id, "public": bulletin.public,
     }
     return render_template("bulletins/form.html", **_form_context(bulletin, values))
 

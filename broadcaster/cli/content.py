@@ -5,10 +5,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from broadcaster import bulletins
 from broadcaster.cli.common import context, print_json
 from broadcaster.errors import NotFoundError, ValidationError
-from broadcaster.models import PRIORITIES, Bulletin, Campaign
+from broadcaster.models import PRIORITIES, Bulletin, Campaign, Zone
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--category", default="Thông báo")
     add.add_argument("--priority", choices=PRIORITIES, default="normal")
     add.add_argument("--campaign", type=int, help="số chiến dịch")
+    add.add_argument("--zone", help="thôn/khu phố (tên hoặc số) khi là thông báo riêng của thôn")
+    publish = add.add_mutually_exclusive_group()
+    publish.add_argument("--public", dest="public", action="store_true", default=None,
+                         help="đăng công khai (mặc định cho bản tin toàn xã)")
+    publish.add_argument("--no-public", dest="public", action="store_false",
+                         help="không đăng công khai (mặc định cho thông báo riêng của thôn)")
     add.add_argument("--approve", action="store_true", help="phê duyệt ngay")
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_bulletin_add)
@@ -98,9 +107,10 @@ def cmd_bulletin_add(args: argparse.Namespace) -> int:
     with ctx.session() as session:
         if args.campaign is not None and session.get(Campaign, args.campaign) is None:
             raise NotFoundError(f"Không có chiến dịch số {args.campaign}")
+        zone_id = _zone_id(session, args.zone) if args.zone else None
         bulletin = bulletins.add_bulletin(
             session, title=args.title, body=text, category=args.category,
-            priority=args.priority, campaign_id=args.campaign,
+            priority=args.priority, campaign_id=args.campaign, zone_id=zone_id, public=args.public,
         )
         if args.approve:
             bulletins.transition(session, bulletin, "approve", None, "phê duyệt từ dòng lệnh")
@@ -112,11 +122,25 @@ def cmd_bulletin_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _zone_id(session: Session, zone: str) -> int:
+    """A zone given by name (as ``schedule add --zone``) or by its number."""
+    wanted = " ".join(zone.split())
+    found = session.scalar(select(Zone).where(Zone.name == wanted))
+    if found is None:  # SQLite's lower() knows only ASCII: compare Vietnamese names here
+        found = next((z for z in session.scalars(select(Zone))
+                      if z.name.casefold() == wanted.casefold()), None)
+    if found is None and wanted.isdigit():
+        found = session.get(Zone, int(wanted))
+    if found is None:
+        raise NotFoundError(f"Không có thôn/khu phố {zone!r}")
+    return found.id
+
+
 def bulletin_dict(b: Bulletin) -> dict[str, object]:
     return {
         "id": b.id, "title": b.title, "category": b.category, "priority": b.priority,
         "status": b.status, "language": b.language, "chars": len(b.body),
-        "campaign_id": b.campaign_id, "zone_id": b.zone_id,
+        "campaign_id": b.campaign_id, "zone_id": b.zone_id, "public": bool(b.public),
         "created_at": b.created_at.isoformat(),
         "approved_at": b.approved_at.isoformat() if b.approved_at else None,
     }
