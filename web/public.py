@@ -33,6 +33,12 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
+
+@bp.record_once
+def _check_base_url(state: Any) -> None:
+    """A wrong ``public.base_url`` stops the panel at start, not on the hundredth poster."""
+    publishing.configured_base_url(state.app.extensions["broadcaster"].settings)
+
 FEED_ITEMS = 50
 PAGE_CACHE_S = 60
 MEDIA_CACHE_S = 86400
