@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -360,10 +361,13 @@ class PublicAiring(Base):
     """
 
     __tablename__ = "public_airings"
-    __table_args__ = (UniqueConstraint("evidence_id", "bulletin_id", name="uq_public_airing"),)
+    __table_args__ = (
+        UniqueConstraint("evidence_id", "bulletin_id", name="uq_public_airing"),
+        Index("ix_public_airings_bulletin_aired", "bulletin_id", "aired_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
-    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"), index=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"))
     aired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 

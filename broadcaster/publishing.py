@@ -41,8 +41,9 @@ from broadcaster.models import (
 
 logger = logging.getLogger(__name__)
 
-#: Evidence entries read per call of :func:`refresh_airings` (a request never waits long).
-SCAN_BATCH = 2000
+#: Evidence entries read per call of :func:`refresh_airings`: a visitor's request waits at most
+#: about a quarter of a second (2,000 took 0.5-1 s on 2 busy cores) while a backlog is read.
+SCAN_BATCH = 1000
 #: Texts per ``IN (...)`` query (SQLite allows 32,766 parameters; stay far below).
 IN_CHUNK = 400
 PAGE_SIZE = 10
@@ -108,25 +109,23 @@ class Published:
         return self.last_aired or self.bulletin.approved_at or self.bulletin.created_at
 
 
-def _airing_stats() -> Any:
-    return (
-        select(
-            PublicAiring.bulletin_id.label("bulletin_id"),
-            func.min(PublicAiring.aired_at).label("first"),
-            func.max(PublicAiring.aired_at).label("last"),
-            func.count(PublicAiring.id).label("times"),
-        )
-        .join(Bulletin, Bulletin.id == PublicAiring.bulletin_id)
-        .where(PublicAiring.aired_at >= Bulletin.approved_at)
-        .group_by(PublicAiring.bulletin_id)
-        .subquery()
-    )
+def _airing_columns() -> tuple[Any, Any, Any]:
+    """First airing, last airing and count of the current version, per bulletin row.
+
+    Correlated subqueries on the (bulletin_id, aired_at) index: a few index seeks per bulletin,
+    whatever the size of the log (a GROUP BY over every airing took 300 ms at 100,000 entries).
+    """
+    valid = and_(PublicAiring.bulletin_id == Bulletin.id, PublicAiring.aired_at >= Bulletin.approved_at)
+    first = select(func.min(PublicAiring.aired_at)).where(valid).correlate(Bulletin).scalar_subquery()
+    last = select(func.max(PublicAiring.aired_at)).where(valid).correlate(Bulletin).scalar_subquery()
+    times = select(func.count(PublicAiring.id)).where(valid).correlate(Bulletin).scalar_subquery()
+    return first, last, times
 
 
-def _query(stats: Any) -> Any:
+def _query(columns: tuple[Any, Any, Any]) -> Any:
+    first, last, times = columns
     return (
-        select(Bulletin, stats.c.first, stats.c.last, stats.c.times)
-        .outerjoin(stats, stats.c.bulletin_id == Bulletin.id)
+        select(Bulletin, first.label("first"), last.label("last"), times.label("times"))
         .where(_published_clause())
         .options(selectinload(Bulletin.campaign), selectinload(Bulletin.recording))
     )
@@ -139,11 +138,11 @@ def _rows(session: Session, query: Any) -> list[Published]:
 def list_published(session: Session, *, campaign_id: int | None = None, limit: int = PAGE_SIZE,
                    offset: int = 0) -> list[Published]:
     """Published bulletins, newest first (by last airing, else by approval)."""
-    stats = _airing_stats()
-    query = _query(stats)
+    columns = _airing_columns()
+    query = _query(columns)
     if campaign_id is not None:
         query = query.where(Bulletin.campaign_id == campaign_id)
-    query = query.order_by(func.coalesce(stats.c.last, Bulletin.approved_at).desc(), Bulletin.id.desc())
+    query = query.order_by(func.coalesce(columns[1], Bulletin.approved_at).desc(), Bulletin.id.desc())
     return _rows(session, query.limit(limit).offset(offset))
 
 
@@ -162,8 +161,7 @@ def get_published(session: Session, key: str) -> Published:
     """
     if not key or len(key) > 32:
         raise NotFoundError("Không có bản tin công khai này")
-    stats = _airing_stats()
-    rows = _rows(session, _query(stats).where(Bulletin.public_key == key))
+    rows = _rows(session, _query(_airing_columns()).where(Bulletin.public_key == key))
     if not rows:
         raise NotFoundError("Không có bản tin công khai này")
     return rows[0]
@@ -269,6 +267,18 @@ def _chunks(values: Iterable[str], size: int = IN_CHUNK) -> Iterable[list[str]]:
             batch = []
     if batch:
         yield batch
+
+
+def refresh_all_airings(session: Session) -> int:
+    """Read the whole backlog (the CLI; a request reads one batch and leaves the rest)."""
+    found = 0
+    while True:
+        before = session.get(PublicScan, 1)
+        last = before.last_evidence_id if before is not None else 0
+        found += refresh_airings(session)
+        after = session.get(PublicScan, 1)
+        if after is None or after.last_evidence_id == last:
+            return found
 
 
 def refresh_airings(session: Session, *, batch: int = SCAN_BATCH) -> int:

@@ -37,7 +37,7 @@ def cmd_public_list(args: argparse.Namespace) -> int:
     ctx = context()
     base = _base_url(ctx.settings, None)
     with ctx.session() as session:
-        publishing.refresh_airings(session)
+        publishing.refresh_all_airings(session)
         rows = [{
             "id": p.bulletin.id, "title": p.bulletin.title, "url": base + publishing.public_path(p.bulletin),
             "campaign_id": p.bulletin.campaign_id, "priority": p.bulletin.priority,

@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("evidence_id", "bulletin_id", name="uq_public_airing"),
     )
     op.create_index(op.f("ix_public_airings_evidence_id"), "public_airings", ["evidence_id"])
-    op.create_index(op.f("ix_public_airings_bulletin_id"), "public_airings", ["bulletin_id"])
+    op.create_index("ix_public_airings_bulletin_aired", "public_airings", ["bulletin_id", "aired_at"])
     op.create_table(
         "public_scan",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -59,7 +59,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("public_scan")
-    op.drop_index(op.f("ix_public_airings_bulletin_id"), table_name="public_airings")
+    op.drop_index("ix_public_airings_bulletin_aired", table_name="public_airings")
     op.drop_index(op.f("ix_public_airings_evidence_id"), table_name="public_airings")
     op.drop_table("public_airings")
     with op.batch_alter_table("bulletins") as batch:
