@@ -41,7 +41,7 @@ def _check_base_url(state: Any) -> None:
 
 FEED_ITEMS = 50
 PAGE_CACHE_S = 60
-MEDIA_CACHE_S = 86400
+MEDIA_CACHE_S = 600  # an unpublished bulletin must leave caches soon
 #: Endpoints that show airings: they first read any new evidence.
 _SHOWS_AIRINGS = {"public.index", "public.bulletin", "public.campaign", "public.feed",
                   "public.campaign_feed", "public.poster"}
@@ -222,7 +222,8 @@ def _feed_response(channel: public_feed.Channel, rows: list[publishing.Published
     response.headers["Content-Type"] = "application/rss+xml; charset=utf-8"
     response.add_etag()
     _cached(response, PAGE_CACHE_S)
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 for a podcast app that already has this version
+    return response
 
 
 @bp.route("/feed.xml")
