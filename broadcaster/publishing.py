@@ -105,8 +105,12 @@ class Published:
 
     @property
     def when(self) -> dt.datetime:
-        """The instant the feed and the list sort by: the last airing, else the approval."""
-        return self.last_aired or self.bulletin.approved_at or self.bulletin.created_at
+        """When it came out: its first airing, else its approval (the list and the feed's date).
+
+        Not the last airing: a bulletin read every morning for a week must not climb back to
+        the top of the list, or come back as a new episode in podcast apps, each day.
+        """
+        return self.first_aired or self.bulletin.approved_at or self.bulletin.created_at
 
 
 def _airing_columns() -> tuple[Any, Any, Any]:
@@ -137,12 +141,12 @@ def _rows(session: Session, query: Any) -> list[Published]:
 
 def list_published(session: Session, *, campaign_id: int | None = None, limit: int = PAGE_SIZE,
                    offset: int = 0) -> list[Published]:
-    """Published bulletins, newest first (by last airing, else by approval)."""
+    """Published bulletins, newest first (by first airing, else by approval)."""
     columns = _airing_columns()
     query = _query(columns)
     if campaign_id is not None:
         query = query.where(Bulletin.campaign_id == campaign_id)
-    query = query.order_by(func.coalesce(columns[1], Bulletin.approved_at).desc(), Bulletin.id.desc())
+    query = query.order_by(func.coalesce(columns[0], Bulletin.approved_at).desc(), Bulletin.id.desc())
     return _rows(session, query.limit(limit).offset(offset))
 
 

@@ -224,13 +224,19 @@ def test_when_it_aired_comes_from_the_evidence(web_app: Any, client: Any, ctx: A
     local = aired.astimezone(TZ)
     assert f"Phát trên loa lúc {local:%H:%M}, " in body, body
     assert f"{local:%d/%m/%Y}" in body and "lần phát" not in body
-    # Newest airing first.
+    # Newest first: by first airing, so a bulletin aired again does not climb back to the top.
     index = client.get("/public/").get_data(as_text=True)
     assert index.index(PUBLISHED) < index.index("Lịch thu thuế đất")
-    air(ctx, second, aired + dt.timedelta(hours=1))
+    again = aired + dt.timedelta(hours=1)
+    air(ctx, second, again)
+    index = client.get("/public/")
+    assert index.get_data(as_text=True).index(PUBLISHED) < index.get_data(as_text=True).index("Lịch thu thuế đất")
+    assert f"(2 lần phát, gần nhất {again.astimezone(TZ):%H:%M %d/%m/%Y})" in visible_text(index)
+    # A bulletin approved later and not yet aired is newer than both.
+    third = add(cli, "Lịch tiêm chủng mở rộng", "Tiêm chủng cho trẻ dưới 5 tuổi.", "--approve")
     index = client.get("/public/").get_data(as_text=True)
-    assert index.index("Lịch thu thuế đất") < index.index(PUBLISHED)
-    assert "(2 lần phát)" in index
+    assert index.index("Lịch tiêm chủng mở rộng") < index.index(PUBLISHED)
+    assert third
 
     # Archived after airing: history stays online.
     assert cli("bulletin", "archive", str(second)).exit_code == 0
