@@ -521,3 +521,25 @@ def test_migration_publishes_existing_commune_wide_bulletins(tmp_path: Path) -> 
     keys = [r[2] for r in rows]
     assert all(k and len(k) >= 12 for k in keys) and len(set(keys)) == 3
     engine.dispose()
+
+
+def test_feed_makes_missing_mp3s_within_a_budget_and_the_cli_makes_them_all(
+        web_app: Any, client: Any, cli: Any, monkeypatch: Any) -> None:
+    import web.public
+
+    for n in range(3):
+        add(cli, f"Tin dựng âm thanh số {n}", f"Nội dung tin số {n} để dựng âm thanh.", "--approve")
+    monkeypatch.setattr(web.public, "FEED_RENDER_BUDGET_S", 0.0)
+    items = etree.fromstring(client.get("/public/feed.xml").data).findall("channel/item")
+    assert [i.findtext("title") for i in items] == ["Tin dựng âm thanh số 2"], "chỉ tin mới nhất"
+    assert items[0].find("enclosure") is not None
+    result = cli("public", "render", "--json")
+    assert result.exit_code == 0, result.output
+    rendered = json.loads(result.stdout)["rendered"]
+    assert len(rendered) == 3 and all(r["bytes"] > 1000 for r in rendered)
+    monkeypatch.setattr(web.public, "FEED_RENDER_BUDGET_S", 20.0)
+    items = etree.fromstring(client.get("/public/feed.xml").data).findall("channel/item")
+    assert len(items) == 3 and all(i.find("enclosure") is not None for i in items)
+    listed = json.loads(cli("public", "list", "--json").stdout)
+    assert [row["title"] for row in listed] == [f"Tin dựng âm thanh số {n}" for n in (2, 1, 0)]
+    assert all(row["url"].startswith("http://") and "/public/ban-tin/" in row["url"] for row in listed)

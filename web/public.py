@@ -13,6 +13,7 @@ named by the request.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, send_file, url_for
@@ -40,6 +41,8 @@ def _check_base_url(state: Any) -> None:
     publishing.configured_base_url(state.app.extensions["broadcaster"].settings)
 
 FEED_ITEMS = 50
+#: Seconds a feed request may spend making missing MP3s (about 3-10 bulletins from cold).
+FEED_RENDER_BUDGET_S = 20.0
 PAGE_CACHE_S = 60
 MEDIA_CACHE_S = 600  # an unpublished bulletin must leave caches soon
 #: Endpoints that show airings: they first read any new evidence.
@@ -199,10 +202,20 @@ def campaign(campaign_id: int) -> Response:
 
 
 def _feed_response(channel: public_feed.Channel, rows: list[publishing.Published]) -> Response:
+    """The feed; MP3s not made yet are made now, within a time budget.
+
+    A podcast app gives up on a feed that takes minutes. Once the budget is spent (only real
+    renders spend it: a made MP3 costs milliseconds), the older items wait for the next fetch
+    rather than appearing without their sound.
+    """
     settings = get_settings()
     session = get_session()
     items = []
-    for row in rows:
+    deadline = time.monotonic() + FEED_RENDER_BUDGET_S
+    for index, row in enumerate(rows):
+        if index and time.monotonic() > deadline:  # the newest item always gets its sound
+            logger.info("nguồn tin: %d bản tin cũ hơn chờ lần tải sau (đang tạo MP3)", len(rows) - index)
+            break
         b = row.bulletin
         try:
             mp3 = bulletin_mp3(settings, session, b)

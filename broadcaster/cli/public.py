@@ -17,6 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lst.add_argument("--campaign", type=int, help="chỉ bản tin của chiến dịch này")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=cmd_public_list)
+    render = sub.add_parser("render", help="tạo sẵn MP3 của các bản tin đang đăng (trang và nguồn tin mở ngay)")
+    render.add_argument("--json", action="store_true")
+    render.set_defaults(handler=cmd_public_render)
     poster = sub.add_parser("poster", help="áp phích A4 (PDF) của chiến dịch, có mã QR tới trang công khai")
     poster.add_argument("--campaign", type=int, required=True, help="số chiến dịch")
     poster.add_argument("--out", type=Path, required=True, help="tệp PDF")
@@ -82,4 +85,34 @@ def cmd_public_poster(args: argparse.Namespace) -> int:
         print_json({"path": str(args.out), "url": url})
     else:
         print(f"Đã tạo áp phích {args.out}; mã QR mở {url}")
+    return 0
+
+
+def cmd_public_render(args: argparse.Namespace) -> int:
+    """Make every published bulletin's MP3 now (after an upgrade, or from a timer at night)."""
+    import time
+
+    from broadcaster.public_media import MediaUnavailable, bulletin_mp3
+
+    ctx = context()
+    done: list[dict[str, object]] = []
+    failed: list[dict[str, object]] = []
+    with ctx.session() as session:
+        for row in publishing.list_published(session, limit=100_000):
+            start = time.monotonic()
+            try:
+                mp3 = bulletin_mp3(ctx.settings, session, row.bulletin)
+            except MediaUnavailable as exc:
+                failed.append({"id": row.bulletin.id, "error": str(exc)})
+                continue
+            done.append({"id": row.bulletin.id, "bytes": mp3.size_bytes, "seconds": mp3.seconds,
+                         "took_s": round(time.monotonic() - start, 2)})
+    if args.json:
+        print_json({"rendered": done, "failed": failed})
+    else:
+        print(f"Đã có MP3 của {len(done)} bản tin")
+        for row in failed:
+            print(f"  bản tin số {row['id']}: {row['error']}")
+    if failed:
+        raise ValidationError(f"{len(failed)} bản tin chưa tạo được MP3 (xem danh sách ở trên)")
     return 0
