@@ -79,8 +79,8 @@ def wait_for_airing(home: Path, timeout_s: float = 120) -> dict[str, Any]:
     pytest.fail(f"trạm phát chưa phát xong bản tin sau {timeout_s:.0f} giây:\n{log}")
 
 
-def test_a_resident_reads_and_hears_what_aired(served: str, home: Path, phone: Any,
-                                               station_daemon: subprocess.Popen[bytes],
+def test_a_resident_reads_and_hears_what_aired(served: str, home: Path, phone: Any,  # noqa: F811
+                                               station_daemon: subprocess.Popen[bytes],  # noqa: F811
                                                tmp_path: Path) -> None:
     from broadcaster.context import open_context
 
