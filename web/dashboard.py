@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import overview, week
-from broadcaster.bulletins import list_bulletins
+from broadcaster import accounts, approvals, overview, week
+from broadcaster import commands as station_commands
 from broadcaster.errors import BroadcasterError
 from broadcaster.models import utcnow
 from web.db import get_session, get_settings
@@ -63,10 +63,21 @@ def index() -> str:
     pulses = overview.pulses(session, float(settings.station.heartbeat_s), now)
     can_command = current_user().role in COMMAND_ROLES  # type: ignore[union-attr]
     emergency_choices = (
-        list_bulletins(session, status="approved", limit=100) if can_command else []
+        station_commands.emergency_choices(session, limit=100) if can_command else []
     )
+    user = current_user()
+    can_review = accounts.allowed(user, "bulletin.review")
+    returned, approved = ([], [])
+    if user is not None and user.role == "editor":
+        returned, approved = approvals.outcomes(session, user)
     return render_template(
         "dashboard/index.html",
+        review=approvals.queue(session, limit=50) if can_review else [],
+        review_total=approvals.queue_count(session) if can_review else 0,
+        can_review=can_review,
+        returned=returned,
+        approved=approved,
+        notices=approvals.notices(session, user) if user is not None and user.role == "village" else [],
         today=today,
         now=now,
         timeline=timeline,
@@ -77,8 +88,21 @@ def index() -> str:
         command_labels=overview.COMMAND_STATUS_LABELS,
         can_command=can_command,
         emergency_choices=emergency_choices,
+        on_air_emergency=overview.emergency_on_air(pulses),
         zone=zone,
     )
+
+
+def _emergency_cut_refused() -> Response | None:
+    """An emergency on air is cut (by a stop or another emergency) only when asked explicitly."""
+    settings = get_settings()
+    on_air = overview.emergency_on_air(
+        overview.pulses(get_session(), float(settings.station.heartbeat_s), utcnow()))
+    if on_air is not None and request.form.get("cut_emergency") != "yes":
+        flash(f"Đang phát bản tin khẩn cấp “{on_air.get('title', '')}”. Hãy đánh dấu ô "
+              "“Ngắt bản tin khẩn cấp đang phát” nếu thật sự muốn ngắt.", "error")
+        return redirect(url_for("dashboard.index"))
+    return None
 
 
 @bp.route("/station/emergency", methods=["POST"])
@@ -94,6 +118,9 @@ def emergency() -> Response:
     except ValueError:
         flash("Hãy chọn bản tin cần phát khẩn cấp.", "error")
         return redirect(url_for("dashboard.index"))
+    refused = _emergency_cut_refused()
+    if refused is not None:
+        return refused
     session = get_session()
     try:
         command = commands.request_emergency(session, bulletin_id, user=current_user())
@@ -112,6 +139,9 @@ def emergency() -> Response:
 def stop() -> Response:
     from broadcaster import commands
 
+    refused = _emergency_cut_refused()
+    if refused is not None:
+        return refused
     session = get_session()
     try:
         command = commands.request_stop(session, user=current_user())
