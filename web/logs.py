@@ -32,13 +32,14 @@ from flask import (
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from broadcaster import evidence, evidence_filter, listening
+from broadcaster import evidence, evidence_filter, listening, permissions
 from broadcaster.errors import BroadcasterError
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.models import EVIDENCE_STATUSES, User, utcnow
 from broadcaster.reports.query import Filters
 from web.db import get_session, get_settings
 from web.format import station_zone
+from web.fragments import rendered_rows
 from web.nav import register_nav
 from web.security import current_user, has_role, login_required, roles_required
 
@@ -47,8 +48,8 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("logs", __name__, url_prefix="/logs")
 register_nav(bp, "Nhật ký phát", "logs.index", order=40)
 
-EXPORT_ROLES = ("admin", "editor", "approver", "office")
-VERIFY_ROLES = ("admin", "editor", "approver", "office")
+EXPORT_ROLES = permissions.roles_for("evidence.export")
+VERIFY_ROLES = permissions.roles_for("evidence.verify")
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
 #: How long a verification result is shown without recomputing (while the head is unchanged).
@@ -59,9 +60,7 @@ STATUS_CHOICES = [(s, STATUS_LABELS[s]) for s in EVIDENCE_STATUSES]
 
 def own_zone(user: User | None) -> str | None:
     """A village head's zone name (its airings only); None for roles that read everything."""
-    if user is not None and user.role == "village":
-        return user.zone.name if user.zone is not None else ""
-    return None
+    return permissions.zone_name_scope(user)
 
 
 def evidence_filters_from(args: Mapping[str, str], user: User | None) -> Filters:
@@ -96,7 +95,14 @@ def _verify_now(session: Session) -> dict[str, Any]:
     except BroadcasterError as exc:
         return {"ok": False, "count": 0, "head_hash": None, "first_bad_id": None,
                 "message": str(exc)}
-    result = evidence.verify_chain(session, public_key)
+    from broadcaster.evidence_audit import load_witness, verify_log
+
+    witness = settings.checkpoint_witness_path
+    try:
+        witnesses = [load_witness(witness)] if witness.exists() else []
+    except BroadcasterError as exc:
+        return {"ok": False, "count": 0, "head_hash": None, "first_bad_id": None, "message": str(exc)}
+    result = verify_log(session, public_key, tz=settings.station.timezone, witnesses=witnesses)
     return {
         "ok": result.ok,
         "count": result.count,
@@ -171,6 +177,9 @@ def index() -> Any:
     return render_template(
         "logs/index.html",
         rows=rows,
+        rows_html=rendered_rows("logs", "logs/_row.html", "row", rows, tuple,
+                                fixed={"status_labels": STATUS_LABELS},
+                                entry_base=url_for("logs.index") + "/"),
         filters=filters,
         query=query,
         error=error,

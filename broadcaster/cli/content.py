@@ -5,13 +5,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcaster import bulletins
 from broadcaster.cli.common import context, print_json
 from broadcaster.errors import NotFoundError, ValidationError
-from broadcaster.models import PRIORITIES, Bulletin, Campaign, Zone
+from broadcaster.models import PRIORITIES, Campaign, Zone
+from broadcaster.names import find_by_name
+from broadcaster.shapes import bulletin_dict
 from broadcaster.wording import decimal
 
 
@@ -124,27 +125,14 @@ def cmd_bulletin_add(args: argparse.Namespace) -> int:
 
 
 def _zone_id(session: Session, zone: str) -> int:
-    """A zone given by name (as ``schedule add --zone``) or by its number."""
-    wanted = " ".join(zone.split())
-    found = session.scalar(select(Zone).where(Zone.name == wanted))
-    if found is None:  # SQLite's lower() knows only ASCII: compare Vietnamese names here
-        found = next((z for z in session.scalars(select(Zone))
-                      if z.name.casefold() == wanted.casefold()), None)
+    """A zone given by name (as ``schedule add --zone``, same name rule) or by its number."""
+    found = find_by_name(session, Zone.name, zone)
+    wanted = zone.strip()
     if found is None and wanted.isdigit():
         found = session.get(Zone, int(wanted))
     if found is None:
         raise NotFoundError(f"Không có thôn/khu phố {zone!r}")
     return found.id
-
-
-def bulletin_dict(b: Bulletin) -> dict[str, object]:
-    return {
-        "id": b.id, "title": b.title, "category": b.category, "priority": b.priority,
-        "status": b.status, "language": b.language, "chars": len(b.body),
-        "campaign_id": b.campaign_id, "zone_id": b.zone_id, "public": bool(b.public),
-        "created_at": b.created_at.isoformat(),
-        "approved_at": b.approved_at.isoformat() if b.approved_at else None,
-    }
 
 
 def cmd_bulletin_list(args: argparse.Namespace) -> int:
