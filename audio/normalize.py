@@ -28,6 +28,9 @@ from audio.tn.common import (
     Pass,
     _Ctx,
 )
+from audio.tn.headings import _headings
+from audio.tn.places import _places
+from audio.tn.titles import _titles
 from audio.tn.dates import (
     _dates,
     _unmarked_date_words,
@@ -118,11 +121,14 @@ def clean_text(text: str) -> str:
 _PASSES: tuple[Pass, ...] = (
     _unmarked_date_words,
     _web,
+    _titles,
+    _headings,
     _addresses,
     _paren_abbr,
     _alternatives,
     _docnum,
     _glossary,
+    _places,
     _phones,
     _times,
     _negatives,

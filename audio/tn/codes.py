@@ -25,6 +25,7 @@ from audio.tn.common import (
     _fold_words,
 )
 from audio.vi_numbers import (
+    read_digits,
     is_roman,
 )
 
@@ -110,7 +111,7 @@ _DOCNUM_RE = re.compile(
 
 def _read_code(code: str, ctx: _Ctx) -> str:
     """Read the letters of a document number with the glossary, piece by piece if need be."""
-    whole = ctx.lookup(code)
+    whole = ctx.lookup_code(code)
     if whole is not None:
         return whole
     pieces = re.split(r"([-/])", code)
@@ -120,7 +121,7 @@ def _read_code(code: str, ctx: _Ctx) -> str:
         # try the longest run of pieces that the glossary knows (e.g. NQ/TW inside TB-NQ/TW)
         for j in range(len(pieces), i, -2):
             joined = "".join(pieces[i:j])
-            hit = ctx.lookup(joined)
+            hit = ctx.lookup_code(joined)
             if hit is not None:
                 out.append(hit)
                 i = j + 1
@@ -198,14 +199,20 @@ def _read_alnum(token: str, ctx: _Ctx) -> str:
     hit = ctx.lookup(token)
     if hit is not None:
         return hit
-    found = re.fullmatch(r"QH(\d{1,2})", token)
-    if found:  # the legislature that passed a law: 41/2024/QH15
-        return f"quốc hội khóa {ctx.num(int(found[1]))}"
+    found = re.fullmatch(r"(UBTVQH|QH)(\d{1,2})", token)
+    if found:  # the legislature that passed a law: 41/2024/QH15, 35/2023/UBTVQH15
+        body = "ủy ban thường vụ quốc hội" if found[1] == "UBTVQH" else "quốc hội"
+        return f"{body} khóa {ctx.num(int(found[2]))}"
     parts = re.findall(r"\d+|\D+", token)
-    return " ".join(
-        ctx.num(int(p)) if p.isdigit() else _ROAD_PREFIXES.get(p) or spell_letters(p)
-        for p in parts
-    )
+    return " ".join(_read_code_part(p, ctx) for p in parts)
+
+
+def _read_code_part(part: str, ctx: _Ctx) -> str:
+    """One run of a code: digits keep their zeros (C06 is 'xê không sáu'), letters are spelled
+    unless they name a road class (QL, ĐT)."""
+    if part.isdigit():
+        return read_digits(part) if part.startswith("0") and len(part) > 1 else ctx.num(int(part))
+    return _ROAD_PREFIXES.get(part) or spell_letters(part)
 
 
 #: A lone Latin x is never a Vietnamese word: it is the letter of a formula or a count ('8x').

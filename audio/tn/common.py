@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from audio.abbreviations import (
     DEFAULT_GLOSSARY,
     DEFAULT_GLOSSARY_ANYCASE,
+    DOC_KINDS,
 )
 from audio.vi_numbers import (
     read_number,
@@ -75,6 +76,15 @@ class _Ctx:
         if hit is not None:
             return hit
         return DEFAULT_GLOSSARY_ANYCASE.get(token.lower())
+
+    def lookup_code(self, token: str) -> str | None:
+        """Inside a document symbol: commune words, then the kinds and issuing bodies of
+        documents (where CT is a chỉ thị), then the default glossary."""
+        hit = self.glossary_ci.get(token.lower())
+        if hit is not None:
+            return hit
+        hit = DOC_KINDS.get(token)
+        return hit if hit is not None else self.lookup(token)
 
 
 def _fold_words(text: str) -> list[str]:

@@ -80,6 +80,22 @@ _THANG_Y_RE = re.compile(rf"(?i)(?P<t>tháng)\s+(?P<m>{_M})\s+(?P<y>{_Y}){_NA}")
 _THANG_RE = re.compile(rf"(?i)(?<![{_L}])(?P<t>tháng)\s+(?P<m>{_M}){_NA}(?![.,/]\d)")
 
 
+_DAY_AFTER = {"nay", "qua", "mai", "kia"}
+_WEEKDAYS = {"hai", "ba", "tư", "năm", "sáu", "bảy", "nhật"}
+
+
+def _names_a_day(two_words: str) -> bool:
+    """'hôm nay', 'sáng mai', 'đêm qua', 'thứ hai', 'chủ nhật': a day is named just before, so a
+    dotted or dashed pair after it ('Hôm nay 2.6', 'Sáng nay (26-9)') is a date, not a decimal."""
+    words = two_words.split()
+    if len(words) != 2:
+        return False
+    first, second = words
+    if second in _DAY_AFTER:
+        return first in _DAY_WORDS or first in {"ngày", "tối", "trưa", "chiều"}
+    return second in _WEEKDAYS and first in {"thứ", "chủ"}
+
+
 def _ngay(m: re.Match[str]) -> str:
     """'ngày ' unless the text already says ngày/mùng just before (never 'ngày ngày')."""
     return "" if _prev_word(m) in _NO_NGAY else "ngày "
@@ -155,7 +171,7 @@ def _dates(text: str, ctx: _Ctx) -> str:
         named_day = bool(_DATE_NAME_WORDS & set(_prev_word(m, 6).split()))
         if slash and single and (after_number or (prev not in _DATE_CONTEXT and not named_day)):
             return _fraction(m, ctx)
-        if not slash and prev not in _DAY_WORDS:
+        if not slash and prev not in _DAY_WORDS and not _names_a_day(_prev_word(m, 2)):
             return m.group(0)
         return f"{_ngay(m)}{ctx.num(int(m['d']))} tháng {read_month(int(m['m']), ctx.dialect)}"
 
@@ -165,8 +181,8 @@ def _dates(text: str, ctx: _Ctx) -> str:
         f"{read_month(int(m['m2']), ctx.dialect)} {_year(m['y2'], ctx)}",
         text,
     )
+    text = _DDMY_RE.sub(ddmy, text)  # before single dates: "19 - 23/01/2026" is one span
     text = _DMY_RE.sub(dmy, text)
-    text = _DDMY_RE.sub(ddmy, text)
     text = _MMY_RE.sub(mmy, text)
     text = _MY_RE.sub(my, text)
     text = _DM_SLASH_RE.sub(lambda m: dm(m, slash=True), text)

@@ -7,6 +7,7 @@ import logging
 import re
 
 from audio.tn.common import (
+    _ABBR_CHARS,
     _Ctx,
     _L,
     _NA,
@@ -27,6 +28,15 @@ logger = logging.getLogger(__name__)
 _ROMAN_KEYS = (
     r"quý|khóa|khoá|phần|chương|kỳ|kì|đợt|mục|khoản|phụ lục|đoạn|hồi|tập|số|năm|thế kỷ|thế kỉ"
     r"|thứ|lần thứ|đại hội|điều|giai đoạn|phiên|quân khu|vùng|bài|tiết|học kỳ|học kì|lớp|cấp"
+    r"|báo động|loại|nhóm|tuyến|khu vực|đội|tổ|xóm|khối|cụm|phân khu|tiểu khu|hạng|bậc|mức"
+)
+
+#: A Roman numeral ending a proper name ("phường Hải Châu I", "xã Tân Lập II", "Trường Tiểu học
+#: Kim Đồng II"): after a capitalised word, before punctuation, the end or a lower-case word.
+_ROMAN_NAME_RE = re.compile(
+    rf"(?P<w>(?<![{_L}])[{_ABBR_CHARS}][{_L}]*)\s(?P<r>X{{0,2}}(?:IX|IV|V?I{{0,3}}))"
+    rf"(?=\s*$|\s*[,.;:)!?]|\s+[a-zà-ỹđ])",
+    re.MULTILINE,
 )
 
 
@@ -67,6 +77,11 @@ def _romans(text: str, ctx: _Ctx) -> str:
     text = _ROMAN_YEAR_RE.sub(lambda m: quy(m) if (m["n"].isdigit() or is_roman(m["n"])) else m.group(0), text)
     text = _ROMAN_UPPER_RE.sub(roman, text)
     text = _ROMAN_LOWER_RE.sub(roman, text)
+    text = _ROMAN_NAME_RE.sub(
+        lambda m: f"{m['w']} {ctx.num(roman_to_int(m['r']))}" if m["r"] and is_roman(m["r"])
+        else m.group(0),
+        text,
+    )
     return _ORDINAL_RE.sub(
         lambda m: f"{m['key']} {read_ordinal(int(m['n']), ctx.dialect)}", text
     )

@@ -14,7 +14,7 @@ from audio.tn.common import (
 logger = logging.getLogger(__name__)
 
 # --- times ---------------------------------------------------------------------------------
-_TIME = r"(?P<h{i}>[01]?\d|2[0-4])\s?(?:[hg:]|giờ)\s?(?P<m{i}>[0-5]\d)(?::(?P<s{i}>[0-5]\d))?(?:p|ph|\s?phút|')?"
+_TIME = r"(?P<h{i}>[01]?\d|2[0-4])\s?(?:[hg:]|giờ)\s?(?P<m{i}>[0-5]\d|(?<=[hg])\d)(?::(?P<s{i}>[0-5]\d))?(?:p|ph|\s?phút|')?"
 
 
 _TIME_LOOSE = (
