@@ -378,7 +378,6 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "ĐD": "điều dưỡng",
     "ĐBQH": "đại biểu quốc hội",
     "UBBC": "ủy ban bầu cử",
-    "BBC": "ban bầu cử",
     "TBC": "tổ bầu cử",
     "KVBP": "khu vực bỏ phiếu",
     "UBMTTQVN": "ủy ban mặt trận tổ quốc việt nam",
@@ -430,6 +429,10 @@ DEFAULT_GLOSSARY_ANYCASE: dict[str, str] = {
     "tp.": "thành phố",
     "tp.hcm": "thành phố hồ chí minh",
     "ko": "không",
+    "bik": "biết",  # the spellings of quick messages pasted from Zalo
+    "bít": "biết",
+    "bit": "biết",
+    "mn": "mọi người",
     "usd": "đô la",
     "eur": "ơ rô",
 }

@@ -72,7 +72,6 @@ LOANWORDS: dict[str, str] = {
     "smartphone": "điện thoại thông minh",
     "livestream": "lai strim",
     "app": "áp",
-    "camera": "ca mê ra",
     "virus": "vi rút",
     "vi-rút": "vi rút",
     "container": "công te nơ",

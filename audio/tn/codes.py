@@ -215,6 +215,9 @@ def _read_code_part(part: str, ctx: _Ctx) -> str:
     return _ROAD_PREFIXES.get(part) or spell_letters(part)
 
 
+#: A letter with a prime (A', B'): said "a phẩy", as in a geometry lesson.
+_PRIME_RE = re.compile(rf"(?<![{_L}\d])(?P<c>[A-Z])['’](?![{_L}\d])")
+
 #: A lone Latin x is never a Vietnamese word: it is the letter of a formula or a count ('8x').
 _LONE_X_RE = re.compile(rf"(?<![{_L}\d'’])x(?![{_L}\d'’])")
 
@@ -228,5 +231,6 @@ _NAMED_LETTER_RE = re.compile(
 def _capitals(text: str, ctx: _Ctx) -> str:
     text = _NAMED_LETTER_RE.sub(lambda m: f"{m['k']} {spell_letters(m['c'])}", text)
     text = _LONE_X_RE.sub("ích", text)
+    text = _PRIME_RE.sub(lambda m: f"{spell_letters(m['c'])} phẩy", text)
     text = _ALNUM_RE.sub(lambda m: _read_alnum(m["t"], ctx), text)
     return _CAPS_RE.sub(lambda m: _read_caps_token(m["t"], ctx), text)

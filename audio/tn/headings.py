@@ -16,6 +16,7 @@ from audio.vi_numbers import is_roman, roman_to_int
 logger = logging.getLogger(__name__)
 
 _ROMAN_HEADING_RE = re.compile(r"^(?P<r>[IVXL]{1,6})\s?[.)]\s*(?=\S)")
+_ROMAN_LINE_RE = re.compile(r"[IVXL]{2,6}")
 _SECTION = r"(?P<s>\d{1,2}(?:\.\d{1,2}){1,3})"
 _SECTION_LINE_RE = re.compile(rf"^{_SECTION}\.(?=\s+\S)")
 _SECTION_KEY_RE = re.compile(
@@ -35,5 +36,7 @@ def _headings(text: str, ctx: _Ctx) -> str:
         return f"{ctx.num(roman_to_int(m['r'])).capitalize()}. "
 
     text = _ROMAN_HEADING_RE.sub(roman, text)
+    if _ROMAN_LINE_RE.fullmatch(text) and is_roman(text) and len(text) > 1:  # a heading alone: "XI"
+        return ctx.num(roman_to_int(text)).capitalize()
     text = _SECTION_LINE_RE.sub(lambda m: f"{_section(m['s'], ctx).capitalize()}.", text)
     return _SECTION_KEY_RE.sub(lambda m: f"{m['k']} {_section(m['s'], ctx)}", text)

@@ -127,7 +127,7 @@ def read_written_number(token: str, dialect: str) -> str:
         parts = token.split(".")
         if len(parts) == 2:
             return read_decimal(parts[0], parts[1], dialect, sep="chấm")
-        return " chấm ".join(read_number(int(p), dialect) for p in parts)
+        return " chấm ".join(read_digits(p) for p in parts)  # versions, addresses: 1.25.3
     return token
 
 
@@ -242,7 +242,53 @@ _TIMES_RE = re.compile(rf"(?<![{_L}\d])[x×](?P<n>\d{{1,3}})(?![{_L}\d.,])")
 _KM_SPAN_RE = re.compile(r"(?<=\d)\s*[-–—]\s*(?=[Kk]m\s?\d)")
 
 
+#: Scientific notation: 3.2e5, 6.626e-34, 1.5×10^-3, and powers (mol^-1).
+_SCI_RE = re.compile(
+    rf"(?<![\d{_L}.,])(?P<a>\d+)(?:[.,](?P<f>\d+))?(?:[eE](?P<e>[-+−]?\d+)|\s?[x×]\s?10\^(?P<p>[-+−]?\d+))"
+    rf"(?![\d{_L}])"
+)
+_POWER_RE = re.compile(r"\^(?P<s>[-−]?)(?P<n>\d+)")
+#: Thousands with commas and a decimal point, the English way: 1,299.5.
+_EN_DECIMAL_RE = re.compile(r"(?<![\d.,])(?P<w>\d{1,3}(?:,\d{3})+)\.(?P<f>\d+)(?![\d.,])")
+
+
+#: Decimal commas in a row (1,23,4): each comma is said, the parts after it digit by digit.
+_COMMA_RUN_RE = re.compile(r"(?<![\d.,])(?P<a>\d+)(?P<rest>(?:,\d+){2,})(?![\d.,]*\d)")
+#: A ratio or code whose part keeps a leading zero ("01/13"): the zero is said.
+_ZERO_RATIO_RE = re.compile(r"(?<![\d/.,])(?P<a>0\d)/(?P<b>\d{1,3})(?![\d/.,])")
+
+
+def _scientific(text: str, ctx: _Ctx) -> str:
+    def sci(m: re.Match[str]) -> str:
+        mantissa = ctx.num(int(m["a"])) + (f" chấm {read_digits(m['f'])}" if m["f"] else "")
+        exp = m["e"] or m["p"]
+        sign = "trừ " if exp[0] in "-−" else ""
+        return f"{mantissa} nhân mười mũ {sign}{ctx.num(int(exp.lstrip('+-−')))}"
+
+    text = _SCI_RE.sub(sci, text)
+    text = _POWER_RE.sub(
+        lambda m: f" mũ {'trừ ' if m['s'] else ''}{ctx.num(int(m['n']))}", text
+    )
+    text = _EN_DECIMAL_RE.sub(
+        lambda m: f"{ctx.num(int(m['w'].replace(',', '')))} phẩy {read_digits(m['f'])}", text
+    )
+
+    def comma_run(m: re.Match[str]) -> str:
+        parts = m["rest"][1:].split(",")
+        if all(len(p) == 3 for p in parts):
+            return m.group(0)  # thousands: 1,234,567
+        return " phẩy ".join([ctx.num(int(m["a"]))] + [read_digits(p) for p in parts])
+
+    text = _COMMA_RUN_RE.sub(comma_run, text)
+    return _ZERO_RATIO_RE.sub(lambda m: f"{read_digits(m['a'])} trên {ctx.num(int(m['b']))}", text)
+
+
+_HASH_NUMBER_RE = re.compile(r"#\s?(?=\d)")
+
+
 def _quantities(text: str, ctx: _Ctx) -> str:
+    text = _HASH_NUMBER_RE.sub("thăng ", text)  # "#1": the sign's own name (dấu thăng)
+    text = _scientific(text, ctx)
     text = _KM_SPAN_RE.sub(" đến ", text)  # "km 3 - km 7": from one milestone to the other
     text = _TIMES_RE.sub(lambda m: f"nhân {ctx.num(int(m['n']))}", text)
     text = _SIZE_RE.sub(lambda m: f" {_UNITS[m['u']] + ' ' if m['u'] else ''}nhân ", text)

@@ -43,11 +43,14 @@ _SEC_RE = re.compile(r"(?<![\d:.,/])(?P<s>\d{1,2})s(?![\w])")
 _LONG_MMSS_RE = re.compile(r"(?<![\d:.,/])(?P<m>2[5-9]|[3-5]\d):(?P<s>[0-5]\d)(?![\d:])")
 
 
+_SECONDS_TWICE_RE = re.compile(r"giây\s+giây")
+
+
 def _read_time(h: str, m: str | None, s: str | None, ctx: _Ctx) -> str:
     words = f"{ctx.num(int(h))} giờ"
     if m and int(m):
         words += f" {ctx.num(int(m))} phút"
-    if s and int(s):
+    if s:  # seconds written out (12:00:00) are all said, zeros included
         if not (m and int(m)):
             words += " không phút"
         words += f" {ctx.num(int(s))} giây"
@@ -61,6 +64,7 @@ def _times(text: str, ctx: _Ctx) -> str:
         text,
     )
     text = _TIME_RE.sub(lambda m: _read_time(m["h1"], m["m1"], m["s1"], ctx), text)
+    text = _SECONDS_TWICE_RE.sub("giây", text)  # "12:00:00 giây"
     text = _LONG_MMSS_RE.sub(
         lambda m: f"{ctx.num(int(m['m']))} phút {ctx.num(int(m['s']))} giây", text
     )
