@@ -50,7 +50,9 @@ def _read_time(h: str, m: str | None, s: str | None, ctx: _Ctx) -> str:
     words = f"{ctx.num(int(h))} giờ"
     if m and int(m):
         words += f" {ctx.num(int(m))} phút"
-    if s:  # seconds written out (12:00:00) are all said, zeros included
+    # Seconds are said when there are some, and for a full clock reading on the hour
+    # (12:00:00 "mười hai giờ không phút không giây"); 04:30:00 is "bốn giờ ba mươi phút".
+    if s and (int(s) or not (m and int(m))):
         if not (m and int(m)):
             words += " không phút"
         words += f" {ctx.num(int(s))} giây"
