@@ -15,7 +15,10 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from audio.document import find_unspoken
 
 from audio.tn.codes import (
     _addresses,
@@ -149,15 +152,63 @@ def normalize(
     ``glossary`` is the commune's own list (word -> how to read it); it wins over the default
     glossary and matches in any letter case. ``dialect`` is "north" (default) or "south".
     Raises TextInputError (Vietnamese message) for empty or over-long text. Each line is
-    normalised on its own, so line breaks survive for the CLI and for sentence splitting.
+    normalised on its own, so line breaks survive for the CLI and for sentence splitting; the
+    recipients and signature blocks of a pasted document become empty lines (see
+    :func:`read_document` for what was left out).
     """
+    return read_document(text, glossary=glossary, dialect=dialect).text
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the speech engine is given, and what of the text it is not given (Vietnamese)."""
+
+    text: str
+    omitted: tuple[str, ...]
+
+
+def read_document(
+    text: str, *, glossary: Mapping[str, str] | None = None, dialect: str = "north"
+) -> Reading:
+    """:func:`normalize`, also saying which blocks of a pasted document are not read on air."""
+    ctx = _context(glossary, dialect)
+    lines = clean_text(text).split("\n")
+    omissions = find_unspoken(lines)
+    skipped = {i for om in omissions for i in range(om.start, om.end)}
+    out = ["" if i in skipped else _normalize_line(line, ctx) for i, line in enumerate(lines)]
+    if omissions:
+        logger.debug("bỏ %d khối không đọc trên loa", len(omissions))
+    return Reading("\n".join(out), tuple(om.describe(lines) for om in omissions))
+
+
+def normalize_lines(
+    lines: Sequence[str], *, glossary: Mapping[str, str] | None = None, dialect: str = "north"
+) -> list[str]:
+    """One output line per input line (the CLI's stdin contract); blocks of a pasted document
+    that are not read on air, and lines with nothing to read, give an empty line."""
+    ctx = _context(glossary, dialect)
+    skipped = {i for om in find_unspoken(lines) for i in range(om.start, om.end)}
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if i in skipped or not line.strip():
+            out.append("")
+            continue
+        try:
+            cleaned = clean_text(line)
+        except TextInputError:
+            out.append("")
+            continue
+        out.append(" ".join(_normalize_line(part, ctx) for part in cleaned.split("\n")))
+    return out
+
+
+def _context(glossary: Mapping[str, str] | None, dialect: str) -> _Ctx:
     if dialect not in ("north", "south"):
         raise TextInputError(f"Phương ngữ không hợp lệ: {dialect!r}, chỉ nhận 'north' hoặc 'south'.")
-    cleaned = clean_text(text)
-    ctx = _Ctx(dialect, {k: v for k, v in (glossary or {}).items() if k and k.strip()})
-    lines = []
-    for line in cleaned.split("\n"):
-        for step in _PASSES:
-            line = step(line, ctx)
-        lines.append(line.strip())
-    return "\n".join(lines)
+    return _Ctx(dialect, {k: v for k, v in (glossary or {}).items() if k and k.strip()})
+
+
+def _normalize_line(line: str, ctx: _Ctx) -> str:
+    for step in _PASSES:
+        line = step(line, ctx)
+    return line.strip()

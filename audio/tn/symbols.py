@@ -94,6 +94,8 @@ _TIDY: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\s*[()\[\]{}]\s*"), ", "),
     (re.compile(r"\s+[-–—]+\s+|\s*[–—]+\s*"), ", "),
     (re.compile(rf"(?<=[{_L}])-(?=[{_L}])"), " "),
+    # an ellipsis ends a sentence only before a capital or the end; "…)chủ động" goes on
+    (re.compile(r"\s*(?:…|\.{2,})\s*(?=[)\],;:]*\s*[a-zà-ỹđ0-9])"), ", "),
     (re.compile(r"…|\.{2,}"), "."),
     (re.compile(r"\s*;\s*"), ", "),
     (re.compile(r"[*_|\\^]+"), " "),
