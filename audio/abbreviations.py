@@ -401,6 +401,9 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "QSD": "quyền sử dụng",
     "HGĐ": "hộ gia đình",
     "CN": "chủ nhật",
+    "TN": "thanh niên",
+    "BCH Quân sự": "ban chỉ huy quân sự",
+    "BCH quân sự": "ban chỉ huy quân sự",
 }
 
 #: Case-insensitive entries: brand names and short forms written in any case.
@@ -469,7 +472,9 @@ DOC_KINDS: dict[str, str] = {
     "KBNN": "kho bạc nhà nước", "LĐLĐ": "liên đoàn lao động", "ĐTN": "đoàn thanh niên",
     "HLHPN": "hội liên hiệp phụ nữ", "HND": "hội nông dân", "HCCB": "hội cựu chiến binh",
     "BCĐTW": "ban chỉ đạo trung ương", "BQL": "ban quản lý", "UBBC": "ủy ban bầu cử",
-    "HĐBC": "hội đồng bầu cử", "HĐBCQG": "hội đồng bầu cử quốc gia", "ĐĐBQH": "đoàn đại biểu quốc hội",
+    "HĐBC": "hội đồng bầu cử", "NVY": "nghiệp vụ y", "NVD": "nghiệp vụ dược",
+    "KHTC": "kế hoạch tài chính", "TCCB": "tổ chức cán bộ", "QLCL": "quản lý chất lượng",
+    "NV": "nghiệp vụ", "TCHC": "tổ chức hành chính", "QLĐT": "quản lý đô thị", "HĐBCQG": "hội đồng bầu cử quốc gia", "ĐĐBQH": "đoàn đại biểu quốc hội",
 }
 
 #: How a broadcaster spells each letter (the brief's and common radio usage).

@@ -59,7 +59,14 @@ def _read_time(h: str, m: str | None, s: str | None, ctx: _Ctx) -> str:
     return words
 
 
+#: Round the clock: "trực 24/24h", "7/7 ngày" keep their unit after the ratio.
+_ROUND_CLOCK_RE = re.compile(r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})\s?(?:h|giờ)(?![\w])")
+
+
 def _times(text: str, ctx: _Ctx) -> str:
+    text = _ROUND_CLOCK_RE.sub(
+        lambda m: f"{ctx.num(int(m['a']))} trên {ctx.num(int(m['b']))} giờ", text
+    )
     text = _TIME_RANGE_RE.sub(
         lambda m: _read_time(m["h1"], m["m1"] or m["mm1"], None, ctx) + " đến "
         + _read_time(m["h2"], m["m2"] or m["mm2"], None, ctx),
