@@ -402,6 +402,12 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "HGĐ": "hộ gia đình",
     "CN": "chủ nhật",
     "TN": "thanh niên",
+    "TT Đảng ủy": "thường trực đảng ủy",
+    "TT ĐU": "thường trực đảng ủy",
+    "TT HĐND": "thường trực hội đồng nhân dân",
+    "TT.HĐND": "thường trực hội đồng nhân dân",
+    "TT. HĐND": "thường trực hội đồng nhân dân",
+    "b/c": "báo cáo",
     "BCH Quân sự": "ban chỉ huy quân sự",
     "BCH quân sự": "ban chỉ huy quân sự",
 }

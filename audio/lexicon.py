@@ -83,6 +83,8 @@ LOANWORDS: dict[str, str] = {
     "startup": "xtát áp",
     "marketing": "ma két tinh",
     "logo": "lô gô",
+    "infographic": "in phô gráp phích",
+    "inforgraphic": "in phô gráp phích",
     "poster": "pốt xtơ",
     "banner": "băng rôn",
     "pano": "pa nô",
