@@ -42,6 +42,12 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         # After gTTS could not be reached (no connection, timeout, DNS): go straight to the
         # next engine for this many seconds, then try gTTS again.
         "gtts_cooldown_s": 300.0,
+        # The longest a render waits for gTTS in all, and the time kept before air time for
+        # espeak-ng and the levelling: a render due soon gives gTTS only what is left.
+        "gtts_budget_s": 20.0,
+        "espeak_reserve_s": 5.0,
+        # Programs airing within this many hours are rendered ahead, with gTTS while it answers.
+        "prerender_hours": 48,
         "dialect": "north",
     },
     "station": {

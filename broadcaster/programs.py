@@ -28,6 +28,8 @@ def speech_settings(settings: Settings, engine: str | None = None) -> SpeechSett
         gtts_timeout_s=float(tts.gtts_timeout_s),
         gtts_retries=int(tts.gtts_retries),
         gtts_cooldown_s=float(tts.gtts_cooldown_s),
+        gtts_budget_s=float(tts.gtts_budget_s),
+        espeak_reserve_s=float(tts.espeak_reserve_s),
     )
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import overview, week
+from broadcaster import overview, prerender, week
 from broadcaster.bulletins import list_bulletins
 from broadcaster.errors import BroadcasterError
 from broadcaster.models import utcnow
@@ -61,6 +61,7 @@ def index() -> str:
         session, tz_name, now, now + dt.timedelta(days=NEXT_HORIZON_DAYS), zone_name=zone
     )
     pulses = overview.pulses(session, float(settings.station.heartbeat_s), now)
+    ahead = [o.slot_id for o in timeline if o.at_utc >= now] + [o.slot_id for o in upcoming[:1]]
     can_command = current_user().role in COMMAND_ROLES  # type: ignore[union-attr]
     emergency_choices = (
         list_bulletins(session, status="approved", limit=100) if can_command else []
@@ -78,6 +79,7 @@ def index() -> str:
         can_command=can_command,
         emergency_choices=emergency_choices,
         zone=zone,
+        voices=prerender.voices_by_slot(session, settings, ahead),  # which engine speaks
     )
 
 

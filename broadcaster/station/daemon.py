@@ -66,6 +66,7 @@ from broadcaster.station import aircheck, amp, reconcile
 from broadcaster.station.clock import Clock, SystemClock
 from broadcaster.station.lock import StationLock
 from broadcaster.station.playout import Playback, Player, PlayResult
+from broadcaster.prerender import Prerenderer
 from broadcaster.station.render import RenderFailed, RenderWorker, SoonestFirst
 
 logger = logging.getLogger(__name__)
@@ -174,6 +175,9 @@ class Station:
         # One render at a time, soonest broadcast first (emergencies before all): renders are
         # CPU-bound and must not starve a playout about to start.
         self.renderer = RenderWorker(self.settings.home, verbose=verbose)
+        # Upcoming programs rendered ahead with gTTS while it answers (broadcaster.prerender).
+        self.prerenderer = Prerenderer(ctx.session, self.settings, self.output, self.renderer,
+                                       self.clock.now)
         # Choosing the priority bulletins for a slot's head and claiming them is one step per
         # slot, soonest first, so two slots rendered within one lead never both carry them.
         self._head_turn = SoonestFirst()
@@ -192,6 +196,7 @@ class Station:
             logger.info("trạm phát '%s' bắt đầu (%s: %s)", self.output, self.player.backend,
                         self.player.device or "mặc định")
             self.renderer.start()
+            self.prerenderer.start()
             self.scheduler.start()
             while not self.stopping.is_set():
                 self.tick()
@@ -226,6 +231,7 @@ class Station:
             logger.debug("scheduler shutdown", exc_info=True)
         for thread in list(self._threads):
             thread.join(timeout=30)
+        self.prerenderer.stop()
         self.renderer.stop()
         self._flush_unwritten()
         try:
@@ -283,6 +289,8 @@ class Station:
         changed = marker != self._marker
         if changed or force or mono - self._last_full >= FULL_RECONCILE_S:
             self.reconcile(rerender=changed and self._marker is not None)
+            if changed:
+                self.prerenderer.poke()
             self._marker = marker
             self._last_full = mono
 
