@@ -135,3 +135,15 @@ def recent(session: Session, limit: int = 20) -> Sequence[StationCommand]:
     return session.scalars(
         select(StationCommand).order_by(StationCommand.id.desc()).limit(limit)
     ).all()
+
+
+def emergency_choices(session: Session, limit: int = 100) -> list[Bulletin]:
+    """Approved bulletins for the emergency picker: the emergency tier first, then priority, then
+    the rest, newest first in each, so a storm warning is at the top when seconds count."""
+    from sqlalchemy import case
+
+    tier = case((Bulletin.priority == "emergency", 0), (Bulletin.priority == "priority", 1), else_=2)
+    return list(session.scalars(
+        select(Bulletin).where(Bulletin.status == "approved")
+        .order_by(tier, Bulletin.id.desc()).limit(limit)
+    ).all())

@@ -302,7 +302,7 @@ def correct_entry(
 ) -> EvidenceEntry:
     """Append a correction of entry ``entry_id``: its facts, amended, and the reason for the change."""
     if not reason.strip():
-        raise ValidationError("Cần ghi lý do đính chính (--reason)")
+        raise ValidationError("Cần ghi lý do đính chính")
     original = session.get(EvidenceEntry, entry_id)
     if original is None:
         raise NotFoundError(f"Không có mục nhật ký #{entry_id}")

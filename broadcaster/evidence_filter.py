@@ -117,6 +117,7 @@ def query(filters: Filters, tz: str) -> Select[tuple[EvidenceEntry]]:
 SUMMARY_COLUMNS = (
     EvidenceEntry.id, EvidenceEntry.title, EvidenceEntry.category, EvidenceEntry.campaign,
     EvidenceEntry.status, EvidenceEntry.reason, EvidenceEntry.seconds_played, EvidenceEntry.zone,
+    EvidenceEntry.aircheck_sha256,
     func.coalesce(EvidenceEntry.scheduled_at, EvidenceEntry.started_at,
                   EvidenceEntry.recorded_at).label("shown_at"),
 )

@@ -147,7 +147,7 @@ class Bulletin(Base):
     category: Mapped[str] = mapped_column(String(100), default="Thông báo")
     priority: Mapped[str] = mapped_column(String(20), default="normal")
     language: Mapped[str] = mapped_column(String(20), default="vi")
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     approver_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
@@ -220,6 +220,11 @@ class Slot(Base):
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Saved over a conflict or overrun warning: what was warned, why it was kept anyway, by whom.
+    override_warnings: Mapped[str] = mapped_column(Text, default="", server_default="")
+    override_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    override_by_id: Mapped[Optional[int]] = mapped_column(Integer)
+    override_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     items: Mapped[list["SlotItem"]] = relationship(
         back_populates="slot", order_by="SlotItem.position", cascade="all, delete-orphan"
     )

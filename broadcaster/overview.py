@@ -98,3 +98,14 @@ def recent_commands(session: Session, limit: int = 5) -> Sequence[StationCommand
 
 def get_command(session: Session, command_id: int) -> StationCommand | None:
     return session.get(StationCommand, command_id)
+
+
+def emergency_on_air(pulses: Sequence[Any]) -> dict[str, Any] | None:
+    """What an emergency broadcast on air looks like in the heartbeats (its title), or None.
+
+    Stopping it, or cutting it with another emergency, must be asked for explicitly."""
+    for pulse in pulses:
+        playing = getattr(pulse, "playing", None)
+        if isinstance(playing, dict) and playing.get("priority") == "emergency":
+            return playing
+    return None

@@ -53,7 +53,7 @@ def add_user(
         if zone is None:
             raise NotFoundError(f"Không có thôn/khu phố tên {zone_name!r}")
     if role == "village" and zone is None:
-        raise ValidationError("Tài khoản trưởng thôn phải gắn với một thôn/khu phố (--zone)")
+        raise ValidationError("Tài khoản trưởng thôn phải gắn với một thôn/khu phố")
     user = User(
         name=name,
         role=role,

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
@@ -33,7 +34,10 @@ def _clean(session: Session, name: str, kind: str, output: str, zone: Zone | Non
     if kind not in ZONE_KINDS:
         raise ValidationError(f"Loại địa bàn không hợp lệ: {kind!r}")
     output = (output or "main").strip()[:120] or "main"
-    clash = session.scalar(select(Zone).where(func.lower(Zone.name) == name.lower()))
+    # Compared in Python: SQLite's lower() leaves Vietnamese capitals (Đ, Ô, Ư...) as they are, so
+    # "thôn đông" slipped past "Thôn Đông". A commune has tens of zones, not thousands.
+    folded = name.casefold()
+    clash = next((z for z in session.scalars(select(Zone)).all() if z.name.casefold() == folded), None)
     if clash is not None and clash is not zone:
         raise DuplicateError(f"Đã có thôn/khu phố tên “{name}”")
     return name, kind, output
@@ -43,8 +47,12 @@ def add_zone(session: Session, name: str, kind: str = "thôn", output: str = "ma
              description: str = "") -> Zone:
     name, kind, output = _clean(session, name, kind, output, None)
     zone = Zone(name=name, kind=kind, output=output, description=(description or "").strip()[:2000])
-    session.add(zone)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent add of the same name: an error, not a 500
+            session.add(zone)
+            session.flush()
+    except IntegrityError:
+        raise DuplicateError(f"Đã có thôn/khu phố tên “{name}”") from None
     return zone
 
 

@@ -182,6 +182,8 @@ def slot_json(slot: Slot, upcoming_days: int = 7) -> dict[str, Any]:
     row["campaign_id"] = slot.campaign_id
     row["repeats"] = slot.repeats
     row["greeting"] = slot.greeting
+    row["override_reason"] = slot.override_reason or None
+    row["override_warnings"] = slot.override_warnings or None
     return row
 
 
@@ -363,13 +365,12 @@ def _slot_fields(data: dict[str, Any]) -> dict[str, Any]:
 def create_slot() -> tuple[Response, int]:
     """409 on a conflict; 422 with the warnings when they were not accepted."""
     data = _json_body()
-    accept = data.get("accept_warnings", False)
-    if not isinstance(accept, bool):
-        raise ValidationError("Trường 'accept_warnings' phải là true hoặc false")
+    accept, reason = _ack(data)
     fields = _slot_fields(data)
     session = get_session()
     try:
-        slot = week.save_slot(session, default_tz=_tz(), accept_warnings=accept, **fields)
+        slot = week.save_slot(session, default_tz=_tz(), accept_warnings=accept, reason=reason,
+                              **fields)
     except ScheduleConflictError as exc:
         session.rollback()
         return jsonify({"error": str(exc), "status": 409}), 409
@@ -393,6 +394,126 @@ def check_slot() -> Response:
     result = week.check_slot(session, default_tz=_tz(), **fields)
     session.rollback()
     return jsonify(result.as_dict())
+
+
+def _ack(data: dict[str, Any]) -> tuple[bool, str]:
+    """``accept_warnings`` (or ``allow_conflict``) and the ``reason`` kept with the slot."""
+    accept = data.get("accept_warnings", False) or data.get("allow_conflict", False)
+    if not isinstance(accept, bool):
+        raise ValidationError("Trường 'accept_warnings' phải là true hoặc false")
+    reason = _str(data, "reason").strip()
+    if accept and not reason:
+        reason = f"Xác nhận qua API bởi {api_user().name}"
+    return accept, reason
+
+
+def _save_response(save: Callable[[], Slot], ok_status: int) -> tuple[Response, int]:
+    session = get_session()
+    try:
+        slot = save()
+    except ScheduleConflictError as exc:
+        session.rollback()
+        return jsonify({"error": str(exc), "status": 409}), 409
+    except week.OverrunError as exc:
+        session.rollback()
+        return jsonify({"error": str(exc), "status": 422}), 422
+    except BroadcasterError:
+        session.rollback()
+        raise
+    session.commit()
+    return jsonify(slot_json(slot)), ok_status
+
+
+def _edit_changes(data: dict[str, Any]) -> dict[str, Any]:
+    allowed = {"at", "daily", "days", "from", "until", "zones", "name", "repeats", "greeting",
+               "accept_warnings", "allow_conflict", "reason"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError("Không sửa được trường: " + ", ".join(unknown))
+    days = data.get("days")
+    if days is not None and not (isinstance(days, str) or (
+            isinstance(days, list) and all(isinstance(d, str) for d in days))):
+        raise ValidationError("Trường 'days' phải là danh sách thứ (mon…sun)")
+    zones = data.get("zones")
+    if zones is not None and not (isinstance(zones, list) and all(isinstance(z, str) for z in zones)):
+        raise ValidationError("Trường 'zones' phải là danh sách tên thôn/khu phố")
+    repeats = data.get("repeats")
+    if repeats is not None and (not isinstance(repeats, int) or isinstance(repeats, bool)):
+        raise ValidationError("Trường 'repeats' phải là số nguyên từ 1 đến 5")
+    greeting = data.get("greeting")
+    if greeting is not None and not isinstance(greeting, bool):
+        raise ValidationError("Trường 'greeting' phải là true hoặc false")
+    dates = {}
+    for key in ("from", "until"):
+        if key in data:
+            value = data[key]
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f"Trường {key!r} phải là ngày YYYY-MM-DD hoặc null")
+            dates[key] = value or ""
+    return week.edit_fields(
+        at_local=_str(data, "at") or None,
+        daily=_str(data, "daily") or None,
+        days=days,
+        starts_on=dates.get("from"),
+        ends_on=dates.get("until"),
+        zones=zones,
+        name=_str(data, "name") if "name" in data else None,
+        repeats=repeats,
+        greeting=greeting,
+    )
+
+
+@bp.route("/schedule/<int:slot_id>", methods=["GET"])
+@roles(*ALL_ROLES)
+def get_slot(slot_id: int) -> Response:
+    slot = schedule.get_slot(get_session(), slot_id)
+    if not week.slot_serves_zone(slot, _own_zone(api_user())):
+        abort(404, description=f"Không có lịch phát số {slot_id}")
+    row = slot_json(slot)
+    row["rundown"] = week.rundown(get_session(), slot, default_tz=_tz()).as_dict()
+    return jsonify(row)
+
+
+@bp.route("/schedule/<int:slot_id>", methods=["PATCH"])
+@roles(*SCHEDULE_ROLES)
+def edit_slot(slot_id: int) -> tuple[Response, int]:
+    """Change time, days, dates, zones, name, repeats, greeting; same checks as POST."""
+    data = _json_body()
+    accept, reason = _ack(data)
+    changes = _edit_changes(data)
+    if not changes:
+        raise ValidationError("Không có gì để sửa")
+    session = get_session()
+    slot = schedule.get_slot(session, slot_id)
+
+    def save() -> Slot:
+        return week.save_edit(session, slot, default_tz=_tz(), accept_warnings=accept,
+                              reason=reason, user_id=api_user().id, **changes)
+
+    answer = _save_response(save, 200)
+    if answer[1] == 200:
+        logger.info("API: %s sửa lịch phát số %s", api_user().name, slot_id)
+    return answer
+
+
+@bp.route("/schedule/<int:slot_id>/items", methods=["PUT"])
+@roles(*SCHEDULE_ROLES)
+def put_slot_items(slot_id: int) -> tuple[Response, int]:
+    """Replace the rundown, in the order given; the station renders the next airing again."""
+    data = _json_body()
+    accept, reason = _ack(data)
+    specs = week.item_specs(data.get("items"))
+    session = get_session()
+    slot = schedule.get_slot(session, slot_id)
+
+    def save() -> Slot:
+        return week.save_edit(session, slot, default_tz=_tz(), accept_warnings=accept,
+                              reason=reason, user_id=api_user().id, items=specs)
+
+    answer = _save_response(save, 200)
+    if answer[1] == 200:
+        logger.info("API: %s đặt chương trình của lịch phát số %s", api_user().name, slot_id)
+    return answer
 
 
 @bp.route("/schedule/occurrences", methods=["GET"])

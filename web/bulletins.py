@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import accounts, bulletins, commands, library
+from broadcaster import accounts, approvals, bulletins, commands, library
 from broadcaster.errors import BroadcasterError, ValidationError
 from broadcaster.glossary import reading_preview
 from broadcaster.models import BULLETIN_STATUSES, PRIORITIES, Bulletin
@@ -165,6 +165,9 @@ def show(bulletin_id: int) -> str:
         and accounts.can_edit_bulletin(user, bulletin),
         can_review=accounts.allowed(user, "bulletin.review") and bulletin.status in {"draft", "submitted"},
         can_archive=accounts.allowed(user, "bulletin.archive") and bulletin.status != "archived",
+        next_waiting=approvals.next_waiting(session, after=bulletin.id)
+        if accounts.allowed(user, "bulletin.review") else None,
+        waiting_total=approvals.queue_count(session) if accounts.allowed(user, "bulletin.review") else 0,
     )
 
 

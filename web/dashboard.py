@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import overview, prerender, week
-from broadcaster.bulletins import list_bulletins
+from broadcaster import accounts, approvals, overview, prerender, week
+from broadcaster import commands as station_commands
 from broadcaster.errors import BroadcasterError
 from broadcaster.models import utcnow
 from web.db import get_session, get_settings
@@ -64,10 +64,21 @@ def index() -> str:
     ahead = [o.slot_id for o in timeline if o.at_utc >= now] + [o.slot_id for o in upcoming[:1]]
     can_command = current_user().role in COMMAND_ROLES  # type: ignore[union-attr]
     emergency_choices = (
-        list_bulletins(session, status="approved", limit=100) if can_command else []
+        station_commands.emergency_choices(session, limit=100) if can_command else []
     )
+    user = current_user()
+    can_review = accounts.allowed(user, "bulletin.review")
+    returned, approved = ([], [])
+    if user is not None and user.role == "editor":
+        returned, approved = approvals.outcomes(session, user)
     return render_template(
         "dashboard/index.html",
+        review=approvals.queue(session, limit=50) if can_review else [],
+        review_total=approvals.queue_count(session) if can_review else 0,
+        can_review=can_review,
+        returned=returned,
+        approved=approved,
+        notices=approvals.notices(session, user) if user is not None and user.role == "village" else [],
         today=today,
         now=now,
         timeline=timeline,
@@ -78,9 +89,22 @@ def index() -> str:
         command_labels=overview.COMMAND_STATUS_LABELS,
         can_command=can_command,
         emergency_choices=emergency_choices,
+        on_air_emergency=overview.emergency_on_air(pulses),
         zone=zone,
         voices=prerender.voices_by_slot(session, settings, ahead),  # which engine speaks
     )
+
+
+def _emergency_cut_refused() -> Response | None:
+    """An emergency on air is cut (by a stop or another emergency) only when asked explicitly."""
+    settings = get_settings()
+    on_air = overview.emergency_on_air(
+        overview.pulses(get_session(), float(settings.station.heartbeat_s), utcnow()))
+    if on_air is not None and request.form.get("cut_emergency") != "yes":
+        flash(f"Đang phát bản tin khẩn cấp “{on_air.get('title', '')}”. Hãy đánh dấu ô "
+              "“Ngắt bản tin khẩn cấp đang phát” nếu thật sự muốn ngắt.", "error")
+        return redirect(url_for("dashboard.index"))
+    return None
 
 
 @bp.route("/station/emergency", methods=["POST"])
@@ -96,6 +120,9 @@ def emergency() -> Response:
     except ValueError:
         flash("Hãy chọn bản tin cần phát khẩn cấp.", "error")
         return redirect(url_for("dashboard.index"))
+    refused = _emergency_cut_refused()
+    if refused is not None:
+        return refused
     session = get_session()
     try:
         command = commands.request_emergency(session, bulletin_id, user=current_user())
@@ -114,6 +141,9 @@ def emergency() -> Response:
 def stop() -> Response:
     from broadcaster import commands
 
+    refused = _emergency_cut_refused()
+    if refused is not None:
+        return refused
     session = get_session()
     try:
         command = commands.request_stop(session, user=current_user())

@@ -17,11 +17,22 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from broadcaster import evidence, evidence_filter
+from broadcaster import evidence, evidence_filter, listening
 from broadcaster.errors import BroadcasterError
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.models import EVIDENCE_STATUSES, User, utcnow
@@ -186,7 +197,21 @@ def entry(entry_id: int) -> Any:
                                       own_zone=own_zone(current_user()))
     if row is None:
         abort(404, description=f"Không có mục nhật ký số {entry_id}")
-    return render_template("logs/entry.html", e=row, status_labels=STATUS_LABELS)
+    return render_template("logs/entry.html", e=row, status_labels=STATUS_LABELS,
+                           aircheck_ready=listening.aircheck_file(get_settings(), row) is not None)
+
+
+@bp.route("/<int:entry_id>/aircheck")
+@login_required
+def aircheck(entry_id: int) -> Any:
+    """The air-check recorded while the entry aired, for whoever may see the entry."""
+    row = evidence_filter.get_visible(get_session(), entry_id, get_settings().station.timezone,
+                                      own_zone=own_zone(current_user()))
+    path = listening.aircheck_file(get_settings(), row) if row is not None else None
+    if path is None:
+        abort(404, description=f"Không có bản thu của mục nhật ký số {entry_id}")
+    return send_file(path, mimetype="audio/ogg", conditional=True, max_age=0,
+                     download_name=f"ban-thu-nhat-ky-{entry_id}.opus")
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -210,7 +235,8 @@ def export(fmt: str) -> Response:
         abort(404, description="Định dạng xuất không hỗ trợ (chọn csv, xlsx hoặc pdf)")
     settings = get_settings()
     filters = evidence_filters_from(request.args, current_user())
-    data = reports.export_bytes(get_session(), settings, fmt, filters)
+    header = "machine" if request.args.get("header") == "machine" else "vi"
+    data = reports.export_bytes(get_session(), settings, fmt, filters, csv_header=header)
     name = reports.suggested_filename(settings, fmt, filters)
     logger.info("%s xuất báo cáo %s (%d byte)", current_user().name, fmt, len(data))  # type: ignore[union-attr]
     return Response(data, mimetype=reports.MEDIA_TYPES[fmt].split(";")[0],

@@ -9,6 +9,7 @@ from broadcaster import bulletins
 from broadcaster.cli.common import context, print_json
 from broadcaster.errors import NotFoundError, ValidationError
 from broadcaster.models import PRIORITIES, Bulletin, Campaign
+from broadcaster.wording import decimal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -168,5 +169,5 @@ def cmd_render(args: argparse.Namespace) -> int:
         print_json({"path": str(result.path), "seconds": result.seconds, "sha256": result.sha256,
                     "engines": engines})
     else:
-        print(f"Đã dựng {args.out} ({result.seconds:.1f} giây, giọng đọc: {', '.join(engines) or 'không'})")
+        print(f"Đã dựng {args.out} ({decimal(result.seconds)} giây, giọng đọc: {', '.join(engines) or 'không'})")
     return 0

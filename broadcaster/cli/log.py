@@ -43,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=("csv", "xlsx", "pdf", "json"), help="mặc định: theo đuôi tệp --out")
     _add_filters(export, full=True)
     export.add_argument("--out", type=Path, required=True, help="tệp sẽ ghi")
+    export.add_argument("--csv-header", choices=("vi", "machine"), default="vi",
+                        help="dòng tiêu đề CSV: vi (tiếng Việt, mặc định) hoặc machine (tên cột cho tập lệnh)")
     export.set_defaults(handler=cmd_export)
 
     correct = sub.add_parser("correct", help="ghi một mục đính chính cho một mục đã có (không sửa mục cũ)")
@@ -151,7 +153,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     filters = _filters(args)
     ctx = context()
     with ctx.session() as session:
-        size = export_file(session, ctx.settings, fmt, filters, args.out)
+        size = export_file(session, ctx.settings, fmt, filters, args.out, csv_header=args.csv_header)
     print(f"Đã ghi báo cáo {fmt.upper()} vào {args.out} ({size / 1024:.0f} KB)")
     return 0
 

@@ -28,6 +28,15 @@ COLUMNS: tuple[str, ...] = (
     "aircheck_sha256", "aircheck_path", "corrects_id", "recorded_at", "prev_hash", "hash",
 )
 TIME_COLUMNS = ("scheduled_at", "started_at", "ended_at", "recorded_at")
+#: The header the office reads in Excel (the default); ``header="machine"`` writes COLUMNS instead
+#: for scripts. Either is read back by the verifier; the cells below are the same.
+HEADERS_VI: tuple[str, ...] = (
+    "Số", "Lần phát", "Giờ dự kiến", "Bắt đầu", "Kết thúc", "Kết quả", "Lý do", "Số giây đã phát",
+    "Nội dung", "Chuyên mục", "Chiến dịch", "Mức ưu tiên", "Nơi phát", "Đầu ra", "Máy phát",
+    "Số lịch phát", "Các mục (JSON)", "Mã băm bản thu (SHA-256)", "Tệp bản thu", "Đính chính mục số",
+    "Ghi lúc", "Mã băm mục trước", "Mã băm",
+)
+CSV_HEADERS = ("vi", "machine")
 
 
 def _cell(value: Any) -> str:
@@ -113,10 +122,12 @@ def stored_rows(entries: Iterable[Any], zone: ZoneInfo) -> Iterator[tuple[Any, .
                corr, when(rec), prev, hash_)
 
 
-def write_csv(bundle: ExportBundle, stream: io.TextIOBase) -> None:
+def write_csv(bundle: ExportBundle, stream: io.TextIOBase, header: str = "vi") -> None:
+    if header not in CSV_HEADERS:
+        raise ValidationError(f"Dòng tiêu đề CSV không hợp lệ: {header!r} (chọn vi hoặc machine)")
     zone = ZoneInfo(bundle.tz)
     writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(HEADERS_VI if header == "vi" else COLUMNS)
     if bundle.stored_text:
         writer.writerows(stored_rows(bundle.entries, zone))
     else:
@@ -131,9 +142,9 @@ def write_csv(bundle: ExportBundle, stream: io.TextIOBase) -> None:
     writer.writerow(["#head", str(bundle.head_count), bundle.head_hash])
 
 
-def to_bytes(bundle: ExportBundle) -> bytes:
+def to_bytes(bundle: ExportBundle, header: str = "vi") -> bytes:
     buffer = io.StringIO()
-    write_csv(bundle, buffer)
+    write_csv(bundle, buffer, header)
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -145,7 +156,7 @@ def read_csv(path: Path) -> ParsedExport:
         raise ValidationError(f"Không đọc được tệp {path}: {exc}") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
-    if header is None or tuple(header) != COLUMNS:
+    if header is None or tuple(header) not in (COLUMNS, HEADERS_VI):
         raise ValidationError(f"Tệp {path} không phải bản xuất nhật ký CSV của Loa xã (dòng tiêu đề khác)")
     parsed = ParsedExport(records=[])
     try:

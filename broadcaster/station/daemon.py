@@ -51,6 +51,7 @@ from audio.audiofile import AudioToolError, check_speech_audio, sha256_file
 from broadcaster import checkpoints, commands, evidence
 from broadcaster.context import Context
 from broadcaster.errors import BroadcasterError, DuplicateError, PlayoutError
+from broadcaster.wording import decimal
 from broadcaster.models import (
     Bulletin,
     EvidenceEntry,
@@ -809,7 +810,7 @@ class Station:
                 reasons.append(reconcile.late_reason(late))
             if result.preempted:
                 status = "interrupted"
-                reasons.append(f"{result.reason} (đã phát {seconds:.1f}/{rendered.seconds or seconds:.1f} giây)")
+                reasons.append(f"{result.reason} (đã phát {decimal(seconds)}/{decimal(rendered.seconds or seconds)} giây)")
             elif result.returncode != 0:
                 status = "failed"
                 reasons.append(result.reason)

@@ -17,6 +17,7 @@ from typing import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from broadcaster.schedule import SlotTimes, occurrences_between
+from broadcaster.wording import decimal
 
 #: How far back a restart looks for occurrences to account for (as missed) after an outage.
 LOOKBACK_S = 24 * 3600
@@ -87,7 +88,7 @@ def missed_reason(due: Due, now: dt.datetime, grace_s: float, tz: str) -> str:
 
 def late_reason(late_s: float) -> str:
     """The note kept in the evidence when a broadcast starts late but within the grace window."""
-    return f"Phát trễ {late_s:.1f} giây so với lịch (trong thời gian cho phép)"
+    return f"Phát trễ {decimal(late_s)} giây so với lịch (trong thời gian cho phép)"
 
 
 def expand(slots: Iterable[SlotPlan], start: dt.datetime, end: dt.datetime) -> list[Due]:
