@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster import schedule
 from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
+from broadcaster.local_days import days_bounds
 from broadcaster.models import Bulletin, Campaign, Slot
 
 logger = logging.getLogger(__name__)
@@ -118,10 +119,7 @@ def planned_coverage(
     first = max(campaign.starts_on, today) if today else campaign.starts_on
     if first > campaign.ends_on:
         return Coverage(campaign.id, campaign.target_per_day, 0, 0, ())
-    start = dt.datetime.combine(first, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
-    end = dt.datetime.combine(
-        campaign.ends_on + dt.timedelta(days=1), dt.time(0), tzinfo=tz
-    ).astimezone(dt.timezone.utc)
+    start, end = days_bounds(first, campaign.ends_on, tz)
     slots = [s for s in schedule.active_slots(session) if slot_serves_campaign(s, campaign.id)]
     per_day: dict[dt.date, int] = {}
     for _, _, instant in schedule.next_occurrences(slots, default_tz, start, end):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster.evidence import checkpoint_text, head
 from broadcaster.keys import key_id, load_private_key
+from broadcaster.local_days import day_bounds
 from broadcaster.models import Checkpoint, utcnow
 
 logger = logging.getLogger(__name__)
@@ -52,8 +53,7 @@ def ensure_daily_checkpoint(session: Session, settings: Any, now: dt.datetime | 
     now = (now or utcnow()).astimezone(dt.timezone.utc)
     zone = ZoneInfo(settings.station.timezone)
     local_day = now.astimezone(zone).date()
-    start = dt.datetime.combine(local_day, dt.time(0), zone).astimezone(dt.timezone.utc)
-    end = dt.datetime.combine(local_day + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.timezone.utc)
+    start, end = day_bounds(local_day, zone)
     existing = session.execute(
         select(Checkpoint.id).where(Checkpoint.created_at >= start, Checkpoint.created_at < end).limit(1)
     ).first()

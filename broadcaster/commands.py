@@ -5,7 +5,9 @@ Why a table and not a signal or a socket: the web panel and the station are sepa
 trace of who asked for an emergency broadcast and when. The station polls for pending rows every
 ``station.reconcile_s`` and moves each through ``pending → acknowledged → done | failed``.
 
-These functions take a ``session`` and never commit: the caller owns the transaction.
+These functions take a ``session`` and never commit: the caller owns the transaction. When it
+commits, the stations beside a SQLite database are nudged (:mod:`broadcaster.station.nudge`) so an
+emergency does not wait for the next poll; the row stays the truth.
 """
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ import datetime as dt
 import logging
 from typing import Sequence
 
-from sqlalchemy import or_, select
+from pathlib import Path
+
+from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from broadcaster.bulletins import STATUS_LABELS as BULLETIN_STATUS_LABELS
@@ -30,6 +34,22 @@ STATUS_LABELS = {
     DONE: "đã thực hiện",
     FAILED: "thất bại",
 }
+
+
+def _nudge_after_commit(session: Session) -> None:
+    """Once this transaction commits, wake the stations (SQLite: their sockets sit beside it)."""
+    bind = session.get_bind()
+    database = bind.url.database if bind.url.get_backend_name() == "sqlite" else None
+    if not database or database == ":memory:":
+        return
+    folder = Path(database).resolve().parent
+
+    def nudge(_session: Session) -> None:
+        from broadcaster.station import nudge as station_nudge  # stdlib only: no daemon import
+
+        station_nudge.send(folder)
+
+    event.listen(session, "after_commit", nudge, once=True)
 
 
 def _user_id(user: User | int | None) -> int | None:
@@ -63,6 +83,7 @@ def request_emergency(session: Session, bulletin_id: int, user: User | int | Non
                              requested_at=utcnow())
     session.add(command)
     session.flush()
+    _nudge_after_commit(session)
     logger.info("yêu cầu phát khẩn cấp: bản tin số %d, lệnh số %d", bulletin_id, command.id)
     return command
 
@@ -87,6 +108,7 @@ def request_stop(session: Session, user: User | int | None = None, output: str |
                              requested_at=utcnow())
     session.add(command)
     session.flush()
+    _nudge_after_commit(session)
     return command
 
 
@@ -97,6 +119,7 @@ def request_rerender(session: Session, user: User | int | None = None,
                              payload={}, status=PENDING, requested_at=utcnow())
     session.add(command)
     session.flush()
+    _nudge_after_commit(session)
     return command
 
 
@@ -129,12 +152,6 @@ def finish(command: StationCommand, result: str, *, ok: bool = True,
     command.result = result
     if command.acknowledged_at is None:
         command.acknowledged_at = command.finished_at
-
-
-def recent(session: Session, limit: int = 20) -> Sequence[StationCommand]:
-    return session.scalars(
-        select(StationCommand).order_by(StationCommand.id.desc()).limit(limit)
-    ).all()
 
 
 def emergency_choices(session: Session, limit: int = 100) -> list[Bulletin]:

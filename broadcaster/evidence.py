@@ -22,7 +22,7 @@ from json.encoder import encode_basestring as _encode_str
 from typing import Any, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, func, literal, select
+from sqlalchemy import Text, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -736,7 +736,3 @@ def verify_chain(session: Session, public_key: Any) -> VerifyResult:
             return _check_checkpoints(result, checkpoints, public_key, hash_at, total=count, from_start=True)
     rows = list(iter_chain_rows(session))
     return verify_rows(rows, checkpoints, public_key, from_start=True)
-
-
-def entry_count(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(EvidenceEntry)).scalar_one())

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from broadcaster.errors import ValidationError
 from broadcaster.models import EvidenceEntry
-from broadcaster.reports.query import Filters, day_bounds, parse_date
+from broadcaster.local_days import day_bounds
+from broadcaster.reports.query import Filters, parse_date
 
 logger = logging.getLogger(__name__)
 

@@ -264,10 +264,25 @@ class Occurrence(Base):
     render_note: Mapped[str] = mapped_column(Text, default="")
     rendered_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     slot: Mapped[Slot] = relationship()
+    heads: Mapped[list["OccurrenceHead"]] = relationship(
+        order_by="OccurrenceHead.position", cascade="all, delete-orphan")
 
     @property
     def key(self) -> str:
-        return f"slot-{self.slot_id}@{self.local_date.isoformat()}"
+        from broadcaster.occurrence_keys import occurrence_key
+
+        return occurrence_key(self.slot_id, self.local_date)
+
+
+class OccurrenceHead(Base):
+    """A priority bulletin that leads an occurrence's program (claimed when it was rendered)."""
+
+    __tablename__ = "occurrence_heads"
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"),
+                                             primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StationCommand(Base):

@@ -167,6 +167,17 @@ class ItemSpec:
     seconds: float = 0.0
 
 
+def occurrence_estimated_seconds(session: Session, slot: Slot, local_date: dt.date,
+                                 instant: dt.datetime, now: dt.datetime) -> float:
+    """One occurrence's length as it will air: the slot's program and, for an occurrence within
+    the next day, the priority bulletins that would lead it (:mod:`broadcaster.priority_heads`)."""
+    if now <= instant <= now + dt.timedelta(days=1):
+        from broadcaster.priority_heads import CLAIM_GRACE_S, choose
+
+        return slot_estimated_seconds(slot, choose(session, slot, local_date, now, CLAIM_GRACE_S))
+    return slot_estimated_seconds(slot)
+
+
 @dataclass(frozen=True)
 class EstimateLine:
     """One part of a programme as it will air: what, how long once, how many times."""
@@ -510,6 +521,9 @@ def find_conflicts(
     mine = occurrences_between(SlotTimes.of(slot, default_tz), now, horizon)
     if not mine:
         return []
+    next_day, next_instant = mine[0]
+    with session.no_autoflush:
+        first_seconds = occurrence_estimated_seconds(session, slot, next_day, next_instant, now)
     my_seconds = slot_estimated_seconds(slot)
     others = session.scalars(
         select(Slot)
@@ -525,10 +539,11 @@ def find_conflicts(
         their_instants = [instant for _, instant in theirs]
         hit: Conflict | None = None
         for _, instant in mine:
+            seconds = first_seconds if instant == next_instant else my_seconds
             for their in their_instants:
-                if overlaps(instant, my_seconds, their, other_seconds):
+                if overlaps(instant, seconds, their, other_seconds):
                     hit = Conflict(other, instant, their,
-                                   overlap_seconds(instant, my_seconds, their, other_seconds))
+                                   overlap_seconds(instant, seconds, their, other_seconds))
                     break
             if hit is not None:
                 break

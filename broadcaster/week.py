@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import schedule
+from broadcaster import priority_heads, schedule
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
+from broadcaster.local_days import days_bounds
 from broadcaster.models import AudioAsset, Bulletin, EvidenceEntry, Occurrence, Slot, Zone
+from broadcaster.occurrence_keys import occurrence_key
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +176,7 @@ def occurrences_in(
     tz = ZoneInfo(default_tz)
     slots = [s for s in schedule.active_slots(session) if slot_serves_zone(s, zone_name)]
     found = schedule.next_occurrences(slots, default_tz, start, end)
-    keys = [f"slot-{slot.id}@{local_date.isoformat()}" for slot, local_date, _ in found]
+    keys = [occurrence_key(slot.id, local_date) for slot, local_date, _ in found]
     statuses: dict[str, str] = {}
     for chunk in range(0, len(keys), 500):
         rows = session.execute(
@@ -228,9 +230,7 @@ def week_view(
 ) -> WeekView:
     """Seven local days from ``week_start`` (a Monday), each with its airings in time order."""
     tz = ZoneInfo(default_tz)
-    start = dt.datetime.combine(week_start, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
-    stop_day = week_start + dt.timedelta(days=7)
-    end = dt.datetime.combine(stop_day, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
+    start, end = days_bounds(week_start, week_start + dt.timedelta(days=6), tz)
     occurrences = occurrences_in(session, default_tz, start, end, zone_name=zone_name)
     by_day: dict[dt.date, list[WeekOccurrence]] = {}
     for occurrence in occurrences:
@@ -269,15 +269,19 @@ def overrun_warnings(
     Pure reading: the slot may be a draft (flushed or not); nothing is written.
     """
     warnings: list[str] = []
-    seconds = schedule.slot_estimated_seconds(slot)
     tz = ZoneInfo(slot.timezone or default_tz)
+    horizon = now + dt.timedelta(days=CHECK_HORIZON_DAYS)
+    upcoming = schedule.occurrences_between(schedule.SlotTimes.of(slot, default_tz), now, horizon)
+    seconds = schedule.slot_estimated_seconds(slot)
+    if upcoming:  # the next airing as it will be heard: with its priority heads
+        with session.no_autoflush:
+            seconds = schedule.occurrence_estimated_seconds(session, slot, *upcoming[0], now)
     if seconds > MAX_PROGRAM_SECONDS:
         warnings.append(
             f"Chương trình dài khoảng {format_minutes(seconds)}, quá {MAX_PROGRAM_SECONDS // 60} "
             "phút cho một buổi phát"
         )
-    horizon = now + dt.timedelta(days=CHECK_HORIZON_DAYS)
-    mine = schedule.occurrences_between(schedule.SlotTimes.of(slot, default_tz), now, horizon)
+    mine = upcoming
     for _, instant in mine[:1]:
         start_local = instant.astimezone(tz)
         end_local = (instant + dt.timedelta(seconds=seconds)).astimezone(tz)
@@ -579,39 +583,11 @@ OCCURRENCE_STATE_LABELS = {
 
 def likely_priority_heads(session: Session, slot: Slot, local_date: dt.date,
                           now: dt.datetime) -> list[Bulletin]:
-    """Priority bulletins approved in the last day that the station would read at this slot's
-    head (as ``station.daemon`` chooses them), for the estimate: an editor planning 06:00 sees
-    the two minutes a fresh priority notice will add. Ones already aired at a head are left out.
+    """Priority bulletins that the station would read at this slot's head, for the estimate: an
+    editor planning 06:00 sees the two minutes a fresh priority notice will add. The rule has one
+    home, :func:`broadcaster.priority_heads.choose` (the station renders with it).
     """
-    recent = session.scalars(
-        select(Bulletin).where(
-            Bulletin.status == "approved", Bulletin.priority == "priority",
-            Bulletin.approved_at.is_not(None),
-            Bulletin.approved_at >= now - dt.timedelta(days=1),
-        ).order_by(Bulletin.approved_at)
-    ).all()
-    if not recent:
-        return []
-    in_slot = {item.bulletin_id for item in slot.items if item.bulletin_id}
-    aired: set[int] = set()
-    notes = session.scalars(
-        select(Occurrence.render_note).where(
-            Occurrence.render_note.like("%đầu buổi%"),
-            Occurrence.scheduled_at >= now - dt.timedelta(days=1),
-            ~((Occurrence.slot_id == slot.id) & (Occurrence.local_date == local_date)),
-        )
-    ).all()
-    for note in notes:
-        start = (note or "").find("đầu buổi:")
-        if start >= 0:
-            chunk = note[start + len("đầu buổi:"):].split("]")[0]
-            aired.update(int(x) for x in chunk.replace(" ", "").split(",") if x.isdigit())
-    return [
-        b for b in recent
-        if b.id not in in_slot and b.id not in aired
-        and (b.valid_from is None or b.valid_from <= local_date)
-        and (b.valid_until is None or b.valid_until >= local_date)
-    ]
+    return priority_heads.choose(session, slot, local_date, now, priority_heads.CLAIM_GRACE_S)
 
 
 @dataclass(frozen=True)

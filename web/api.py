@@ -20,6 +20,7 @@ from flask import Blueprint, abort, g, jsonify, request
 from werkzeug.wrappers import Response
 
 from broadcaster import accounts, bulletins, schedule, week
+from broadcaster.local_days import days_bounds
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
 from broadcaster.models import PRIORITIES, Bulletin, Slot, User, utcnow
 from broadcaster.users import user_for_token
@@ -529,8 +530,7 @@ def list_occurrences() -> Response:
         raise ValidationError("Ngày 'to' phải sau ngày 'from'")
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise ValidationError(f"Khoảng thời gian tối đa {MAX_RANGE_DAYS} ngày")
-    start = dt.datetime.combine(first, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
+    start, end = days_bounds(first, last, tz)
     found = week.occurrences_in(get_session(), tz_name, start, end, zone_name=_own_zone(api_user()))
     return jsonify({"items": [o.as_dict() for o in found], "total": len(found),
                     "from": first.isoformat(), "to": last.isoformat()})

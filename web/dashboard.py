@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from broadcaster import accounts, approvals, overview, prerender, week
 from broadcaster import commands as station_commands
 from broadcaster.errors import BroadcasterError
+from broadcaster.local_days import day_bounds
 from broadcaster.models import utcnow
 from web.db import get_session, get_settings
 from web.nav import register_nav
@@ -40,11 +41,6 @@ def _user_zone() -> str | None:
     return None
 
 
-def _day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
-    return start.astimezone(dt.timezone.utc), (start + dt.timedelta(days=1)).astimezone(dt.timezone.utc)
-
-
 @bp.route("/")
 @login_required
 def index() -> str:
@@ -54,7 +50,7 @@ def index() -> str:
     tz = ZoneInfo(tz_name)
     now = utcnow()
     today = now.astimezone(tz).date()
-    start, end = _day_bounds(today, tz)
+    start, end = day_bounds(today, tz)
     zone = _user_zone()
     timeline = week.occurrences_in(session, tz_name, start, end, zone_name=zone)
     upcoming = week.occurrences_in(

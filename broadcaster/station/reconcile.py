@@ -7,7 +7,9 @@ values. It answers four questions for every occurrence near now:
 * play it (at its instant, or now when it is late but still within the grace window),
 * record it as missed (too late, never started), or
 * record it as interrupted by a crash (found ``playing`` with no evidence: a previous process
-  died while it aired; it is never replayed, so nobody hears a bulletin twice).
+  died while it aired; it is never replayed, so nobody hears a bulletin twice) — unless the air
+  journal proves it never made a sound (killed between the ``playing`` mark and the first
+  sample): then it airs late, within the grace window, like any occurrence not yet played.
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from broadcaster.occurrence_keys import occurrence_key
 from broadcaster.schedule import SlotTimes, occurrences_between
-from broadcaster.wording import decimal
 
 #: How far back a restart looks for occurrences to account for (as missed) after an outage.
 LOOKBACK_S = 24 * 3600
@@ -27,11 +29,6 @@ HORIZON_S = 3600
 # Occurrence states kept in the database.
 PENDING, RENDERED, PLAYING = "pending", "rendered", "playing"
 FINAL_STATES = ("completed", "interrupted", "failed", "missed")
-
-
-def occurrence_key(slot_id: int, local_date: dt.date) -> str:
-    """The same key as :attr:`broadcaster.models.Occurrence.key`."""
-    return f"slot-{slot_id}@{local_date.isoformat()}"
 
 
 @dataclass(frozen=True)
@@ -50,6 +47,9 @@ class Known:
     state: str = PENDING
     rendered: bool = False
     has_evidence: bool = False
+    #: From the air journal: True when a sample of it reached the output, False when provably
+    #: none did, None when there is no journal to tell.
+    began: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -80,15 +80,10 @@ def local_text(instant: dt.datetime, tz: str) -> str:
     return instant.astimezone(ZoneInfo(tz)).strftime("%H:%M:%S ngày %d/%m/%Y")
 
 
-def missed_reason(due: Due, now: dt.datetime, grace_s: float, tz: str) -> str:
-    late = late_seconds(due, now)
-    return (f"Bỏ lỡ: trạm phát không chạy hoặc không phát được lúc {local_text(due.scheduled_at, tz)}; "
+def missed_reason(scheduled_at: dt.datetime, now: dt.datetime, grace_s: float, tz: str) -> str:
+    late = (now - scheduled_at).total_seconds()
+    return (f"Bỏ lỡ: trạm phát không chạy hoặc không phát được lúc {local_text(scheduled_at, tz)}; "
             f"đến {local_text(now, tz)} đã trễ {late:.0f} giây, quá thời gian cho phép {grace_s:.0f} giây")
-
-
-def late_reason(late_s: float) -> str:
-    """The note kept in the evidence when a broadcast starts late but within the grace window."""
-    return f"Phát trễ {decimal(late_s)} giây so với lịch (trong thời gian cho phép)"
 
 
 def expand(slots: Iterable[SlotPlan], start: dt.datetime, end: dt.datetime) -> list[Due]:
@@ -122,12 +117,12 @@ def plan(slots: Sequence[SlotPlan], known: Mapping[str, Known], now: dt.datetime
         if due.key in busy:
             continue
         late = late_seconds(due, now)
-        if info.state == PLAYING:
-            result.crashed.append(due)
+        if info.state == PLAYING and info.began is not False:
+            result.crashed.append(due)  # it may have been heard: never aired twice
             continue
         if late > grace_s:
             tz = slot_tz(slots, due.slot_id)
-            result.missed.append((due, missed_reason(due, now, grace_s, tz)))
+            result.missed.append((due, missed_reason(due.scheduled_at, now, grace_s, tz)))
             continue
         if not info.rendered and late >= -render_lead_s:
             result.render.append(due)
