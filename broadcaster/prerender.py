@@ -8,8 +8,9 @@ answer now. The speech and program caches are keyed by content, so the render at
 this audio and a network outage at air time still airs Google's voice.
 
 The planning is here; the station only starts a :class:`Prerenderer` and pokes it when
-something changed. Renders go through the station's render worker as background jobs: a
-broadcast render never waits behind one (see :meth:`broadcaster.station.render.RenderWorker.render`).
+something changed. Renders run in a render worker of the pre-render's own
+(:class:`broadcaster.station.render.RenderWorker`, started for a pass that has work and stopped
+after it), so a broadcast render never waits behind one and never pays a cold start for one.
 The same forecast (:func:`voices`) tells the dashboard, for each upcoming occurrence, which engine
 will speak each item, so the team sees in advance where espeak-ng would be heard.
 """
@@ -72,6 +73,8 @@ class Renderer(Protocol):
     def render(self, what: str, ident: int, head_ids: list[int] | None = None, *,
                instant: dt.datetime | None = None, urgent: bool = False,
                background: bool = False) -> dict[str, Any]: ...
+
+    def stop(self) -> None: ...
 
 
 def voices(session: Session, settings: Settings, slot: Slot) -> list[ItemVoice]:
@@ -148,15 +151,16 @@ class Prerenderer:
     """A thread of the station: plan, render what is needed in the background, sleep, repeat."""
 
     def __init__(self, session_factory: Callable[[], Any], settings: Settings, output: str | None,
-                 renderer: Renderer, clock: Callable[[], dt.datetime]) -> None:
+                 new_renderer: Callable[[], Renderer], clock: Callable[[], dt.datetime]) -> None:
         self.session_factory = session_factory
         self.settings = settings
         self.output = output
-        self.renderer = renderer
+        self.new_renderer = new_renderer  # a fresh worker for each pass that has work
         self.clock = clock
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._current: Renderer | None = None  # the worker of the pass under way
 
     def start(self) -> None:
         if float(self.settings.tts.prerender_hours) <= 0:
@@ -172,6 +176,9 @@ class Prerenderer:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        current = self._current
+        if current is not None:
+            current.stop()  # a render in flight fails at once; the pass ends
         if self._thread is not None:
             self._thread.join(timeout=2)  # a render in flight ends when the worker stops
 
@@ -190,21 +197,30 @@ class Prerenderer:
             jobs = [job for job in plan(session, self.settings, self.output, self.clock())
                     if job.needed]
         done: list[int] = []
-        for job in jobs:
-            if self._stop.is_set():
-                break
-            try:
-                result = self.renderer.render("slot", job.slot_id, [], instant=job.at_utc,
-                                              background=True)
-            except Exception as exc:  # noqa: BLE001 - RenderFailed and friends: log, go on
-                logger.warning("dựng trước lịch phát số %d không được: %s", job.slot_id, exc)
-                continue
-            engines = sorted({i.get("engine") for i in result.get("items", [])
-                              if i.get("kind") == "speech"} - {None})
-            logger.info("đã dựng trước lịch phát số %d (phát lúc %s), giọng: %s", job.slot_id,
-                        job.at_utc.isoformat(timespec="seconds"), ", ".join(engines) or "không có")
-            done.append(job.slot_id)
+        if not jobs:
+            return done
+        renderer = self._current = self.new_renderer()
+        try:
+            for job in jobs:
+                if self._stop.is_set():
+                    break
+                self._render(renderer, job, done)
+        finally:
+            self._current = None
+            renderer.stop()
         return done
+
+    def _render(self, renderer: Renderer, job: Job, done: list[int]) -> None:
+        try:
+            result = renderer.render("slot", job.slot_id, [], instant=job.at_utc, background=True)
+        except Exception as exc:  # noqa: BLE001 - RenderFailed and friends: log, go on
+            logger.warning("dựng trước lịch phát số %d không được: %s", job.slot_id, exc)
+            return
+        engines = sorted({i.get("engine") for i in result.get("items", [])
+                          if i.get("kind") == "speech"} - {None})
+        logger.info("đã dựng trước lịch phát số %d (phát lúc %s), giọng: %s", job.slot_id,
+                    job.at_utc.isoformat(timespec="seconds"), ", ".join(engines) or "không có")
+        done.append(job.slot_id)
 
 
 def warnings(item_voices: Sequence[ItemVoice]) -> list[str]:

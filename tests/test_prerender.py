@@ -42,6 +42,7 @@ class InProcessRenderer:
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self.jobs: list[tuple[int, bool]] = []
+        self.stopped = False
 
     def render(self, what: str, ident: int, head_ids: list[int] | None = None, *,
                instant: dt.datetime | None = None, urgent: bool = False,
@@ -51,6 +52,9 @@ class InProcessRenderer:
         self.jobs.append((ident, background))
         deadline = instant.timestamp() if instant else None
         return _render(self.ctx, what, ident, list(head_ids or []), deadline, background)
+
+    def stop(self) -> None:
+        self.stopped = True
 
 
 def _slot_in(ctx: Any, minutes: float, text: str, title: str = "Họp thôn") -> int:
@@ -66,7 +70,7 @@ def _slot_in(ctx: Any, minutes: float, text: str, title: str = "Họp thôn") ->
 
 
 def _prerenderer(ctx: Any, renderer: InProcessRenderer) -> prerender.Prerenderer:
-    return prerender.Prerenderer(ctx.session, ctx.settings, None, renderer,
+    return prerender.Prerenderer(ctx.session, ctx.settings, None, lambda: renderer,
                                  lambda: dt.datetime.now(dt.timezone.utc))
 
 
@@ -81,6 +85,7 @@ def test_approved_and_scheduled_is_rendered_ahead_with_gtts(ctx: Any, fake_gtts:
     renderer = InProcessRenderer(ctx)
     assert _prerenderer(ctx, renderer).run_once() == [slot_id]
     assert renderer.jobs == [(slot_id, True)], "a background job"
+    assert renderer.stopped, "the pre-render's worker is stopped after its pass"
     assert [(v.engine, v.ready, v.fallback) for v in _voices(ctx, slot_id)] == [("gtts", True, False)]
     assert _prerenderer(ctx, renderer).run_once() == [], "nothing left to do"
 

@@ -123,7 +123,8 @@ class Station:
         # CPU-bound and must not starve a playout about to start.
         self.renderer = RenderWorker(self.settings.home, verbose=verbose)
         # Upcoming programs rendered ahead with gTTS while it answers (broadcaster.prerender).
-        self.prerenderer = Prerenderer(ctx.session, self.settings, self.output, self.renderer,
+        self.prerenderer = Prerenderer(ctx.session, self.settings, self.output,
+                                       lambda: RenderWorker(self.settings.home, verbose=verbose),
                                        self.clock.now)
         self.renders = RenderJobs(ctx, self.renderer, self.clock, self.stopping, self.grace_s)
         self.commands = CommandRunner(ctx, self.engine, self.renders, self.clock,

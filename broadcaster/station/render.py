@@ -246,7 +246,6 @@ class RenderWorker:
         self._lock = threading.Lock()  # guards starting and replacing the worker
         self._turn = SoonestFirst()
         self._busy_scheduled = False
-        self._busy_background = False
         self._closed = False
 
     def start(self) -> None:
@@ -270,23 +269,22 @@ class RenderWorker:
 
         The air time (``instant``; now for an emergency) is the render's deadline, so gTTS
         never holds it past the time espeak-ng needs. ``background`` is the pre-render of
-        upcoming programs (broadcaster.prerender): it asks for Google's voice again where a
-        fallback was cached, and a broadcast render arriving meanwhile does not wait for it.
+        upcoming programs (broadcaster.prerender, in a worker of its own): it asks for Google's
+        voice again where a fallback was cached.
         """
         deadline = time.time() if urgent else (instant.timestamp() if instant else None)
         job = (what, ident, list(head_ids or []), deadline, background)
-        if (urgent and self._busy_scheduled) or (not background and self._busy_background):
-            logger.info("tiến trình dựng đang bận: dựng chương trình này trong tiến trình riêng")
+        if urgent and self._busy_scheduled:
+            logger.info("tiến trình dựng đang bận với chương trình theo lịch: "
+                        "dựng bản tin khẩn cấp riêng")
             return self._one_off(job)
         with self._turn.turn(_EARLIEST if urgent else (instant or _EARLIEST)):
             worker = self._ensure()
-            self._busy_scheduled = not urgent and not background
-            self._busy_background = background
+            self._busy_scheduled = not urgent
             try:
                 result, rss = worker.call(job, CHILD_TIMEOUT_S)
             finally:
                 self._busy_scheduled = False
-                self._busy_background = False
                 if not worker.alive:
                     self._replace(worker, "dừng đột ngột")
         if rss > WORKER_MAX_RSS_MB:
