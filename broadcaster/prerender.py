@@ -33,6 +33,11 @@ logger = logging.getLogger(__name__)
 #: How often the planner looks again without being poked (a program whose gTTS try failed is
 #: tried again on the next pass once the breaker's cooldown is over).
 PASS_EVERY_S = 60.0
+#: A pass waits while an airing, or the station's own render of one, is this close: starting a
+#: worker and rendering takes CPU that a render or a playout about to start must not lose.
+QUIET_S = 15.0
+#: After a poke, wait this long before planning: an edit often comes in several writes.
+DEBOUNCE_S = 2.0
 
 ENGINE_LABELS = {"gtts": "Google", "espeak": "espeak-ng (dự phòng)"}
 
@@ -185,6 +190,8 @@ class Prerenderer:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            if self._stop.wait(DEBOUNCE_S):
+                return
             try:
                 self.run_once()
             except Exception:  # noqa: BLE001 - the station stays up; the next pass tries again
@@ -193,9 +200,12 @@ class Prerenderer:
 
     def run_once(self) -> list[int]:
         """One pass: render every program that needs it; returns the slot ids rendered."""
+        now = self.clock()
         with self.session_factory() as session:
-            jobs = [job for job in plan(session, self.settings, self.output, self.clock())
-                    if job.needed]
+            if self._station_busy_soon(session, now):
+                logger.debug("chưa dựng trước: sắp có buổi phát hoặc lượt dựng của trạm")
+                return []
+            jobs = [job for job in plan(session, self.settings, self.output, now) if job.needed]
         done: list[int] = []
         if not jobs:
             return done
@@ -209,6 +219,15 @@ class Prerenderer:
             self._current = None
             renderer.stop()
         return done
+
+    def _station_busy_soon(self, session: Session, now: dt.datetime) -> bool:
+        """An airing within QUIET_S, or the station's render of one (at its render lead)."""
+        lead = dt.timedelta(seconds=float(self.settings.station.render_lead_s))
+        quiet = dt.timedelta(seconds=QUIET_S)
+        found = next_occurrences(active_slots(session, self.output), self.settings.station.timezone,
+                                 now - quiet, now + lead + quiet)
+        return any(now <= at <= now + quiet or abs(at - lead - now) <= quiet
+                   for _slot, _date, at in found)
 
     def _render(self, renderer: Renderer, job: Job, done: list[int]) -> None:
         try:

@@ -72,13 +72,14 @@ def test_broadcast_added_8_s_ahead_airs_on_time_behind_a_black_hole(
 def test_prerendered_gtts_voice_airs_through_an_outage_at_air_time(
         ctx: Any, station: Callable[..., StationProcess], fake_gtts: FakeGtts) -> None:
     # The fake's proxy address is in this process's environment (HTTPS_PROXY), which the
-    # station inherits; the render lead is 10 s, so an airing 25 s ahead is pre-rendered.
+    # station inherits; the render lead is 10 s, so an airing 45 s ahead is pre-rendered (the
+    # pre-render keeps out of the 15 s around the station's own render and the airing).
     bulletin_id = approved_bulletin(ctx, "Trạm Y tế xã tiêm vắc xin sởi cho trẻ vào sáng mai.",
                                     "Lịch tiêm chủng")
-    at = now() + dt.timedelta(seconds=25)
+    at = now() + dt.timedelta(seconds=45)
     slot_id = add_once(ctx, bulletin_id, at)
     st = station(GTTS_FIRST)
-    wait_for(lambda: fake_gtts.requests, 15, "the pre-render asking Google")
+    wait_for(lambda: fake_gtts.requests, 25, "the pre-render asking Google")
     from broadcaster import prerender
 
     def ready() -> bool:
@@ -89,7 +90,7 @@ def test_prerendered_gtts_voice_airs_through_an_outage_at_air_time(
     wait_for(ready, 15, "the program pre-rendered with Google's voice")
     fake_gtts.status = 500  # the network fails before air time
     asked = len(fake_gtts.requests)
-    entry = wait_for(lambda: entry_for(ctx, key_of(slot_id, at)), 40, "the broadcast's entry")
+    entry = wait_for(lambda: entry_for(ctx, key_of(slot_id, at)), 60, "the broadcast's entry")
     assert entry.status == "completed", (entry.status, entry.reason)
     assert _speech_engines(entry) == {"gtts"}, f"Google's voice aired: {entry.items}"
     assert abs((entry.started_at - at).total_seconds()) < 0.1, entry.started_at
