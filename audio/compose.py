@@ -27,6 +27,7 @@ import numpy as np
 
 from audio import jingles, level
 from audio.audiofile import sha256_file
+from audio.cache import touch
 from audio.tts import SpeechSettings, SynthesisError, synthesize
 
 logger = logging.getLogger(__name__)
@@ -406,6 +407,7 @@ def render_program(items: Sequence[ProgramItem], settings: RenderSettings, cache
         meta = None  # made with a fallback voice: try the preferred engine again
     if meta is not None and final.exists() and fmt in meta["sha256"]:
         logger.debug("render cache hit %s", final.name)
+        touch(final)
         return RenderResult(_deliver(final, out), meta["sha256"][fmt], meta["seconds"],
                             tuple(ItemRecord(**r) for r in meta["items"]), cached=True)
 

@@ -52,6 +52,7 @@ from audio.audiofile import (
     sha256_file,
     wav_info,
 )
+from audio.cache import touch
 from audio.engines_espeak import VOICES as ESPEAK_VOICES
 from audio.engines_espeak import EspeakEngine
 from audio.engines_gtts import GttsEngine, GttsUnreachableError
@@ -296,6 +297,7 @@ def synthesize(text: str, settings: SpeechSettings, cache_dir: Path, *,
             break
     if hit is not None and (not upgrade or hit is engines[0]):
         logger.debug("Speech cache hit (%s): %s", hit.name, path.name)
+        touch(path)
         return _speech(path, hit, text_sha256)
 
     reasons: list[str] = []

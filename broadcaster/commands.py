@@ -23,17 +23,14 @@ from sqlalchemy.orm import Session
 from broadcaster.bulletins import STATUS_LABELS as BULLETIN_STATUS_LABELS
 from broadcaster.bulletins import transition
 from broadcaster.errors import NotFoundError, ValidationError
+from broadcaster.labels import COMMAND_STATUS_LABELS
 from broadcaster.models import Bulletin, StationCommand, User, utcnow
+from broadcaster.permissions import may_send_emergency
 
 logger = logging.getLogger(__name__)
 
 PENDING, ACKNOWLEDGED, DONE, FAILED = "pending", "acknowledged", "done", "failed"
-STATUS_LABELS = {
-    PENDING: "đang chờ trạm phát",
-    ACKNOWLEDGED: "trạm phát đã nhận",
-    DONE: "đã thực hiện",
-    FAILED: "thất bại",
-}
+STATUS_LABELS = COMMAND_STATUS_LABELS
 
 
 def _nudge_after_commit(session: Session) -> None:
@@ -62,22 +59,24 @@ def request_emergency(session: Session, bulletin_id: int, user: User | int | Non
                       output: str | None = None) -> StationCommand:
     """Ask the station to air a bulletin now, cutting off whatever plays.
 
-    Whoever may trigger an emergency (an approver in the panel, the operator at the station's
-    shell) may also approve: a storm warning must not wait for a second click. Triggering it
-    on a draft approves it in the bulletin's history, in that person's name. A rejected or
-    archived bulletin was judged unfit to air and is refused.
+    Who may is :func:`broadcaster.permissions.may_send_emergency`: an approver (or the operator
+    at the station's shell) may trigger it on a draft, which approves it in the bulletin's
+    history in that person's name, since a storm warning must not wait for a second click; an
+    admin may send only an approved bulletin. A rejected or archived bulletin was judged unfit
+    to air and is refused.
     """
     bulletin = session.get(Bulletin, bulletin_id)
     if bulletin is None:
         raise NotFoundError(f"Không có bản tin số {bulletin_id}")
+    actor = session.get(User, user) if isinstance(user, int) else user
+    may_send_emergency(actor, bulletin)
     if bulletin.status in {"rejected", "archived"}:
         raise ValidationError(
             f"Bản tin số {bulletin_id} đang ở trạng thái '{BULLETIN_STATUS_LABELS[bulletin.status]}', "
             "không thể phát khẩn cấp"
         )
     if bulletin.status != "approved":
-        approver = session.get(User, user) if isinstance(user, int) else user
-        transition(session, bulletin, "approve", approver, "Phê duyệt khi phát khẩn cấp")
+        transition(session, bulletin, "approve", actor, "Phê duyệt khi phát khẩn cấp")
     command = StationCommand(kind="emergency", bulletin_id=bulletin_id, output=output,
                              requested_by_id=_user_id(user), payload={}, status=PENDING,
                              requested_at=utcnow())

@@ -71,6 +71,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "repeat_phrase": "Xin nhắc lại.",
         "max_upload_mb": 200,
         "max_upload_minutes": 60,
+        "cache_max_mb": 2048,  # speech and render caches together; least recently used pruned
     },
     "web": {
         "host": "127.0.0.1",
@@ -79,6 +80,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "session_minutes": 480,
         "https": False,  # served behind HTTPS: Secure cookie and HSTS
         "proxy_hops": 0,  # reverse proxies trusted for X-Forwarded-For/Proto
+        "max_body_kb": 1024,  # any request body but an audio upload's, refused before it is read
+        "header_timeout_s": 15,  # a request's headers must arrive within this after its first byte
+        "min_upload_kbps": 8,  # a slower body (after header_timeout_s of grace) is dropped
+        "channel_timeout_s": 20,  # an idle connection is closed after this
+        "connection_limit": 500,  # connections held at once by the server
+        "token_days": 90,  # API tokens expire after this many days (0: never)
+        "renders_per_minute": 10,  # "listen before approving" renders per user
     },
     "commune": {
         "name": "Xã Tân Hòa",

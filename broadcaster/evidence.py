@@ -29,6 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from broadcaster.errors import BroadcasterError, DuplicateError, NotFoundError, ValidationError
 from broadcaster.keys import key_id as key_id_of
+from broadcaster.labels import EVIDENCE_STATUS_LABELS
 from broadcaster.models import EVIDENCE_STATUSES, PRIORITIES, Checkpoint, EvidenceEntry, utcnow
 
 logger = logging.getLogger(__name__)
@@ -68,12 +69,7 @@ TEXT_FIELDS = frozenset(
     {"title", "category", "campaign", "status", "reason", "priority", "zone", "output", "host"}
 )
 
-STATUS_LABELS = {
-    "completed": "Đã phát",
-    "interrupted": "Bị ngắt",
-    "failed": "Lỗi",
-    "missed": "Bị lỡ",
-}
+STATUS_LABELS = EVIDENCE_STATUS_LABELS
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 

@@ -81,6 +81,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # API tokens issued before this instant are dead (a password change or reset ends them).
+    password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     zone: Mapped[Optional["Zone"]] = relationship()
 
 
@@ -176,6 +178,9 @@ class BulletinEvent(Base):
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(30))
     note: Mapped[str] = mapped_column(Text, default="")
+    # What an edit changed, field → [before, after] (readable values); a new reading after a
+    # glossary change is {"reading": [before, after]}.
+    changes: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user: Mapped[Optional[User]] = relationship()
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from broadcaster import priority_heads, schedule
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
 from broadcaster.local_days import days_bounds
+from broadcaster.labels import EVIDENCE_STATUS_LABELS
 from broadcaster.models import AudioAsset, Bulletin, EvidenceEntry, Occurrence, Slot, Zone
 from broadcaster.occurrence_keys import occurrence_key
 
@@ -39,12 +40,6 @@ ITEM_KIND_LABELS = {
     "recording": "Bản ghi âm",
     "jingle": "Nhạc hiệu",
     "pause": "Khoảng lặng",
-}
-EVIDENCE_STATUS_LABELS = {
-    "completed": "Đã phát",
-    "interrupted": "Bị ngắt",
-    "failed": "Lỗi",
-    "missed": "Bị lỡ",
 }
 
 

@@ -60,3 +60,9 @@ def update_zone(session: Session, zone: Zone, name: str, kind: str, output: str,
                 description: str = "") -> None:
     zone.name, zone.kind, zone.output = _clean(session, name, kind, output, zone)
     zone.description = (description or "").strip()[:2000]
+
+
+def configured_outputs(session: Session, station_output: str) -> list[str]:
+    """The outputs a slot may aim at: the station's own and every zone's, in name order."""
+    names = {station_output, *session.scalars(select(Zone.output)).all()}
+    return sorted(name for name in names if name)

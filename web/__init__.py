@@ -36,7 +36,10 @@ SECRET_KEY_FILE = "web_secret_key"
 
 def create_app(test_config: Mapping[str, Any] | None = None, context: Context | None = None) -> Flask:
     """Build the panel around ``context`` (or the data folder from the environment)."""
+    from web.jsonread import StrictJSONProvider
+
     app = Flask(__name__)
+    app.json = StrictJSONProvider(app)
     ctx = context or open_context()
     settings = ctx.settings
     app.extensions["broadcaster"] = ctx
@@ -44,7 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, context: Context | 
         SECRET_KEY=settings.web.secret_key or _secret_key_from_file(settings.home),
         MAX_CONTENT_LENGTH=int(float(settings.audio.max_upload_mb) * 1024 * 1024),
         # Any body but an audio upload's (forms, JSON): a 20,000-character bulletin is < 100 kB.
-        MAX_FORM_BYTES=1024 * 1024,
+        MAX_FORM_BYTES=int(settings.web.max_body_kb) * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="loaxa_session",
@@ -52,6 +55,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, context: Context | 
         # Login attempts per (IP, name) allowed inside the window before refusing.
         LOGIN_MAX_ATTEMPTS=5,
         LOGIN_WINDOW_S=300,
+        # Failed logins from one address, whatever the names, inside the same window.
+        LOGIN_MAX_PER_ADDRESS=20,
+        RENDERS_PER_MINUTE=int(settings.web.renders_per_minute),
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

@@ -17,13 +17,16 @@ from typing import Any, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, g, jsonify, request
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from broadcaster import accounts, bulletins, schedule, week
+from broadcaster import bulletins, commands, permissions, schedule, week
 from broadcaster.local_days import days_bounds
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
 from broadcaster.models import PRIORITIES, Bulletin, Slot, User, utcnow
-from broadcaster.users import user_for_token
+from broadcaster.shapes import bulletin_dict, command_dict, slot_dict
+from broadcaster.users import TokenRefused, check_token
+from broadcaster.zones import configured_outputs
 from web.db import get_session, get_settings
 from web.errors import render_error
 
@@ -32,14 +35,15 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., Any])
 
-ALL_ROLES = ("admin", "editor", "approver", "village", "office")
-#: Who may do what; the OpenAPI document states the same roles per operation.
-WRITE_BULLETIN_ROLES = accounts.roles_for("bulletin.write")
-APPROVE_ROLES = accounts.roles_for("bulletin.review")
-SCHEDULE_ROLES = ("admin", "editor")
-COMMAND_ROLES = accounts.roles_for("station.command")
-READ_COMMAND_ROLES = ("admin", "approver", "editor", "office")
-VERIFY_ROLES = ("admin", "approver", "editor", "office")
+#: Who may do what, from the one table (:mod:`broadcaster.permissions`); the OpenAPI document
+#: states the same roles per operation.
+ALL_ROLES = permissions.roles_for("bulletin.view")
+WRITE_BULLETIN_ROLES = permissions.roles_for("bulletin.write")
+APPROVE_ROLES = permissions.roles_for("bulletin.review")
+SCHEDULE_ROLES = permissions.roles_for("schedule.edit")
+COMMAND_ROLES = permissions.roles_for("station.command")
+READ_COMMAND_ROLES = permissions.roles_for("station.read_commands")
+VERIFY_ROLES = permissions.roles_for("evidence.verify")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_RANGE_DAYS = 62
@@ -67,10 +71,14 @@ def _authenticate() -> Any:
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized("Tiêu đề Authorization phải có dạng \"Bearer <mã>\"")
     session = get_session()
-    user = user_for_token(session, token.strip())
-    if user is None:
+    try:
+        user = check_token(session, token.strip(), float(get_settings().web.token_days))
+    except TokenRefused as refused:
         session.rollback()
-        return _unauthorized("Mã truy cập không hợp lệ hoặc đã bị thu hồi")
+        if refused.status == 403:
+            body, code = render_error(403, str(refused))
+            return body, code
+        return _unauthorized(str(refused))
     session.commit()  # keeps last_used_at: the admin sees which tokens are still in use
     g.api_user = user
     return None
@@ -105,7 +113,20 @@ def roles(*allowed: str) -> Callable[[F], F]:
 
 
 def _json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    """The request's JSON object; bad JSON is a 400 with the reason, never a 500.
+
+    The app's JSON reader (:mod:`web.jsonread`) refuses deep nesting, integers of more than 18
+    digits and NaN/Infinity, which would otherwise surface as a server error further in.
+    """
+    if request.get_data(cache=True) and request.is_json:
+        try:
+            data = request.get_json()
+        except BadRequest:
+            raise ValidationError(
+                "Dữ liệu JSON không hợp lệ: sai cú pháp, lồng nhau quá sâu hoặc có số quá lớn"
+            ) from None
+    else:
+        data = None
     if not isinstance(data, dict):
         raise ValidationError("Dữ liệu gửi lên phải là một đối tượng JSON (Content-Type: application/json)")
     return data
@@ -144,9 +165,7 @@ def _date_arg(name: str) -> dt.date | None:
 
 def _own_zone(user: User) -> str | None:
     """A village head reads only the own zone's content and airings."""
-    if user.role == "village":
-        return user.zone.name if user.zone is not None else ""
-    return None
+    return permissions.zone_name_scope(user)
 
 
 def _tz() -> str:
@@ -157,8 +176,6 @@ def _tz() -> str:
 
 
 def bulletin_json(b: Bulletin) -> dict[str, Any]:
-    from broadcaster.cli.content import bulletin_dict
-
     return dict(
         bulletin_dict(b),
         text=b.body,
@@ -171,8 +188,6 @@ def bulletin_json(b: Bulletin) -> dict[str, Any]:
 
 
 def slot_json(slot: Slot, upcoming_days: int = 7) -> dict[str, Any]:
-    from broadcaster.cli.schedule import slot_dict
-
     tz = _tz()
     now = utcnow()
     upcoming = schedule.occurrences_between(
@@ -189,20 +204,7 @@ def slot_json(slot: Slot, upcoming_days: int = 7) -> dict[str, Any]:
 
 
 def command_json(command: Any) -> dict[str, Any]:
-    from broadcaster.overview import COMMAND_STATUS_LABELS
-
-    return {
-        "id": command.id,
-        "kind": command.kind,
-        "bulletin_id": command.bulletin_id,
-        "output": command.output,
-        "status": command.status,
-        "label": COMMAND_STATUS_LABELS.get(command.status, command.status),
-        "requested_at": command.requested_at.isoformat() if command.requested_at else None,
-        "acknowledged_at": command.acknowledged_at.isoformat() if command.acknowledged_at else None,
-        "finished_at": command.finished_at.isoformat() if command.finished_at else None,
-        "result": command.result,
-    }
+    return command_dict(command)
 
 
 def _page_json(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
@@ -245,9 +247,7 @@ def list_bulletins() -> Response:
     priority = request.args.get("priority") or None
     if priority and priority not in PRIORITIES:
         raise ValidationError(f"Mức ưu tiên không hợp lệ: {priority!r}")
-    zone_id = None
-    if user.role == "village":
-        zone_id = user.zone_id if user.zone_id is not None else -1
+    zone_id = permissions.zone_scope(user)
     session = get_session()
     filters = dict(search=request.args.get("q", ""), status=status, priority=priority,
                    category=request.args.get("category") or None, zone_id=zone_id)
@@ -260,7 +260,7 @@ def list_bulletins() -> Response:
 def get_bulletin(bulletin_id: int) -> Response:
     user = api_user()
     bulletin = bulletins.get_bulletin(get_session(), bulletin_id)
-    if user.role == "village" and bulletin.zone_id != user.zone_id and bulletin.author_id != user.id:
+    if not permissions.can_see_bulletin(user, bulletin):
         abort(404, description=f"Không có bản tin số {bulletin_id}")
     return jsonify(bulletin_json(bulletin))
 
@@ -276,11 +276,8 @@ def create_bulletin() -> tuple[Response, int]:
     submit = data.get("submit", False)
     if not isinstance(submit, bool):
         raise ValidationError("Trường 'submit' phải là true hoặc false")
-    zone_id: int | None = None
-    if user.role == "village":
-        if priority != "normal":
-            abort(403, description="Trưởng thôn chỉ gửi được thông báo mức ưu tiên thường")
-        zone_id = user.zone_id
+    zone_id = permissions.check_bulletin_fields(user, priority=priority, zone_id=None)
+    if permissions.is_zone_limited(user):
         submit = True
     session = get_session()
     bulletin = bulletins.add_bulletin(
@@ -305,9 +302,12 @@ def approve_bulletin(bulletin_id: int) -> Response:
     user = api_user()
     session = get_session()
     bulletin = bulletins.get_bulletin(session, bulletin_id)
-    bulletins.transition(session, bulletin, "approve", user)
+    emergency = commands.approve_bulletin(session, bulletin, user)
     session.commit()
-    return jsonify(bulletin_json(bulletin))
+    body = bulletin_json(bulletin)
+    if emergency is not None:
+        body["emergency_command"] = command_json(emergency)
+    return jsonify(body)
 
 
 # ------------------------------------------------------------------ schedule
@@ -342,7 +342,13 @@ def _slot_fields(data: dict[str, Any]) -> dict[str, Any]:
     campaign_id = data.get("campaign_id")
     if campaign_id is not None and (not isinstance(campaign_id, int) or isinstance(campaign_id, bool)):
         raise ValidationError("Trường 'campaign_id' phải là số")
+    if data.get("at") and data.get("daily"):
+        raise ValidationError("Chỉ chọn một: 'at' (phát một lần) hoặc 'daily' (phát hằng ngày)")
     kind = "once" if data.get("at") else "daily" if data.get("daily") else _str(data, "kind")
+    output = _str(data, "output") or get_settings().output.name
+    outputs = configured_outputs(get_session(), get_settings().output.name)
+    if output not in outputs:
+        raise ValidationError(f"Đầu ra {output!r} không có trong cấu hình (có: {', '.join(outputs)})")
     return week.slot_form_fields(
         bulletin_ids=ids,
         kind=kind,
@@ -352,7 +358,7 @@ def _slot_fields(data: dict[str, Any]) -> dict[str, Any]:
         starts_on=_str(data, "from") or None,
         ends_on=_str(data, "until") or None,
         zones=zones,
-        output=_str(data, "output") or get_settings().output.name,
+        output=output,
         name=_str(data, "name"),
         repeats=repeats,
         greeting=greeting,
@@ -543,8 +549,6 @@ def list_occurrences() -> Response:
 @roles(*COMMAND_ROLES)
 def create_command() -> tuple[Response, int]:
     """Writes an intent; the station acknowledges it (poll ``GET /commands/{id}``)."""
-    from broadcaster import commands
-
     data = _json_body()
     kind = _str(data, "kind")
     session = get_session()
@@ -581,7 +585,6 @@ def get_command(command_id: int) -> Response:
 def list_evidence() -> Response:
     """Entries as ``broadcaster log list --json`` gives them, newest first, a page at a time."""
     from broadcaster.evidence import entry_dict
-
     from web.logs import evidence_filters_from, evidence_page
 
     user = api_user()

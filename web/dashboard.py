@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import accounts, approvals, overview, prerender, week
+from broadcaster import approvals, overview, permissions, prerender, week
 from broadcaster import commands as station_commands
 from broadcaster.errors import BroadcasterError
 from broadcaster.local_days import day_bounds
 from broadcaster.models import utcnow
+from broadcaster.shapes import command_dict
 from web.db import get_session, get_settings
 from web.nav import register_nav
 from web.security import current_user, login_required, roles_required
@@ -28,17 +29,14 @@ bp = Blueprint("dashboard", __name__)
 register_nav(bp, "Tổng quan", "dashboard.index", order=10)
 
 #: Who may send the station an emergency or a stop.
-COMMAND_ROLES = ("approver", "admin")
+COMMAND_ROLES = permissions.roles_for("station.command")
 #: How far ahead the "next broadcast" is looked for.
 NEXT_HORIZON_DAYS = 8
 
 
 def _user_zone() -> str | None:
     """A village head sees only the airings of the own zone; everyone else sees all."""
-    user = current_user()
-    if user is not None and user.role == "village" and user.zone is not None:
-        return user.zone.name
-    return None
+    return permissions.zone_name_scope(current_user())
 
 
 @bp.route("/")
@@ -56,14 +54,14 @@ def index() -> str:
     upcoming = week.occurrences_in(
         session, tz_name, now, now + dt.timedelta(days=NEXT_HORIZON_DAYS), zone_name=zone
     )
-    pulses = overview.pulses(session, float(settings.station.heartbeat_s), now)
+    pulses = overview.pulses_for(session, float(settings.station.heartbeat_s), zone, now)
     ahead = [o.slot_id for o in timeline if o.at_utc >= now] + [o.slot_id for o in upcoming[:1]]
     can_command = current_user().role in COMMAND_ROLES  # type: ignore[union-attr]
     emergency_choices = (
         station_commands.emergency_choices(session, limit=100) if can_command else []
     )
     user = current_user()
-    can_review = accounts.allowed(user, "bulletin.review")
+    can_review = permissions.allowed(user, "bulletin.review")
     returned, approved = ([], [])
     if user is not None and user.role == "editor":
         returned, approved = approvals.outcomes(session, user)
@@ -74,13 +72,13 @@ def index() -> str:
         can_review=can_review,
         returned=returned,
         approved=approved,
-        notices=approvals.notices(session, user) if user is not None and user.role == "village" else [],
+        notices=approvals.notices(session, user) if user is not None and permissions.is_zone_limited(user) else [],
         today=today,
         now=now,
         timeline=timeline,
         next_up=upcoming[0] if upcoming else None,
         pulses=pulses,
-        failures=overview.recent_failures(session, 10),
+        failures=overview.recent_failures(session, 10, zone=zone),
         commands=overview.recent_commands(session, 5) if can_command else [],
         command_labels=overview.COMMAND_STATUS_LABELS,
         can_command=can_command,
@@ -159,17 +157,7 @@ def command_status(command_id: int) -> Response:
     command = overview.get_command(get_session(), command_id)
     if command is None:
         abort(404)
-    return jsonify(
-        {
-            "id": command.id,
-            "kind": command.kind,
-            "status": command.status,
-            "label": overview.COMMAND_STATUS_LABELS.get(command.status, command.status),
-            "acknowledged_at": command.acknowledged_at.isoformat() if command.acknowledged_at else None,
-            "finished_at": command.finished_at.isoformat() if command.finished_at else None,
-            "result": command.result,
-        }
-    )
+    return jsonify(command_dict(command))
 
 
 #: What ``/healthz`` tells anyone who asks, per output: enough for monitoring, nothing more.

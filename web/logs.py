@@ -32,7 +32,7 @@ from flask import (
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from broadcaster import evidence, evidence_filter, listening
+from broadcaster import evidence, evidence_filter, listening, permissions
 from broadcaster.errors import BroadcasterError
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.models import EVIDENCE_STATUSES, User, utcnow
@@ -47,8 +47,8 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("logs", __name__, url_prefix="/logs")
 register_nav(bp, "Nhật ký phát", "logs.index", order=40)
 
-EXPORT_ROLES = ("admin", "editor", "approver", "office")
-VERIFY_ROLES = ("admin", "editor", "approver", "office")
+EXPORT_ROLES = permissions.roles_for("evidence.export")
+VERIFY_ROLES = permissions.roles_for("evidence.verify")
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
 #: How long a verification result is shown without recomputing (while the head is unchanged).
@@ -59,9 +59,7 @@ STATUS_CHOICES = [(s, STATUS_LABELS[s]) for s in EVIDENCE_STATUSES]
 
 def own_zone(user: User | None) -> str | None:
     """A village head's zone name (its airings only); None for roles that read everything."""
-    if user is not None and user.role == "village":
-        return user.zone.name if user.zone is not None else ""
-    return None
+    return permissions.zone_name_scope(user)
 
 
 def evidence_filters_from(args: Mapping[str, str], user: User | None) -> Filters:

@@ -15,7 +15,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from broadcaster import campaigns, schedule, week
+from broadcaster import campaigns, permissions, schedule, week
 from broadcaster.bulletins import list_bulletins
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
 from broadcaster.models import utcnow
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
 register_nav(bp, "Lịch phát", "schedule.week", order=30)
 
-EDIT_ROLES = ("admin", "editor")
+EDIT_ROLES = permissions.roles_for("schedule.edit")
 DAY_CHOICES = list(zip(schedule.WEEKDAYS, schedule.WEEKDAY_LABELS))
 #: How many approved bulletins the form offers (newest first).
 BULLETIN_CHOICES = 300
@@ -44,10 +44,7 @@ def _today() -> dt.date:
 
 def _user_zone() -> str | None:
     """A village head sees only the own zone's airings (and commune-wide ones)."""
-    user = current_user()
-    if user is not None and user.role == "village":
-        return user.zone.name if user.zone is not None else ""
-    return None
+    return permissions.zone_name_scope(current_user())
 
 
 # ------------------------------------------------------------------ week view

@@ -36,10 +36,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     with ctx.session() as session:
         existing = _find(session, args.word)
         if existing is None:
-            glossary.add_entry(session, args.word, args.reading)
+            glossary.add_entry(session, args.word, args.reading, ctx.settings.tts.dialect)
             verb = "Đã thêm"
         else:
-            glossary.update_entry(session, existing, args.word, args.reading)
+            glossary.update_entry(session, existing, args.word, args.reading, ctx.settings.tts.dialect)
             verb = "Đã sửa"
     print(f"{verb}: {args.word.strip()} → {args.reading.strip()}")
     return 0
@@ -65,6 +65,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
         entry = _find(session, args.word)
         if entry is None:
             raise NotFoundError(f"Từ điển của xã không có từ {args.word!r}")
-        glossary.delete_entry(session, entry)
+        glossary.delete_entry(session, entry, ctx.settings.tts.dialect)
     print(f"Đã xóa: {args.word}")
     return 0

@@ -4,12 +4,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from zoneinfo import ZoneInfo
 
 from broadcaster import schedule, week
 from broadcaster.cli.common import context, print_json
 from broadcaster.errors import ValidationError
-from broadcaster.models import Slot
+from broadcaster.shapes import slot_dict
 
 #: Kept with a slot saved over a conflict from the shell without ``--reason``.
 CLI_REASON = "Người vận hành xác nhận bằng dòng lệnh"
@@ -115,33 +114,6 @@ def cmd_add(args: argparse.Namespace) -> int:
     else:
         print(slot_id)
     return 0
-
-
-def slot_dict(slot: Slot, default_tz: str, upcoming: list[dt.datetime]) -> dict[str, object]:
-    zone = ZoneInfo(slot.timezone or default_tz)
-    return {
-        "id": slot.id,
-        "name": slot.name,
-        "kind": slot.kind,
-        "at": slot.at_utc.astimezone(zone).isoformat() if slot.at_utc else None,
-        "daily": slot.time_local.strftime("%H:%M:%S") if slot.time_local else None,
-        "days": slot.weekdays if slot.kind == "daily" else None,
-        "from": slot.starts_on.isoformat() if slot.starts_on else None,
-        "until": slot.ends_on.isoformat() if slot.ends_on else None,
-        "timezone": slot.timezone or default_tz,
-        "output": slot.output,
-        "priority": slot.priority,
-        "zones": [z.name for z in slot.zones],
-        "items": [
-            {"kind": i.kind, "bulletin_id": i.bulletin_id, "asset_id": i.asset_id,
-             "recording_id": i.asset_id if i.kind == "recording" else None,
-             "jingle": i.jingle, "seconds": i.seconds,
-             "title": i.bulletin.title if i.bulletin else (i.asset.title if i.asset else i.jingle)}
-            for i in slot.items
-        ],
-        "estimated_seconds": round(schedule.slot_estimated_seconds(slot), 1),
-        "next": [instant.astimezone(zone).isoformat() for instant in upcoming],
-    }
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from broadcaster import evidence
 from broadcaster.evidence import STATUS_LABELS
+from broadcaster.labels import PRIORITY_LABELS
 from broadcaster.reports.bundle import ExportBundle
 from broadcaster.reports.query import CampaignCoverage, GroupRow, Summary, entry_when
 
@@ -31,7 +32,6 @@ DETAIL_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Chiến dịch", 22), ("Ưu tiên", 10), ("Khu vực", 20), ("Đầu ra", 10), ("Đính chính mục", 9),
     ("Mã băm", 20),
 )
-PRIORITY_LABELS = {"normal": "Thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm:ss"
 
 
