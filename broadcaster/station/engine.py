@@ -175,7 +175,11 @@ class PlayoutEngine:
                 notes.append(self.amp.on(airing.key, airing.zone))
             if tap is not None:
                 tap.wait_started(timeout=0.3)
-            result, error, waited = self._air(airing, program, instant, deadline, tap)
+            taps = [tap]
+            try:
+                result, error, waited = self._air(airing, program, instant, deadline, taps)
+            finally:
+                tap = taps[0]
         finally:
             self.gate.release()
         if result is None and not error:  # stopped before the instant: it never aired
@@ -220,7 +224,7 @@ class PlayoutEngine:
 
     def _air(self, airing: Airing, program: Program, instant: dt.datetime | None,
              deadline: dt.datetime | None,
-             tap: aircheck.MonitorTap | None) -> tuple[PlayResult | None, str, str]:
+             taps: list[aircheck.MonitorTap | None]) -> tuple[PlayResult | None, str, str]:
         """Prepare, wait for the instant, play. (result, error, note on waiting for the output)."""
         first_missing: dt.datetime | None = None
         attempts = 0
@@ -235,15 +239,21 @@ class PlayoutEngine:
             else:
                 error = ""
             if not error:
-                began = self.clock.now()
-                result, error = self._play(airing, program, prepared, instant, tap)
+                if attempts and taps[0] is not None:
+                    # The output came back: the air-check started before it is of the old one.
+                    self._stop_tap(taps[0])
+                    taps[0] = self._start_tap(airing)
+                    if taps[0] is not None:
+                        taps[0].wait_started(timeout=0.3)
+                result, error = self._play(airing, program, prepared, instant, taps[0])
                 if result is None:
                     return None, error, self._waited_note(first_missing, attempts)
-                quick = (result.ended_at - began).total_seconds() < FAST_FAILURE_S
+                quick = result.seconds < FAST_FAILURE_S  # since its first sample was handed over
                 if not (result.returncode != 0 and not result.preempted and quick
                         and is_missing_device(result.stderr)):
                     return result, "", self._waited_note(first_missing, attempts)
                 error = result.reason
+                logger.warning("%s: trình phát dừng ngay, chưa phát được gì: %s", airing.key, error)
             attempts += 1
             now = self.clock.now()
             first_missing = first_missing or now

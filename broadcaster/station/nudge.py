@@ -67,11 +67,12 @@ class NudgeListener:
         return True
 
     def _run(self) -> None:
-        assert self._sock is not None
+        sock = self._sock
+        assert sock is not None
         while True:
             try:
-                self._sock.recv(16)
-            except OSError:
+                sock.recv(16)
+            except OSError:  # closed at shutdown
                 return
             self.wake.set()
 
