@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from broadcaster import priority_heads, schedule
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
-from broadcaster.local_days import days_bounds
 from broadcaster.labels import EVIDENCE_STATUS_LABELS
+from broadcaster.local_days import days_bounds
 from broadcaster.models import AudioAsset, Bulletin, EvidenceEntry, Occurrence, Slot, Zone
 from broadcaster.occurrence_keys import occurrence_key
 
