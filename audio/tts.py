@@ -56,12 +56,7 @@ from audio.cache import touch
 from audio.engines_espeak import VOICES as ESPEAK_VOICES
 from audio.engines_espeak import EspeakEngine
 from audio.engines_gtts import GttsEngine, GttsUnreachableError
-
-try:  # audio.normalize is written alongside this module; until it lands, validate minimally.
-    from audio.normalize import TextInputError, clean_text
-except ImportError:  # pragma: no cover - depends on the state of the checkout
-    clean_text = None  # type: ignore[assignment]
-    TextInputError = ValueError  # type: ignore[assignment,misc]
+from audio.normalize import TextInputError, clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -253,11 +248,10 @@ def _prepare_text(text: str) -> str:
     """Validate the input (empty, too long) with a Vietnamese message; no normalisation here."""
     if not isinstance(text, str):
         raise SynthesisError("Nội dung cần đọc phải là văn bản.")
-    if clean_text is not None:
-        try:
-            text = clean_text(text)
-        except TextInputError as exc:
-            raise SynthesisError(str(exc)) from exc
+    try:
+        text = clean_text(text)
+    except TextInputError as exc:
+        raise SynthesisError(str(exc)) from exc
     text = text.strip()
     if not text or not any(ch.isalnum() for ch in text):
         raise SynthesisError("Không có nội dung để đọc: văn bản trống.")

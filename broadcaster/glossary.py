@@ -9,12 +9,13 @@ import logging
 from dataclasses import dataclass
 from typing import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audio.normalize import TextInputError, read_document
+from audio.normalize import TextInputError, normalize, read_document
 from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
 from broadcaster.models import GlossaryEntry
+from broadcaster.names import clean_name, find_by_name
 from broadcaster.schedule import CHARS_PER_SECOND
 
 logger = logging.getLogger(__name__)
@@ -45,20 +46,16 @@ def get_entry(session: Session, entry_id: int) -> GlossaryEntry:
 
 
 def _clean(word: str, reading: str) -> tuple[str, str]:
-    word = " ".join((word or "").split())
-    reading = " ".join((reading or "").split())
-    if not word or not reading:
+    if not (word or "").strip() or not (reading or "").strip():
         raise ValidationError("Phải nhập cả từ viết và cách đọc")
-    if len(word) > MAX_WORD:
-        raise ValidationError(f"Từ viết quá dài (tối đa {MAX_WORD} ký tự)")
-    if len(reading) > MAX_READING:
-        raise ValidationError(f"Cách đọc quá dài (tối đa {MAX_READING} ký tự)")
+    word = clean_name(word, "Từ viết", max_length=MAX_WORD)
+    reading = clean_name(reading, "Cách đọc", max_length=MAX_READING)
     return word, reading
 
 
 def add_entry(session: Session, word: str, reading: str, dialect: str = "north") -> GlossaryEntry:
     word, reading = _clean(word, reading)
-    if session.scalar(select(GlossaryEntry).where(func.lower(GlossaryEntry.word) == word.lower())):
+    if find_by_name(session, GlossaryEntry.word, word) is not None:
         raise DuplicateError(f"Từ “{word}” đã có trong bảng cách đọc")
     before = dict(pairs(session))
     entry = GlossaryEntry(word=word, reading=reading)
@@ -71,7 +68,7 @@ def add_entry(session: Session, word: str, reading: str, dialect: str = "north")
 def update_entry(session: Session, entry: GlossaryEntry, word: str, reading: str,
                  dialect: str = "north") -> None:
     word, reading = _clean(word, reading)
-    clash = session.scalar(select(GlossaryEntry).where(func.lower(GlossaryEntry.word) == word.lower()))
+    clash = find_by_name(session, GlossaryEntry.word, word)
     if clash is not None and clash.id != entry.id:
         raise DuplicateError(f"Từ “{word}” đã có trong bảng cách đọc")
     before = dict(pairs(session))

@@ -113,8 +113,8 @@ def store_upload(session: Session, settings: Settings, src: Path, *, title: str,
         try:
             stored = ingest_upload(
                 source, uploads_dir(settings),
-                max_bytes=int(float(audio_settings.max_upload_mb) * 1024 * 1024),
-                max_seconds=float(audio_settings.max_upload_minutes) * 60,
+                max_bytes=int(audio_settings.max_upload_mb * 1024 * 1024),
+                max_seconds=audio_settings.max_upload_minutes * 60,
             )
         except UploadRejected as exc:
             raise ValidationError(str(exc)) from None

@@ -351,6 +351,9 @@ class Checkpoint(Base):
     head_hash: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(200))
+    #: the previous checkpoint's hash (64 zeros for the first); NULL on checkpoints signed in the
+    #: v1 format, before checkpoints were chained
+    prev_hash: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 class Heartbeat(Base):

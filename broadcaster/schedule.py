@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from broadcaster.errors import NotFoundError, ScheduleConflictError, ValidationError
 from broadcaster.models import Bulletin, Campaign, Slot, SlotItem, Zone
+from broadcaster.names import clean_name, find_by_name
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_LABELS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
@@ -271,7 +272,7 @@ def add_slot(
         raise ValidationError("Chọn đúng một trong hai: phát một lần (ngày giờ) hoặc hằng ngày (giờ)")
     now = now or dt.datetime.now(dt.timezone.utc)
     slot = Slot(
-        name=name.strip()[:200],
+        name=clean_name(name, "Tên lịch phát", max_length=200, required=False),
         timezone=timezone,
         output=output,
         campaign_id=campaign_id,
@@ -363,7 +364,7 @@ def edit_slot(
     if zones is not UNCHANGED:
         _apply_zones(session, slot, zones)  # type: ignore[arg-type]
     if name is not UNCHANGED:
-        slot.name = str(name).strip()[:200] or _first_title(slot)
+        slot.name = clean_name(str(name), "Tên lịch phát", max_length=200, required=False) or _first_title(slot)
     if not allow_conflict:
         _refuse_conflicts(session, slot, default_tz, now)
     # Stamped by hand: a change of items or zones alone does not touch the slot's own columns,
@@ -419,11 +420,13 @@ def _check_campaign(session: Session, campaign_id: int | None) -> None:
 
 
 def _first_title(slot: Slot) -> str:
+    """The name a slot gets when none is typed: its first bulletin's or recording's title."""
     for item in slot.items:
-        if item.bulletin is not None:
-            return item.bulletin.title[:200]
-        if item.asset is not None and item.asset.title:
-            return item.asset.title[:200]
+        title = item.bulletin.title if item.bulletin is not None else (item.asset.title if item.asset else "")
+        name = clean_name("".join(ch for ch in title or "" if ch.isprintable()), "Tên lịch phát",
+                          max_length=10_000, required=False)[:200]
+        if name:
+            return name
     return ""
 
 
@@ -471,7 +474,7 @@ def _apply_items(session: Session, slot: Slot, items: Sequence[ItemSpec]) -> Non
 def _apply_zones(session: Session, slot: Slot, zones: Sequence[str]) -> None:
     found: list[Zone] = []
     for zone_name in dict.fromkeys(z.strip() for z in zones if z and z.strip()):
-        zone = session.scalar(select(Zone).where(Zone.name == zone_name))
+        zone = find_by_name(session, Zone.name, zone_name)
         if zone is None:
             raise NotFoundError(f"Không có thôn/khu phố tên {zone_name!r}")
         found.append(zone)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
 from broadcaster.models import ROLES, ApiToken, User, Zone, utcnow
+from broadcaster.names import clean_name, find_by_name
 from broadcaster.passwords import hash_password, verify_password
 
 ROLE_LABELS = {
@@ -35,7 +36,7 @@ def add_user(
     full_name: str = "",
     must_change_password: bool = False,
 ) -> User:
-    name = name.strip()
+    name = clean_name(name, "Tên đăng nhập", max_length=80)
     if not _NAME_RE.match(name):
         raise ValidationError(
             "Tên đăng nhập phải dài 2–80 ký tự, chỉ gồm chữ, số và . _ - @"
@@ -45,11 +46,12 @@ def add_user(
             f"Vai trò không hợp lệ: {role!r}. Chọn một trong: {', '.join(ROLES)}"
         )
     check_password(password)
-    if session.scalar(select(User).where(func.lower(User.name) == name.lower())):
-        raise DuplicateError(f"Tên đăng nhập {name!r} đã tồn tại")
+    same = find_by_name(session, User.name, name)
+    if same is not None:
+        raise DuplicateError(f"Tên đăng nhập {name!r} đã tồn tại (trùng với {same.name!r}: chữ hoa và chữ thường là một)")
     zone = None
     if zone_name:
-        zone = session.scalar(select(Zone).where(Zone.name == zone_name))
+        zone = find_by_name(session, Zone.name, zone_name)
         if zone is None:
             raise NotFoundError(f"Không có thôn/khu phố tên {zone_name!r}")
     if role == "village" and zone is None:
@@ -68,7 +70,7 @@ def add_user(
 
 
 def authenticate(session: Session, name: str, password: str) -> User | None:
-    user = session.scalar(select(User).where(func.lower(User.name) == name.strip().lower()))
+    user = find_by_name(session, User.name, name)
     if user is None or not user.active:
         # Check against a stored-like hash anyway: one scrypt either way, so timing does not
         # tell which names exist.

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
 from broadcaster.models import Zone
+from broadcaster.names import clean_name, find_by_name
 
 ZONE_KINDS = ("thôn", "khu phố", "tổ dân phố", "bản", "ấp", "xóm")
 MAX_NAME = 120
@@ -26,18 +27,11 @@ def get_zone(session: Session, zone_id: int) -> Zone:
 
 
 def _clean(session: Session, name: str, kind: str, output: str, zone: Zone | None) -> tuple[str, str, str]:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValidationError("Tên thôn/khu phố không được để trống")
-    if len(name) > MAX_NAME:
-        raise ValidationError(f"Tên thôn/khu phố quá dài (tối đa {MAX_NAME} ký tự)")
+    name = clean_name(name, "Tên thôn/khu phố", max_length=MAX_NAME)
     if kind not in ZONE_KINDS:
         raise ValidationError(f"Loại địa bàn không hợp lệ: {kind!r}")
     output = (output or "main").strip()[:120] or "main"
-    # Compared in Python: SQLite's lower() leaves Vietnamese capitals (Đ, Ô, Ư...) as they are, so
-    # "thôn đông" slipped past "Thôn Đông". A commune has tens of zones, not thousands.
-    folded = name.casefold()
-    clash = next((z for z in session.scalars(select(Zone)).all() if z.name.casefold() == folded), None)
+    clash = find_by_name(session, Zone.name, name)
     if clash is not None and clash is not zone:
         raise DuplicateError(f"Đã có thôn/khu phố tên “{name}”")
     return name, kind, output

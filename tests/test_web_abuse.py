@@ -3,6 +3,8 @@ cache size caps, API tokens that expire and die with the password, secrets never
 guessing slowed on every door, and bad JSON answered as bad input."""
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 import os
 import time
@@ -131,7 +133,7 @@ def test_rendering_holds_the_cache_to_its_setting(web_app) -> None:
     old = cache / "old.wav"
     old.write_bytes(b"x" * 2 * 1024 * 1024)
     os.utime(old, (time.time() - 86400, time.time() - 86400))
-    settings.values["audio"]["cache_max_mb"] = 1
+    settings = dataclasses.replace(settings, audio=dataclasses.replace(settings.audio, cache_max_mb=1))
     bid = _bulletin(web_app)
     with _session(web_app) as session:
         asset = library.render_bulletin(session, settings, session.get(Bulletin, bid))

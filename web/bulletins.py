@@ -21,6 +21,7 @@ from broadcaster.schedule import parse_date
 from broadcaster.zones import list_zones
 from web.db import get_session, get_settings
 from web.format import duration
+from web.fragments import rendered_rows
 from web.nav import register_nav
 from web.security import current_user, login_required, render_limiter, roles_required
 
@@ -94,6 +95,12 @@ def _form_context(bulletin: Bulletin | None, values: dict[str, Any]) -> dict[str
     }
 
 
+def _row_key(b: Bulletin) -> tuple[Any, ...]:
+    """Everything a list row shows (``bulletins/_row.html``): a change to any of it renders anew."""
+    return (b.id, b.title, b.zone_id, b.zone.name if b.zone_id is not None and b.zone else None,
+            b.category, b.priority, b.status, b.updated_at)
+
+
 @bp.route("")
 @login_required
 def index() -> str:
@@ -111,8 +118,13 @@ def index() -> str:
     # One query for the zone names instead of one per row: while these zones are held, a row's
     # ``b.zone`` finds its zone in the session without asking the database again.
     zones = list_zones(session) if any(b.zone_id is not None for b in rows) else []
+    shown = rows[:PAGE_SIZE]
+    # One url_for for the page, not one per row: the id is an integer, safe to append.
+    rows_html = rendered_rows("bulletins", "bulletins/_row.html", "row", shown, _row_key,
+                              show_base=url_for("bulletins.index") + "/")
     return render_template(
-        "bulletins/list.html", rows=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE, page=page,
+        "bulletins/list.html", rows=shown, rows_html=rows_html, has_more=len(rows) > PAGE_SIZE,
+        page=page,
         q=search, status=status or "", priority=priority or "", category=category or "",
         statuses=BULLETIN_STATUSES, priorities=PRIORITIES,
         can_write=permissions.allowed(user, "bulletin.write"), zones=zones,

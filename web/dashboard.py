@@ -54,7 +54,7 @@ def index() -> str:
     upcoming = week.occurrences_in(
         session, tz_name, now, now + dt.timedelta(days=NEXT_HORIZON_DAYS), zone_name=zone
     )
-    pulses = overview.pulses_for(session, float(settings.station.heartbeat_s), zone, now)
+    pulses = overview.pulses_for(session, settings.station.heartbeat_s, zone, now)
     ahead = [o.slot_id for o in timeline if o.at_utc >= now] + [o.slot_id for o in upcoming[:1]]
     can_command = current_user().role in COMMAND_ROLES  # type: ignore[union-attr]
     emergency_choices = (
@@ -93,7 +93,7 @@ def _emergency_cut_refused() -> Response | None:
     """An emergency on air is cut (by a stop or another emergency) only when asked explicitly."""
     settings = get_settings()
     on_air = overview.emergency_on_air(
-        overview.pulses(get_session(), float(settings.station.heartbeat_s), utcnow()))
+        overview.pulses(get_session(), settings.station.heartbeat_s, utcnow()))
     if on_air is not None and request.form.get("cut_emergency") != "yes":
         flash(f"Đang phát bản tin khẩn cấp “{on_air.get('title', '')}”. Hãy đánh dấu ô "
               "“Ngắt bản tin khẩn cấp đang phát” nếu thật sự muốn ngắt.", "error")
@@ -173,7 +173,7 @@ def healthz() -> tuple[Response, int]:
     notice may be meant for one zone only; the dashboard shows it to those who log in).
     """
     settings = get_settings()
-    pulses = overview.pulses(get_session(), float(settings.station.heartbeat_s))
+    pulses = overview.pulses(get_session(), settings.station.heartbeat_s)
     heartbeats = []
     for pulse in pulses:
         row = {k: v for k, v in pulse.as_dict().items() if k in HEALTH_FIELDS}

@@ -39,6 +39,7 @@ from broadcaster.models import EVIDENCE_STATUSES, User, utcnow
 from broadcaster.reports.query import Filters
 from web.db import get_session, get_settings
 from web.format import station_zone
+from web.fragments import rendered_rows
 from web.nav import register_nav
 from web.security import current_user, has_role, login_required, roles_required
 
@@ -94,7 +95,14 @@ def _verify_now(session: Session) -> dict[str, Any]:
     except BroadcasterError as exc:
         return {"ok": False, "count": 0, "head_hash": None, "first_bad_id": None,
                 "message": str(exc)}
-    result = evidence.verify_chain(session, public_key)
+    from broadcaster.evidence_audit import load_witness, verify_log
+
+    witness = settings.checkpoint_witness_path
+    try:
+        witnesses = [load_witness(witness)] if witness.exists() else []
+    except BroadcasterError as exc:
+        return {"ok": False, "count": 0, "head_hash": None, "first_bad_id": None, "message": str(exc)}
+    result = verify_log(session, public_key, tz=settings.station.timezone, witnesses=witnesses)
     return {
         "ok": result.ok,
         "count": result.count,
@@ -169,6 +177,9 @@ def index() -> Any:
     return render_template(
         "logs/index.html",
         rows=rows,
+        rows_html=rendered_rows("logs", "logs/_row.html", "row", rows, tuple,
+                                fixed={"status_labels": STATUS_LABELS},
+                                entry_base=url_for("logs.index") + "/"),
         filters=filters,
         query=query,
         error=error,

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "broadcaster.cli.setup",
     "broadcaster.cli.content",
     "broadcaster.cli.glossary",
+    "broadcaster.cli.zones",
     "broadcaster.cli.schedule",
     "broadcaster.cli.station",
     "broadcaster.cli.log",

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import argparse
 
-from sqlalchemy import select
-
 from broadcaster import glossary
 from broadcaster.cli.common import context, print_json
 from broadcaster.errors import NotFoundError
 from broadcaster.models import GlossaryEntry
+from broadcaster.names import find_by_name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _find(session, word: str) -> GlossaryEntry | None:  # type: ignore[no-untyped-def]
-    return session.scalar(select(GlossaryEntry).where(GlossaryEntry.word == word.strip()))
+    return find_by_name(session, GlossaryEntry.word, word)
 
 
 def cmd_add(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
     ctx = context()
     host = args.host or ctx.settings.web.host
-    port = args.port or int(ctx.settings.web.port)
+    port = args.port or ctx.settings.web.port
     app = create_app(context=ctx)
     server = make_server(app, ctx.settings, host=host, port=port, threads=args.threads)
     print(f"Bảng điều khiển Loa xã đang chạy tại http://{host}:{port}", flush=True)

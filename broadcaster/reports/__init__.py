@@ -123,7 +123,7 @@ def suggested_filename(settings: Any, fmt: str, filters: Filters) -> str:
 
 def report_data(session: Session, settings: Any, filters: Filters, limit: int = 500) -> dict[str, Any]:
     """Everything a report page shows, JSON-ready: entries (newest ``limit``), summary, coverage."""
-    tz = str(settings.station.timezone)
+    tz = settings.station.timezone
     entries = select_entries(session, filters, tz)
     return {
         "count": len(entries),
