@@ -93,6 +93,12 @@ class TtsSettings:
     gtts_timeout_s: float = setting(10.0, "gTTS request timeout", minimum=0.1)
     gtts_retries: int = setting(2, "gTTS attempts after the first failure", minimum=0)
     gtts_cooldown_s: float = setting(300.0, "after gTTS was unreachable, skip it this long", minimum=0)
+    gtts_budget_s: float = setting(20.0, "the longest a render waits for gTTS in all; a render due soon "
+                                   "gives gTTS only what is left before espeak_reserve_s", minimum=0)
+    espeak_reserve_s: float = setting(5.0, "time kept before air time for espeak-ng and the levelling",
+                                      minimum=0)
+    prerender_hours: int = setting(48, "programs airing within this many hours are rendered ahead, "
+                                   "with gTTS while it answers", minimum=0)
     dialect: str = setting("north", "how numbers are read: `north` or `south`", choices=("north", "south"))
 
 

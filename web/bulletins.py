@@ -270,9 +270,12 @@ def preview() -> tuple[Response, int]:
         result = reading_preview(get_session(), text, get_settings().tts.dialect)
     except BroadcasterError as exc:
         return jsonify({"error": str(exc)}), 400
+    summary = f"{result.chars} ký tự · đọc khoảng {duration(result.seconds)}"
+    if result.omitted:  # the editor sees what of a pasted document is not read on air
+        summary += " · Không đọc trên loa: " + "; ".join(result.omitted)
     return jsonify({
         "normalized": result.normalized, "chars": result.chars, "seconds": result.seconds,
-        "summary": f"{result.chars} ký tự · đọc khoảng {duration(result.seconds)}",
+        "omitted": list(result.omitted), "summary": summary,
     }), 200
 
 

@@ -64,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_normalize(args: argparse.Namespace) -> int:
-    from audio.normalize import TextInputError, normalize
+    from audio.normalize import TextInputError, normalize, normalize_lines
 
     glossary: dict[str, str] = {}
     dialect = args.dialect
@@ -85,12 +85,8 @@ def cmd_normalize(args: argparse.Namespace) -> int:
         except TextInputError as exc:
             raise ValidationError(str(exc)) from None
         return 0
-    for line in sys.stdin:
-        line = line.rstrip("\n")
-        try:
-            out = normalize(line, glossary=glossary, dialect=dialect) if line.strip() else ""
-        except TextInputError:
-            out = ""
+    lines = [line.rstrip("\n") for line in sys.stdin]
+    for out in normalize_lines(lines, glossary=glossary, dialect=dialect):
         sys.stdout.write(out.replace("\n", " ") + "\n")
     return 0
 
