@@ -96,7 +96,11 @@ def add_bulletin(
     valid_from: dt.date | None = None,
     valid_until: dt.date | None = None,
     recording_id: int | None = None,
+    public: bool | None = None,
 ) -> Bulletin:
+    """Store a new draft; ``public=None`` takes the default of :func:`publishing.default_public`."""
+    from broadcaster.publishing import public_choice
+
     title, body = validate_content(title, body)
     zone_id = check_bulletin_fields(author, priority=priority, zone_id=zone_id)
     if valid_from and valid_until and valid_until < valid_from:
@@ -116,6 +120,7 @@ def add_bulletin(
         valid_from=valid_from,
         valid_until=valid_until,
         recording_id=recording_id,
+        public=public_choice(zone_id, public),
     )
     session.add(bulletin)
     session.flush()
@@ -137,12 +142,16 @@ AIRING_FIELDS = {
     "campaign_id": "Chiến dịch",
     "theme": "Chủ đề",
 }
+#: Every field an edit records in the history: what airs, and whether it is published online.
+HISTORY_FIELDS = {**AIRING_FIELDS, "public": "Đăng công khai"}
 
 
 def _readable(session: Session, name: str, value: object) -> str:
     """A field's value as the approver reads it in the history (names, not ids)."""
     if value is None or value == "":
         return {"zone_id": "Toàn xã", "recording_id": "Không (đọc bằng giọng máy)"}.get(name, "—")
+    if name == "public":
+        return "Có" if value else "Không"
     if name == "priority":
         return PRIORITY_LABELS.get(str(value), str(value))
     if name == "zone_id":
@@ -198,16 +207,33 @@ def update_bulletin(session: Session, bulletin: Bulletin, user: User | None, **f
         kept = bulletin.theme if campaign_id == bulletin.campaign_id else ""
         wanted["theme"] = check_theme(session, campaign_id,  # type: ignore[arg-type]
                                       str(wanted.get("theme", kept) or ""))
+    # "Đăng công khai" is not what airs: it is kept in the history but never resets approval
+    # (unpublishing an approved bulletin must not take it off the loudspeakers).
+    final_zone = wanted.get("zone_id", bulletin.zone_id)
+    if "public" in fields:
+        from broadcaster.publishing import public_choice
+
+        asked = fields["public"]
+        wanted_public: bool | None = public_choice(final_zone if isinstance(final_zone, int) else None,
+                                                   None if asked is None else bool(asked))
+    elif final_zone is not None:
+        wanted_public = False  # became a village-only notice: never published
+    else:
+        wanted_public = None
     changes: dict[str, list[str]] = {}
     for name, value in wanted.items():
         old = getattr(bulletin, name)
         if old != value:
             changes[name] = [_readable(session, name, old), _readable(session, name, value)]
             setattr(bulletin, name, value)
+    if wanted_public is not None and bool(bulletin.public) != wanted_public:
+        changes["public"] = [_readable(session, "public", bool(bulletin.public)),
+                             _readable(session, "public", wanted_public)]
+        bulletin.public = wanted_public
     if not changes:
         return
     note = ""
-    if bulletin.status in {"approved", "submitted"}:
+    if bulletin.status in {"approved", "submitted"} and any(name in AIRING_FIELDS for name in changes):
         note = ("Đã sửa sau khi duyệt: bản tin trở về nháp và cần duyệt lại"
                 if bulletin.status == "approved" else "Đã sửa khi đang chờ duyệt: bản tin trở về nháp")
         bulletin.status = "draft"
@@ -307,6 +333,8 @@ def changes_since_approval(session: Session, bulletin: Bulletin) -> dict[str, li
         if event.action != "edit" or not event.changes:
             continue
         for name, (before, after) in event.changes.items():
+            if name not in AIRING_FIELDS:  # e.g. "public": not what the approval covers
+                continue
             if name in found:
                 found[name][1] = after
             else:

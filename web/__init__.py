@@ -32,6 +32,7 @@ BLUEPRINTS = (
     "web.campaigns",
     "web.village_reports",
     "web.api",
+    "web.public",
 )
 SECRET_KEY_FILE = "web_secret_key"
 
@@ -98,7 +99,10 @@ def _configure_https(app: Flask, settings: Any) -> None:
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        # Host and prefix too: the public site's links, feeds and QR codes name the address
+        # the visitor used (public.base_url unset), e.g. https://xa.gov.vn/loaxa behind nginx.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
 
 def _secret_key_from_file(home: Path) -> str:
