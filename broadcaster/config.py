@@ -74,6 +74,22 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "https": False,  # served behind HTTPS: Secure cookie and HSTS
         "proxy_hops": 0,  # reverse proxies trusted for X-Forwarded-For/Proto
     },
+    "receivers": {
+        # The broker the commune hub and the boxes use; boxes are told public_mqtt_url when set
+        # (the address they reach over 4G), else this one.
+        "mqtt_url": "mqtt://127.0.0.1:1883",
+        "public_mqtt_url": "",
+        "broker_pid_file": "",  # empty: $BROADCASTER_HOME/mqtt/mosquitto.pid (scripts/mqtt-broker)
+        "horizon_hours": 48,  # how far ahead the commune renders and a box keeps its plan
+        "lock_minutes": 20,  # a program due this soon is not changed by a late plan (obplayer)
+        "status_s": 60,  # a box's heartbeat period
+        "offline_after_s": 180,  # no heartbeat for this long: offline
+        "code_hours": 72,  # an enrolment code's validity
+        "command_ttl_s": 300,  # a command not delivered within this is dropped
+        "sync_s": 300,  # a box re-fetches its plan this often even without a notice
+        "hub_poll_s": 0.5,  # how often the commune hub looks for new commands and plan changes
+        "volume": 100,  # a box's starting volume in percent
+    },
     "commune": {
         "name": "Xã Tân Hòa",
         "district": "",

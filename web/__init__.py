@@ -30,6 +30,7 @@ BLUEPRINTS = (
     "web.schedule",
     "web.logs",
     "web.api",
+    "web.receivers_api",
 )
 SECRET_KEY_FILE = "web_secret_key"
 

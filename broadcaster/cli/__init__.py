@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "broadcaster.cli.station",
     "broadcaster.cli.log",
     "broadcaster.cli.web",
+    "broadcaster.cli.receivers",
 )
 
 

@@ -82,7 +82,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     with ctx.session() as session:
         entries = select_entries(session, filters, tz)
         if args.json:
-            print_json([entry_dict(e, tz) for e in entries])
+            from broadcaster.receivers import entry_dicts
+
+            shown = [entry_dict(e, tz) for e in entries]
+            # what the village receivers aired, from their own uploaded chains
+            shown += entry_dicts(session, tz, filters)
+            print_json(shown)
             return 0
         zone = ZoneInfo(tz)
         if not entries:
@@ -139,7 +144,36 @@ def cmd_verify(args: argparse.Namespace) -> int:
     public_key = load_public_key(args.public_key or ctx.settings.public_key_path)
     with ctx.session() as session:
         result = verify_chain(session, public_key)
-    return _report(result, args.json)
+        from broadcaster.receivers import verify_chains
+
+        boxes = verify_chains(session)  # each village receiver's own chain, under its own key
+    return _report_with_receivers(result, boxes, args.json)
+
+
+def _report_with_receivers(result: VerifyResult, boxes: list[tuple[str, VerifyResult]],
+                           as_json: bool) -> int:
+    """The commune chain's verdict, then each receiver's; exit 1 when any of them is broken."""
+    if not boxes:
+        return _report(result, as_json)
+    bad = [(name, r) for name, r in boxes if not r.ok]
+    if as_json:
+        print_json(result.to_dict() | {"receivers": [{"receiver": n} | r.to_dict() for n, r in boxes]})
+    else:
+        if result.ok:
+            print(result.message)
+        for name, r in boxes:
+            if r.ok:
+                print(f"Máy thu {name}: {r.message}")
+    if not result.ok:
+        if not as_json:
+            print(f"Lỗi: {result.message}", file=sys.stderr)
+        return 1
+    if bad:
+        if not as_json:
+            name, r = bad[0]
+            print(f"Lỗi: nhật ký máy thu {name}: {r.message}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
