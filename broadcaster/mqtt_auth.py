@@ -16,8 +16,8 @@ import logging
 import os
 import secrets
 import signal
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -102,7 +102,7 @@ def render_files(commune_hash: str, boxes: Iterable[Receiver]) -> tuple[str, str
 
 def write_broker_files(session: Session, settings: Settings) -> None:
     """Write the password and ACL files from the table, then ask a running broker to reload."""
-    user, secret = commune_credentials(settings)
+    _user, secret = commune_credentials(settings)
     hash_file = mqtt_dir(settings) / "commune.hash"
     # The commune's hash is kept so rewriting the files does not change its line each time.
     commune_hash = hash_file.read_text(encoding="utf-8").strip() if hash_file.is_file() else ""

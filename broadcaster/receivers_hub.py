@@ -80,7 +80,7 @@ class Hub:
         self.tz = str(self.settings.station.timezone)
         self.stopping = threading.Event()
         self.renderer = RenderWorker(self.settings.home, verbose=verbose)
-        self.statuses: "queue.Queue[tuple[str, bytes, dt.datetime]]" = queue.Queue()
+        self.statuses: queue.Queue[tuple[str, bytes, dt.datetime]] = queue.Queue()
         self._marker: Any = None
         self._last_full = 0.0
         self._pending_notices: set[str] = set()
@@ -127,7 +127,7 @@ class Hub:
                      self.publish_notices):
             try:
                 step()
-            except Exception:  # noqa: BLE001 - the hub stays up; the step runs again next tick
+            except Exception:
                 logger.exception("bước %s của trạm điều phối lỗi; thử lại ở vòng sau", step.__name__)
 
     # ------------------------------------------------------------------ status from the boxes
@@ -152,7 +152,7 @@ class Hub:
                     time.sleep(0.02)
             try:
                 self.store_statuses(batch)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("không ghi được %d nhịp báo của máy thu", len(batch))
 
     def store_statuses(self, batch: list[tuple[str, bytes, dt.datetime]]) -> int:

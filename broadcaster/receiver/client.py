@@ -113,8 +113,7 @@ class CommuneClient:
                     _raise_for(response)
                     mode = "ab" if response.status_code == 206 and have else "wb"
                     with open(part, mode) as handle:
-                        for chunk in response.iter_content(CHUNK):
-                            handle.write(chunk)
+                        handle.writelines(response.iter_content(CHUNK))
                         handle.flush()
                         os.fsync(handle.fileno())
         except requests.RequestException as exc:

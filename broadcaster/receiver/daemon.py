@@ -35,7 +35,7 @@ from broadcaster import evidence
 from broadcaster.context import Context
 from broadcaster.errors import DuplicateError
 from broadcaster.keys import key_id, load_private_key
-from broadcaster.models import BoxCommand, BoxPlanEntry, Checkpoint, EvidenceEntry, utcnow
+from broadcaster.models import BoxCommand, BoxPlanEntry, Checkpoint, EvidenceEntry
 from broadcaster.receiver import store, topics
 from broadcaster.receiver.client import CommuneClient, LinkError, RefusedError
 from broadcaster.receiver.identity import Identity
@@ -115,7 +115,7 @@ class ReceiverDaemon:
         self.stopping = threading.Event()
         self.sync_wanted = threading.Event()
         self.upload_wanted = threading.Event()
-        self.messages: "queue.Queue[tuple[str, bytes]]" = queue.Queue()
+        self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.client = CommuneClient(identity.commune_url, identity.token)
         self.sink = BoxEvidenceSink(ctx, on_written=self.upload_wanted.set)
         self.writer = EvidenceWriter(self.sink)
@@ -197,7 +197,7 @@ class ReceiverDaemon:
     def _safely(self, step: Any) -> None:
         try:
             step()
-        except Exception:  # noqa: BLE001 - the daemon stays up
+        except Exception:
             logger.exception("một bước của máy thu lỗi; sẽ thử lại sau")
 
     def recover(self) -> None:
@@ -266,7 +266,7 @@ class ReceiverDaemon:
         def run() -> None:
             try:
                 target()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("một lượt phát của máy thu lỗi")
         return run
 
@@ -399,7 +399,7 @@ class ReceiverDaemon:
                 logger.warning("chưa đồng bộ được với xã: %s; thử lại sau %.0f giây", exc, SYNC_RETRY_S)
                 self.stopping.wait(SYNC_RETRY_S)
                 self.sync_wanted.set()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("đồng bộ với xã lỗi")
                 self.stopping.wait(SYNC_RETRY_S)
                 self.sync_wanted.set()
@@ -450,7 +450,7 @@ class ReceiverDaemon:
                 if self.stopping.wait(UPLOAD_RETRY_S):
                     return
                 self.upload_wanted.set()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 logger.exception("gửi nhật ký lên xã lỗi")
                 if self.stopping.wait(UPLOAD_RETRY_S):
                     return

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
@@ -90,5 +91,5 @@ class MqttLink:
     def _message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         try:
             self._on_message(message.topic, message.payload)
-        except Exception:  # noqa: BLE001 - never let one message kill paho's thread
+        except Exception:
             logger.exception("xử lý tin MQTT %s lỗi", message.topic)
