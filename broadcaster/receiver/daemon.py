@@ -134,7 +134,7 @@ class ReceiverDaemon:
         self.last_sync: dt.datetime | None = None
         self.plan_version = ""
         self.clock_offset_ms: float | None = None
-        self.link_state = "chưa kết nối"
+        self.acked = 0  # entries the commune has acknowledged holding
         self.refused = ""
         self._last_beat = 0.0
         self._beat_now = threading.Event()
@@ -459,6 +459,7 @@ class ReceiverDaemon:
     def upload(self) -> int:
         """Send entries the commune does not hold yet (one batch); returns how many it accepted."""
         held, held_hash = self.client.evidence_head()
+        self.acked = held
         with self.ctx.session() as session:
             count, _ = evidence.head(session)
             if count <= held:
@@ -474,6 +475,7 @@ class ReceiverDaemon:
             last = rows[-1]
             checkpoint = self._sign(session, last.id, last.hash)
         answer = self.client.upload_evidence(entries, checkpoint)
+        self.acked = int(answer.get("count", self.acked))
         logger.info("đã gửi %d mục nhật ký lên xã (xã giữ đến mục #%s)", answer.get("accepted", 0),
                     answer.get("count"))
         return int(answer.get("accepted", 0))
@@ -512,7 +514,7 @@ class ReceiverDaemon:
             "last_sync": self.last_sync.isoformat() if self.last_sync else None,
             "plan_version": self.plan_version, "sent_at": evidence.utc_text(now),
             "link": "stopped" if stopped else ("refused" if self.refused else "ok"),
-            "evidence_waiting": count, "backend": self.player.backend, "device": self.player.device,
+            "evidence_waiting": max(0, count - self.acked), "backend": self.player.backend, "device": self.player.device,
             "started_at": self.started_at.isoformat(),
         }
 
