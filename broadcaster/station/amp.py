@@ -59,3 +59,44 @@ def run_hook(command: str, *, phase: str, env: Mapping[str, str] | None = None,
                    + (f": {stderr[-1]}" if stderr else ""))
     logger.error(message)
     return HookResult(False, message)
+
+
+class AmpHooks:
+    """The configured on/off hooks of one output, run around each airing.
+
+    ``early(key)`` runs the "on" hook ahead of time (``station.amp_lead_s``, so the amplifier has
+    warmed up at the instant); ``on(key)`` then does not run it again for that airing.
+    """
+
+    def __init__(self, on_command: str, off_command: str, output: str) -> None:
+        self.on_command = on_command
+        self.off_command = off_command
+        self.output = output
+        self._early: set[str] = set()
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.on_command.strip())
+
+    def _run(self, phase: str, key: str, zones: str) -> str:
+        command = self.on_command if phase == "on" else self.off_command
+        result = run_hook(command, phase=phase, env={"LOAXA_OCCURRENCE": key, "LOAXA_ZONES": zones,
+                                                     "LOAXA_OUTPUT": self.output})
+        return "" if result is None or result.ok else result.message
+
+    def early(self, key: str, zones: str = "") -> str:
+        self._early.add(key)
+        return self._run("on", key, zones)
+
+    def on(self, key: str, zones: str = "") -> str:
+        """The "on" hook unless it already ran early; returns a note for the entry ("" when fine)."""
+        if key in self._early:
+            return ""
+        return self._run("on", key, zones)
+
+    def off(self, key: str, zones: str = "") -> str:
+        self._early.discard(key)
+        return self._run("off", key, zones)
+
+    def forget(self, key: str) -> None:
+        self._early.discard(key)

@@ -79,15 +79,10 @@ def local_text(instant: dt.datetime, tz: str) -> str:
     return instant.astimezone(ZoneInfo(tz)).strftime("%H:%M:%S ngày %d/%m/%Y")
 
 
-def missed_reason(due: Due, now: dt.datetime, grace_s: float, tz: str) -> str:
-    late = late_seconds(due, now)
-    return (f"Bỏ lỡ: trạm phát không chạy hoặc không phát được lúc {local_text(due.scheduled_at, tz)}; "
+def missed_reason(scheduled_at: dt.datetime, now: dt.datetime, grace_s: float, tz: str) -> str:
+    late = (now - scheduled_at).total_seconds()
+    return (f"Bỏ lỡ: trạm phát không chạy hoặc không phát được lúc {local_text(scheduled_at, tz)}; "
             f"đến {local_text(now, tz)} đã trễ {late:.0f} giây, quá thời gian cho phép {grace_s:.0f} giây")
-
-
-def late_reason(late_s: float) -> str:
-    """The note kept in the evidence when a broadcast starts late but within the grace window."""
-    return f"Phát trễ {late_s:.1f} giây so với lịch (trong thời gian cho phép)"
 
 
 def expand(slots: Iterable[SlotPlan], start: dt.datetime, end: dt.datetime) -> list[Due]:
@@ -126,7 +121,7 @@ def plan(slots: Sequence[SlotPlan], known: Mapping[str, Known], now: dt.datetime
             continue
         if late > grace_s:
             tz = slot_tz(slots, due.slot_id)
-            result.missed.append((due, missed_reason(due, now, grace_s, tz)))
+            result.missed.append((due, missed_reason(due.scheduled_at, now, grace_s, tz)))
             continue
         if not info.rendered and late >= -render_lead_s:
             result.render.append(due)

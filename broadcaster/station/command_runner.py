@@ -1,0 +1,152 @@
+"""Station commands, executed: ``emergency``, ``stop`` and ``rerender`` rows picked up and done.
+
+The panel and the CLI write a :class:`~broadcaster.models.StationCommand` row (the row is the
+truth, :mod:`broadcaster.commands`); the station acknowledges it, does it, and writes the result
+back. A command older than ``station.grace_s`` was sent while no station ran: a storm warning from
+this morning must not suddenly cut into tonight's program, so it is refused and, for an emergency,
+recorded as ``missed``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from broadcaster import commands
+from broadcaster.context import Context
+from broadcaster.models import Bulletin, StationCommand
+from broadcaster.station.clock import Clock
+from broadcaster.station.engine import PlayoutEngine
+from broadcaster.station.interfaces import Airing
+from broadcaster.station.render import RenderFailed
+from broadcaster.station.render_jobs import RenderJobs
+
+logger = logging.getLogger(__name__)
+
+RESULT_ATTEMPTS = 5
+
+
+class CommandRunner:
+    """Polls, acknowledges and executes the commands for one output."""
+
+    def __init__(self, ctx: Context, engine: PlayoutEngine, renders: RenderJobs, clock: Clock, *,
+                 output: str, output_label: str, grace_s: float, timezone: str,
+                 rerender: Callable[[], None]) -> None:
+        self.ctx = ctx
+        self.engine = engine
+        self.renders = renders
+        self.clock = clock
+        self.output = output
+        self.output_label = output_label
+        self.grace_s = grace_s
+        self.timezone = timezone
+        self.rerender = rerender
+        self.threads: list[threading.Thread] = []
+
+    def poll(self) -> None:
+        """Take the pending commands and do them (emergencies in their own thread)."""
+        now = self.clock.now()
+        with self.ctx.session() as session:
+            waiting = commands.pending(session, self.output)
+            todo = [(c.id, c.kind, c.bulletin_id, dict(c.payload or {}), c.requested_at)
+                    for c in waiting]
+            for command in waiting:
+                commands.acknowledge(command, now)
+        for command_id, kind, bulletin_id, payload, requested_at in todo:
+            age = (now - requested_at).total_seconds()
+            if age > self.grace_s:
+                self._expire(command_id, kind, bulletin_id, requested_at, age)
+                continue
+            logger.info("lệnh số %d: %s", command_id, kind)
+            if kind == "emergency" and bulletin_id is not None:
+                thread = threading.Thread(target=self._emergency, args=(command_id, bulletin_id),
+                                          name=f"emergency-{command_id}", daemon=True)
+                self.threads = [t for t in self.threads if t.is_alive()] + [thread]
+                thread.start()
+            elif kind == "stop":
+                reason = payload.get("reason") or ""
+                current = self.engine.preempt(f"Dừng theo lệnh số {command_id}"
+                                              + (f": {reason}" if reason else ""))
+                self.finish(command_id, f"Đã dừng “{current.title}”" if current
+                            else "Không có chương trình nào đang phát")
+            elif kind == "rerender":
+                self.rerender()
+                self.finish(command_id, "Đã dựng lại các chương trình sắp phát")
+            else:
+                self.finish(command_id, f"Lệnh không hợp lệ: {kind}", ok=False)
+
+    def join(self, timeout: float) -> None:
+        for thread in list(self.threads):
+            thread.join(timeout=timeout)
+
+    def _expire(self, command_id: int, kind: str, bulletin_id: int | None,
+                requested_at: dt.datetime, age: float) -> None:
+        local = requested_at.astimezone(ZoneInfo(self.timezone)).strftime("%H:%M:%S ngày %d/%m/%Y")
+        reason = (f"Lệnh số {command_id} gửi lúc {local} khi trạm phát không chạy; quá "
+                  f"{int(self.grace_s)} giây nên không thực hiện nữa")
+        logger.warning("lệnh số %d đã hết hạn sau %.0f giây: không thực hiện", command_id, age)
+        if kind == "emergency" and bulletin_id is not None:
+            with self.ctx.session() as session:
+                bulletin = session.get(Bulletin, bulletin_id)
+                title = bulletin.title if bulletin else ""
+                category = bulletin.category if bulletin else ""
+            airing = Airing(f"emergency-{command_id}", requested_at,
+                            {"title": title, "category": category, "priority": "emergency",
+                             "output": self.output_label})
+            self.engine.record(airing, "missed", reason)
+        self.finish(command_id, reason, ok=False)
+
+    def finish(self, command_id: int, result: str, ok: bool = True) -> None:
+        """Write the command's result (retried: a locked database must not lose it)."""
+        for attempt in range(RESULT_ATTEMPTS):
+            try:
+                with self.ctx.session() as session:
+                    command = session.get(StationCommand, command_id)
+                    if command is not None:
+                        commands.finish(command, result, ok=ok, now=self.clock.now())
+                return
+            except Exception:  # noqa: BLE001
+                logger.exception("không ghi được kết quả lệnh số %d", command_id)
+                time.sleep(0.2 * 2 ** attempt)
+
+    def _emergency(self, command_id: int, bulletin_id: int) -> None:
+        try:
+            self.play_emergency(command_id, bulletin_id)
+        except Exception as exc:  # noqa: BLE001
+            logger.exception("phát khẩn cấp theo lệnh số %d lỗi", command_id)
+            self.finish(command_id, f"Lỗi khi phát khẩn cấp: {exc}", ok=False)
+
+    def play_emergency(self, command_id: int, bulletin_id: int) -> str:
+        """Render with the urgent template, cut off what plays, air it, record it."""
+        key = f"emergency-{command_id}"
+        if self.engine.writer.has_entry(key):
+            return "done"
+        with self.ctx.session() as session:
+            command = session.get(StationCommand, command_id)
+            bulletin = session.get(Bulletin, bulletin_id)
+            requested_at = command.requested_at if command else self.clock.now()
+            if bulletin is None:
+                self.finish(command_id, f"Không có bản tin số {bulletin_id}", ok=False)
+                return "failed"
+            airing = Airing(key, requested_at, {
+                "title": bulletin.title, "category": bulletin.category,
+                "campaign": bulletin.campaign.name if bulletin.campaign else "",
+                "priority": "emergency", "zone": bulletin.zone.name if bulletin.zone else "",
+                "output": self.output_label})
+        try:
+            program = self.renders.render_emergency(bulletin_id, requested_at)
+        except (RenderFailed, OSError) as exc:
+            self.engine.record(airing, "failed", f"Không dựng được bản tin khẩn cấp: {exc}")
+            self.finish(command_id, f"Không dựng được bản tin khẩn cấp: {exc}", ok=False)
+            return "failed"
+        reason = f"Bị ngắt để phát bản tin khẩn cấp số {bulletin_id} (lệnh số {command_id})"
+        verdict = self.engine.broadcast(airing, program, urgent=True, preempt_reason=reason)
+        status = verdict.status if verdict is not None else "failed"
+        self.finish(command_id, {
+            "completed": f"Đã phát bản tin khẩn cấp số {bulletin_id}",
+            "interrupted": f"Bản tin khẩn cấp số {bulletin_id} bị ngắt giữa chừng",
+        }.get(status, f"Phát bản tin khẩn cấp số {bulletin_id} thất bại"), ok=status != "failed")
+        return status

@@ -1,0 +1,278 @@
+"""The playout engine: takes a rendered program and an instant, and returns an honest outcome.
+
+This is the part the commune station and every village receiver share. It knows nothing of the
+commune's database; it is given an :class:`~.interfaces.Output` (the sound output), a
+:class:`~.clock.Clock` and an :class:`~.evidence_writer.EvidenceWriter` over an
+:class:`~.interfaces.EvidenceSink`. :meth:`PlayoutEngine.broadcast` then
+
+1. starts the air-check (a recording of the output's monitor, :mod:`.aircheck`);
+2. waits for the output (:class:`~.air_gate.AirGate`: one program at a time, emergencies first,
+   overdue ones in scheduled order), cutting off what plays when the airing is urgent;
+3. marks the occurrence ``playing`` (queued, never waited for);
+4. runs the amplifier hook and *prepares* the player before the instant (its stream connected and
+   waiting), retrying while the sound server or the sink is missing, up to the deadline;
+5. hands the first sample to the output at the instant, waits for the end;
+6. decides the status from what the player, the air-check and the engine saw (:func:`.verdict.decide`)
+   and queues exactly one evidence entry.
+
+``preempt(reason)`` cuts off whatever plays (emergency, stop command, shutdown); the airing that
+was cut records ``interrupted`` with the reason.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import socket
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from broadcaster.errors import PlayoutError
+from broadcaster.station import aircheck
+from broadcaster.station.air_gate import AirGate, OnAir
+from broadcaster.station.amp import AmpHooks
+from broadcaster.station.clock import Clock
+from broadcaster.station.evidence_writer import EvidenceWriter
+from broadcaster.station.interfaces import Airing, EntryRecord, Output, Program, StateMark
+from broadcaster.station.playout import (
+    OutputMissingError,
+    Playback,
+    PlayResult,
+    PreparedPlayback,
+    is_missing_device,
+)
+from broadcaster.station.reconcile import missed_reason
+from broadcaster.station.verdict import Verdict, decide
+
+logger = logging.getLogger(__name__)
+
+#: How often a missing sound server or sink is tried again while an airing waits for it.
+OUTPUT_RETRY_S = 0.5
+#: A player that fails this fast with a "no such device" message counts as a missing output.
+FAST_FAILURE_S = 1.0
+#: Occurrence states the engine writes (the commune's occurrence rows use the same words).
+PLAYING, RENDERED = "playing", "rendered"
+#: How the journal words an occurrence's status (the database keeps the English code).
+STATUS_LOG = {
+    "completed": "đã phát xong",
+    "interrupted": "bị ngắt giữa chừng",
+    "failed": "phát thất bại",
+    "missed": "bị lỡ",
+    "pending": "đang chờ dựng",
+    "rendered": "đã dựng, chờ phát",
+    "playing": "đang phát",
+}
+
+
+class PlayoutEngine:
+    """Plays programs on one output and records each airing exactly once."""
+
+    def __init__(self, output: Output, clock: Clock, writer: EvidenceWriter, *,
+                 aircheck_dir: Path | None, home: Path, timezone: str, grace_s: float,
+                 amp: AmpHooks | None = None,
+                 stopping: threading.Event | None = None,
+                 on_air_changed: Callable[[], Any] | None = None) -> None:
+        self.output = output
+        self.clock = clock
+        self.writer = writer
+        self.aircheck_dir = aircheck_dir
+        self.home = home
+        self.timezone = timezone
+        self.grace_s = grace_s
+        self.amp = amp
+        self.stopping = stopping or threading.Event()
+        self.gate = AirGate(clock.now, self.stopping)
+        self.host = socket.gethostname()
+        self.shutdown_reason = "Trạm phát dừng theo yêu cầu"
+        self._on_air_changed = on_air_changed or (lambda: None)
+
+    # ------------------------------------------------------------------ what plays
+
+    def current(self) -> OnAir | None:
+        return self.gate.current()
+
+    def preempt(self, reason: str) -> OnAir | None:
+        """Cut off whatever plays now; its airing records ``interrupted`` with ``reason``."""
+        current = self.gate.current()
+        if current is not None and current.playback is not None:
+            logger.warning("ngắt %s: %s", current.key, reason)
+            current.playback.preempt(reason)
+        return current
+
+    # ------------------------------------------------------------------ evidence
+
+    def entry_fields(self, airing: Airing, **values: Any) -> dict[str, Any]:
+        return dict(airing.fields, occurrence_key=airing.key, scheduled_at=airing.scheduled_at,
+                    host=airing.fields.get("host") or self.host, **values)
+
+    def record(self, airing: Airing, status: str, reason: str, *,
+               items: list[dict[str, Any]] | None = None, **values: Any) -> None:
+        """Queue an entry for an airing that produced no sound (missed, failed to render...)."""
+        fields = self.entry_fields(airing, status=status, reason=reason, items=items or [],
+                                   started_at=values.pop("started_at", None),
+                                   ended_at=values.pop("ended_at", None), **values)
+        self.writer.submit(EntryRecord(fields, airing.ref, status))
+        logger.warning("%s: %s: %s", airing.key, STATUS_LOG.get(status, status), reason)
+
+    # ------------------------------------------------------------------ one airing
+
+    def broadcast(self, airing: Airing, program: Program, *, urgent: bool = False,
+                  preempt_reason: str = "", notes: list[str] | None = None) -> Verdict | None:
+        """Air ``program`` at the airing's instant (at once when past, or when ``urgent``) and
+        queue its entry.
+
+        A scheduled airing may start up to ``grace_s`` after its instant (the output busy or
+        missing); an urgent one cuts off what plays (recorded with ``preempt_reason``) and goes
+        before every scheduled one. Returns the verdict, or None when the station stopped before
+        the instant (nothing aired, nothing recorded: the occurrence goes back to ``rendered``).
+        """
+        notes = [n for n in (notes or []) if n]
+        instant = None if urgent else airing.scheduled_at
+        grace = dt.timedelta(seconds=self.grace_s)
+        deadline = (self.clock.now() if urgent else airing.scheduled_at) + grace
+        tap = self._start_tap(airing)
+        queued = (lambda: self.preempt(preempt_reason)) if urgent and preempt_reason else None
+        if not self.gate.take(urgent=urgent, scheduled_at=airing.scheduled_at, until=deadline,
+                              once_queued=queued):
+            self._stop_tap(tap)
+            if self.stopping.is_set() and not urgent:
+                return None
+            if urgent:
+                reason = "Trạm phát dừng trước khi phát được bản tin khẩn cấp"
+                self.record(airing, "failed", reason, items=program.items)
+                return Verdict("failed", None, None, 0.0, reason)
+            reason = missed_reason(airing.scheduled_at, self.clock.now(), self.grace_s,
+                                   self.timezone) + " (đầu ra bận phát chương trình khác)"
+            self.record(airing, "missed", reason, items=program.items)
+            return Verdict("missed", None, None, 0.0, reason)
+        try:
+            if self.stopping.is_set() and not urgent:
+                return None
+            self.writer.mark(StateMark(airing.key, airing.ref, PLAYING))
+            if self.amp is not None:
+                notes.append(self.amp.on(airing.key, airing.zone))
+            if tap is not None:
+                tap.wait_started(timeout=0.3)
+            result, error, waited = self._air(airing, program, instant, deadline)
+        finally:
+            self.gate.release()
+        check = self._stop_tap(tap)
+        if result is None and not error:  # stopped before the instant: it never aired
+            self.writer.mark(StateMark(airing.key, airing.ref, RENDERED, only_if=(PLAYING,)))
+            return None
+        if waited:
+            notes.insert(0, waited)
+        if self.amp is not None:
+            notes.append(self.amp.off(airing.key, airing.zone))
+        verdict = decide(result, error, check, scheduled_at=airing.scheduled_at,
+                         program_seconds=program.seconds, now=self.clock.now(),
+                         notes=[program.note, *notes])
+        fields = self.entry_fields(airing, status=verdict.status, started_at=verdict.started_at,
+                                   ended_at=verdict.ended_at, seconds_played=verdict.seconds,
+                                   items=program.items, reason=verdict.reason)
+        if check is not None and check.sha256:
+            fields.update(aircheck_sha256=check.sha256, aircheck_path=str(check.path))
+        self.writer.submit(EntryRecord(fields, airing.ref, verdict.status))
+        said = STATUS_LOG.get(verdict.status, verdict.status)
+        if verdict.reason:
+            logger.info("%s: %s (%s)", airing.key, said, verdict.reason)
+        else:
+            logger.info("%s: %s", airing.key, said)
+        return verdict
+
+    def _air(self, airing: Airing, program: Program, instant: dt.datetime | None,
+             deadline: dt.datetime | None) -> tuple[PlayResult | None, str, str]:
+        """Prepare, wait for the instant, play. (result, error, note on waiting for the output)."""
+        first_missing: dt.datetime | None = None
+        attempts = 0
+        while True:
+            prepared: PreparedPlayback | None = None
+            try:
+                prepared = self.output.prepare(program.path)
+            except OutputMissingError as exc:
+                error = str(exc)
+            except PlayoutError as exc:
+                return None, str(exc), ""
+            else:
+                error = ""
+            if not error:
+                began = self.clock.now()
+                result, error = self._play(airing, program, prepared, instant)
+                if result is None:
+                    return None, error, self._waited_note(first_missing, attempts)
+                quick = (result.ended_at - began).total_seconds() < FAST_FAILURE_S
+                if not (result.returncode != 0 and not result.preempted and quick
+                        and is_missing_device(result.stderr)):
+                    return result, "", self._waited_note(first_missing, attempts)
+                error = result.reason
+            attempts += 1
+            now = self.clock.now()
+            first_missing = first_missing or now
+            if attempts == 1:
+                logger.warning("%s: đầu ra âm thanh chưa sẵn sàng (%s); thử lại đến hết thời gian "
+                               "cho phép", airing.key, error)
+            if self.stopping.is_set() or deadline is None or now + dt.timedelta(
+                    seconds=OUTPUT_RETRY_S) > deadline:
+                if attempts > 1:
+                    waited = (now - first_missing).total_seconds()
+                    error += f" (đã thử lại {attempts} lần trong {waited:.0f} giây)"
+                return None, error, ""
+            self.stopping.wait(OUTPUT_RETRY_S)
+            if self.stopping.is_set():
+                return None, error, ""
+
+    @staticmethod
+    def _waited_note(first_missing: dt.datetime | None, attempts: int) -> str:
+        if first_missing is None:
+            return ""
+        return f"Đầu ra âm thanh vắng lúc đến giờ phát; đã chờ và thử lại {attempts} lần"
+
+    def _play(self, airing: Airing, program: Program, prepared: PreparedPlayback | None,
+              instant: dt.datetime | None) -> tuple[PlayResult | None, str]:
+        if instant is not None and instant > self.clock.now():
+            if not self.clock.sleep_until(instant, self.stopping):
+                if prepared is not None:
+                    prepared.cancel()
+                return None, ""
+        started_at = self.clock.now()
+        playback: Playback
+        try:
+            if prepared is not None:
+                playback = prepared.go(started_at)
+            else:
+                playback = self.output.start(program.path, started_at)
+        except PlayoutError as exc:
+            return None, str(exc)
+        self.gate.set_on_air(OnAir(airing.key, airing.title, airing.priority, started_at, playback))
+        try:
+            self._on_air_changed()
+        except Exception:  # noqa: BLE001 - the heartbeat is a courtesy, the broadcast is not
+            logger.exception("không ghi được nhịp báo trạng thái khi bắt đầu phát")
+        if self.stopping.is_set():
+            playback.preempt(self.shutdown_reason)
+        return playback.wait(), ""
+
+    # ------------------------------------------------------------------ air-check
+
+    def _start_tap(self, airing: Airing) -> aircheck.MonitorTap | None:
+        source = self.output.monitor_source
+        if source is None or self.aircheck_dir is None:
+            return None
+        path = aircheck.aircheck_path(self.aircheck_dir, airing.key, airing.scheduled_at)
+        tap = aircheck.MonitorTap(source, encode_to=path)
+        try:
+            tap.start()
+        except OSError as exc:
+            logger.warning("không bắt đầu được bản kiểm tra phát sóng: %s", exc)
+            return None
+        return tap
+
+    def _stop_tap(self, tap: aircheck.MonitorTap | None) -> aircheck.Aircheck | None:
+        if tap is None:
+            return None
+        try:
+            return aircheck.finish(tap, self.home)
+        except Exception:  # noqa: BLE001
+            logger.exception("bản kiểm tra phát sóng lỗi")
+            return None
+

@@ -1,0 +1,194 @@
+"""Render jobs: each occurrence rendered ahead of its instant, checked, retried, or replaced.
+
+At T − ``station.render_lead_s`` the program of an occurrence is rendered in the render worker
+(:mod:`.render`), checked (not empty, not silent), retried (:data:`RENDER_ATTEMPTS`, pausing
+:data:`RENDER_RETRY_S`), and when all attempts fail replaced by the last good render of the same
+slot. What happened is noted on the occurrence row (``render_note``), and the ready
+:class:`~.interfaces.Program` is kept in memory for the play job.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from audio.audiofile import AudioToolError, check_speech_audio, sha256_file
+from broadcaster.context import Context
+from broadcaster.errors import BroadcasterError
+from broadcaster.models import Occurrence, Slot
+from broadcaster.station import heads
+from broadcaster.station.clock import Clock
+from broadcaster.station.interfaces import Program
+from broadcaster.station.occurrences import occurrence_row
+from broadcaster.station.reconcile import PENDING, RENDERED, Due
+from broadcaster.station.render import RenderFailed, RenderWorker, SoonestFirst
+
+logger = logging.getLogger(__name__)
+
+RENDER_ATTEMPTS = 3
+RENDER_RETRY_S = (1.0, 3.0)
+
+
+class RenderJobs:
+    """Renders occurrences and emergencies; keeps the ready programs by occurrence key."""
+
+    def __init__(self, ctx: Context, renderer: RenderWorker, clock: Clock,
+                 stopping: threading.Event, grace_s: float) -> None:
+        self.ctx = ctx
+        self.renderer = renderer
+        self.clock = clock
+        self.stopping = stopping
+        self.grace_s = grace_s
+        self._lock = threading.RLock()
+        self._ready: dict[str, Program] = {}
+        self._key_locks: dict[str, threading.Lock] = {}
+        # Choosing the priority bulletins for a slot's head and claiming them is one step per
+        # slot, soonest first, so two slots rendered within one lead never both carry them.
+        self._head_turn = SoonestFirst()
+
+    # ------------------------------------------------------------------ the ready programs
+
+    def ready(self, key: str) -> Program | None:
+        with self._lock:
+            return self._ready.get(key)
+
+    def ready_keys(self) -> set[str]:
+        with self._lock:
+            return set(self._ready)
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._ready.pop(key, None)
+
+    def drop_all(self, keep: set[str] | frozenset[str] = frozenset()) -> None:
+        """Forget every ready program but ``keep`` (something changed: render them again)."""
+        with self._lock:
+            for key in [k for k in self._ready if k not in keep]:
+                self._ready.pop(key, None)
+
+    # ------------------------------------------------------------------ occurrences
+
+    def render_job(self, due: Due) -> None:
+        """The scheduled job at T − render lead; failures are left to the play job."""
+        try:
+            self.render_occurrence(due)
+        except Exception:  # noqa: BLE001 - the play job falls back or records the failure
+            logger.exception("dựng chương trình cho %s lỗi", due.key)
+
+    def render_occurrence(self, due: Due) -> Program | None:
+        """Render, check, retry, fall back; the outcome is noted on the occurrence row."""
+        with self._lock:
+            lock = self._key_locks.setdefault(due.key, threading.Lock())
+        with lock:
+            cached = self.ready(due.key)
+            if cached is not None:
+                return cached
+            errors: list[str] = []
+            program: Program | None = None
+            head_ids: list[int] = []
+            for attempt in range(RENDER_ATTEMPTS):
+                try:
+                    program, head_ids = self._render_once(due)
+                    break
+                except (RenderFailed, BroadcasterError, OSError) as exc:
+                    errors.append(str(exc))
+                    logger.warning("dựng %s lần %d thất bại: %s", due.key, attempt + 1, exc)
+                left = (due.scheduled_at - self.clock.now()).total_seconds()
+                pause = RENDER_RETRY_S[min(attempt, len(RENDER_RETRY_S) - 1)]
+                if attempt + 1 >= RENDER_ATTEMPTS or left < pause + 1.0 or self.stopping.is_set():
+                    break
+                self.stopping.wait(pause)
+            note = ""
+            if program is None:
+                program = self._fallback(due)
+                detail = errors[-1] if errors else "chương trình trống"
+                if program is not None:
+                    note = (f"Dựng chương trình lỗi ({detail}); phát bản dựng tốt gần nhất của "
+                            f"lịch này")
+                    program.note = note
+                else:
+                    note = f"Dựng chương trình lỗi sau {len(errors) or 1} lần thử: {detail}"
+            elif errors:
+                note = f"Dựng được sau {len(errors) + 1} lần thử (lỗi trước: {errors[-1]})"
+                program.note = note
+            if head_ids:
+                note = (note + " " if note else "") + heads.head_mark(head_ids)
+            with self.ctx.session() as session:
+                row = occurrence_row(session, due)
+                row.render_note = note
+                if program is not None:
+                    row.render_path = str(program.path)
+                    row.render_sha256 = program.sha256
+                    row.rendered_at = self.clock.now()
+                    if row.state == PENDING:
+                        row.state = RENDERED
+            if program is not None:
+                with self._lock:
+                    self._ready[due.key] = program
+            return program
+
+    def failure_note(self, due: Due) -> str:
+        with self.ctx.session() as session:
+            row = occurrence_row(session, due)
+            return row.render_note or "Không dựng được chương trình"
+
+    def _render_once(self, due: Due) -> tuple[Program, list[int]]:
+        with self._head_turn.turn(due.scheduled_at):
+            with self.ctx.session() as session:
+                slot = session.get(Slot, due.slot_id)
+                if slot is None:
+                    raise BroadcasterError(f"Lịch phát số {due.slot_id} không còn")
+                head_ids = [b.id for b in heads.priority_head(session, slot, due, self.clock.now(),
+                                                              self.grace_s)]
+            program = self.render_in_worker("slot", due.slot_id, head_ids, due.scheduled_at)
+            if head_ids:  # claimed now: the next slot's render must not take them too
+                with self.ctx.session() as session:
+                    occurrence_row(session, due).render_note = heads.head_mark(head_ids)
+            return program, head_ids
+
+    def render_in_worker(self, what: str, ident: int, head_ids: list[int] | None,
+                         instant: dt.datetime, urgent: bool = False) -> Program:
+        """Render in the worker process (keeps SciPy and friends out of the daemon's memory)."""
+        done = self.renderer.render(what, ident, head_ids, instant=instant, urgent=urgent)
+        return Program(Path(done["path"]), done["sha256"], float(done["seconds"]), done["items"])
+
+    def render_emergency(self, bulletin_id: int, instant: dt.datetime) -> Program:
+        """The bulletin with the urgent template, before every other render."""
+        return self.render_in_worker("emergency", bulletin_id, None, instant, urgent=True)
+
+    def _fallback(self, due: Due) -> Program | None:
+        with self.ctx.session() as session:
+            rows = session.scalars(
+                select(Occurrence).where(Occurrence.slot_id == due.slot_id,
+                                         Occurrence.render_path.is_not(None),
+                                         Occurrence.render_sha256.is_not(None))
+                .order_by(Occurrence.rendered_at.desc()).limit(5)
+            ).all()
+            candidates = [(Path(r.render_path or ""), r.render_sha256 or "") for r in rows]
+        for path, digest in candidates:
+            try:
+                if path.is_file() and sha256_file(path) == digest:
+                    check_speech_audio(path)
+                    return Program(path, digest, 0.0, items_from_meta(path, digest))
+            except (AudioToolError, OSError):
+                continue
+        return None
+
+
+def items_from_meta(path: Path, digest: str) -> list[dict[str, Any]]:
+    """The evidence items of a render, from the metadata written beside it."""
+    try:
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        keys = ("kind", "title", "text_sha256", "audio_sha256", "engine", "seconds")
+        return [{**{k: r.get(k) for k in keys},
+                 **({"text": r.get("text"), "normalized_text": r.get("normalized_text")}
+                    if r.get("kind") == "speech" else {})}
+                for r in meta["items"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return [{"kind": "program", "title": path.name, "text_sha256": None,
+                 "audio_sha256": digest, "engine": None, "seconds": 0.0}]

@@ -1,0 +1,158 @@
+"""The playout engine's pure parts: the status rule, the evidence writer's retries, the air gate.
+
+No sound server and no sleeping beyond a few milliseconds: the status comes from plain values, the
+sink is a fake that fails on demand (a locked database), the gate is driven by threads.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from pathlib import Path
+
+from broadcaster.station.air_gate import AirGate
+from broadcaster.station.aircheck import Aircheck
+from broadcaster.station.evidence_writer import EvidenceWriter
+from broadcaster.station.interfaces import EntryRecord, StateMark
+from broadcaster.station.playout import PlayResult
+from broadcaster.station.verdict import decide
+
+UTC = dt.timezone.utc
+T = dt.datetime(2026, 12, 1, 23, 0, 0, tzinfo=UTC)
+
+
+def played(seconds: float = 10.0, code: int = 0, preempted: bool = False, reason: str = "",
+           late_s: float = 0.0, stderr: str = "") -> PlayResult:
+    start = T + dt.timedelta(seconds=late_s)
+    return PlayResult(code, stderr, start, start + dt.timedelta(seconds=seconds), seconds,
+                      preempted, reason)
+
+
+def heard(dead: bool = False, note: str = "") -> Aircheck:
+    return Aircheck(Path("audio/aircheck/x.opus"), "ab" * 32, 10.0, dead, note)
+
+
+def judge(result: PlayResult | None, check: Aircheck | None = None, error: str = "", **kw: object):
+    return decide(result, error, check, scheduled_at=T, program_seconds=10.0, now=T, **kw)  # type: ignore[arg-type]
+
+
+def test_a_full_playback_heard_on_the_output_is_completed() -> None:
+    verdict = judge(played(), heard())
+    assert verdict.status == "completed" and verdict.reason == "", verdict
+    assert verdict.started_at == T and verdict.seconds == 10.0
+
+
+def test_no_player_is_failed_with_the_error_and_no_seconds() -> None:
+    verdict = judge(None, error="Không tìm thấy thiết bị âm thanh 'loa'")
+    assert verdict.status == "failed" and verdict.seconds == 0.0
+    assert "Không tìm thấy thiết bị âm thanh 'loa'" in verdict.reason
+
+
+def test_cut_short_is_interrupted_with_the_reason_and_what_aired() -> None:
+    verdict = judge(played(seconds=3.2, code=-15, preempted=True, reason="Dừng theo lệnh số 4"),
+                    heard())
+    assert verdict.status == "interrupted", verdict
+    assert "Dừng theo lệnh số 4" in verdict.reason and "3.2/10.0 giây" in verdict.reason
+
+
+def test_a_player_error_is_failed_with_its_stderr() -> None:
+    verdict = judge(played(seconds=0.1, code=1, reason="Trình phát lỗi, mã thoát 1", stderr="boom"))
+    assert verdict.status == "failed" and "mã thoát 1" in verdict.reason and "stderr: boom" in verdict.reason
+
+
+def test_silence_on_the_output_while_the_player_succeeded_is_dead_air_failed() -> None:
+    verdict = judge(played(), heard(dead=True, note="Mất tín hiệu (dead air): im lặng"))
+    assert verdict.status == "failed" and "dead air" in verdict.reason, verdict
+
+
+def test_an_aircheck_that_could_not_record_is_a_note_not_a_failure() -> None:
+    verdict = judge(played(), Aircheck(None, None, 0.0, False, "Không ghi được bản kiểm tra"))
+    assert verdict.status == "completed" and "Không ghi được bản kiểm tra" in verdict.reason
+
+
+def test_a_late_start_is_noted_with_its_delay_but_a_small_one_is_not() -> None:
+    assert "Phát trễ 4.0 giây" in judge(played(late_s=4.0)).reason
+    assert judge(played(late_s=0.004)).reason == ""
+
+
+def test_notes_are_kept_in_order_after_the_outcome() -> None:
+    verdict = judge(played(), notes=["Dựng lại", "", "Lệnh âm ly (off) lỗi"])
+    assert verdict.reason == "Dựng lại; Lệnh âm ly (off) lỗi", verdict.reason
+
+
+class FlakySink:
+    """A sink that fails (like a locked database) until ``fail_until`` passes."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.written: list[str] = []
+        self.marks: list[tuple[str, str]] = []
+
+    def append(self, record: EntryRecord) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("database is locked")
+        self.written.append(record.key)
+
+    def mark(self, mark: StateMark) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise RuntimeError("database is locked")
+        self.marks.append((mark.key, mark.state))
+
+    def has_entry(self, key: str) -> bool:
+        return key in self.written
+
+
+def record(key: str) -> EntryRecord:
+    return EntryRecord({"occurrence_key": key, "status": "completed"}, None, "completed")
+
+
+def test_the_writer_returns_at_once_and_writes_in_order_after_the_database_comes_back() -> None:
+    sink = FlakySink(failures=3)
+    writer = EvidenceWriter(sink)
+    writer.start()
+    began = time.monotonic()
+    writer.mark(StateMark("a", None, "playing"))
+    writer.submit(record("a"))
+    writer.submit(record("b"))
+    handed = time.monotonic() - began
+    assert handed < 0.05, f"the playout never waits for the database ({handed:.3f} s)"
+    assert writer.has_entry("a") and writer.has_entry("b"), "queued entries count as recorded"
+    assert writer.wait_idle(10), "written once the lock is gone"
+    assert sink.marks == [("a", "playing")] and sink.written == ["a", "b"], (sink.marks, sink.written)
+    assert writer.backlog() == 0
+    writer.stop()
+
+
+def test_the_gate_lets_overdue_airings_through_in_scheduled_order_and_urgent_first() -> None:
+    stop = threading.Event()
+    gate = AirGate(lambda: T, stop)
+    assert gate.take(urgent=False, scheduled_at=T)
+    order: list[str] = []
+
+    def wait(name: str, offset_s: float, urgent: bool = False) -> None:
+        if gate.take(urgent=urgent, scheduled_at=T + dt.timedelta(seconds=offset_s)):
+            order.append(name)
+            gate.release()
+
+    threads = []
+    for name, offset, urgent in (("third", 30, False), ("first", 10, False),
+                                 ("second", 20, False), ("urgent", 99, True)):
+        thread = threading.Thread(target=wait, args=(name, offset, urgent))
+        thread.start()
+        threads.append(thread)
+        time.sleep(0.02)
+    gate.release()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["urgent", "first", "second", "third"], order
+
+
+def test_the_gate_gives_up_at_the_deadline_and_when_stopping() -> None:
+    stop = threading.Event()
+    gate = AirGate(lambda: T + dt.timedelta(seconds=5), stop)
+    assert gate.take(urgent=False, scheduled_at=T)
+    assert not gate.take(urgent=False, scheduled_at=T, until=T), "past its deadline: missed"
+    stop.set()
+    assert not gate.take(urgent=True), "stopping: nobody takes the air"
