@@ -48,6 +48,7 @@ from broadcaster.mqtt_auth import commune_credentials, write_broker_files
 from broadcaster.receiver import topics
 from broadcaster.receiver.link import MqttLink
 from broadcaster.schedule import active_slots, next_occurrences
+from broadcaster.station.occurrences import slot_fields
 from broadcaster.station.reconcile import occurrence_key
 from broadcaster.station.render import RenderFailed, RenderWorker
 
@@ -233,7 +234,7 @@ class Hub:
                 logger.warning("không dựng được %s cho máy thu: %s", key, exc)
                 continue
             with self.ctx.session() as session:
-                fields = _slot_fields(session, slot_id)
+                fields = slot_fields(session, slot_id)
                 self._store_program(session, key, slot_id, instant, zone_ids, done, fields, fingerprint)
             counts["rendered"] += 1
             self._notice(zone_ids)
@@ -364,22 +365,6 @@ class Hub:
         with self.ctx.session() as session:
             return self._store_program(session, key, None, utcnow(),
                                        [zone_id] if zone_id else [], done, fields, "")
-
-
-def _slot_fields(session: Session, slot_id: int) -> dict[str, Any]:
-    """The evidence fields of a slot's airing (the same words the station's entries use)."""
-    slot = session.get(Slot, slot_id)
-    if slot is None:
-        return {"title": f"Lịch phát số {slot_id}", "slot_id": slot_id}
-    bulletins = [i.bulletin for i in slot.items if i.bulletin is not None]
-    return {
-        "title": slot.name or (bulletins[0].title if bulletins else ""),
-        "category": bulletins[0].category if bulletins else "",
-        "campaign": slot.campaign.name if slot.campaign else "",
-        "priority": slot.priority if slot.priority in ("normal", "priority", "emergency") else "normal",
-        "zone": ", ".join(z.name for z in slot.zones),
-        "slot_id": slot_id,
-    }
 
 
 def run_hub(ctx: Context, verbose: bool = False) -> int:
