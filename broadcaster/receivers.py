@@ -340,10 +340,16 @@ def receiver_rows(session: Session, settings: Settings,
     tz = ZoneInfo(str(settings.station.timezone))
     out: list[dict[str, Any]] = []
     boxes = session.scalars(select(Receiver).order_by(Receiver.name)).all()
+    tomorrow = session.scalars(
+        select(ReceiverProgram).where(ReceiverProgram.scheduled_at >= now,
+                                      ReceiverProgram.scheduled_at < now + dt.timedelta(hours=24),
+                                      ReceiverProgram.withdrawn.is_(False),
+                                      ReceiverProgram.occurrence_key.like("slot-%"))
+    ).all()
     for box in boxes:
         status = dict(box.status or {})
         online = is_online(box, settings, now)
-        expected = expected_within(session, box.zone_id, now, now + dt.timedelta(hours=24))
+        expected = sum(1 for p in tomorrow if _serves(p, box.zone_id))
         held = status.get("held_24h")
         ready = bool(online or box.last_seen_at) and isinstance(held, int) and held >= expected
         offset = status.get("clock_offset_ms")

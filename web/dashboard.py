@@ -78,7 +78,15 @@ def index() -> str:
         can_command=can_command,
         emergency_choices=emergency_choices,
         zone=zone,
+        receiver_warnings=_receiver_warnings(session, settings),
     )
+
+
+def _receiver_warnings(session: Any, settings: Any) -> list[str]:
+    """Village receivers offline or short of tomorrow's programs (the receivers page has more)."""
+    from broadcaster import receivers
+
+    return receivers.warnings(receivers.receiver_rows(session, settings), settings)
 
 
 @bp.route("/station/emergency", methods=["POST"])
