@@ -90,7 +90,10 @@ def cmd_list(args: argparse.Namespace) -> int:
             print_json(shown)
             return 0
         zone = ZoneInfo(tz)
-        if not entries:
+        from broadcaster.receivers import entry_dicts
+
+        aired_by_boxes = entry_dicts(session, tz, filters)
+        if not entries and not aired_by_boxes:
             print("Không có mục nhật ký nào khớp.")
             return 0
         for e in entries:
@@ -105,7 +108,16 @@ def cmd_list(args: argparse.Namespace) -> int:
             if e.reason and e.status != "completed":
                 line += f" — {e.reason}"
             print(line)
-        print(f"Tổng cộng {len(entries)} mục.")
+        for r in aired_by_boxes:  # what the village receivers aired, from their own chains
+            when = r["scheduled_at"] or r["started_at"]
+            local = dt.datetime.fromisoformat(when).strftime("%d/%m/%Y %H:%M") if when else "—"
+            line = (f"{r['receiver']}#{r['id']:<4} {local}  {STATUS_LABELS.get(r['status'], r['status']):<8} "
+                    f"{(r['seconds_played'] or 0) / 60:6.1f} phút  {r['occurrence'] or ''}  [máy thu {r['receiver']}]")
+            if r["reason"] and r["status"] != "completed":
+                line += f" — {r['reason']}"
+            print(line)
+        print(f"Tổng cộng {len(entries) + len(aired_by_boxes)} mục"
+              + (f" ({len(aired_by_boxes)} mục do máy thu các thôn gửi lên)." if aired_by_boxes else "."))
     return 0
 
 
