@@ -34,13 +34,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import requests  # noqa: E402
+import requests
 
-from broadcaster import bulletins, schedule  # noqa: E402
-from broadcaster.context import init_home  # noqa: E402
-from broadcaster.models import ReceiverCommand  # noqa: E402
-from broadcaster.station.aircheck import MonitorTap  # noqa: E402
-from broadcaster.zones import add_zone  # noqa: E402
+from broadcaster import bulletins, schedule
+from broadcaster.context import init_home
+from broadcaster.models import ReceiverCommand
+from broadcaster.station.aircheck import MonitorTap
+from broadcaster.zones import add_zone
 
 TZ = "Asia/Ho_Chi_Minh"
 
@@ -52,10 +52,10 @@ def free_port() -> int:
 
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
-def wait(predicate, timeout: float, what: str):  # noqa: ANN001, ANN201
+def wait(predicate, timeout: float, what: str):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         value = predicate()
@@ -112,7 +112,7 @@ def main() -> int:
         url = f"http://127.0.0.1:{web_port}"
         wait(lambda: _answers(url), 30, "web")
         spawn(["receiver", "hub"], env, "hub")
-        start = now() + dt.timedelta(seconds=60)
+        start = now() + dt.timedelta(seconds=120)
         instants = [start + dt.timedelta(seconds=15 * i) for i in range(args.occurrences)]
         with ctx.session() as session:
             for at in instants:
@@ -156,6 +156,7 @@ def main() -> int:
             wait(lambda: now() > at + dt.timedelta(seconds=13), 60, "the end of the occurrence")
         total: list[float] = []
         box_part: list[float] = []
+        cli: list[float] = []
         for _ in range(args.emergencies):
             for tap in taps.values():
                 tap.reset_first_audible()
@@ -165,10 +166,13 @@ def main() -> int:
             command_id = json.loads(out.stdout)["id"]
             heard = [wait(t.first_audible_at, 60, "the emergency") for t in taps.values()]
             with ctx.session() as session:
-                published = session.get(ReceiverCommand, command_id).published_at  # type: ignore[union-attr]
+                row = session.get(ReceiverCommand, command_id)
+                assert row is not None and row.published_at is not None
+                created, published = row.created_at, row.published_at
             for h in heard:
-                total.append((h - asked).total_seconds())
+                total.append((h - created).total_seconds())
                 box_part.append((h - published).total_seconds())
+                cli.append((h - asked).total_seconds())
             subprocess.run([*py, "receiver", "command", "stop"], cwd=ROOT, env=env, check=True,
                            capture_output=True)
             time.sleep(3)
@@ -179,11 +183,13 @@ def main() -> int:
             print(f"lệch giờ bắt đầu giữa hai máy thu ({len(diffs)} lượt): trung vị "
                   f"{statistics.median(diffs):.1f} ms, p95 {pct(diffs, 0.95):.1f} ms, tối đa {max(diffs):.1f} ms")
         if total:
-            print(f"lệnh khẩn cấp → mẫu âm thanh đầu tiên ({len(total)} lần nghe): trung vị "
+            print(f"lệnh khẩn cấp (dòng lệnh được ghi) → mẫu âm thanh đầu tiên ({len(total)} lần nghe): trung vị "
                   f"{statistics.median(total):.2f} s, p95 {pct(total, 0.95):.2f} s, tối đa {max(total):.2f} s")
             print(f"  trong đó từ lúc trạm điều phối gửi lệnh (MQTT) → mẫu đầu tiên: trung vị "
                   f"{statistics.median(box_part):.2f} s, p95 {pct(box_part, 0.95):.2f} s, "
                   f"tối đa {max(box_part):.2f} s")
+            print(f"  tính cả thời gian khởi động tiến trình `broadcaster receiver command` (Python): "
+                  f"trung vị {statistics.median(cli):.2f} s, p95 {pct(cli, 0.95):.2f} s")
     finally:
         for tap in taps.values():
             tap.stop()

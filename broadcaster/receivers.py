@@ -480,7 +480,7 @@ def ingest_evidence(session: Session, box: Receiver, entries: Any, checkpoint: A
     ).all())
     fresh: list[tuple[dict[str, Any], str, str]] = []
     for record in sorted((e for e in entries if isinstance(e, dict)),
-                         key=lambda e: e.get("id") if isinstance(e.get("id"), int) else 0):
+                         key=lambda e: e["id"] if isinstance(e.get("id"), int) else 0):
         seq = record.get("id")
         if not isinstance(seq, int) or seq < 1:
             raise ValidationError("Mục nhật ký thiếu số thứ tự")
@@ -583,7 +583,7 @@ def entry_dicts(session: Session, tz: str, filters: Any = None) -> list[dict[str
             if filters.zone and not any(z.casefold() == filters.zone.strip().casefold()
                                         for z in zones_of(row)) and row.zone:
                 continue
-        shown = evidence.entry_dict(_AsEntry(row), tz)
+        shown = evidence.entry_dict(_AsEntry(row), tz)  # type: ignore[arg-type]
         shown["receiver"] = names.get(row.receiver_id)
         out.append(shown)
     return out

@@ -187,6 +187,7 @@ class Hub:
             marker = self._marker_now(session)
         mono = time.monotonic()
         if force or marker != self._marker or mono - self._last_full >= FULL_PASS_S:
+            self.prerender_urgent()
             self.render_ahead()
             self._marker = marker
             self._last_full = mono
@@ -222,9 +223,9 @@ class Hub:
             if self.stopping.is_set():
                 break
             key = occurrence_key(slot_id, local_date)
-            row = existing.get(key)
-            if (row is not None and row.fingerprint == fingerprint and not row.withdrawn
-                    and row.scheduled_at == instant and row.zone_ids == zone_ids):
+            held = existing.get(key)
+            if (held is not None and held.fingerprint == fingerprint and not held.withdrawn
+                    and held.scheduled_at == instant and held.zone_ids == zone_ids):
                 counts["kept"] += 1
                 continue
             try:
@@ -250,9 +251,9 @@ class Hub:
         base = self.settings.audio_dir.resolve()
         relpath = str(path.relative_to(base))
         fields = dict(fields, items=done["items"])
-        row = session.scalar(select(ReceiverProgram).where(ReceiverProgram.occurrence_key == key))
-        if row is None:
-            row = ReceiverProgram(occurrence_key=key)
+        found = session.scalar(select(ReceiverProgram).where(ReceiverProgram.occurrence_key == key))
+        row = found if found is not None else ReceiverProgram(occurrence_key=key)
+        if found is None:
             session.add(row)
         row.slot_id, row.scheduled_at, row.zone_ids = slot_id, instant, zone_ids
         row.sha256, row.relpath, row.size_bytes = done["sha256"], relpath, path.stat().st_size
@@ -345,6 +346,8 @@ class Hub:
 
     def _emergency_program(self, command_id: int, payload: dict[str, Any],
                            zone_id: int | None) -> ReceiverProgram | None:
+        """The urgent program of a command: reused when that bulletin's urgent render is current
+        (pre-rendered at approval, or sent before), so an emergency waits for no render."""
         key = str(payload.get("key") or f"emergency-r{command_id}")
         with self.ctx.session() as session:
             existing = session.scalar(select(ReceiverProgram).where(ReceiverProgram.occurrence_key == key))
@@ -353,10 +356,15 @@ class Hub:
             bulletin = session.get(Bulletin, payload.get("bulletin_id"))
             if bulletin is None:
                 return None
-            fields = {"title": bulletin.title, "category": bulletin.category,
-                      "campaign": bulletin.campaign.name if bulletin.campaign else "",
-                      "priority": "emergency", "zone": bulletin.zone.name if bulletin.zone else ""}
+            fields = _urgent_fields(bulletin)
+            fingerprint = _urgent_fingerprint(bulletin)
             bulletin_id = bulletin.id
+            ready = self._current_urgent(session, fingerprint)
+            if ready is not None:
+                done = {"path": str(self.settings.audio_dir / ready.relpath), "sha256": ready.sha256,
+                        "seconds": ready.seconds, "items": (ready.fields or {}).get("items", [])}
+                return self._store_program(session, key, None, utcnow(),
+                                           [zone_id] if zone_id else [], done, fields, fingerprint)
         try:
             done = self.renderer.render("emergency", bulletin_id, None, instant=utcnow(), urgent=True)
         except RenderFailed as exc:
@@ -364,7 +372,54 @@ class Hub:
             return None
         with self.ctx.session() as session:
             return self._store_program(session, key, None, utcnow(),
-                                       [zone_id] if zone_id else [], done, fields, "")
+                                       [zone_id] if zone_id else [], done, fields, fingerprint)
+
+    def _current_urgent(self, session: Session, fingerprint: str) -> ReceiverProgram | None:
+        for row in session.scalars(select(ReceiverProgram).where(
+                ReceiverProgram.fingerprint == fingerprint).order_by(ReceiverProgram.id.desc())).all():
+            if (self.settings.audio_dir / row.relpath).is_file():
+                return row
+        return None
+
+    def prerender_urgent(self, now: dt.datetime | None = None) -> int:
+        """Render ahead the urgent program of every recently approved emergency bulletin, so the
+        command that airs it (usually seconds later) only has to be published."""
+        now = now or utcnow()
+        todo: list[tuple[int, str, list[int], dict[str, Any]]] = []
+        with self.ctx.session() as session:
+            if session.scalar(select(func.count(Receiver.id)).where(Receiver.revoked_at.is_(None))) == 0:
+                return 0
+            recent = session.scalars(select(Bulletin).where(
+                Bulletin.status == "approved", Bulletin.priority == "emergency",
+                Bulletin.approved_at >= now - dt.timedelta(days=2))).all()
+            for bulletin in recent:
+                fingerprint = _urgent_fingerprint(bulletin)
+                if self._current_urgent(session, fingerprint) is None:
+                    todo.append((bulletin.id, fingerprint,
+                                 [bulletin.zone_id] if bulletin.zone_id else [], _urgent_fields(bulletin)))
+        for bulletin_id, fingerprint, zone_ids, fields in todo:
+            try:
+                done = self.renderer.render("emergency", bulletin_id, None, instant=now, urgent=True)
+            except RenderFailed as exc:
+                logger.warning("chưa dựng trước được bản tin khẩn cấp số %d: %s", bulletin_id, exc)
+                continue
+            with self.ctx.session() as session:
+                self._store_program(session, f"urgent-b{bulletin_id}", None, now, zone_ids, done,
+                                    fields, fingerprint)
+        return len(todo)
+
+
+def _urgent_fields(bulletin: Bulletin) -> dict[str, Any]:
+    return {"title": bulletin.title, "category": bulletin.category,
+            "campaign": bulletin.campaign.name if bulletin.campaign else "",
+            "priority": "emergency", "zone": bulletin.zone.name if bulletin.zone else "",
+            "bulletin_id": bulletin.id}
+
+
+def _urgent_fingerprint(bulletin: Bulletin) -> str:
+    """What decides a bulletin's urgent program: its text, title, category and recording."""
+    parts = [bulletin.id, bulletin.title, bulletin.body, bulletin.category, bulletin.recording_id]
+    return "urgent:" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
 
 
 def run_hub(ctx: Context, verbose: bool = False) -> int:

@@ -80,7 +80,7 @@ def test_enrolment_code_is_one_time_and_credentials_are_per_box(app: Any, cli: A
     first = _enrol(app, cli, "thon-dong-1", "Thôn Đông")
     assert first["name"] == "thon-dong-1" and first["zone"]["name"] == "Thôn Đông"
     assert first["token"] and first["mqtt"]["password"] and first["mqtt"]["username"] == "thon-dong-1"
-    _key_, pem = _key()
+    _unused, pem = _key()
     again = app.test_client().post(f"{API}/enrol", json={"code": first["code"], "public_key": pem})
     assert again.status_code == 403, "a used code must not enrol a second box"
     assert "Mã đăng ký" in again.get_json()["error"]

@@ -114,6 +114,7 @@ class ReceiverDaemon:
         self.player = player or Player(str(out.backend), str(out.device))
         self.stopping = threading.Event()
         self.sync_wanted = threading.Event()
+        self._syncing = threading.Event()
         self.upload_wanted = threading.Event()
         self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.client = CommuneClient(identity.commune_url, identity.token)
@@ -248,12 +249,14 @@ class ReceiverDaemon:
                 jobs.append((entry.key, entry.scheduled_at, dict(entry.fields or {}), entry.slot_id,
                              path, entry.sha256, entry.seconds))
         for key, when, fields, slot_id, path, sha, seconds in jobs:
+            if path is None:
+                # Not here yet (the box just started, or the download broke): the sync fetches
+                # it; it still airs late within the grace, else it is recorded missed with why.
+                if not self._syncing.is_set():
+                    self.sync_wanted.set()
+                continue
             self.handed.add(key)
             airing = self._airing(key, when, fields, slot_id)
-            if path is None:
-                self.engine.record(airing, "failed",
-                                   "Máy thu không có chương trình này (chưa tải được từ xã trước giờ phát)")
-                continue
             program = Program(path, sha, seconds, list(fields.get("items") or []))
             self._spawn(f"air-{key}", lambda a=airing, p=program: self.engine.broadcast(a, p))
 
@@ -390,7 +393,11 @@ class ReceiverDaemon:
                 return
             self.sync_wanted.clear()
             try:
-                self.sync()
+                self._syncing.set()
+                try:
+                    self.sync()
+                finally:
+                    self._syncing.clear()
             except RefusedError as exc:
                 self.refused = str(exc)
                 logger.error("%s", exc)

@@ -90,6 +90,6 @@ class MqttLink:
 
     def _message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         try:
-            self._on_message(message.topic, message.payload)
+            self._on_message(message.topic, bytes(message.payload))
         except Exception:
             logger.exception("xử lý tin MQTT %s lỗi", message.topic)

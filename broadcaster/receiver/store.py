@@ -66,8 +66,8 @@ def apply_plan(session: Session, plan: dict[str, Any], now: dt.datetime, lock_mi
         session.delete(entry)
         result.removed.append(key)
     for key, row in wanted.items():
-        entry = held.get(key)
-        if entry is None:
+        found = held.get(key)
+        if found is None:
             session.add(BoxPlanEntry(key=key, slot_id=row.get("slot_id"), scheduled_at=row["scheduled_at"],
                                      sha256=row["sha256"], size_bytes=int(row.get("size") or 0),
                                      seconds=float(row.get("seconds") or 0.0),
@@ -75,6 +75,7 @@ def apply_plan(session: Session, plan: dict[str, Any], now: dt.datetime, lock_mi
                                      state="pending"))
             result.added.append(key)
             continue
+        entry = found
         same = entry.sha256 == row["sha256"] and entry.scheduled_at == row["scheduled_at"]
         if same or entry.state != "pending":
             continue
