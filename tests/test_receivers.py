@@ -350,3 +350,48 @@ def test_status_makes_a_box_online_and_the_list_says_what_it_holds(app: Any, cli
     assert hub.store_statuses([("thon-dong-1", fresh, utcnow())]) == 1
     row = json.loads(cli("receiver", "list", "--json").stdout)[0]
     assert row["online"] is True and row["programs_ready"] is True and "evil" not in row
+
+
+class _CountingRenderer:
+    """Stands in for the render worker: writes a file and counts the renders asked of it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.calls: list[tuple[str, int]] = []
+
+    def render(self, what: str, ident: int, head_ids: Any = None, *, instant: Any = None,
+               urgent: bool = False) -> dict[str, Any]:
+        import hashlib
+
+        self.calls.append((what, ident))
+        content = f"{what}-{ident}-{len(self.calls)}".encode() * 100
+        path = self.folder / f"{hashlib.sha256(content).hexdigest()}.wav"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+        return {"path": str(path), "sha256": hashlib.sha256(content).hexdigest(), "seconds": 3.0,
+                "items": [{"kind": "speech", "title": "Bão"}]}
+
+
+def test_hub_prerenders_urgent_bulletins_and_an_emergency_reuses_the_render(
+        app: Any, cli: Any, ctx: Any) -> None:
+    from broadcaster import bulletins
+    from broadcaster.receivers_hub import Hub
+
+    _enrol(app, cli, "thon-dong-1", "Thôn Đông")
+    with ctx.session() as session:
+        storm = bulletins.add_bulletin(session, title="Bão số 3", body="Bão sắp đổ bộ.", priority="emergency")
+        bulletins.transition(session, storm, "approve", None)
+        storm_id = storm.id
+    hub = Hub.__new__(Hub)
+    hub.ctx, hub.settings = ctx, ctx.settings
+    hub.renderer = _CountingRenderer(ctx.settings.audio_dir / "cache" / "renders")
+    assert hub.prerender_urgent() == 1 and hub.prerender_urgent() == 0, "rendered once, then current"
+    program = hub._emergency_program(7, {"bulletin_id": storm_id, "key": "emergency-7"}, None)
+    assert program is not None and hub.renderer.calls == [("emergency", storm_id)], \
+        "the emergency reused the pre-rendered program"
+    with ctx.session() as session:
+        storm = session.get(__import__("broadcaster.models", fromlist=["Bulletin"]).Bulletin, storm_id)
+        storm.body = "Bão đã đổi hướng."
+    again = hub._emergency_program(8, {"bulletin_id": storm_id, "key": "emergency-8"}, None)
+    assert again is not None and len(hub.renderer.calls) == 2 and again.sha256 != program.sha256, \
+        "a changed text is rendered again"
