@@ -46,6 +46,7 @@ from broadcaster import mqtt_auth, receivers
 from broadcaster.context import init_home
 from broadcaster.models import ReceiverProgram, utcnow
 from broadcaster.receiver import topics
+from broadcaster.receiver.client import CommuneClient, LinkError
 from broadcaster.zones import add_zone
 
 TICK = os.sysconf("SC_CLK_TCK")
