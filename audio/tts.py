@@ -46,15 +46,11 @@ from audio.audiofile import (
     sha256_file,
     wav_info,
 )
+from audio.cache import touch
 from audio.engines_espeak import VOICES as ESPEAK_VOICES
 from audio.engines_espeak import EspeakEngine
 from audio.engines_gtts import GttsEngine, GttsUnreachableError
-
-try:  # audio.normalize is written alongside this module; until it lands, validate minimally.
-    from audio.normalize import TextInputError, clean_text
-except ImportError:  # pragma: no cover - depends on the state of the checkout
-    clean_text = None  # type: ignore[assignment]
-    TextInputError = ValueError  # type: ignore[assignment,misc]
+from audio.normalize import TextInputError, clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -240,11 +236,10 @@ def _prepare_text(text: str) -> str:
     """Validate the input (empty, too long) with a Vietnamese message; no normalisation here."""
     if not isinstance(text, str):
         raise SynthesisError("Nội dung cần đọc phải là văn bản.")
-    if clean_text is not None:
-        try:
-            text = clean_text(text)
-        except TextInputError as exc:
-            raise SynthesisError(str(exc)) from exc
+    try:
+        text = clean_text(text)
+    except TextInputError as exc:
+        raise SynthesisError(str(exc)) from exc
     text = text.strip()
     if not text or not any(ch.isalnum() for ch in text):
         raise SynthesisError("Không có nội dung để đọc: văn bản trống.")
@@ -270,6 +265,7 @@ def synthesize(text: str, settings: SpeechSettings, cache_dir: Path) -> Speech:
         path = speech_dir / f"{cache_key(spoken, engine.name, engine.voice, settings.rate)}.wav"
         if _cached(path):
             logger.debug("Speech cache hit (%s): %s", engine.name, path.name)
+            touch(path)
             return _speech(path, engine, text_sha256)
 
     reasons: list[str] = []

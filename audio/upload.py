@@ -67,6 +67,11 @@ class AudioAsset:
     channels: int
 
 
+
+def _vi(value: float) -> str:
+    """One decimal with a comma, as Vietnamese readers write it ("2,5 phút")."""
+    return f"{value:.1f}".replace(".", ",")
+
 def _probe(src: Path) -> dict:
     try:
         proc = subprocess.run(
@@ -110,8 +115,8 @@ def _decode_check(src: Path, claimed_seconds: float) -> tuple[float, float, floa
         raise UploadRejected("Tệp âm thanh bị hỏng: không giải mã được.")
     if claimed_seconds > 0 and decoded < claimed_seconds * 0.95 - 0.5:
         raise UploadRejected(
-            f"Tệp âm thanh bị hỏng hoặc tải lên chưa hết: chỉ đọc được {decoded:.1f} giây "
-            f"trên {claimed_seconds:.1f} giây."
+            f"Tệp âm thanh bị hỏng hoặc tải lên chưa hết: chỉ đọc được {_vi(decoded)} giây "
+            f"trên {_vi(claimed_seconds)} giây."
         )
     if errors:
         logger.info("lỗi giải mã trong %s: %s", src, errors[:3])
@@ -165,12 +170,12 @@ def _validate(path: Path, max_seconds: float) -> tuple[str, dict, float]:
         claimed = max(claimed, _wav_header_seconds(path) or 0.0)
     if claimed > max_seconds:
         raise UploadRejected(
-            f"Bản ghi quá dài: {claimed / 60:.1f} phút, giới hạn là {max_seconds / 60:.0f} phút."
+            f"Bản ghi quá dài: {_vi(claimed / 60)} phút, giới hạn là {max_seconds / 60:.0f} phút."
         )
     seconds, lufs, peak = _decode_check(path, claimed)
     if seconds > max_seconds:
         raise UploadRejected(
-            f"Bản ghi quá dài: {seconds / 60:.1f} phút, giới hạn là {max_seconds / 60:.0f} phút."
+            f"Bản ghi quá dài: {_vi(seconds / 60)} phút, giới hạn là {max_seconds / 60:.0f} phút."
         )
     if lufs <= SILENT_LUFS or peak <= SILENT_PEAK_DBFS:
         raise UploadRejected("Bản ghi không có tiếng (im lặng). Hãy kiểm tra micro và ghi lại.")
@@ -194,7 +199,7 @@ def ingest_upload(src: Path, store_dir: Path, *, max_bytes: int = MAX_BYTES,
         raise UploadRejected("Tệp tải lên rỗng (0 byte).")
     if size > max_bytes:
         raise UploadRejected(
-            f"Tệp quá lớn: {size / 1048576:.1f} MB, giới hạn là {max_bytes / 1048576:.0f} MB."
+            f"Tệp quá lớn: {_vi(size / 1048576)} MB, giới hạn là {max_bytes / 1048576:.0f} MB."
         )
     store_dir = Path(store_dir)
     store_dir.mkdir(parents=True, exist_ok=True)

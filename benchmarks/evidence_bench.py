@@ -134,6 +134,14 @@ def main() -> int:
                 result = timed(f"verify {args.entries} entries (run {attempt + 1})",
                                lambda: evidence.verify_chain(session, public_key), figures)
             assert result.ok, result.message
+        from broadcaster.evidence_audit import verify_log
+
+        for attempt in range(3):  # what ``log verify`` runs: also the checkpoint days and witnesses
+            with ctx.session() as session:
+                result = timed(f"log verify of {args.entries} entries (run {attempt + 1})",
+                               lambda: verify_log(session, public_key, tz=ctx.settings.station.timezone),
+                               figures)
+            assert result.ok, result.message
         out = Path(tmp)
         for fmt in ("csv", "xlsx"):
             with ctx.session() as session:

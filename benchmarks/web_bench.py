@@ -150,7 +150,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_listening(port: int, server: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def wait_listening(port: int, server: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:

@@ -1,87 +1,34 @@
-"""Who may do what, and the admin's changes to accounts (role, zone, active, password reset).
+"""The admin's changes to accounts (role, zone, active, password reset, API tokens).
 
-One table of permissions serves the panel's decorators, its templates (which buttons to show)
-and the tests, so a role cannot be allowed by a button and refused by the server or the reverse.
-A role change is checked here, not in the view: a forged form from a non-admin is refused by the
-same function a real admin's form goes through.
+Who may do what is :mod:`broadcaster.permissions` (re-exported here for older callers). A role
+change is checked here, not in the view: a forged form from a non-admin is refused by the same
+function a real admin's form goes through.
 """
 from __future__ import annotations
 
 import logging
-from typing import Collection, Sequence
+from typing import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster.errors import NotFoundError, PermissionDenied, ValidationError
-from broadcaster.models import ROLES, ApiToken, AudioAsset, Bulletin, User, Zone
+from broadcaster.errors import NotFoundError, ValidationError
+from broadcaster.models import ROLES, ApiToken, User, Zone, utcnow
 from broadcaster.passwords import hash_password, one_time_password
+from broadcaster.permissions import (
+    PERMISSIONS,
+    allowed,
+    can_edit_bulletin,
+    can_hear_asset,
+    can_see_bulletin,
+    require,
+    roles_for,
+    zone_name_scope,
+    zone_scope,
+)
 from broadcaster.users import ROLE_LABELS, issue_token
 
 logger = logging.getLogger(__name__)
-
-#: action → roles allowed. Reading lists is open to every logged-in role (village scoped).
-PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "bulletin.view": ROLES,
-    "bulletin.write": ("editor", "village"),
-    "bulletin.submit": ("editor", "village"),
-    "bulletin.review": ("approver",),
-    "bulletin.archive": ("editor", "approver"),
-    "glossary.view": ROLES,
-    "glossary.write": ("editor",),
-    "library.view": ROLES,
-    "library.upload": ("editor", "village"),
-    "station.command": ("approver", "admin"),
-    "users.manage": ("admin",),
-    "zones.manage": ("admin",),
-}
-
-
-def roles_for(action: str) -> tuple[str, ...]:
-    """The roles allowed to do ``action`` (KeyError for an unknown action: a typo fails loudly)."""
-    return PERMISSIONS[action]
-
-
-def allowed(user: User | None, action: str) -> bool:
-    return user is not None and user.active and user.role in PERMISSIONS[action]
-
-
-def require(user: User | None, action: str) -> None:
-    if not allowed(user, action):
-        raise PermissionDenied("Tài khoản của bạn không có quyền thực hiện việc này.")
-
-
-def zone_scope(user: User) -> int | None:
-    """The zone a village head is limited to; None means the whole commune."""
-    return user.zone_id if user.role == "village" else None
-
-
-def can_see_bulletin(user: User, bulletin: Bulletin) -> bool:
-    scope = zone_scope(user)
-    return scope is None or bulletin.zone_id == scope
-
-
-def can_edit_bulletin(user: User, bulletin: Bulletin) -> bool:
-    """Editors edit any bulletin; a village head only drafts of the own zone not yet approved."""
-    if not allowed(user, "bulletin.write") or bulletin.status == "archived":
-        return False
-    if user.role == "village":
-        return bulletin.zone_id == user.zone_id and bulletin.status in {"draft", "rejected"}
-    return True
-
-
-def can_hear_asset(user: User, asset: AudioAsset, rendered_for_user: Collection[int] = ()) -> bool:
-    """Uploads are the commune's shared library; a render is a bulletin's text made audible.
-
-    A render is stored under its content hash with no link to its bulletin, so a village head
-    (who reads only the own zone's bulletins) may fetch one only after rendering it through a
-    bulletin he may see (``rendered_for_user``): otherwise counting up asset ids would play the
-    other zones' drafts.
-    """
-    if asset.kind != "rendered" or zone_scope(user) is None:
-        return True
-    return asset.id in rendered_for_user
-
 
 # ---------------------------------------------------------------- account changes by the admin
 
@@ -137,6 +84,7 @@ def reset_password(session: Session, actor: User, target: User) -> str:
     password = one_time_password()
     target.password_hash = hash_password(password)
     target.must_change_password = True
+    target.password_changed_at = utcnow()  # the account's API tokens die with the old password
     return password
 
 
@@ -166,5 +114,5 @@ def revoke_token(session: Session, actor: User, token_id: int) -> ApiToken:
 __all__ = [
     "PERMISSIONS", "ROLE_LABELS", "allowed", "can_edit_bulletin", "can_hear_asset", "can_see_bulletin",
     "change_role", "get_user", "list_users", "new_token", "require", "reset_password",
-    "revoke_token", "roles_for", "set_active", "tokens_of", "zone_scope",
+    "revoke_token", "roles_for", "set_active", "tokens_of", "zone_name_scope", "zone_scope",
 ]

@@ -9,9 +9,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from audio.normalize import TextInputError, clean_text
+from broadcaster import labels
 from broadcaster.errors import NotFoundError, ValidationError, WorkflowError
 from broadcaster.models import (
-    PRIORITIES,
     Bulletin,
     BulletinEvent,
     Campaign,
@@ -19,17 +19,12 @@ from broadcaster.models import (
     Zone,
     utcnow,
 )
+from broadcaster.permissions import check_bulletin_fields
 
 MAX_TITLE = 300
 MAX_BODY = 20_000
-PRIORITY_LABELS = {"normal": "Thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
-STATUS_LABELS = {
-    "draft": "Nháp",
-    "submitted": "Chờ duyệt",
-    "approved": "Đã duyệt",
-    "rejected": "Bị từ chối",
-    "archived": "Lưu trữ",
-}
+PRIORITY_LABELS = labels.PRIORITY_LABELS
+STATUS_LABELS = labels.BULLETIN_STATUS_LABELS
 # Which status a bulletin may move to from which.
 TRANSITIONS = {
     "submit": ({"draft", "rejected"}, "submitted"),
@@ -37,14 +32,7 @@ TRANSITIONS = {
     "reject": ({"submitted", "draft"}, "rejected"),
     "archive": ({"draft", "submitted", "approved", "rejected"}, "archived"),
 }
-ACTION_LABELS = {
-    "create": "Tạo",
-    "edit": "Sửa",
-    "submit": "Gửi duyệt",
-    "approve": "Phê duyệt",
-    "reject": "Từ chối",
-    "archive": "Lưu trữ",
-}
+ACTION_LABELS = labels.BULLETIN_ACTION_LABELS
 
 
 def _without_controls(text: str) -> str:
@@ -87,10 +75,7 @@ def add_bulletin(
     recording_id: int | None = None,
 ) -> Bulletin:
     title, body = validate_content(title, body)
-    if priority not in PRIORITIES:
-        raise ValidationError(
-            f"Mức ưu tiên không hợp lệ: {priority!r} (chọn normal, priority hoặc emergency)"
-        )
+    zone_id = check_bulletin_fields(author, priority=priority, zone_id=zone_id)
     if valid_from and valid_until and valid_until < valid_from:
         raise ValidationError("Ngày hết hiệu lực phải sau ngày bắt đầu")
     if campaign_id is not None and session.get(Campaign, campaign_id) is None:
@@ -115,25 +100,93 @@ def add_bulletin(
     return bulletin
 
 
+#: What an approval covers: a change to any of these is a change to what airs, or where, or
+#: when, so it sends an approved (or submitted) bulletin back to draft. Field → label.
+AIRING_FIELDS = {
+    "title": "Tiêu đề",
+    "body": "Nội dung",
+    "recording_id": "Bản ghi âm",
+    "priority": "Mức ưu tiên",
+    "zone_id": "Thôn/khu phố",
+    "valid_from": "Hiệu lực từ",
+    "valid_until": "Hiệu lực đến",
+    "category": "Chuyên mục",
+    "campaign_id": "Chiến dịch",
+}
+
+
+def _readable(session: Session, name: str, value: object) -> str:
+    """A field's value as the approver reads it in the history (names, not ids)."""
+    if value is None or value == "":
+        return {"zone_id": "Toàn xã", "recording_id": "Không (đọc bằng giọng máy)"}.get(name, "—")
+    if name == "priority":
+        return PRIORITY_LABELS.get(str(value), str(value))
+    if name == "zone_id":
+        zone = session.get(Zone, value)
+        return zone.name if zone else f"số {value}"
+    if name == "campaign_id":
+        campaign = session.get(Campaign, value)
+        return campaign.name if campaign else f"số {value}"
+    if name == "recording_id":
+        from broadcaster.models import AudioAsset
+
+        asset = session.get(AudioAsset, value)
+        return f"{asset.title} (số {value})" if asset else f"số {value}"
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
 def update_bulletin(session: Session, bulletin: Bulletin, user: User | None, **fields: object) -> None:
-    """Editing an approved bulletin sends it back to draft: what airs must be what was approved."""
+    """Edit a bulletin; any change to what airs sends an approved one back to draft.
+
+    Why every field and not just the text: approval means "this may go on air like this". A new
+    recording under the same text, a raised priority (it leads other slots, it can cut in), a
+    new zone or longer validity all change what the loudspeakers do, so each needs a new
+    approval. The change is kept in the history as field → [before, after], which is what the
+    approver's page shows as a diff.
+    """
     if bulletin.status == "archived":
         raise WorkflowError("Bản tin đã lưu trữ, không sửa được")
     title, body = validate_content(
         str(fields.get("title", bulletin.title)), str(fields.get("body", bulletin.body))
     )
-    changed = title != bulletin.title or body != bulletin.body
-    bulletin.title, bulletin.body = title, body
-    for name in ("category", "priority", "campaign_id", "zone_id", "valid_from", "valid_until"):
-        if name in fields:
-            setattr(bulletin, name, fields[name])
-    if bulletin.priority not in PRIORITIES:
-        raise ValidationError(f"Mức ưu tiên không hợp lệ: {bulletin.priority!r}")
-    if changed and bulletin.status in {"approved", "submitted"}:
+    wanted: dict[str, object] = {"title": title, "body": body}
+    for name in AIRING_FIELDS:
+        if name in fields and name not in wanted:
+            wanted[name] = fields[name]
+    if "category" in wanted:
+        wanted["category"] = (str(wanted["category"] or "") or "Thông báo").strip()[:100]
+    priority = str(wanted.get("priority", bulletin.priority))
+    zone_id = wanted.get("zone_id", bulletin.zone_id)
+    forced_zone = check_bulletin_fields(user, priority=priority,
+                                        zone_id=zone_id if isinstance(zone_id, int) else None)
+    if "zone_id" in wanted or forced_zone != bulletin.zone_id:
+        wanted["zone_id"] = forced_zone
+    valid_from = wanted.get("valid_from", bulletin.valid_from)
+    valid_until = wanted.get("valid_until", bulletin.valid_until)
+    if isinstance(valid_from, dt.date) and isinstance(valid_until, dt.date) and valid_until < valid_from:
+        raise ValidationError("Ngày hết hiệu lực phải sau ngày bắt đầu")
+    if wanted.get("zone_id") is not None and session.get(Zone, wanted["zone_id"]) is None:
+        raise NotFoundError(f"Không có thôn/khu phố số {wanted['zone_id']}")
+    if wanted.get("campaign_id") is not None and session.get(Campaign, wanted["campaign_id"]) is None:
+        raise NotFoundError(f"Không có chiến dịch số {wanted['campaign_id']}")
+    changes: dict[str, list[str]] = {}
+    for name, value in wanted.items():
+        old = getattr(bulletin, name)
+        if old != value:
+            changes[name] = [_readable(session, name, old), _readable(session, name, value)]
+            setattr(bulletin, name, value)
+    if not changes:
+        return
+    note = ""
+    if bulletin.status in {"approved", "submitted"}:
+        note = ("Đã sửa sau khi duyệt: bản tin trở về nháp và cần duyệt lại"
+                if bulletin.status == "approved" else "Đã sửa khi đang chờ duyệt: bản tin trở về nháp")
         bulletin.status = "draft"
         bulletin.approver_id = None
         bulletin.approved_at = None
-    _record(session, bulletin, user, "edit")
+    _record(session, bulletin, user, "edit", note, changes=changes)
 
 
 def get_bulletin(session: Session, bulletin_id: int) -> Bulletin:
@@ -194,5 +247,72 @@ def history(session: Session, bulletin: Bulletin) -> Sequence[BulletinEvent]:
     ).all()
 
 
-def _record(session: Session, bulletin: Bulletin, user: User | None, action: str, note: str = "") -> None:
-    session.add(BulletinEvent(bulletin_id=bulletin.id, user=user, action=action, note=note))
+def _record(session: Session, bulletin: Bulletin, user: User | None, action: str, note: str = "",
+            changes: dict[str, list[str]] | None = None) -> None:
+    session.add(BulletinEvent(bulletin_id=bulletin.id, user=user, action=action, note=note,
+                              changes=changes))
+
+
+def record_reading_change(session: Session, bulletin: Bulletin, before: str, after: str) -> None:
+    """A glossary change altered how ``bulletin`` will be read: say so in its history.
+
+    Approval stays: the glossary is the commune's own way of reading words, decided once for
+    every bulletin; the history shows the new reading so an approver can check it.
+    """
+    _record(session, bulletin, None, "reading",
+            "Bảng cách đọc thay đổi: bản tin sẽ được đọc khác đi (vẫn giữ phê duyệt)",
+            changes={"reading": [before, after]})
+
+
+def changes_since_approval(session: Session, bulletin: Bulletin) -> dict[str, list[str]]:
+    """Every field changed since the bulletin was last approved: field → [approved, now].
+
+    What the approver reviews when an approved bulletin comes back: the value that was approved
+    (the first "before" after the last approval) and the one waiting now (the last "after").
+    Empty when the bulletin was never approved, or nothing changed since.
+    """
+    events = history(session, bulletin)
+    approvals = [i for i, e in enumerate(events) if e.action == "approve"]
+    if not approvals:
+        return {}
+    found: dict[str, list[str]] = {}
+    for event in events[approvals[-1] + 1:]:
+        if event.action != "edit" or not event.changes:
+            continue
+        for name, (before, after) in event.changes.items():
+            if name in found:
+                found[name][1] = after
+            else:
+                found[name] = [before, after]
+    return {name: pair for name, pair in found.items() if pair[0] != pair[1]}
+
+
+def readings_since_approval(session: Session, bulletin: Bulletin) -> list[BulletinEvent]:
+    """Glossary changes that altered the reading of the bulletin after its last approval."""
+    events = history(session, bulletin)
+    approvals = [i for i, e in enumerate(events) if e.action == "approve"]
+    start = approvals[-1] + 1 if approvals else 0
+    return [e for e in events[start:] if e.action == "reading"]
+
+
+def word_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """``before`` → ``after`` as (op, text) runs, op one of "same", "del", "ins".
+
+    Words, not characters: a changed number or name shows as one struck word and one new one,
+    which is how a person compares two notices.
+    """
+    import difflib
+    import re
+
+    old, new = re.findall(r"\S+|\s+", before), re.findall(r"\S+|\s+", after)
+    runs: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            runs.append(("same", "".join(old[a1:a2])))
+            continue
+        if a2 > a1:
+            runs.append(("del", "".join(old[a1:a2])))
+        if b2 > b1:
+            runs.append(("ins", "".join(new[b1:b2])))
+    return runs

@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from broadcaster import schedule
 from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
+from broadcaster.local_days import days_bounds
 from broadcaster.models import Bulletin, Campaign, Slot
+from broadcaster.names import clean_name, find_by_name
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +40,7 @@ def add_campaign(
     outro_jingle: str | None = None,
 ) -> Campaign:
     """Validate and store a campaign; names are unique so reports can be filtered by them."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError("Tên chiến dịch không được để trống")
-    if len(name) > MAX_NAME:
-        raise ValidationError(f"Tên chiến dịch quá dài ({len(name)} ký tự, tối đa {MAX_NAME})")
+    name = clean_name(name, "Tên chiến dịch", max_length=MAX_NAME)
     theme = (theme or "").strip()
     if len(theme) > MAX_THEME:
         raise ValidationError(f"Chủ đề quá dài ({len(theme)} ký tự, tối đa {MAX_THEME})")
@@ -52,7 +50,7 @@ def add_campaign(
         raise ValidationError(f"Chiến dịch dài tối đa {MAX_DAYS} ngày")
     if not 1 <= target_per_day <= MAX_TARGET_PER_DAY:
         raise ValidationError(f"Số lần phát mỗi ngày phải từ 1 đến {MAX_TARGET_PER_DAY}")
-    if session.scalar(select(Campaign).where(func.lower(Campaign.name) == name.lower())):
+    if find_by_name(session, Campaign.name, name) is not None:
         raise DuplicateError(f"Chiến dịch {name!r} đã tồn tại")
     campaign = Campaign(
         name=name,
@@ -118,10 +116,7 @@ def planned_coverage(
     first = max(campaign.starts_on, today) if today else campaign.starts_on
     if first > campaign.ends_on:
         return Coverage(campaign.id, campaign.target_per_day, 0, 0, ())
-    start = dt.datetime.combine(first, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
-    end = dt.datetime.combine(
-        campaign.ends_on + dt.timedelta(days=1), dt.time(0), tzinfo=tz
-    ).astimezone(dt.timezone.utc)
+    start, end = days_bounds(first, campaign.ends_on, tz)
     slots = [s for s in schedule.active_slots(session) if slot_serves_campaign(s, campaign.id)]
     per_day: dict[dt.date, int] = {}
     for _, _, instant in schedule.next_occurrences(slots, default_tz, start, end):

@@ -22,13 +22,14 @@ from json.encoder import encode_basestring as _encode_str
 from typing import Any, Iterable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, func, literal, select
+from sqlalchemy import Text, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from broadcaster.errors import BroadcasterError, DuplicateError, NotFoundError, ValidationError
 from broadcaster.keys import key_id as key_id_of
+from broadcaster.labels import EVIDENCE_STATUS_LABELS
 from broadcaster.models import EVIDENCE_STATUSES, PRIORITIES, Checkpoint, EvidenceEntry, utcnow
 
 logger = logging.getLogger(__name__)
@@ -68,12 +69,7 @@ TEXT_FIELDS = frozenset(
     {"title", "category", "campaign", "status", "reason", "priority", "zone", "output", "host"}
 )
 
-STATUS_LABELS = {
-    "completed": "Đã phát",
-    "interrupted": "Bị ngắt",
-    "failed": "Lỗi",
-    "missed": "Bị lỡ",
-}
+STATUS_LABELS = EVIDENCE_STATUS_LABELS
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
@@ -163,7 +159,7 @@ def entry_values(entry: EvidenceEntry) -> dict[str, Any]:
 # --------------------------------------------------------------------------- appending
 
 
-def _lock_for_append(session: Session) -> None:
+def lock_for_append(session: Session) -> None:
     """Serialise appends: on SQLite take the write lock before reading the head.
 
     pysqlite only opens a transaction before a write, so when none is open yet we open it with
@@ -239,7 +235,7 @@ def append_entry(
     seconds = float(seconds_played or 0.0)
     if math.isnan(seconds) or math.isinf(seconds) or seconds < 0:
         raise ValidationError(f"Số giây đã phát không hợp lệ: {seconds_played!r}")
-    _lock_for_append(session)
+    lock_for_append(session)
     if occurrence_key and has_entry(session, occurrence_key):
         raise DuplicateError(f"Lượt phát {occurrence_key} đã có mục trong nhật ký")
     if corrects_id is not None and session.get(EvidenceEntry, corrects_id) is None:
@@ -302,7 +298,7 @@ def correct_entry(
 ) -> EvidenceEntry:
     """Append a correction of entry ``entry_id``: its facts, amended, and the reason for the change."""
     if not reason.strip():
-        raise ValidationError("Cần ghi lý do đính chính (--reason)")
+        raise ValidationError("Cần ghi lý do đính chính")
     original = session.get(EvidenceEntry, entry_id)
     if original is None:
         raise NotFoundError(f"Không có mục nhật ký #{entry_id}")
@@ -423,6 +419,22 @@ class CheckpointView:
     head_hash: str
     key_id: str
     signature: str
+    prev_hash: str | None = None  # the previous checkpoint's hash; None on a v1 checkpoint
+
+    @property
+    def text(self) -> str:
+        return checkpoint_text(self.count, self.head_hash, self.created_at,
+                               checkpoint_id=self.id, prev_hash=self.prev_hash)
+
+    @property
+    def hash(self) -> str:
+        """The checkpoint's own hash: what the next checkpoint signs as its ``prev_hash``."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "created_at": utc_text(self.created_at), "count": self.count,
+                "head_hash": self.head_hash, "prev_hash": self.prev_hash, "hash": self.hash,
+                "key_id": self.key_id, "signature": self.signature}
 
 
 @dataclass
@@ -437,6 +449,9 @@ class VerifyResult:
     checkpoints_checked: int = 0
     anchored_upto: int = 0  # entries up to this id are covered by a valid signed checkpoint
     notes: list[str] = field(default_factory=list)
+    # The newest valid checkpoint (id, count, head_hash, hash...): compare it with a copy kept
+    # elsewhere (a filed report, an export) to expose a rewrite of everything after it.
+    newest_checkpoint: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -452,9 +467,22 @@ def _fail(result: VerifyResult, problem: str, message: str, entry_id: int | None
     return result
 
 
-def checkpoint_text(count: int, head_hash: str, created_at: dt.datetime) -> str:
-    """What a checkpoint's signature covers, like a transparency log's checkpoint note."""
-    return f"loa-xa/v1\n{count}\n{head_hash}\n{utc_text(created_at)}\n"
+CHECKPOINT_V2 = "loa-xa/checkpoint/v2"
+
+
+def checkpoint_text(count: int, head_hash: str, created_at: dt.datetime, *,
+                    checkpoint_id: int | None = None, prev_hash: str | None = None) -> str:
+    """What a checkpoint's signature covers, like a transparency log's checkpoint note.
+
+    v2 (every checkpoint since checkpoints were chained) also signs the checkpoint's own number
+    and the previous checkpoint's hash, so deleting or renumbering a signed checkpoint breaks the
+    next one. v1 (``prev_hash`` None) is how older checkpoints were signed; they still verify.
+    """
+    if prev_hash is None:
+        return f"loa-xa/v1\n{count}\n{head_hash}\n{utc_text(created_at)}\n"
+    if checkpoint_id is None:
+        raise ValueError("a v2 checkpoint signs its own number")
+    return f"{CHECKPOINT_V2}\n{checkpoint_id}\n{count}\n{head_hash}\n{utc_text(created_at)}\n{prev_hash}\n"
 
 
 def verify_rows(
@@ -537,10 +565,15 @@ def _check_checkpoints(
     """
     expected_key_id = key_id_of(public_key) if public_key is not None else None
     previous_count = 0
+    previous: CheckpointView | None = None
     for cp in checkpoints:
         if public_key is None:
             result.notes.append("Không có khóa công khai: không kiểm được chữ ký điểm kiểm")
             break
+        broken = _checkpoint_link_problem(previous, cp)
+        if broken is not None:
+            first_unproven = (previous.count if previous is not None else 0) + 1
+            return _fail(result, "checkpoint_deleted", broken, first_unproven, cp.id)
         if cp.key_id != expected_key_id:
             return _fail(
                 result, "forged_checkpoint",
@@ -548,8 +581,7 @@ def _check_checkpoints(
                 None, cp.id,
             )
         try:
-            public_key.verify(base64.b64decode(cp.signature, validate=True),
-                              checkpoint_text(cp.count, cp.head_hash, cp.created_at).encode("utf-8"))
+            public_key.verify(base64.b64decode(cp.signature, validate=True), cp.text.encode("utf-8"))
         except Exception:  # noqa: BLE001 - InvalidSignature or a malformed signature: both forged
             return _fail(
                 result, "forged_checkpoint",
@@ -557,6 +589,8 @@ def _check_checkpoints(
                 None, cp.id,
             )
         result.checkpoints_checked += 1
+        previous = cp
+        result.newest_checkpoint = cp.as_dict()
         if cp.count < previous_count:
             return _fail(result, "truncated",
                          f"Điểm kiểm #{cp.id} ghi {cp.count} mục, ít hơn điểm kiểm trước ({previous_count})",
@@ -590,6 +624,31 @@ def _check_checkpoints(
         f"mã băm đầu chuỗi {result.head_hash}"
     )
     return result
+
+
+def _checkpoint_link_problem(previous: CheckpointView | None, cp: CheckpointView) -> str | None:
+    """Why ``cp`` does not follow ``previous`` in the checkpoint chain (None when it does).
+
+    Numbers run 1, 2, 3... and every v2 checkpoint signs its predecessor's hash: a deleted
+    checkpoint leaves a gap in the numbers, a renumbered one breaks the signed link. v1
+    checkpoints (signed before the chain existed) may only come before the first v2 one.
+    """
+    expected_id = previous.id + 1 if previous is not None else 1
+    if cp.id != expected_id:
+        missing = f"#{expected_id}" if cp.id == expected_id + 1 else f"#{expected_id} đến #{cp.id - 1}"
+        if cp.id < expected_id:
+            return f"Điểm kiểm #{cp.id} xuất hiện sai thứ tự (sau điểm kiểm #{expected_id - 1})"
+        return (f"Thiếu điểm kiểm {missing} đã ký: điểm kiểm bị xóa, các mục sau điểm kiểm "
+                f"#{expected_id - 1} có thể đã bị viết lại")
+    if cp.prev_hash is None:
+        if previous is not None and previous.prev_hash is not None:
+            return f"Điểm kiểm #{cp.id} dùng mẫu cũ (v1) sau một điểm kiểm mẫu mới: không hợp lệ"
+        return None
+    wanted = previous.hash if previous is not None else GENESIS
+    if cp.prev_hash != wanted:
+        return (f"Điểm kiểm #{cp.id} không nối tiếp điểm kiểm #{expected_id - 1}: đã có điểm kiểm "
+                f"bị xóa hoặc thay thế")
+    return None
 
 
 _BAD_DIGEST = "!" * 64  # content that cannot even be encoded: never matches a real hash
@@ -721,7 +780,7 @@ def load_checkpoints(session: Session) -> list[CheckpointView]:
     rows = session.execute(select(Checkpoint).order_by(Checkpoint.id)).scalars()
     return [
         CheckpointView(id=c.id, created_at=c.created_at, count=c.count, head_hash=c.head_hash,
-                       key_id=c.key_id, signature=c.signature)
+                       key_id=c.key_id, signature=c.signature, prev_hash=c.prev_hash)
         for c in rows
     ]
 
@@ -737,7 +796,3 @@ def verify_chain(session: Session, public_key: Any) -> VerifyResult:
             return _check_checkpoints(result, checkpoints, public_key, hash_at, total=count, from_start=True)
     rows = list(iter_chain_rows(session))
     return verify_rows(rows, checkpoints, public_key, from_start=True)
-
-
-def entry_count(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(EvidenceEntry)).scalar_one())

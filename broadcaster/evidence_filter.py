@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from broadcaster.errors import ValidationError
 from broadcaster.models import EvidenceEntry
-from broadcaster.reports.query import Filters, day_bounds, parse_date
+from broadcaster.local_days import day_bounds
+from broadcaster.reports.query import Filters, parse_date
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def query(filters: Filters, tz: str) -> Select[tuple[EvidenceEntry]]:
 SUMMARY_COLUMNS = (
     EvidenceEntry.id, EvidenceEntry.title, EvidenceEntry.category, EvidenceEntry.campaign,
     EvidenceEntry.status, EvidenceEntry.reason, EvidenceEntry.seconds_played, EvidenceEntry.zone,
+    EvidenceEntry.aircheck_sha256,
     func.coalesce(EvidenceEntry.scheduled_at, EvidenceEntry.started_at,
                   EvidenceEntry.recorded_at).label("shown_at"),
 )

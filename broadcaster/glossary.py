@@ -9,12 +9,13 @@ import logging
 from dataclasses import dataclass
 from typing import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audio.normalize import TextInputError, normalize
 from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
 from broadcaster.models import GlossaryEntry
+from broadcaster.names import clean_name, find_by_name
 from broadcaster.schedule import CHARS_PER_SECOND
 
 logger = logging.getLogger(__name__)
@@ -45,37 +46,80 @@ def get_entry(session: Session, entry_id: int) -> GlossaryEntry:
 
 
 def _clean(word: str, reading: str) -> tuple[str, str]:
-    word = " ".join((word or "").split())
-    reading = " ".join((reading or "").split())
-    if not word or not reading:
+    if not (word or "").strip() or not (reading or "").strip():
         raise ValidationError("Phải nhập cả từ viết và cách đọc")
-    if len(word) > MAX_WORD:
-        raise ValidationError(f"Từ viết quá dài (tối đa {MAX_WORD} ký tự)")
-    if len(reading) > MAX_READING:
-        raise ValidationError(f"Cách đọc quá dài (tối đa {MAX_READING} ký tự)")
+    word = clean_name(word, "Từ viết", max_length=MAX_WORD)
+    reading = clean_name(reading, "Cách đọc", max_length=MAX_READING)
     return word, reading
 
 
-def add_entry(session: Session, word: str, reading: str) -> GlossaryEntry:
+def add_entry(session: Session, word: str, reading: str, dialect: str = "north") -> GlossaryEntry:
     word, reading = _clean(word, reading)
-    if session.scalar(select(GlossaryEntry).where(func.lower(GlossaryEntry.word) == word.lower())):
+    if find_by_name(session, GlossaryEntry.word, word) is not None:
         raise DuplicateError(f"Từ “{word}” đã có trong bảng cách đọc")
+    before = dict(pairs(session))
     entry = GlossaryEntry(word=word, reading=reading)
     session.add(entry)
     session.flush()
+    note_reading_changes(session, before, dialect)
     return entry
 
 
-def update_entry(session: Session, entry: GlossaryEntry, word: str, reading: str) -> None:
+def update_entry(session: Session, entry: GlossaryEntry, word: str, reading: str,
+                 dialect: str = "north") -> None:
     word, reading = _clean(word, reading)
-    clash = session.scalar(select(GlossaryEntry).where(func.lower(GlossaryEntry.word) == word.lower()))
+    clash = find_by_name(session, GlossaryEntry.word, word)
     if clash is not None and clash.id != entry.id:
         raise DuplicateError(f"Từ “{word}” đã có trong bảng cách đọc")
+    before = dict(pairs(session))
     entry.word, entry.reading = word, reading
+    session.flush()
+    note_reading_changes(session, before, dialect)
 
 
-def delete_entry(session: Session, entry: GlossaryEntry) -> None:
+def delete_entry(session: Session, entry: GlossaryEntry, dialect: str = "north") -> None:
+    before = dict(pairs(session))
     session.delete(entry)
+    session.flush()
+    note_reading_changes(session, before, dialect)
+
+
+def note_reading_changes(session: Session, before: dict[str, str], dialect: str = "north") -> int:
+    """Record on every approved bulletin whose reading the glossary change altered its new
+    reading; returns how many bulletins changed.
+
+    Why: an approver approved what the loudspeakers would say. The glossary is the commune's
+    own (approval stays), but the approver must be able to see that "UBND" is now read another
+    way, on the bulletin and in its history. Only bulletins that contain a changed word are
+    normalised twice, so a glossary edit costs little on a station with years of bulletins.
+    """
+    from broadcaster.bulletins import record_reading_change
+    from broadcaster.models import Bulletin
+
+    after = dict(pairs(session))
+    touched = {w.casefold() for w in set(before) ^ set(after)}
+    touched |= {w.casefold() for w in set(before) & set(after) if before[w] != after[w]}
+    if not touched:
+        return 0
+    changed = 0
+    approved = session.scalars(
+        select(Bulletin).where(Bulletin.status == "approved", Bulletin.recording_id.is_(None))
+    ).all()
+    for bulletin in approved:
+        body = bulletin.body.casefold()
+        if not any(word in body for word in touched):
+            continue
+        try:
+            old = normalize(bulletin.body, glossary=before, dialect=dialect)
+            new = normalize(bulletin.body, glossary=after, dialect=dialect)
+        except TextInputError:
+            continue
+        if old != new:
+            record_reading_change(session, bulletin, old, new)
+            changed += 1
+    if changed:
+        logger.info("bảng cách đọc thay đổi cách đọc của %d bản tin đã duyệt", changed)
+    return changed
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audio.cache import PruneResult, prune
 from audio.compose import RenderError, render_program
 from audio.upload import UploadRejected, ingest_upload
 from broadcaster.config import Settings
@@ -112,8 +113,8 @@ def store_upload(session: Session, settings: Settings, src: Path, *, title: str,
         try:
             stored = ingest_upload(
                 source, uploads_dir(settings),
-                max_bytes=int(float(audio_settings.max_upload_mb) * 1024 * 1024),
-                max_seconds=float(audio_settings.max_upload_minutes) * 60,
+                max_bytes=int(audio_settings.max_upload_mb * 1024 * 1024),
+                max_seconds=audio_settings.max_upload_minutes * 60,
             )
         except UploadRejected as exc:
             raise ValidationError(str(exc)) from None
@@ -156,7 +157,21 @@ def render_bulletin(session: Session, settings: Settings, bulletin: Bulletin,
         session.flush()
     elif asset.relpath != relpath:
         asset.relpath = relpath
+    prune_caches(session, settings, keep=[result.path])
     return asset
+
+
+def prune_caches(session: Session, settings: Settings, keep: Sequence[Path] = ()) -> PruneResult:
+    """Hold the speech and render caches to ``audio.cache_max_mb``, least recently used first,
+    never removing a program the station rendered for a broadcast still to come."""
+    from broadcaster.models import Occurrence
+
+    upcoming = session.scalars(
+        select(Occurrence.render_path).where(Occurrence.render_path.is_not(None),
+                                             Occurrence.state.in_(("pending", "rendered", "playing")))
+    ).all()
+    max_bytes = int(float(settings.audio.cache_max_mb) * 1024 * 1024)
+    return prune(cache_dir(settings), max_bytes, keep=[*keep, *(Path(p) for p in upcoming if p)])
 
 
 def media_type(asset: AudioAsset) -> str:

@@ -81,6 +81,8 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # API tokens issued before this instant are dead (a password change or reset ends them).
+    password_changed_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     zone: Mapped[Optional["Zone"]] = relationship()
 
 
@@ -147,7 +149,7 @@ class Bulletin(Base):
     category: Mapped[str] = mapped_column(String(100), default="Thông báo")
     priority: Mapped[str] = mapped_column(String(20), default="normal")
     language: Mapped[str] = mapped_column(String(20), default="vi")
-    status: Mapped[str] = mapped_column(String(20), default="draft")
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     author_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     approver_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
@@ -176,6 +178,9 @@ class BulletinEvent(Base):
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     action: Mapped[str] = mapped_column(String(30))
     note: Mapped[str] = mapped_column(Text, default="")
+    # What an edit changed, field → [before, after] (readable values); a new reading after a
+    # glossary change is {"reading": [before, after]}.
+    changes: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     user: Mapped[Optional[User]] = relationship()
 
@@ -220,6 +225,11 @@ class Slot(Base):
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Saved over a conflict or overrun warning: what was warned, why it was kept anyway, by whom.
+    override_warnings: Mapped[str] = mapped_column(Text, default="", server_default="")
+    override_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    override_by_id: Mapped[Optional[int]] = mapped_column(Integer)
+    override_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     items: Mapped[list["SlotItem"]] = relationship(
         back_populates="slot", order_by="SlotItem.position", cascade="all, delete-orphan"
     )
@@ -259,10 +269,25 @@ class Occurrence(Base):
     render_note: Mapped[str] = mapped_column(Text, default="")
     rendered_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
     slot: Mapped[Slot] = relationship()
+    heads: Mapped[list["OccurrenceHead"]] = relationship(
+        order_by="OccurrenceHead.position", cascade="all, delete-orphan")
 
     @property
     def key(self) -> str:
-        return f"slot-{self.slot_id}@{self.local_date.isoformat()}"
+        from broadcaster.occurrence_keys import occurrence_key
+
+        return occurrence_key(self.slot_id, self.local_date)
+
+
+class OccurrenceHead(Base):
+    """A priority bulletin that leads an occurrence's program (claimed when it was rendered)."""
+
+    __tablename__ = "occurrence_heads"
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"),
+                                             primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class StationCommand(Base):
@@ -326,6 +351,9 @@ class Checkpoint(Base):
     head_hash: Mapped[str] = mapped_column(String(64))
     key_id: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(200))
+    #: the previous checkpoint's hash (64 zeros for the first); NULL on checkpoints signed in the
+    #: v1 format, before checkpoints were chained
+    prev_hash: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 class Heartbeat(Base):

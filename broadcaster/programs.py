@@ -19,15 +19,14 @@ from broadcaster.models import Bulletin, Slot
 
 def speech_settings(settings: Settings, engine: str | None = None) -> SpeechSettings:
     tts = settings.tts
-    engines = (engine,) if engine else tuple(tts.engines)
     return SpeechSettings(
-        engines=engines,
+        engines=(engine,) if engine else tts.engines,
         voice=tts.voice,
-        rate=float(tts.rate),
+        rate=tts.rate,
         gtts_tld=tts.gtts_tld,
-        gtts_timeout_s=float(tts.gtts_timeout_s),
-        gtts_retries=int(tts.gtts_retries),
-        gtts_cooldown_s=float(tts.gtts_cooldown_s),
+        gtts_timeout_s=tts.gtts_timeout_s,
+        gtts_retries=tts.gtts_retries,
+        gtts_cooldown_s=tts.gtts_cooldown_s,
     )
 
 
@@ -39,9 +38,10 @@ def render_settings(
         speech=speech_settings(settings, engine),
         glossary=glossary_pairs(session),
         dialect=settings.tts.dialect,
-        target_lufs=float(audio.target_lufs),
-        true_peak_dbtp=float(audio.true_peak_dbtp),
-        gap_s=float(audio.gap_s),
+        target_lufs=audio.target_lufs,
+        true_peak_dbtp=audio.true_peak_dbtp,
+        gap_s=audio.gap_s,
+        jingle_crossfade_s=audio.jingle_crossfade_s,
         greeting=audio.greeting,
         repeat_phrase=audio.repeat_phrase,
     )
@@ -51,7 +51,7 @@ def bulletin_items(settings: Settings, bulletin: Bulletin, *, repeats: int | Non
                    greeting: bool = True) -> list[ProgramItem]:
     """A bulletin as it airs alone: jingles, greeting, text (or its recording), repeats."""
     if repeats is None:
-        repeats = 1 + int(settings.station.repeats) if bulletin.priority != "normal" else 1
+        repeats = 1 + settings.station.repeats if bulletin.priority != "normal" else 1
     items = bulletin_program(
         bulletin.title,
         bulletin.body,

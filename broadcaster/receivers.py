@@ -58,6 +58,7 @@ from broadcaster.models import (
     utcnow,
 )
 from broadcaster.mqtt_auth import hash_password
+from broadcaster.names import find_by_name
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +97,7 @@ def _normal_code(code: str) -> str:
 
 def _find_zone(session: Session, zone: str) -> Zone:
     text = (zone or "").strip()
-    # SQLite's lower() knows only ASCII ("Đ" stays), so names are compared in Python.
-    found = next((z for z in session.scalars(select(Zone)).all()
-                  if z.name.casefold() == text.casefold()), None)
+    found = find_by_name(session, Zone.name, text)  # NFC + Vietnamese case folding (names.py)
     if found is None and text.isdigit():
         found = session.get(Zone, int(text))
     if found is None:

@@ -45,11 +45,11 @@ from broadcaster.models import (
     utcnow,
 )
 from broadcaster.mqtt_auth import commune_credentials, write_broker_files
+from broadcaster.occurrence_keys import occurrence_key
 from broadcaster.receiver import topics
 from broadcaster.receiver.link import MqttLink
 from broadcaster.schedule import active_slots, next_occurrences
 from broadcaster.station.occurrences import slot_fields
-from broadcaster.station.reconcile import occurrence_key
 from broadcaster.station.render import RenderFailed, RenderWorker
 
 logger = logging.getLogger(__name__)

@@ -15,9 +15,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from broadcaster import schedule
-from broadcaster.errors import BroadcasterError, ValidationError
-from broadcaster.models import EvidenceEntry, Slot, Zone
+from broadcaster import priority_heads, schedule
+from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
+from broadcaster.labels import EVIDENCE_STATUS_LABELS
+from broadcaster.local_days import days_bounds
+from broadcaster.models import AudioAsset, Bulletin, EvidenceEntry, Occurrence, Slot, Zone
+from broadcaster.occurrence_keys import occurrence_key
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +40,6 @@ ITEM_KIND_LABELS = {
     "recording": "Bản ghi âm",
     "jingle": "Nhạc hiệu",
     "pause": "Khoảng lặng",
-}
-EVIDENCE_STATUS_LABELS = {
-    "completed": "Đã phát",
-    "interrupted": "Bị ngắt",
-    "failed": "Lỗi",
-    "missed": "Bị lỡ",
 }
 
 
@@ -96,6 +93,8 @@ class WeekOccurrence:
     items: tuple[WeekItem, ...]
     evidence_status: str | None
     evidence_label: str
+    #: What the week view shows: the evidence's word, else "Sắp phát" or "Chưa có nhật ký".
+    state_label: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -172,7 +171,7 @@ def occurrences_in(
     tz = ZoneInfo(default_tz)
     slots = [s for s in schedule.active_slots(session) if slot_serves_zone(s, zone_name)]
     found = schedule.next_occurrences(slots, default_tz, start, end)
-    keys = [f"slot-{slot.id}@{local_date.isoformat()}" for slot, local_date, _ in found]
+    keys = [occurrence_key(slot.id, local_date) for slot, local_date, _ in found]
     statuses: dict[str, str] = {}
     for chunk in range(0, len(keys), 500):
         rows = session.execute(
@@ -182,11 +181,14 @@ def occurrences_in(
         ).all()
         statuses.update({key: status for key, status in rows if key})
     estimates: dict[int, float] = {}
+    now_utc = dt.datetime.now(dt.timezone.utc)
     result: list[WeekOccurrence] = []
     for (slot, local_date, instant), key in zip(found, keys):
         if slot.id not in estimates:
             estimates[slot.id] = schedule.slot_estimated_seconds(slot)
         status = statuses.get(key)
+        label = EVIDENCE_STATUS_LABELS.get(status or "", "")
+        state = label or ("Sắp phát" if instant > now_utc else "Chưa có nhật ký")
         result.append(
             WeekOccurrence(
                 slot_id=slot.id,
@@ -206,7 +208,8 @@ def occurrences_in(
                     for i in slot.items
                 ),
                 evidence_status=status,
-                evidence_label=EVIDENCE_STATUS_LABELS.get(status or "", ""),
+                evidence_label=label,
+                state_label=state,
             )
         )
     return result
@@ -222,9 +225,7 @@ def week_view(
 ) -> WeekView:
     """Seven local days from ``week_start`` (a Monday), each with its airings in time order."""
     tz = ZoneInfo(default_tz)
-    start = dt.datetime.combine(week_start, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
-    stop_day = week_start + dt.timedelta(days=7)
-    end = dt.datetime.combine(stop_day, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
+    start, end = days_bounds(week_start, week_start + dt.timedelta(days=6), tz)
     occurrences = occurrences_in(session, default_tz, start, end, zone_name=zone_name)
     by_day: dict[dt.date, list[WeekOccurrence]] = {}
     for occurrence in occurrences:
@@ -263,15 +264,19 @@ def overrun_warnings(
     Pure reading: the slot may be a draft (flushed or not); nothing is written.
     """
     warnings: list[str] = []
-    seconds = schedule.slot_estimated_seconds(slot)
     tz = ZoneInfo(slot.timezone or default_tz)
+    horizon = now + dt.timedelta(days=CHECK_HORIZON_DAYS)
+    upcoming = schedule.occurrences_between(schedule.SlotTimes.of(slot, default_tz), now, horizon)
+    seconds = schedule.slot_estimated_seconds(slot)
+    if upcoming:  # the next airing as it will be heard: with its priority heads
+        with session.no_autoflush:
+            seconds = schedule.occurrence_estimated_seconds(session, slot, *upcoming[0], now)
     if seconds > MAX_PROGRAM_SECONDS:
         warnings.append(
             f"Chương trình dài khoảng {format_minutes(seconds)}, quá {MAX_PROGRAM_SECONDS // 60} "
             "phút cho một buổi phát"
         )
-    horizon = now + dt.timedelta(days=CHECK_HORIZON_DAYS)
-    mine = schedule.occurrences_between(schedule.SlotTimes.of(slot, default_tz), now, horizon)
+    mine = upcoming
     for _, instant in mine[:1]:
         start_local = instant.astimezone(tz)
         end_local = (instant + dt.timedelta(seconds=seconds)).astimezone(tz)
@@ -326,9 +331,12 @@ class SlotCheck:
     warnings: list[str] = field(default_factory=list)
     estimated_seconds: float = 0.0
     next_airings: list[str] = field(default_factory=list)
+    rundown: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "rundown": self.rundown,
+            "next_end": (self.rundown or {}).get("next_end_label"),
             "ok": self.ok,
             "errors": self.errors,
             "conflicts": self.conflicts,
@@ -342,12 +350,28 @@ class SlotCheck:
 def _conflict_messages(
     session: Session, slot: Slot, default_tz: str, now: dt.datetime
 ) -> list[str]:
-    tz = ZoneInfo(slot.timezone or default_tz)
+    tz = slot.timezone or default_tz
     return [
-        f"Trùng lịch với lịch phát số {other.id} ({other.name}) lúc "
-        f"{instant.astimezone(tz):%H:%M:%S ngày %d/%m/%Y} trên cùng đầu ra '{slot.output}'"
-        for other, instant in schedule.find_conflicts(session, slot, default_tz, now)
+        schedule.conflict_message(conflict, tz)
+        for conflict in schedule.find_conflicts(session, slot, default_tz, now)
     ]
+
+
+def _checked(session: Session, slot: Slot, default_tz: str, now: dt.datetime) -> SlotCheck:
+    tz = ZoneInfo(slot.timezone or default_tz)
+    conflicts = _conflict_messages(session, slot, default_tz, now)
+    warnings = overrun_warnings(session, slot, default_tz, now)
+    seconds = schedule.slot_estimated_seconds(slot)
+    upcoming = schedule.occurrences_between(
+        schedule.SlotTimes.of(slot, default_tz), now, now + dt.timedelta(days=CHECK_HORIZON_DAYS)
+    )
+    airings = [f"{instant.astimezone(tz):%H:%M %d/%m/%Y}" for _, instant in upcoming[:5]]
+    if not upcoming:
+        warnings.append("Lịch này không có lần phát nào trong hai tháng tới")
+    draft = rundown(session, slot, default_tz=default_tz, now=now)
+    return SlotCheck(ok=not conflicts, conflicts=conflicts, warnings=warnings,
+                     estimated_seconds=draft.total_seconds if upcoming else seconds,
+                     next_airings=airings, rundown=draft.as_dict())
 
 
 def check_slot(session: Session, *, default_tz: str, now: dt.datetime | None = None,
@@ -362,45 +386,104 @@ def check_slot(session: Session, *, default_tz: str, now: dt.datetime | None = N
     savepoint = session.begin_nested()
     try:
         slot = schedule.add_slot(session, default_tz=default_tz, now=now, **slot_fields)
-        tz = ZoneInfo(slot.timezone or default_tz)
-        conflicts = _conflict_messages(session, slot, default_tz, now)
-        warnings = overrun_warnings(session, slot, default_tz, now)
-        seconds = schedule.slot_estimated_seconds(slot)
-        upcoming = schedule.occurrences_between(
-            schedule.SlotTimes.of(slot, default_tz), now, now + dt.timedelta(days=CHECK_HORIZON_DAYS)
-        )
-        airings = [f"{instant.astimezone(tz):%H:%M %d/%m/%Y}" for _, instant in upcoming[:5]]
-        if not upcoming:
-            warnings.append("Lịch này không có lần phát nào trong hai tháng tới")
+        return _checked(session, slot, default_tz, now)
     except BroadcasterError as exc:
         return SlotCheck(ok=False, errors=[str(exc)])
     finally:
         savepoint.rollback()
-    return SlotCheck(
-        ok=not conflicts,
-        conflicts=conflicts,
-        warnings=warnings,
-        estimated_seconds=seconds,
-        next_airings=airings,
-    )
+
+
+def check_edit(session: Session, slot_id: int, *, default_tz: str,
+               now: dt.datetime | None = None, **changes: Any) -> SlotCheck:
+    """What saving these changes (``schedule.edit_slot`` arguments) would refuse or warn about.
+
+    Made on the real slot inside a savepoint that is always rolled back, then the slot is
+    reloaded so the caller's session holds nothing of the draft.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    savepoint = session.begin_nested()
+    try:
+        slot = schedule.get_slot(session, slot_id)
+        schedule.edit_slot(session, slot, default_tz=default_tz, now=now, allow_conflict=True,
+                           **changes)
+        return _checked(session, slot, default_tz, now)
+    except BroadcasterError as exc:
+        return SlotCheck(ok=False, errors=[str(exc)])
+    finally:
+        savepoint.rollback()
+        session.expire_all()
+
+
+def _enforce_warnings(session: Session, slot: Slot, *, default_tz: str, now: dt.datetime,
+                      acknowledge: bool, reason: str, user_id: int | None) -> None:
+    """Conflicts and overrun warnings stop a save unless acknowledged with a reason.
+
+    The reason is kept on the slot with what was warned, so the week view and the rundown show
+    why two programmes share a minute; the log line names who decided it.
+    """
+    conflicts = _conflict_messages(session, slot, default_tz, now)
+    warnings = overrun_warnings(session, slot, default_tz, now)
+    if not acknowledge:
+        if conflicts:
+            raise ScheduleConflictError(
+                "; ".join(conflicts) + ". Nếu vẫn muốn lưu, hãy xác nhận và ghi lý do"
+            )
+        if warnings:
+            raise OverrunError("Cần xác nhận trước khi lưu: " + "; ".join(warnings))
+        slot.override_warnings = ""
+        slot.override_reason = ""
+        slot.override_by_id = None
+        slot.override_at = None
+        return
+    if not conflicts and not warnings:
+        slot.override_warnings = slot.override_reason = ""
+        slot.override_by_id = None
+        slot.override_at = None
+        return
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            "Hãy ghi lý do vẫn lưu dù có cảnh báo: " + "; ".join(conflicts + warnings)
+        )
+    slot.override_warnings = "; ".join(conflicts + warnings)[:4000]
+    slot.override_reason = reason[:1000]
+    slot.override_by_id = user_id
+    slot.override_at = dt.datetime.now(dt.timezone.utc)
+    logger.warning("lịch phát số %s được lưu dù có cảnh báo (%s); lý do: %s",
+                   slot.id, slot.override_warnings, slot.override_reason)
 
 
 def save_slot(session: Session, *, default_tz: str, accept_warnings: bool = False,
-              now: dt.datetime | None = None, **slot_fields: Any) -> Slot:
-    """``add_slot`` (which refuses conflicts) plus the overrun rule: warnings must be accepted.
+              reason: str = "", now: dt.datetime | None = None, **slot_fields: Any) -> Slot:
+    """``add_slot`` plus the rule that conflicts and overrun warnings need an acknowledgement.
 
-    Raises ``OverrunError`` carrying every warning when they were not accepted; the caller rolls
-    back.
+    ``accept_warnings`` acknowledges both (the panel's "Tôi đã xem cảnh báo", the API's
+    ``accept_warnings``, the command line's ``--allow-conflict``) and then needs ``reason``.
+    Raises ``ScheduleConflictError`` or ``OverrunError`` carrying every message when not
+    acknowledged; the caller rolls back.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
-    slot = schedule.add_slot(session, default_tz=default_tz, now=now, **slot_fields)
-    if not accept_warnings:
-        warnings = overrun_warnings(session, slot, default_tz, now)
-        if warnings:
-            raise OverrunError(
-                "Cần xác nhận trước khi lưu: " + "; ".join(warnings)
-            )
+    slot_fields.pop("allow_conflict", None)
+    slot = schedule.add_slot(session, default_tz=default_tz, now=now, allow_conflict=True,
+                             **slot_fields)
+    _enforce_warnings(session, slot, default_tz=default_tz, now=now, acknowledge=accept_warnings,
+                      reason=reason, user_id=slot_fields.get("created_by_id"))
+    session.flush()
     logger.info("đã lưu lịch phát số %s (%s)", slot.id, slot.kind)
+    return slot
+
+
+def save_edit(session: Session, slot: Slot, *, default_tz: str, accept_warnings: bool = False,
+              reason: str = "", user_id: int | None = None, now: dt.datetime | None = None,
+              **changes: Any) -> Slot:
+    """``schedule.edit_slot`` with the same acknowledgement rule as :func:`save_slot`."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    changes.pop("allow_conflict", None)
+    schedule.edit_slot(session, slot, default_tz=default_tz, now=now, allow_conflict=True, **changes)
+    _enforce_warnings(session, slot, default_tz=default_tz, now=now, acknowledge=accept_warnings,
+                      reason=reason, user_id=user_id)
+    session.flush()
+    logger.info("đã sửa lịch phát số %s", slot.id)
     return slot
 
 
@@ -468,3 +551,233 @@ def slot_form_fields(
         fields["daily"] = daily.strip()
         fields["days"] = ",".join(d for d in days if d) or None
     return fields
+
+
+# ---------------------------------------------------------------- a slot's rundown
+
+ESTIMATE_KIND_LABELS = {
+    "intro": "Nhạc hiệu",
+    "greeting": "Lời chào",
+    "head": "Tin ưu tiên đầu buổi",
+    "bulletin": "Bản tin",
+    "recording": "Bản ghi âm",
+    "jingle": "Nhạc hiệu",
+    "pause": "Khoảng lặng",
+    "outro": "Nhạc kết",
+}
+OCCURRENCE_STATE_LABELS = {
+    "pending": "Chưa dựng âm thanh",
+    "rendered": "Đã dựng âm thanh",
+    "playing": "Đang phát",
+    "completed": "Đã phát",
+    "interrupted": "Bị ngắt",
+    "failed": "Lỗi",
+    "missed": "Bị lỡ",
+}
+
+
+def likely_priority_heads(session: Session, slot: Slot, local_date: dt.date,
+                          now: dt.datetime) -> list[Bulletin]:
+    """Priority bulletins that the station would read at this slot's head, for the estimate: an
+    editor planning 06:00 sees the two minutes a fresh priority notice will add. The rule has one
+    home, :func:`broadcaster.priority_heads.choose` (the station renders with it).
+    """
+    return priority_heads.choose(session, slot, local_date, now, priority_heads.CLAIM_GRACE_S)
+
+
+@dataclass(frozen=True)
+class RundownLine:
+    kind: str
+    kind_label: str
+    title: str
+    seconds_each: float
+    plays: int
+    seconds: float
+    bulletin_id: int | None
+    asset_id: int | None
+    movable: bool
+
+
+@dataclass(frozen=True)
+class Rundown:
+    """A slot as the editor builds it: its items in order, each one's length, the total with
+    everything the station adds, and when the next airing starts and ends."""
+
+    slot: Slot
+    lines: tuple[RundownLine, ...]
+    total_seconds: float
+    gaps_seconds: float
+    next_start: dt.datetime | None
+    next_end: dt.datetime | None
+    next_key: str | None
+    next_state: str | None
+    next_state_label: str
+    aired_once: bool
+
+    @property
+    def items(self) -> tuple[RundownLine, ...]:
+        return tuple(line for line in self.lines if line.movable)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "slot_id": self.slot.id,
+            "items": [
+                {"kind": line.kind, "label": line.kind_label, "title": line.title,
+                 "seconds": round(line.seconds, 1), "duration": format_minutes(line.seconds),
+                 "plays": line.plays, "bulletin_id": line.bulletin_id,
+                 "recording_id": line.asset_id}
+                for line in self.lines
+            ],
+            "estimated_seconds": round(self.total_seconds, 1),
+            "estimated": format_minutes(self.total_seconds),
+            "next_start": self.next_start.isoformat() if self.next_start else None,
+            "next_end": self.next_end.isoformat() if self.next_end else None,
+            "next_state": self.next_state,
+            "next_end_label": f"{self.next_end:%H:%M:%S}" if self.next_end else None,
+        }
+
+
+def rundown(session: Session, slot: Slot, *, default_tz: str,
+            now: dt.datetime | None = None) -> Rundown:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    tz = ZoneInfo(slot.timezone or default_tz)
+    upcoming = schedule.occurrences_between(
+        schedule.SlotTimes.of(slot, default_tz), now, now + dt.timedelta(days=CHECK_HORIZON_DAYS)
+    ) if slot.active else []
+    local_date = upcoming[0][0] if upcoming else now.astimezone(tz).date()
+    heads = likely_priority_heads(session, slot, local_date, now) if upcoming else []
+    estimate = schedule.program_estimate(slot, heads)
+    lines = tuple(
+        RundownLine(
+            kind=line.kind,
+            kind_label=ESTIMATE_KIND_LABELS.get(line.kind, line.kind),
+            title=line.title,
+            seconds_each=line.seconds_each,
+            plays=line.plays,
+            seconds=line.seconds,
+            bulletin_id=line.bulletin_id,
+            asset_id=line.asset_id,
+            movable=line.kind in ("bulletin", "recording", "jingle", "pause"),
+        )
+        for line in estimate.lines
+    )
+    total = estimate.total_seconds
+    next_start = next_end = None
+    next_key = next_state = None
+    if upcoming:
+        next_start = upcoming[0][1].astimezone(tz)
+        next_end = next_start + dt.timedelta(seconds=total)
+        next_key = f"slot-{slot.id}@{local_date.isoformat()}"
+        next_state = session.scalar(
+            select(Occurrence.state).where(Occurrence.slot_id == slot.id,
+                                           Occurrence.local_date == local_date)
+        )
+    aired_once = slot.kind == "once" and slot.at_utc is not None and slot.at_utc <= now
+    return Rundown(slot=slot, lines=lines, total_seconds=total, gaps_seconds=estimate.gaps_seconds,
+                   next_start=next_start, next_end=next_end, next_key=next_key,
+                   next_state=next_state,
+                   next_state_label=OCCURRENCE_STATE_LABELS.get(next_state or "pending", ""),
+                   aired_once=aired_once)
+
+
+def item_specs(raw: Sequence[Any]) -> list[schedule.ItemSpec]:
+    """``[{"bulletin_id": N} | {"recording_id": N}, ...]`` (API body, panel form) → item specs."""
+    if not isinstance(raw, (list, tuple)):
+        raise ValidationError("Trường 'items' phải là danh sách các mục chương trình")
+    specs: list[schedule.ItemSpec] = []
+    for position, entry in enumerate(raw, start=1):
+        if not isinstance(entry, dict) or len(entry) != 1:
+            raise ValidationError(
+                f"Mục thứ {position} phải có đúng một trong hai: 'bulletin_id' hoặc 'recording_id'"
+            )
+        (key, value), = entry.items()
+        if key not in ("bulletin_id", "recording_id"):
+            raise ValidationError(
+                f"Mục thứ {position} phải có đúng một trong hai: 'bulletin_id' hoặc 'recording_id'"
+            )
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError(f"Mục thứ {position}: số không hợp lệ {value!r}") from None
+        if isinstance(value, bool) or isinstance(value, float):
+            raise ValidationError(f"Mục thứ {position}: số không hợp lệ {value!r}")
+        if key == "bulletin_id":
+            specs.append(schedule.ItemSpec(kind="bulletin", bulletin_id=number))
+        else:
+            specs.append(schedule.ItemSpec(kind="recording", asset_id=number))
+    if not specs:
+        raise ValidationError("Lịch phát phải có ít nhất một mục chương trình")
+    return specs
+
+
+def recording_choices(session: Session, limit: int = 300) -> list[AudioAsset]:
+    """Uploaded recordings an editor can put in a rundown, newest first."""
+    return list(session.scalars(
+        select(AudioAsset).where(AudioAsset.kind == "recording")
+        .order_by(AudioAsset.id.desc()).limit(limit)
+    ).all())
+
+
+def parse_item_tokens(tokens: Sequence[str]) -> list[schedule.ItemSpec]:
+    """The panel's rundown inputs (``bulletin:12``, ``recording:3``, in order) → item specs."""
+    raw: list[dict[str, str]] = []
+    for token in tokens:
+        kind, _, number = (token or "").partition(":")
+        if kind not in ("bulletin", "recording"):
+            raise ValidationError(f"Mục chương trình không hợp lệ: {token!r}")
+        raw.append({f"{kind}_id": number})
+    return item_specs(raw)
+
+
+def edit_fields(
+    *,
+    kind: str | None = None,
+    at_local: str | None = None,
+    daily: str | None = None,
+    days: Sequence[str] | str | None = None,
+    starts_on: str | None = None,
+    ends_on: str | None = None,
+    zones: Sequence[str] | None = None,
+    name: str | None = None,
+    repeats: int | str | None = None,
+    greeting: bool | None = None,
+    items: list[schedule.ItemSpec] | None = None,
+) -> dict[str, Any]:
+    """Loosely typed edits (the panel's form, a JSON PATCH, the command line) → ``edit_slot``
+    arguments; a ``None`` argument leaves that part of the slot as it is, an empty date clears it.
+    """
+    changes: dict[str, Any] = {}
+    if kind not in (None, "", "once", "daily"):
+        raise ValidationError("Chọn kiểu lịch: một lần hoặc hằng ngày")
+    if kind == "once" or (kind is None and at_local):
+        if not at_local or not at_local.strip():
+            raise ValidationError("Nhập ngày và giờ phát")
+        changes["at_local"] = at_local.strip().replace("T", " ")
+    elif kind == "daily" or (kind is None and daily):
+        if not daily or not daily.strip():
+            raise ValidationError("Nhập giờ phát hằng ngày")
+        changes["daily"] = daily.strip()
+    if days is not None:
+        changes["days"] = days if isinstance(days, str) else ",".join(d for d in days if d)
+        changes["days"] = changes["days"] or None
+    if starts_on is not None:
+        changes["starts_on"] = schedule.parse_date(starts_on) if starts_on.strip() else None
+    if ends_on is not None:
+        changes["ends_on"] = schedule.parse_date(ends_on) if ends_on.strip() else None
+    if zones is not None:
+        changes["zones"] = [z for z in zones if z]
+    if name is not None:
+        changes["name"] = name[:200]
+    if repeats is not None:
+        try:
+            changes["repeats"] = int(repeats)
+        except (TypeError, ValueError):
+            raise ValidationError(f"Số lần nhắc lại không hợp lệ: {repeats!r}") from None
+    if greeting is not None:
+        changes["greeting"] = bool(greeting)
+    if items is not None:
+        changes["items"] = items
+    if "at_local" in changes:  # a one-off has no weekdays or date range
+        for key in ("days", "starts_on", "ends_on"):
+            changes.pop(key, None)
+    return changes

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
 from broadcaster.models import Zone
+from broadcaster.names import clean_name, find_by_name
 
 ZONE_KINDS = ("thôn", "khu phố", "tổ dân phố", "bản", "ấp", "xóm")
 MAX_NAME = 120
@@ -25,15 +27,11 @@ def get_zone(session: Session, zone_id: int) -> Zone:
 
 
 def _clean(session: Session, name: str, kind: str, output: str, zone: Zone | None) -> tuple[str, str, str]:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValidationError("Tên thôn/khu phố không được để trống")
-    if len(name) > MAX_NAME:
-        raise ValidationError(f"Tên thôn/khu phố quá dài (tối đa {MAX_NAME} ký tự)")
+    name = clean_name(name, "Tên thôn/khu phố", max_length=MAX_NAME)
     if kind not in ZONE_KINDS:
         raise ValidationError(f"Loại địa bàn không hợp lệ: {kind!r}")
     output = (output or "main").strip()[:120] or "main"
-    clash = session.scalar(select(Zone).where(func.lower(Zone.name) == name.lower()))
+    clash = find_by_name(session, Zone.name, name)
     if clash is not None and clash is not zone:
         raise DuplicateError(f"Đã có thôn/khu phố tên “{name}”")
     return name, kind, output
@@ -43,8 +41,12 @@ def add_zone(session: Session, name: str, kind: str = "thôn", output: str = "ma
              description: str = "") -> Zone:
     name, kind, output = _clean(session, name, kind, output, None)
     zone = Zone(name=name, kind=kind, output=output, description=(description or "").strip()[:2000])
-    session.add(zone)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent add of the same name: an error, not a 500
+            session.add(zone)
+            session.flush()
+    except IntegrityError:
+        raise DuplicateError(f"Đã có thôn/khu phố tên “{name}”") from None
     return zone
 
 
@@ -52,3 +54,9 @@ def update_zone(session: Session, zone: Zone, name: str, kind: str, output: str,
                 description: str = "") -> None:
     zone.name, zone.kind, zone.output = _clean(session, name, kind, output, zone)
     zone.description = (description or "").strip()[:2000]
+
+
+def configured_outputs(session: Session, station_output: str) -> list[str]:
+    """The outputs a slot may aim at: the station's own and every zone's, in name order."""
+    names = {station_output, *session.scalars(select(Zone.output)).all()}
+    return sorted(name for name in names if name)

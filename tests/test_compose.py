@@ -261,3 +261,27 @@ def test_speech_rate_setting_changes_length(tmp_path: Path) -> None:
         lengths[rate] = render_program(items, settings, tmp_path / "cache").seconds
     ratio = lengths[0.8] / lengths[1.2]
     assert 1.25 < ratio < 1.75, f"rate 0.8 vs 1.2 should differ by about 1.5x, got {ratio:.2f}"
+
+
+def test_a_jingle_crossfades_into_the_speech_after_it(tmp_path: Path) -> None:
+    """With audio.jingle_crossfade_s the jingle's tail runs under the start of the next part."""
+    jingle = tone_wav(tmp_path / "j.wav", 660, 2.0, 0.5)
+    voice = tone_wav(tmp_path / "v.wav", 220, 2.0, 0.5)
+    items = [ProgramItem(kind="jingle", title="Nhạc hiệu", path=jingle),
+             ProgramItem(kind="recording", title="Bản tin", path=voice)]
+    gapped = render_program(items, RenderSettings(speech=ESPEAK, gap_s=1.0), tmp_path / "c1")
+    faded = render_program(items, RenderSettings(speech=ESPEAK, gap_s=1.0, jingle_crossfade_s=0.5),
+                           tmp_path / "c2")
+    assert gapped.seconds == pytest.approx(5.0, abs=0.01), "jingle, 1 s gap, recording"
+    assert faded.seconds == pytest.approx(3.5, abs=0.01), "no gap, and 0.5 s of overlap"
+    samples = read(faded.path)
+    overlap = samples[int(1.55 * RATE):int(1.95 * RATE)]
+    spectrum = np.abs(np.fft.rfft(overlap * np.hanning(overlap.size)))
+    freqs = np.fft.rfftfreq(overlap.size, 1 / RATE)
+    both = [spectrum[np.argmin(abs(freqs - f))] for f in (220, 660)]
+    assert min(both) > 0.05 * max(both), f"both the jingle and the voice sound in the overlap: {both}"
+    assert freq_at(samples, 0.5) == pytest.approx(660, abs=10)
+    assert freq_at(samples, 2.5) == pytest.approx(220, abs=10)
+    assert [r.seconds for r in faded.items] == pytest.approx([2.0, 2.0], abs=0.01), \
+        "each item keeps its own length in the evidence"
+    assert faded.sha256 != gapped.sha256

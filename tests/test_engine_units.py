@@ -52,7 +52,7 @@ def test_cut_short_is_interrupted_with_the_reason_and_what_aired() -> None:
     verdict = judge(played(seconds=3.2, code=-15, preempted=True, reason="Dừng theo lệnh số 4"),
                     heard())
     assert verdict.status == "interrupted", verdict
-    assert "Dừng theo lệnh số 4" in verdict.reason and "3.2/10.0 giây" in verdict.reason
+    assert "Dừng theo lệnh số 4" in verdict.reason and "3,2/10,0 giây" in verdict.reason
 
 
 def test_a_player_error_is_failed_with_its_stderr() -> None:
@@ -71,7 +71,7 @@ def test_an_aircheck_that_could_not_record_is_a_note_not_a_failure() -> None:
 
 
 def test_a_late_start_is_noted_with_its_delay_but_a_small_one_is_not() -> None:
-    assert "Phát trễ 4.0 giây" in judge(played(late_s=4.0)).reason
+    assert "Phát trễ 4,0 giây" in judge(played(late_s=4.0)).reason
     assert judge(played(late_s=0.004)).reason == ""
 
 
@@ -128,11 +128,12 @@ def test_the_writer_returns_at_once_and_writes_in_order_after_the_database_comes
 def test_the_gate_lets_overdue_airings_through_in_scheduled_order_and_urgent_first() -> None:
     stop = threading.Event()
     gate = AirGate(lambda: T, stop)
-    assert gate.take(urgent=False, scheduled_at=T)
+    assert gate.take(gate.enqueue(urgent=False, scheduled_at=T))
     order: list[str] = []
 
     def wait(name: str, offset_s: float, urgent: bool = False) -> None:
-        if gate.take(urgent=urgent, scheduled_at=T + dt.timedelta(seconds=offset_s)):
+        ticket = gate.enqueue(urgent=urgent, scheduled_at=T + dt.timedelta(seconds=offset_s))
+        if gate.take(ticket):
             order.append(name)
             gate.release()
 
@@ -152,7 +153,9 @@ def test_the_gate_lets_overdue_airings_through_in_scheduled_order_and_urgent_fir
 def test_the_gate_gives_up_at_the_deadline_and_when_stopping() -> None:
     stop = threading.Event()
     gate = AirGate(lambda: T + dt.timedelta(seconds=5), stop)
-    assert gate.take(urgent=False, scheduled_at=T)
-    assert not gate.take(urgent=False, scheduled_at=T, until=T), "past its deadline: missed"
+    assert gate.take(gate.enqueue(urgent=False, scheduled_at=T))
+    late = gate.enqueue(urgent=False, scheduled_at=T)
+    assert not gate.take(late, until=T), "past its deadline: missed"
     stop.set()
-    assert not gate.take(urgent=True), "stopping: nobody takes the air"
+    assert not gate.take(gate.enqueue(urgent=True)), "stopping: nobody takes the air"
+    assert not gate._waiting, "a ticket that gave up leaves the queue"

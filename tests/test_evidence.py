@@ -365,8 +365,12 @@ def test_checkpoint_command_signs_the_current_head(log5: Any, cli: Any) -> None:
         assert signed["count"] == 5 and signed["head_hash"] == evidence.head(session)[1]
     public = load_public_key(log5.settings.public_key_path)
     created = dt.datetime.fromisoformat(signed["created_at"])
+    with log5.session() as session:
+        first = evidence.load_checkpoints(session)[0]
+    assert signed["id"] == 2 and signed["prev_hash"] == first.hash, "chained to the fixture's checkpoint #1"
     public.verify(base64.b64decode(signed["signature"]),
-                  evidence.checkpoint_text(5, signed["head_hash"], created).encode())
+                  evidence.checkpoint_text(5, signed["head_hash"], created, checkpoint_id=2,
+                                           prev_hash=first.hash).encode())
 
 
 def test_list_json_gives_the_interface_fields_in_local_time(log5: Any, cli: Any) -> None:
@@ -377,7 +381,8 @@ def test_list_json_gives_the_interface_fields_in_local_time(log5: Any, cli: Any)
     first = entries[0]
     assert set(first) == {"id", "occurrence", "scheduled_at", "started_at", "ended_at", "status", "reason",
                           "seconds_played", "priority", "zone", "output", "items", "aircheck_sha256",
-                          "prev_hash", "hash"}
+                          "prev_hash", "hash", "receiver"}
+    assert first["receiver"] is None  # the commune's own outputs; a village box's entries name it
     assert first["scheduled_at"] == "2026-11-21T07:30:00+07:00", first
     assert first["items"][0]["engine"] == "espeak"
     assert json.loads(cli("log", "list", "--json", "--status", "missed").stdout) == []

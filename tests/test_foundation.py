@@ -73,7 +73,7 @@ def test_settings_file_then_environment_override(tmp_path: Path) -> None:
            "BROADCASTER_STATION_RENDER_LEAD_S": "30", "BROADCASTER_AUDIO_TARGET_LUFS": "-18"}
     settings = load_settings(tmp_path, environ=env)
     assert settings.output.backend == "pulse"
-    assert settings.tts.engines == ["espeak"]
+    assert settings.tts.engines == ("espeak",), "lists are tuples in the frozen settings"
     assert settings.station.render_lead_s == 30
     assert settings.audio.target_lufs == -18.0
     assert settings.output.device == "hw:0", "file values not overridden must stay"
@@ -81,7 +81,7 @@ def test_settings_file_then_environment_override(tmp_path: Path) -> None:
 
 def test_defaults_match_the_contract(tmp_path: Path) -> None:
     settings = load_settings(tmp_path, environ={})
-    assert settings.tts.engines == ["gtts", "espeak"]
+    assert settings.tts.engines == ("gtts", "espeak")
     assert settings.station.timezone == "Asia/Ho_Chi_Minh"
     assert settings.audio.target_lufs == -16.0
     assert settings.web.port == 8080

@@ -78,8 +78,12 @@ def export(cli: Any, tmp_path: Path, name: str, *args: str) -> Path:
 def read_csv_rows(path: Path) -> tuple[list[dict[str, str]], list[list[str]]]:
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf"), "CSV must start with a UTF-8 BOM for Excel"
+    from broadcaster.reports.csv_report import COLUMNS, HEADERS_VI
+
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     header, body = rows[0], rows[1:]
+    assert tuple(header) in (HEADERS_VI, COLUMNS), header
+    header = list(COLUMNS)  # the same cells under either header
     entries = [dict(zip(header, r)) for r in body if r and not r[0].startswith("#")]
     trailer = [r for r in body if r and r[0].startswith("#")]
     return entries, trailer

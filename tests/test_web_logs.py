@@ -102,7 +102,8 @@ def test_chain_verification_shows_intact_then_tampering(web_app, login_as, day_o
     done = post(office, "/logs/verify")
     assert done.status_code == 302
     html = office.get(done.location).get_data(as_text=True)
-    assert "Nguyên vẹn" in html and "4 mục" in html, html
+    assert "nguyên vẹn" in html and "4 mục" in html, html
+    assert "Nguyên vẹn: Nhật ký nguyên vẹn" not in html and " UTC" not in html, "không lặp chữ, không giờ UTC"
     as_json = office.get("/logs/verify?format=json").get_json()
     assert as_json["ok"] is True and as_json["count"] == 4, as_json
     # Someone edits an entry directly in the database: the check names it.

@@ -107,7 +107,7 @@ def test_check_endpoint_warns_before_saving_and_saves_nothing(web_app, login_as)
                                              "bulletin_ids": [str(bid)]})
     data = check.get_json()
     assert check.status_code == 200 and data["ok"] is False, data
-    assert "Trùng lịch với lịch phát số" in data["conflicts"][0], data
+    assert "Trùng lịch với" in data["conflicts"][0], data
     night = post(editor, "/schedule/check", {"kind": "daily", "daily": "23:15",
                                              "bulletin_ids": [str(bid)]}).get_json()
     assert night["ok"] is True and any("giờ nghỉ đêm" in w for w in night["warnings"]), night
@@ -127,11 +127,11 @@ def test_server_refuses_conflict_and_unaccepted_overrun_with_vietnamese_message(
     clash = post(editor, "/schedule/new", dict(base, daily="18:00"))
     assert clash.status_code == 409
     html = clash.get_data(as_text=True)
-    assert "Trùng lịch với lịch phát số" in html and 'value="18:00"' in html, "giữ lại dữ liệu đã nhập"
+    assert "Trùng lịch với" in html and 'value="18:00"' in html, "giữ lại dữ liệu đã nhập"
     night = post(editor, "/schedule/new", dict(base, daily="23:00"))
     assert night.status_code == 422 and "giờ nghỉ đêm" in night.get_data(as_text=True)
     assert slot_count(web_app) == 1
-    accepted = post(editor, "/schedule/new", dict(base, daily="23:00", accept_warnings="yes"))
+    accepted = post(editor, "/schedule/new", dict(base, daily="23:00", accept_warnings="yes", reason="Tin gấp"))
     assert accepted.status_code == 302 and slot_count(web_app) == 2
 
 
@@ -174,7 +174,8 @@ def test_stop_a_slot(web_app, login_as) -> None:
     editor = login_as("editor")
     post(editor, "/schedule/new", {"kind": "daily", "daily": "06:00", "bulletin_ids": [str(bid)]})
     page = editor.get("/schedule").get_data(as_text=True)
-    slot_id = int(re.search(r"/schedule/(\d+)/stop", page).group(1))
+    slot_id = int(re.search(r"/schedule/(\d+)\"", page).group(1))
+    assert "/stop" in editor.get(f"/schedule/{slot_id}").get_data(as_text=True)
     assert post(login_as("office"), f"/schedule/{slot_id}/stop").status_code == 403
     assert slot_count(web_app) == 1
     assert post(editor, f"/schedule/{slot_id}/stop").status_code == 302
@@ -208,3 +209,50 @@ def test_campaigns_list_and_create_with_targets(web_app, login_as) -> None:
                                            "campaign_id": str(cid)})
         assert r.status_code == 302, r.get_data(as_text=True)
     assert "Đủ chỉ tiêu: 6 lần trong 3 ngày" in editor.get("/schedule/campaigns").get_data(as_text=True)
+
+
+def test_slot_page_edits_the_rundown_and_needs_a_reason_to_save_over_a_conflict(web_app, login_as) -> None:
+    first = approved_bulletin(web_app, "Tin một", "Bà con chú ý tin một.")
+    second = approved_bulletin(web_app, "Tin hai", "Bà con chú ý tin hai.")
+    editor = login_as("editor")
+    assert post(editor, "/schedule/new", {"kind": "daily", "daily": "06:00", "name": "Bản tin sáng",
+                                          "bulletin_ids": [str(first)], "greeting": "yes"}).status_code == 302
+    assert post(editor, "/schedule/new", {"kind": "daily", "daily": "07:00",
+                                          "bulletin_ids": [str(second)]}).status_code == 302
+    from broadcaster.models import Slot
+
+    with web_app.extensions["broadcaster"].session() as session:
+        slot_id = session.scalar(select(Slot.id).where(Slot.name == "Bản tin sáng"))
+    page = editor.get(f"/schedule/{slot_id}").get_data(as_text=True)
+    assert "Chương trình của buổi phát" in page and "Lời chào" in page and "Tổng ước tính" in page
+    assert "Ngừng lịch này" in page and "Lần phát tới" in page
+    base = {"kind": "daily", "daily": "06:00", "name": "Bản tin sáng", "repeats": "1", "greeting": "yes"}
+    # Without JavaScript: the picked bulletin is added at the end; then the order is swapped.
+    added = post(editor, f"/schedule/{slot_id}", dict(base, item=[f"bulletin:{first}"],
+                                                      add_bulletin=str(second)))
+    assert added.status_code == 302, added.get_data(as_text=True)
+    swapped = post(editor, f"/schedule/{slot_id}", dict(base, item=[f"bulletin:{second}", f"bulletin:{first}"],
+                                                        daily="06:15"))
+    assert swapped.status_code == 302
+    with web_app.extensions["broadcaster"].session() as session:
+        slot = session.get(Slot, slot_id)
+        assert [i.bulletin_id for i in slot.items] == [second, first]
+        assert slot.time_local.strftime("%H:%M") == "06:15"
+    items = [f"bulletin:{second}", f"bulletin:{first}"]
+    clash = post(editor, f"/schedule/{slot_id}", dict(base, item=items, daily="07:00"))
+    html = clash.get_data(as_text=True)
+    assert clash.status_code == 409 and "Trùng lịch với" in html and "chồng lên khoảng" in html
+    no_reason = post(editor, f"/schedule/{slot_id}", dict(base, item=items, daily="07:00", accept_warnings="yes"))
+    assert no_reason.status_code == 400 and "ghi lý do" in no_reason.get_data(as_text=True)
+    kept = post(editor, f"/schedule/{slot_id}", dict(base, item=items, daily="07:00", accept_warnings="yes",
+                                                     reason="Thôn Đông nghe riêng"))
+    assert kept.status_code == 302
+    assert "Lý do: Thôn Đông nghe riêng" in editor.get(f"/schedule/{slot_id}").get_data(as_text=True)
+    check = post(editor, f"/schedule/{slot_id}/check", dict(base, item=items, daily="07:00")).get_json()
+    assert check["conflicts"] and check["rundown"]["estimated"], check
+    # Others read the rundown but get no form; they cannot save.
+    office = login_as("office")
+    read_only = office.get(f"/schedule/{slot_id}").get_data(as_text=True)
+    assert "Chương trình của buổi phát" in read_only and "Lưu thay đổi" not in read_only
+    assert "Ngừng lịch này" not in read_only
+    assert post(office, f"/schedule/{slot_id}", dict(base, item=items)).status_code == 403

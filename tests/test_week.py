@@ -123,9 +123,15 @@ def test_save_refuses_conflict_and_unaccepted_overrun(ctx) -> None:
         with pytest.raises(week.OverrunError, match="Cần xác nhận"):
             week.save_slot(session, default_tz=TZ, now=NOW, items=items(b), daily="23:00")
         session.rollback()
+        with pytest.raises(ValidationError, match="ghi lý do"):
+            week.save_slot(session, default_tz=TZ, now=NOW, items=items(b), daily="23:00",
+                           accept_warnings=True)
+        session.rollback()
         slot = week.save_slot(session, default_tz=TZ, now=NOW, items=items(b), daily="23:00",
-                              accept_warnings=True)
+                              accept_warnings=True, reason="Tin bão, xã yêu cầu phát muộn")
         assert slot.id and slot.kind == "daily"
+        assert slot.override_reason == "Tin bão, xã yêu cầu phát muộn"
+        assert "giờ nghỉ đêm" in slot.override_warnings
 
 
 def test_form_fields_parse_loose_input() -> None:
@@ -145,3 +151,114 @@ def test_form_fields_parse_loose_input() -> None:
     ]:
         with pytest.raises(ValidationError, match=message):
             week.slot_form_fields(**kwargs)
+
+
+# ---------------------------------------------------------------- editing a slot and its rundown
+
+
+def test_edit_moves_a_slot_with_the_checks_made_when_adding(ctx) -> None:
+    with ctx.session() as session:
+        session.add(Zone(name="Thôn Đông"))
+        b = approved(session)
+        morning = schedule.add_slot(session, items=items(b), default_tz=TZ, daily="06:00", now=NOW,
+                                    name="Bản tin sáng")
+        schedule.add_slot(session, items=items(b), default_tz=TZ, daily="06:20", now=NOW,
+                          name="Tin thôn")
+        morning_id = morning.id
+    with ctx.session() as session:
+        slot = schedule.get_slot(session, morning_id)
+        week.save_edit(session, slot, default_tz=TZ, now=NOW, daily="06:15", days="mon,tue",
+                       zones=["Thôn Đông"], name="Bản tin sáng sớm", repeats=2, greeting=False)
+    with ctx.session() as session:
+        slot = schedule.get_slot(session, morning_id)
+        assert slot.time_local == dt.time(6, 15) and slot.weekdays == "mon,tue"
+        assert [z.name for z in slot.zones] == ["Thôn Đông"] and slot.repeats == 2
+        assert slot.name == "Bản tin sáng sớm" and not slot.greeting
+        # Same checks as adding: a bad hour, an unknown village, a conflict that names both.
+        with pytest.raises(ValidationError, match="Giờ không hợp lệ"):
+            schedule.edit_slot(session, slot, default_tz=TZ, now=NOW, daily="6 giờ")
+        session.rollback()
+        with pytest.raises(BaseException, match="Thôn Bắc"):
+            schedule.edit_slot(session, slot, default_tz=TZ, now=NOW, zones=["Thôn Bắc"])
+        session.rollback()
+        with pytest.raises(ValidationError, match="Ngày kết thúc"):
+            schedule.edit_slot(session, slot, default_tz=TZ, now=NOW,
+                               starts_on=dt.date(2025, 2, 1), ends_on=dt.date(2025, 1, 1))
+        session.rollback()
+        with pytest.raises(ScheduleConflictError) as caught:
+            week.save_edit(session, slot, default_tz=TZ, now=NOW, daily="06:20")
+        message = str(caught.value)
+        assert "“Tin thôn”" in message and "06:20:00" in message and "chồng lên khoảng" in message
+        assert "main" not in message, "không đưa tên đầu ra nội bộ ra trước người dùng"
+        session.rollback()
+    with ctx.session() as session:
+        slot = schedule.get_slot(session, morning_id)
+        assert slot.time_local == dt.time(6, 15), "lưu thất bại không được đổi gì"
+        check = week.check_edit(session, morning_id, default_tz=TZ, now=NOW, daily="06:20")
+        assert not check.ok and "Tin thôn" in check.conflicts[0]
+        assert schedule.get_slot(session, morning_id).time_local == dt.time(6, 15)
+        week.save_edit(session, slot, default_tz=TZ, now=NOW, daily="06:20",
+                       accept_warnings=True, reason="Hai loa khác nhau, đã báo trưởng thôn")
+        assert slot.override_reason.startswith("Hai loa") and "Tin thôn" in slot.override_warnings
+
+
+def test_an_aired_one_off_cannot_be_edited(ctx) -> None:
+    with ctx.session() as session:
+        b = approved(session)
+        slot = schedule.add_slot(session, items=items(b), default_tz=TZ, at_local="2025-01-06 08:00",
+                                 now=NOW)
+        later = NOW + dt.timedelta(days=1)
+        with pytest.raises(ValidationError, match="giờ phát đã qua"):
+            schedule.edit_slot(session, slot, default_tz=TZ, now=later, name="Đổi tên")
+        assert week.rundown(session, slot, default_tz=TZ, now=later).aired_once
+
+
+def test_rundown_replaces_orders_and_estimates_everything_the_station_adds(ctx) -> None:
+    from broadcaster.models import AudioAsset
+
+    with ctx.session() as session:
+        a = approved(session, "Tin một", "A" * 140)  # 10 s at 14 chars/s
+        b = approved(session, "Tin hai", "B" * 280)  # 20 s
+        c = approved(session, "Tin ba", "C" * 70)  # 5 s
+        recording = AudioAsset(sha256="f" * 64, kind="recording", title="Lời kêu gọi", relpath="x.opus",
+                               format="opus", seconds=30.0)
+        render = AudioAsset(sha256="e" * 64, kind="rendered", title="bản dựng", relpath="y.wav",
+                            format="wav", seconds=9.0)
+        session.add_all([recording, render])
+        session.flush()
+        slot = schedule.add_slot(session, items=items(a), default_tz=TZ, daily="06:00", now=NOW)
+        before = slot.updated_at
+        specs = week.item_specs([{"bulletin_id": c}, {"recording_id": recording.id},
+                                 {"bulletin_id": a}, {"bulletin_id": b}])
+        schedule.set_items(session, slot, specs, default_tz=TZ, now=NOW)
+        assert [i.position for i in slot.items] == [0, 1, 2, 3]
+        assert [(i.kind, i.bulletin_id or i.asset_id) for i in slot.items] == [
+            ("bulletin", c), ("recording", recording.id), ("bulletin", a), ("bulletin", b)]
+        assert slot.updated_at >= before, "trạm phát dựng lại khi lịch thay đổi"
+        view = week.rundown(session, slot, default_tz=TZ, now=NOW)
+        kinds = [line.kind for line in view.lines]
+        assert kinds == ["intro", "greeting", "bulletin", "recording", "bulletin", "bulletin", "outro"]
+        assert [round(line.seconds) for line in view.items] == [5, 30, 10, 20]
+        # 4 + 3 + 5 + 30 + 10 + 20 + 4 = 76 s of sound, and 6 gaps of 1 s between 7 parts.
+        assert view.total_seconds == pytest.approx(82.0, abs=0.01)
+        assert view.next_start.strftime("%H:%M %d/%m") == "06:00 06/01"
+        assert (view.next_end - view.next_start).total_seconds() == pytest.approx(82.0, abs=0.01)
+        # A fresh priority notice will be read at the head: the estimate counts it.
+        urgent = bulletins.add_bulletin(session, title="Lịch cắt điện", body="D" * 140, priority="priority")
+        bulletins.transition(session, urgent, "approve", None)
+        urgent.approved_at = NOW - dt.timedelta(hours=1)
+        session.flush()
+        with_head = week.rundown(session, slot, default_tz=TZ, now=NOW)
+        head = [line for line in with_head.lines if line.kind == "head"]
+        assert head and head[0].title == "Lịch cắt điện" and head[0].plays == 2
+        assert with_head.total_seconds == pytest.approx(82.0 + 20.0 + 2.0, abs=0.01)
+        # Bad rundowns are refused with a Vietnamese message.
+        for raw, message in [
+            ([], "ít nhất một mục"),
+            ([{"bulletin_id": 999}], "Không có bản tin số 999"),
+            ([{"recording_id": render.id}], f"Không có bản ghi âm số {render.id}"),
+            ([{"song": 1}], "bulletin_id"),
+            ("1,2", "danh sách"),
+        ]:
+            with pytest.raises(BaseException, match=message):
+                schedule.set_items(session, slot, week.item_specs(raw), default_tz=TZ, now=NOW)

@@ -37,22 +37,28 @@ SECRET_KEY_FILE = "web_secret_key"
 
 def create_app(test_config: Mapping[str, Any] | None = None, context: Context | None = None) -> Flask:
     """Build the panel around ``context`` (or the data folder from the environment)."""
+    from web.jsonread import StrictJSONProvider
+
     app = Flask(__name__)
+    app.json = StrictJSONProvider(app)
     ctx = context or open_context()
     settings = ctx.settings
     app.extensions["broadcaster"] = ctx
     app.config.update(
         SECRET_KEY=settings.web.secret_key or _secret_key_from_file(settings.home),
-        MAX_CONTENT_LENGTH=int(float(settings.audio.max_upload_mb) * 1024 * 1024),
+        MAX_CONTENT_LENGTH=int(settings.audio.max_upload_mb * 1024 * 1024),
         # Any body but an audio upload's (forms, JSON): a 20,000-character bulletin is < 100 kB.
-        MAX_FORM_BYTES=1024 * 1024,
+        MAX_FORM_BYTES=int(settings.web.max_body_kb) * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="loaxa_session",
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=int(settings.web.session_minutes)),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.web.session_minutes),
         # Login attempts per (IP, name) allowed inside the window before refusing.
         LOGIN_MAX_ATTEMPTS=5,
         LOGIN_WINDOW_S=300,
+        # Failed logins from one address, whatever the names, inside the same window.
+        LOGIN_MAX_PER_ADDRESS=20,
+        RENDERS_PER_MINUTE=int(settings.web.renders_per_minute),
         JSON_AS_ASCII=False,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -60,22 +66,18 @@ def create_app(test_config: Mapping[str, Any] | None = None, context: Context | 
     if test_config:
         app.config.update(test_config)
 
-    from web import db, errors, format, nav, security
+    from web import db, errors, format, fragments, nav, security
 
     db.init_app(app)
     security.init_app(app)
     format.init_app(app)
     errors.init_app(app)
     nav.init_app(app)
+    fragments.init_app(app)
 
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
     return app
-
-
-def _setting(settings: Any, name: str, default: Any) -> Any:
-    """``web.<name>`` from the settings (file or environment), ``default`` when not set."""
-    return getattr(settings.web, name, default)
 
 
 def _configure_https(app: Flask, settings: Any) -> None:
@@ -88,10 +90,10 @@ def _configure_https(app: Flask, settings: Any) -> None:
     cookie would make logging in impossible, and a forwarded header from a client must not be
     believed when no proxy is there.
     """
-    https = str(_setting(settings, "https", False)).strip().lower() in {"1", "true", "yes", "on"}
+    https = settings.web.https
     app.config["SESSION_COOKIE_SECURE"] = https
     app.config["LOAXA_HSTS"] = https
-    hops = int(_setting(settings, "proxy_hops", 0) or 0)
+    hops = settings.web.proxy_hops
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -11,22 +11,22 @@ import logging
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import accounts, zones
+from broadcaster import accounts, permissions, zones
 from broadcaster.errors import BroadcasterError
 from broadcaster.models import ROLES
 from broadcaster.passwords import one_time_password
-from broadcaster.users import add_user
-from web.db import get_session
+from broadcaster.users import add_user, token_dead, token_expires_at
+from web.db import get_session, get_settings
 from web.nav import register_nav
-from web.security import current_user, roles_required
+from web.security import current_user, no_store, roles_required
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-register_nav(bp, "Tài khoản", "admin.users", roles=accounts.roles_for("users.manage"), order=90)
-register_nav(bp, "Thôn, khu phố", "admin.zones", roles=accounts.roles_for("zones.manage"), order=91)
-USER_ADMINS = accounts.roles_for("users.manage")
-ZONE_ADMINS = accounts.roles_for("zones.manage")
+register_nav(bp, "Tài khoản", "admin.users", roles=permissions.roles_for("users.manage"), order=90)
+register_nav(bp, "Thôn, khu phố", "admin.zones", roles=permissions.roles_for("zones.manage"), order=91)
+USER_ADMINS = permissions.roles_for("users.manage")
+ZONE_ADMINS = permissions.roles_for("zones.manage")
 
 
 def _int(name: str) -> int | None:
@@ -37,9 +37,13 @@ def _int(name: str) -> int | None:
 def _users_page(status: int = 200, secret: dict[str, str] | None = None) -> tuple[str, int]:
     session = get_session()
     users = accounts.list_users(session)
+    if secret is not None:
+        no_store()  # a one-time password or token must not stay in a browser's or proxy's cache
     return render_template(
         "admin/users.html", users=users, roles=ROLES, zones=zones.list_zones(session),
         tokens={u.id: accounts.tokens_of(session, u) for u in users}, secret=secret,
+        token_days=float(get_settings().web.token_days), token_dead=token_dead,
+        token_expires_at=token_expires_at,
     ), status
 
 

@@ -17,12 +17,16 @@ from typing import Any, Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, g, jsonify, request
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
-from broadcaster import accounts, bulletins, schedule, week
+from broadcaster import bulletins, commands, permissions, schedule, week
+from broadcaster.local_days import days_bounds
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
 from broadcaster.models import PRIORITIES, Bulletin, Slot, User, utcnow
-from broadcaster.users import user_for_token
+from broadcaster.shapes import bulletin_dict, command_dict, slot_dict
+from broadcaster.users import TokenRefused, check_token
+from broadcaster.zones import configured_outputs
 from web.db import get_session, get_settings
 from web.errors import render_error
 
@@ -31,14 +35,15 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., Any])
 
-ALL_ROLES = ("admin", "editor", "approver", "village", "office")
-#: Who may do what; the OpenAPI document states the same roles per operation.
-WRITE_BULLETIN_ROLES = accounts.roles_for("bulletin.write")
-APPROVE_ROLES = accounts.roles_for("bulletin.review")
-SCHEDULE_ROLES = ("admin", "editor")
-COMMAND_ROLES = accounts.roles_for("station.command")
-READ_COMMAND_ROLES = ("admin", "approver", "editor", "office")
-VERIFY_ROLES = ("admin", "approver", "editor", "office")
+#: Who may do what, from the one table (:mod:`broadcaster.permissions`); the OpenAPI document
+#: states the same roles per operation.
+ALL_ROLES = permissions.roles_for("bulletin.view")
+WRITE_BULLETIN_ROLES = permissions.roles_for("bulletin.write")
+APPROVE_ROLES = permissions.roles_for("bulletin.review")
+SCHEDULE_ROLES = permissions.roles_for("schedule.edit")
+COMMAND_ROLES = permissions.roles_for("station.command")
+READ_COMMAND_ROLES = permissions.roles_for("station.read_commands")
+VERIFY_ROLES = permissions.roles_for("evidence.verify")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_RANGE_DAYS = 62
@@ -66,10 +71,14 @@ def _authenticate() -> Any:
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized("Tiêu đề Authorization phải có dạng \"Bearer <mã>\"")
     session = get_session()
-    user = user_for_token(session, token.strip())
-    if user is None:
+    try:
+        user = check_token(session, token.strip(), float(get_settings().web.token_days))
+    except TokenRefused as refused:
         session.rollback()
-        return _unauthorized("Mã truy cập không hợp lệ hoặc đã bị thu hồi")
+        if refused.status == 403:
+            body, code = render_error(403, str(refused))
+            return body, code
+        return _unauthorized(str(refused))
     session.commit()  # keeps last_used_at: the admin sees which tokens are still in use
     g.api_user = user
     return None
@@ -104,7 +113,20 @@ def roles(*allowed: str) -> Callable[[F], F]:
 
 
 def _json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    """The request's JSON object; bad JSON is a 400 with the reason, never a 500.
+
+    The app's JSON reader (:mod:`web.jsonread`) refuses deep nesting, integers of more than 18
+    digits and NaN/Infinity, which would otherwise surface as a server error further in.
+    """
+    if request.get_data(cache=True) and request.is_json:
+        try:
+            data = request.get_json()
+        except BadRequest:
+            raise ValidationError(
+                "Dữ liệu JSON không hợp lệ: sai cú pháp, lồng nhau quá sâu hoặc có số quá lớn"
+            ) from None
+    else:
+        data = None
     if not isinstance(data, dict):
         raise ValidationError("Dữ liệu gửi lên phải là một đối tượng JSON (Content-Type: application/json)")
     return data
@@ -143,9 +165,7 @@ def _date_arg(name: str) -> dt.date | None:
 
 def _own_zone(user: User) -> str | None:
     """A village head reads only the own zone's content and airings."""
-    if user.role == "village":
-        return user.zone.name if user.zone is not None else ""
-    return None
+    return permissions.zone_name_scope(user)
 
 
 def _tz() -> str:
@@ -156,8 +176,6 @@ def _tz() -> str:
 
 
 def bulletin_json(b: Bulletin) -> dict[str, Any]:
-    from broadcaster.cli.content import bulletin_dict
-
     return dict(
         bulletin_dict(b),
         text=b.body,
@@ -170,8 +188,6 @@ def bulletin_json(b: Bulletin) -> dict[str, Any]:
 
 
 def slot_json(slot: Slot, upcoming_days: int = 7) -> dict[str, Any]:
-    from broadcaster.cli.schedule import slot_dict
-
     tz = _tz()
     now = utcnow()
     upcoming = schedule.occurrences_between(
@@ -182,24 +198,13 @@ def slot_json(slot: Slot, upcoming_days: int = 7) -> dict[str, Any]:
     row["campaign_id"] = slot.campaign_id
     row["repeats"] = slot.repeats
     row["greeting"] = slot.greeting
+    row["override_reason"] = slot.override_reason or None
+    row["override_warnings"] = slot.override_warnings or None
     return row
 
 
 def command_json(command: Any) -> dict[str, Any]:
-    from broadcaster.overview import COMMAND_STATUS_LABELS
-
-    return {
-        "id": command.id,
-        "kind": command.kind,
-        "bulletin_id": command.bulletin_id,
-        "output": command.output,
-        "status": command.status,
-        "label": COMMAND_STATUS_LABELS.get(command.status, command.status),
-        "requested_at": command.requested_at.isoformat() if command.requested_at else None,
-        "acknowledged_at": command.acknowledged_at.isoformat() if command.acknowledged_at else None,
-        "finished_at": command.finished_at.isoformat() if command.finished_at else None,
-        "result": command.result,
-    }
+    return command_dict(command)
 
 
 def _page_json(items: list[Any], limit: int, offset: int) -> dict[str, Any]:
@@ -242,9 +247,7 @@ def list_bulletins() -> Response:
     priority = request.args.get("priority") or None
     if priority and priority not in PRIORITIES:
         raise ValidationError(f"Mức ưu tiên không hợp lệ: {priority!r}")
-    zone_id = None
-    if user.role == "village":
-        zone_id = user.zone_id if user.zone_id is not None else -1
+    zone_id = permissions.zone_scope(user)
     session = get_session()
     filters = dict(search=request.args.get("q", ""), status=status, priority=priority,
                    category=request.args.get("category") or None, zone_id=zone_id)
@@ -257,7 +260,7 @@ def list_bulletins() -> Response:
 def get_bulletin(bulletin_id: int) -> Response:
     user = api_user()
     bulletin = bulletins.get_bulletin(get_session(), bulletin_id)
-    if user.role == "village" and bulletin.zone_id != user.zone_id and bulletin.author_id != user.id:
+    if not permissions.can_see_bulletin(user, bulletin):
         abort(404, description=f"Không có bản tin số {bulletin_id}")
     return jsonify(bulletin_json(bulletin))
 
@@ -273,11 +276,8 @@ def create_bulletin() -> tuple[Response, int]:
     submit = data.get("submit", False)
     if not isinstance(submit, bool):
         raise ValidationError("Trường 'submit' phải là true hoặc false")
-    zone_id: int | None = None
-    if user.role == "village":
-        if priority != "normal":
-            abort(403, description="Trưởng thôn chỉ gửi được thông báo mức ưu tiên thường")
-        zone_id = user.zone_id
+    zone_id = permissions.check_bulletin_fields(user, priority=priority, zone_id=None)
+    if permissions.is_zone_limited(user):
         submit = True
     session = get_session()
     bulletin = bulletins.add_bulletin(
@@ -302,9 +302,12 @@ def approve_bulletin(bulletin_id: int) -> Response:
     user = api_user()
     session = get_session()
     bulletin = bulletins.get_bulletin(session, bulletin_id)
-    bulletins.transition(session, bulletin, "approve", user)
+    emergency = commands.approve_bulletin(session, bulletin, user)
     session.commit()
-    return jsonify(bulletin_json(bulletin))
+    body = bulletin_json(bulletin)
+    if emergency is not None:
+        body["emergency_command"] = command_json(emergency)
+    return jsonify(body)
 
 
 # ------------------------------------------------------------------ schedule
@@ -339,7 +342,13 @@ def _slot_fields(data: dict[str, Any]) -> dict[str, Any]:
     campaign_id = data.get("campaign_id")
     if campaign_id is not None and (not isinstance(campaign_id, int) or isinstance(campaign_id, bool)):
         raise ValidationError("Trường 'campaign_id' phải là số")
+    if data.get("at") and data.get("daily"):
+        raise ValidationError("Chỉ chọn một: 'at' (phát một lần) hoặc 'daily' (phát hằng ngày)")
     kind = "once" if data.get("at") else "daily" if data.get("daily") else _str(data, "kind")
+    output = _str(data, "output") or get_settings().output.name
+    outputs = configured_outputs(get_session(), get_settings().output.name)
+    if output not in outputs:
+        raise ValidationError(f"Đầu ra {output!r} không có trong cấu hình (có: {', '.join(outputs)})")
     return week.slot_form_fields(
         bulletin_ids=ids,
         kind=kind,
@@ -349,7 +358,7 @@ def _slot_fields(data: dict[str, Any]) -> dict[str, Any]:
         starts_on=_str(data, "from") or None,
         ends_on=_str(data, "until") or None,
         zones=zones,
-        output=_str(data, "output") or get_settings().output.name,
+        output=output,
         name=_str(data, "name"),
         repeats=repeats,
         greeting=greeting,
@@ -363,13 +372,12 @@ def _slot_fields(data: dict[str, Any]) -> dict[str, Any]:
 def create_slot() -> tuple[Response, int]:
     """409 on a conflict; 422 with the warnings when they were not accepted."""
     data = _json_body()
-    accept = data.get("accept_warnings", False)
-    if not isinstance(accept, bool):
-        raise ValidationError("Trường 'accept_warnings' phải là true hoặc false")
+    accept, reason = _ack(data)
     fields = _slot_fields(data)
     session = get_session()
     try:
-        slot = week.save_slot(session, default_tz=_tz(), accept_warnings=accept, **fields)
+        slot = week.save_slot(session, default_tz=_tz(), accept_warnings=accept, reason=reason,
+                              **fields)
     except ScheduleConflictError as exc:
         session.rollback()
         return jsonify({"error": str(exc), "status": 409}), 409
@@ -395,6 +403,126 @@ def check_slot() -> Response:
     return jsonify(result.as_dict())
 
 
+def _ack(data: dict[str, Any]) -> tuple[bool, str]:
+    """``accept_warnings`` (or ``allow_conflict``) and the ``reason`` kept with the slot."""
+    accept = data.get("accept_warnings", False) or data.get("allow_conflict", False)
+    if not isinstance(accept, bool):
+        raise ValidationError("Trường 'accept_warnings' phải là true hoặc false")
+    reason = _str(data, "reason").strip()
+    if accept and not reason:
+        reason = f"Xác nhận qua API bởi {api_user().name}"
+    return accept, reason
+
+
+def _save_response(save: Callable[[], Slot], ok_status: int) -> tuple[Response, int]:
+    session = get_session()
+    try:
+        slot = save()
+    except ScheduleConflictError as exc:
+        session.rollback()
+        return jsonify({"error": str(exc), "status": 409}), 409
+    except week.OverrunError as exc:
+        session.rollback()
+        return jsonify({"error": str(exc), "status": 422}), 422
+    except BroadcasterError:
+        session.rollback()
+        raise
+    session.commit()
+    return jsonify(slot_json(slot)), ok_status
+
+
+def _edit_changes(data: dict[str, Any]) -> dict[str, Any]:
+    allowed = {"at", "daily", "days", "from", "until", "zones", "name", "repeats", "greeting",
+               "accept_warnings", "allow_conflict", "reason"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError("Không sửa được trường: " + ", ".join(unknown))
+    days = data.get("days")
+    if days is not None and not (isinstance(days, str) or (
+            isinstance(days, list) and all(isinstance(d, str) for d in days))):
+        raise ValidationError("Trường 'days' phải là danh sách thứ (mon…sun)")
+    zones = data.get("zones")
+    if zones is not None and not (isinstance(zones, list) and all(isinstance(z, str) for z in zones)):
+        raise ValidationError("Trường 'zones' phải là danh sách tên thôn/khu phố")
+    repeats = data.get("repeats")
+    if repeats is not None and (not isinstance(repeats, int) or isinstance(repeats, bool)):
+        raise ValidationError("Trường 'repeats' phải là số nguyên từ 1 đến 5")
+    greeting = data.get("greeting")
+    if greeting is not None and not isinstance(greeting, bool):
+        raise ValidationError("Trường 'greeting' phải là true hoặc false")
+    dates = {}
+    for key in ("from", "until"):
+        if key in data:
+            value = data[key]
+            if value is not None and not isinstance(value, str):
+                raise ValidationError(f"Trường {key!r} phải là ngày YYYY-MM-DD hoặc null")
+            dates[key] = value or ""
+    return week.edit_fields(
+        at_local=_str(data, "at") or None,
+        daily=_str(data, "daily") or None,
+        days=days,
+        starts_on=dates.get("from"),
+        ends_on=dates.get("until"),
+        zones=zones,
+        name=_str(data, "name") if "name" in data else None,
+        repeats=repeats,
+        greeting=greeting,
+    )
+
+
+@bp.route("/schedule/<int:slot_id>", methods=["GET"])
+@roles(*ALL_ROLES)
+def get_slot(slot_id: int) -> Response:
+    slot = schedule.get_slot(get_session(), slot_id)
+    if not week.slot_serves_zone(slot, _own_zone(api_user())):
+        abort(404, description=f"Không có lịch phát số {slot_id}")
+    row = slot_json(slot)
+    row["rundown"] = week.rundown(get_session(), slot, default_tz=_tz()).as_dict()
+    return jsonify(row)
+
+
+@bp.route("/schedule/<int:slot_id>", methods=["PATCH"])
+@roles(*SCHEDULE_ROLES)
+def edit_slot(slot_id: int) -> tuple[Response, int]:
+    """Change time, days, dates, zones, name, repeats, greeting; same checks as POST."""
+    data = _json_body()
+    accept, reason = _ack(data)
+    changes = _edit_changes(data)
+    if not changes:
+        raise ValidationError("Không có gì để sửa")
+    session = get_session()
+    slot = schedule.get_slot(session, slot_id)
+
+    def save() -> Slot:
+        return week.save_edit(session, slot, default_tz=_tz(), accept_warnings=accept,
+                              reason=reason, user_id=api_user().id, **changes)
+
+    answer = _save_response(save, 200)
+    if answer[1] == 200:
+        logger.info("API: %s sửa lịch phát số %s", api_user().name, slot_id)
+    return answer
+
+
+@bp.route("/schedule/<int:slot_id>/items", methods=["PUT"])
+@roles(*SCHEDULE_ROLES)
+def put_slot_items(slot_id: int) -> tuple[Response, int]:
+    """Replace the rundown, in the order given; the station renders the next airing again."""
+    data = _json_body()
+    accept, reason = _ack(data)
+    specs = week.item_specs(data.get("items"))
+    session = get_session()
+    slot = schedule.get_slot(session, slot_id)
+
+    def save() -> Slot:
+        return week.save_edit(session, slot, default_tz=_tz(), accept_warnings=accept,
+                              reason=reason, user_id=api_user().id, items=specs)
+
+    answer = _save_response(save, 200)
+    if answer[1] == 200:
+        logger.info("API: %s đặt chương trình của lịch phát số %s", api_user().name, slot_id)
+    return answer
+
+
 @bp.route("/schedule/occurrences", methods=["GET"])
 @roles(*ALL_ROLES)
 def list_occurrences() -> Response:
@@ -408,8 +536,7 @@ def list_occurrences() -> Response:
         raise ValidationError("Ngày 'to' phải sau ngày 'from'")
     if (last - first).days + 1 > MAX_RANGE_DAYS:
         raise ValidationError(f"Khoảng thời gian tối đa {MAX_RANGE_DAYS} ngày")
-    start = dt.datetime.combine(first, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
+    start, end = days_bounds(first, last, tz)
     found = week.occurrences_in(get_session(), tz_name, start, end, zone_name=_own_zone(api_user()))
     return jsonify({"items": [o.as_dict() for o in found], "total": len(found),
                     "from": first.isoformat(), "to": last.isoformat()})
@@ -422,8 +549,6 @@ def list_occurrences() -> Response:
 @roles(*COMMAND_ROLES)
 def create_command() -> tuple[Response, int]:
     """Writes an intent; the station acknowledges it (poll ``GET /commands/{id}``)."""
-    from broadcaster import commands
-
     data = _json_body()
     kind = _str(data, "kind")
     session = get_session()
@@ -460,7 +585,6 @@ def get_command(command_id: int) -> Response:
 def list_evidence() -> Response:
     """Entries as ``broadcaster log list --json`` gives them, newest first, a page at a time."""
     from broadcaster.evidence import entry_dict
-
     from web.logs import evidence_filters_from, evidence_page
 
     user = api_user()

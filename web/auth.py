@@ -16,6 +16,7 @@ from web.security import (
     log_out,
     login_limiter,
     login_required,
+    password_limiter,
     safe_next,
 )
 
@@ -76,7 +77,17 @@ def change_password() -> Response | str | tuple[str, int]:
         new = request.form.get("new", "")
         confirm = request.form.get("confirm", "")
         error = None
+        limiter = password_limiter()
+        key = ("account", str(user.id))
+        wait = limiter.blocked_for(*key)
+        if wait > 0:
+            minutes = max(1, round(wait / 60))
+            flash(f"Nhập sai mật khẩu hiện tại quá nhiều lần. Vui lòng thử lại sau khoảng {minutes} phút.",
+                  "error")
+            return render_template("auth/change_password.html", min_length=MIN_PASSWORD), 429
         if not verify_password(current, user.password_hash):
+            limiter.failed(*key)
+            logger.info("%s nhập sai mật khẩu hiện tại khi đổi mật khẩu", user.name)
             error = "Mật khẩu hiện tại không đúng."
         elif new != confirm:
             error = "Hai lần nhập mật khẩu mới không khớp."

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import accounts, bulletins, commands, library
+from broadcaster import approvals, bulletins, commands, library, permissions
 from broadcaster.errors import BroadcasterError, ValidationError
 from broadcaster.glossary import reading_preview
 from broadcaster.models import BULLETIN_STATUSES, PRIORITIES, Bulletin
@@ -21,8 +21,9 @@ from broadcaster.schedule import parse_date
 from broadcaster.zones import list_zones
 from web.db import get_session, get_settings
 from web.format import duration
+from web.fragments import rendered_rows
 from web.nav import register_nav
-from web.security import current_user, login_required, roles_required
+from web.security import current_user, login_required, render_limiter, roles_required
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def _me() -> Any:
 def _load(bulletin_id: int) -> Bulletin:
     """The bulletin, or 404 — also for a village head asking about another zone's bulletin."""
     bulletin = get_session().get(Bulletin, bulletin_id)
-    if bulletin is None or not accounts.can_see_bulletin(_me(), bulletin):
+    if bulletin is None or not permissions.can_see_bulletin(_me(), bulletin):
         abort(404)
     return bulletin
 
@@ -66,8 +67,7 @@ def _optional_date(name: str) -> dt.date | None:
 
 
 def _form_fields() -> dict[str, Any]:
-    """The bulletin form as domain arguments; a village head's zone and priority are forced."""
-    user = _me()
+    """The bulletin form as domain arguments (who may file what is checked by the domain)."""
     fields: dict[str, Any] = {
         "title": request.form.get("title", ""),
         "body": request.form.get("body", ""),
@@ -79,10 +79,6 @@ def _form_fields() -> dict[str, Any]:
     }
     if fields["priority"] not in PRIORITIES:
         raise ValidationError("Mức ưu tiên không hợp lệ")
-    if user.role == "village":
-        fields["zone_id"] = user.zone_id
-        if fields["priority"] == "emergency":
-            raise ValidationError("Trưởng thôn không tạo được bản tin khẩn cấp; hãy báo cán bộ xã.")
     if fields["valid_from"] and fields["valid_until"] and fields["valid_until"] < fields["valid_from"]:
         raise ValidationError("Ngày hết hiệu lực phải sau ngày bắt đầu")
     return fields
@@ -99,6 +95,12 @@ def _form_context(bulletin: Bulletin | None, values: dict[str, Any]) -> dict[str
     }
 
 
+def _row_key(b: Bulletin) -> tuple[Any, ...]:
+    """Everything a list row shows (``bulletins/_row.html``): a change to any of it renders anew."""
+    return (b.id, b.title, b.zone_id, b.zone.name if b.zone_id is not None and b.zone else None,
+            b.category, b.priority, b.status, b.updated_at)
+
+
 @bp.route("")
 @login_required
 def index() -> str:
@@ -111,25 +113,30 @@ def index() -> str:
     page = max(1, request.args.get("page", 1, type=int) or 1)
     rows = bulletins.list_bulletins(
         session, search=search, status=status, priority=priority, category=category,
-        zone_id=accounts.zone_scope(user), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE,
+        zone_id=permissions.zone_scope(user), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE,
     )
     # One query for the zone names instead of one per row: while these zones are held, a row's
     # ``b.zone`` finds its zone in the session without asking the database again.
     zones = list_zones(session) if any(b.zone_id is not None for b in rows) else []
+    shown = rows[:PAGE_SIZE]
+    # One url_for for the page, not one per row: the id is an integer, safe to append.
+    rows_html = rendered_rows("bulletins", "bulletins/_row.html", "row", shown, _row_key,
+                              show_base=url_for("bulletins.index") + "/")
     return render_template(
-        "bulletins/list.html", rows=rows[:PAGE_SIZE], has_more=len(rows) > PAGE_SIZE, page=page,
+        "bulletins/list.html", rows=shown, rows_html=rows_html, has_more=len(rows) > PAGE_SIZE,
+        page=page,
         q=search, status=status or "", priority=priority or "", category=category or "",
         statuses=BULLETIN_STATUSES, priorities=PRIORITIES,
-        can_write=accounts.allowed(user, "bulletin.write"), zones=zones,
+        can_write=permissions.allowed(user, "bulletin.write"), zones=zones,
     )
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(*accounts.roles_for("bulletin.write"))
+@roles_required(*permissions.roles_for("bulletin.write"))
 def new() -> Response | str | tuple[str, int]:
     user = _me()
     values: dict[str, Any] = {"priority": "normal", "category": "Thông báo",
-                              "zone_id": user.zone_id if user.role == "village" else None}
+                              "zone_id": permissions.zone_scope(user)}
     if request.method == "POST":
         values = request.form.to_dict()
         session = get_session()
@@ -159,32 +166,38 @@ def show(bulletin_id: int) -> str:
     session = get_session()
     return render_template(
         "bulletins/show.html", bulletin=bulletin, events=bulletins.history(session, bulletin),
-        action_labels=bulletins.ACTION_LABELS,
-        can_edit=accounts.can_edit_bulletin(user, bulletin),
-        can_submit=accounts.allowed(user, "bulletin.submit") and bulletin.status in {"draft", "rejected"}
-        and accounts.can_edit_bulletin(user, bulletin),
-        can_review=accounts.allowed(user, "bulletin.review") and bulletin.status in {"draft", "submitted"},
-        can_archive=accounts.allowed(user, "bulletin.archive") and bulletin.status != "archived",
+        action_labels=bulletins.ACTION_LABELS, field_labels=bulletins.AIRING_FIELDS,
+        changes=bulletins.changes_since_approval(session, bulletin),
+        readings=bulletins.readings_since_approval(session, bulletin),
+        word_diff=bulletins.word_diff,
+        can_render=permissions.allowed(user, "bulletin.render"),
+        can_edit=permissions.can_edit_bulletin(user, bulletin),
+        can_submit=permissions.allowed(user, "bulletin.submit") and bulletin.status in {"draft", "rejected"}
+        and permissions.can_edit_bulletin(user, bulletin),
+        can_review=permissions.allowed(user, "bulletin.review") and bulletin.status in {"draft", "submitted"},
+        can_archive=permissions.allowed(user, "bulletin.archive") and bulletin.status != "archived",
+        next_waiting=approvals.next_waiting(session, after=bulletin.id)
+        if permissions.allowed(user, "bulletin.review") else None,
+        waiting_total=approvals.queue_count(session) if permissions.allowed(user, "bulletin.review") else 0,
     )
 
 
 @bp.route("/<int:bulletin_id>/edit", methods=["GET", "POST"])
-@roles_required(*accounts.roles_for("bulletin.write"))
+@roles_required(*permissions.roles_for("bulletin.write"))
 def edit(bulletin_id: int) -> Response | str | tuple[str, int]:
     bulletin = _load(bulletin_id)
     user = _me()
-    if not accounts.can_edit_bulletin(user, bulletin):
+    if not permissions.can_edit_bulletin(user, bulletin):
         abort(403)
     if request.method == "POST":
         values = request.form.to_dict()
         session = get_session()
         try:
             fields = _form_fields()
+            fields["recording_id"] = _optional_int("recording_id")
+            if fields["recording_id"] is not None:
+                library.get_recording(session, fields["recording_id"])
             bulletins.update_bulletin(session, bulletin, user, **fields)
-            recording_id = _optional_int("recording_id")
-            if recording_id is not None:
-                library.get_recording(session, recording_id)
-            bulletin.recording_id = recording_id
         except BroadcasterError as exc:
             session.rollback()
             flash(str(exc), "error")
@@ -206,10 +219,10 @@ def edit(bulletin_id: int) -> Response | str | tuple[str, int]:
 @login_required
 def act(bulletin_id: int, action: str) -> Response:
     user = _me()
-    if not accounts.allowed(user, REVIEW_ACTIONS[action]):
+    if not permissions.allowed(user, REVIEW_ACTIONS[action]):
         abort(403)
     bulletin = _load(bulletin_id)
-    if action == "submit" and not accounts.can_edit_bulletin(user, bulletin):
+    if action == "submit" and not permissions.can_edit_bulletin(user, bulletin):
         abort(403)
     session = get_session()
     note = request.form.get("reason", "")[:2000]
@@ -257,8 +270,21 @@ def preview() -> tuple[Response, int]:
 @bp.route("/<int:bulletin_id>/render", methods=["POST"])
 @login_required
 def render(bulletin_id: int) -> tuple[Response, int]:
-    """Render the bulletin as it will air, then answer with the asset's URL (by id only)."""
+    """Render the bulletin as it will air, then answer with the asset's URL (by id only).
+
+    Rendering costs CPU and disk, so only the roles that write or review bulletins may, and
+    each account only ``web.renders_per_minute`` times a minute.
+    """
+    user = _me()
+    if not permissions.allowed(user, "bulletin.render"):
+        return jsonify({"error": "Tài khoản của bạn không dựng được bản tin để nghe thử."}), 403
     bulletin = _load(bulletin_id)
+    limiter = render_limiter()
+    wait = limiter.blocked_for("render", str(user.id))
+    if wait > 0:
+        return jsonify({"error": f"Bạn đã dựng quá nhiều lần trong một phút; "
+                                 f"hãy thử lại sau {max(1, round(wait))} giây."}), 429
+    limiter.failed("render", str(user.id))
     session = get_session()
     try:
         asset = library.render_bulletin(session, get_settings(), bulletin)

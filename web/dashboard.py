@@ -13,10 +13,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import overview, week
-from broadcaster.bulletins import list_bulletins
+from broadcaster import approvals, overview, permissions, week
+from broadcaster import commands as station_commands
 from broadcaster.errors import BroadcasterError
+from broadcaster.local_days import day_bounds
 from broadcaster.models import utcnow
+from broadcaster.shapes import command_dict
 from web.db import get_session, get_settings
 from web.nav import register_nav
 from web.security import current_user, login_required, roles_required
@@ -27,22 +29,14 @@ bp = Blueprint("dashboard", __name__)
 register_nav(bp, "Tổng quan", "dashboard.index", order=10)
 
 #: Who may send the station an emergency or a stop.
-COMMAND_ROLES = ("approver", "admin")
+COMMAND_ROLES = permissions.roles_for("station.command")
 #: How far ahead the "next broadcast" is looked for.
 NEXT_HORIZON_DAYS = 8
 
 
 def _user_zone() -> str | None:
     """A village head sees only the airings of the own zone; everyone else sees all."""
-    user = current_user()
-    if user is not None and user.role == "village" and user.zone is not None:
-        return user.zone.name
-    return None
-
-
-def _day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
-    return start.astimezone(dt.timezone.utc), (start + dt.timedelta(days=1)).astimezone(dt.timezone.utc)
+    return permissions.zone_name_scope(current_user())
 
 
 @bp.route("/")
@@ -54,29 +48,41 @@ def index() -> str:
     tz = ZoneInfo(tz_name)
     now = utcnow()
     today = now.astimezone(tz).date()
-    start, end = _day_bounds(today, tz)
+    start, end = day_bounds(today, tz)
     zone = _user_zone()
     timeline = week.occurrences_in(session, tz_name, start, end, zone_name=zone)
     upcoming = week.occurrences_in(
         session, tz_name, now, now + dt.timedelta(days=NEXT_HORIZON_DAYS), zone_name=zone
     )
-    pulses = overview.pulses(session, float(settings.station.heartbeat_s), now)
+    pulses = overview.pulses_for(session, settings.station.heartbeat_s, zone, now)
     can_command = current_user().role in COMMAND_ROLES  # type: ignore[union-attr]
     emergency_choices = (
-        list_bulletins(session, status="approved", limit=100) if can_command else []
+        station_commands.emergency_choices(session, limit=100) if can_command else []
     )
+    user = current_user()
+    can_review = permissions.allowed(user, "bulletin.review")
+    returned, approved = ([], [])
+    if user is not None and user.role == "editor":
+        returned, approved = approvals.outcomes(session, user)
     return render_template(
         "dashboard/index.html",
+        review=approvals.queue(session, limit=50) if can_review else [],
+        review_total=approvals.queue_count(session) if can_review else 0,
+        can_review=can_review,
+        returned=returned,
+        approved=approved,
+        notices=approvals.notices(session, user) if user is not None and permissions.is_zone_limited(user) else [],
         today=today,
         now=now,
         timeline=timeline,
         next_up=upcoming[0] if upcoming else None,
         pulses=pulses,
-        failures=overview.recent_failures(session, 10),
+        failures=overview.recent_failures(session, 10, zone=zone),
         commands=overview.recent_commands(session, 5) if can_command else [],
         command_labels=overview.COMMAND_STATUS_LABELS,
         can_command=can_command,
         emergency_choices=emergency_choices,
+        on_air_emergency=overview.emergency_on_air(pulses),
         zone=zone,
         receiver_warnings=_receiver_warnings(session, settings),
     )
@@ -87,6 +93,18 @@ def _receiver_warnings(session: Any, settings: Any) -> list[str]:
     from broadcaster import receivers
 
     return receivers.warnings(receivers.receiver_rows(session, settings), settings)
+
+
+def _emergency_cut_refused() -> Response | None:
+    """An emergency on air is cut (by a stop or another emergency) only when asked explicitly."""
+    settings = get_settings()
+    on_air = overview.emergency_on_air(
+        overview.pulses(get_session(), settings.station.heartbeat_s, utcnow()))
+    if on_air is not None and request.form.get("cut_emergency") != "yes":
+        flash(f"Đang phát bản tin khẩn cấp “{on_air.get('title', '')}”. Hãy đánh dấu ô "
+              "“Ngắt bản tin khẩn cấp đang phát” nếu thật sự muốn ngắt.", "error")
+        return redirect(url_for("dashboard.index"))
+    return None
 
 
 @bp.route("/station/emergency", methods=["POST"])
@@ -102,6 +120,9 @@ def emergency() -> Response:
     except ValueError:
         flash("Hãy chọn bản tin cần phát khẩn cấp.", "error")
         return redirect(url_for("dashboard.index"))
+    refused = _emergency_cut_refused()
+    if refused is not None:
+        return refused
     session = get_session()
     try:
         command = commands.request_emergency(session, bulletin_id, user=current_user())
@@ -120,6 +141,9 @@ def emergency() -> Response:
 def stop() -> Response:
     from broadcaster import commands
 
+    refused = _emergency_cut_refused()
+    if refused is not None:
+        return refused
     session = get_session()
     try:
         command = commands.request_stop(session, user=current_user())
@@ -139,17 +163,7 @@ def command_status(command_id: int) -> Response:
     command = overview.get_command(get_session(), command_id)
     if command is None:
         abort(404)
-    return jsonify(
-        {
-            "id": command.id,
-            "kind": command.kind,
-            "status": command.status,
-            "label": overview.COMMAND_STATUS_LABELS.get(command.status, command.status),
-            "acknowledged_at": command.acknowledged_at.isoformat() if command.acknowledged_at else None,
-            "finished_at": command.finished_at.isoformat() if command.finished_at else None,
-            "result": command.result,
-        }
-    )
+    return jsonify(command_dict(command))
 
 
 #: What ``/healthz`` tells anyone who asks, per output: enough for monitoring, nothing more.
@@ -165,7 +179,7 @@ def healthz() -> tuple[Response, int]:
     notice may be meant for one zone only; the dashboard shows it to those who log in).
     """
     settings = get_settings()
-    pulses = overview.pulses(get_session(), float(settings.station.heartbeat_s))
+    pulses = overview.pulses(get_session(), settings.station.heartbeat_s)
     heartbeats = []
     for pulse in pulses:
         row = {k: v for k, v in pulse.as_dict().items() if k in HEALTH_FIELDS}

@@ -84,6 +84,12 @@ def _domain_error(exc: BroadcasterError) -> Any:
     return render_error(400, str(exc))
 
 
+def _number_too_large(exc: OverflowError) -> Any:
+    """A number from a form or a query that the database cannot hold is bad input, not a bug."""
+    logger.info("số quá lớn ở %s %s: %s", request.method, request.path, exc)
+    return render_error(400, "Số gửi lên quá lớn.")
+
+
 def _unexpected(exc: Exception) -> Any:
     if isinstance(exc, HTTPException):
         return _http_error(exc)
@@ -94,5 +100,6 @@ def _unexpected(exc: Exception) -> Any:
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(BroadcasterError, _domain_error)
+    app.register_error_handler(OverflowError, _number_too_large)
     app.register_error_handler(InternalServerError, lambda e: render_error(500, MESSAGES[500]))
     app.register_error_handler(Exception, _unexpected)

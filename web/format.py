@@ -29,10 +29,17 @@ def to_local(value: dt.datetime) -> dt.datetime:
     return value.astimezone(station_zone())
 
 
-def localtime(value: dt.datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    """``{{ x.at|localtime }}`` → "22/12/2024 06:30" in the station's zone; "—" when unset."""
-    if value is None:
+def localtime(value: dt.datetime | str | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """``{{ x.at|localtime }}`` → "22/12/2024 06:30" in the station's zone; "—" when unset.
+
+    Also takes an ISO 8601 string with its offset (JSON-shaped statuses carry those)."""
+    if value is None or value == "":
         return "—"
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return "—"
     return to_local(value).strftime(fmt)
 
 
@@ -77,6 +84,36 @@ def number(value: float | int | None, digits: int = 0) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
+#: Evidence item kinds and speech engines as a person reads them (the log keeps the codes).
+ITEM_KIND_NAMES = {"speech": "Lời đọc", "jingle": "Nhạc hiệu", "recording": "Bản ghi âm",
+                   "pause": "Khoảng lặng", "bulletin": "Bản tin"}
+ENGINE_NAMES = {"espeak": "Giọng máy (không cần mạng)", "gtts": "Giọng Google (qua mạng)",
+                "cache": "Âm thanh đã lưu", "recording": "Bản ghi âm"}
+
+
+def occurrence_label(key: str | None) -> str:
+    """``slot-8@2026-12-02`` → "Lịch phát số 8, ngày 02/12/2026" (the key stays in exports)."""
+    if not key:
+        return "—"
+    slot, _, day = key.partition("@")
+    number_part = slot.removeprefix("slot-")
+    try:
+        when = dt.date.fromisoformat(day).strftime("%d/%m/%Y")
+    except ValueError:
+        return "Phát ngoài lịch" if not number_part.isdigit() else f"Lịch phát số {number_part}"
+    if not number_part.isdigit():
+        return f"Phát ngoài lịch, ngày {when}"
+    return f"Lịch phát số {number_part}, ngày {when}"
+
+
+def output_label(output: str | None) -> str:
+    """The output's name without backend details ("main (pulse:loaxa)" → "main")."""
+    if not output:
+        return "—"
+    name = output.split(" (", 1)[0].strip()
+    return "Loa chính của xã" if name == "main" else name
+
+
 def init_app(app: Flask) -> None:
     # The app's settings are read once, when its context is opened; the zone cannot change after.
     app.extensions[ZONE_KEY] = ZoneInfo(app.extensions["broadcaster"].settings.station.timezone)
@@ -85,6 +122,9 @@ def init_app(app: Flask) -> None:
         role_label=lambda r: ROLE_LABELS.get(r, r),
         status_label=lambda s: STATUS_LABELS.get(s, s),
         priority_label=lambda p: PRIORITY_LABELS.get(p, p),
+        item_kind=lambda k: ITEM_KIND_NAMES.get(k or "", k or "—"),
+        engine_name=lambda e: ENGINE_NAMES.get((e or "").split(":", 1)[0], e or "—"),
+        occurrence_label=occurrence_label, output_label=output_label,
     )
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS

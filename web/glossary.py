@@ -6,9 +6,9 @@ import logging
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import accounts, glossary
+from broadcaster import glossary, permissions
 from broadcaster.errors import BroadcasterError
-from web.db import get_session
+from web.db import get_session, get_settings
 from web.nav import register_nav
 from web.security import current_user, login_required, roles_required
 
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("glossary", __name__, url_prefix="/glossary")
 register_nav(bp, "Cách đọc", "glossary.index", order=50)
-WRITERS = accounts.roles_for("glossary.write")
+WRITERS = permissions.roles_for("glossary.write")
 
 
 @bp.route("")
@@ -25,7 +25,7 @@ def index() -> str:
     q = request.args.get("q", "")[:100]
     return render_template(
         "glossary/index.html", entries=glossary.list_entries(get_session(), q), q=q,
-        can_write=accounts.allowed(current_user(), "glossary.write"),
+        can_write=permissions.allowed(current_user(), "glossary.write"),
     )
 
 
@@ -46,7 +46,7 @@ def _failed(exc: BroadcasterError) -> Response:
 def add() -> Response:
     try:
         entry = glossary.add_entry(get_session(), request.form.get("word", ""),
-                                   request.form.get("reading", ""))
+                                   request.form.get("reading", ""), get_settings().tts.dialect)
     except BroadcasterError as exc:
         return _failed(exc)
     return _done(f"Đã thêm “{entry.word}”.")
@@ -59,7 +59,7 @@ def update(entry_id: int) -> Response:
     try:
         entry = glossary.get_entry(session, entry_id)
         glossary.update_entry(session, entry, request.form.get("word", ""),
-                              request.form.get("reading", ""))
+                              request.form.get("reading", ""), get_settings().tts.dialect)
     except BroadcasterError as exc:
         return _failed(exc)
     return _done(f"Đã sửa “{entry.word}”.")
@@ -71,7 +71,7 @@ def delete(entry_id: int) -> Response:
     session = get_session()
     try:
         entry = glossary.get_entry(session, entry_id)
-        glossary.delete_entry(session, entry)
+        glossary.delete_entry(session, entry, get_settings().tts.dialect)
     except BroadcasterError as exc:
         return _failed(exc)
     return _done(f"Đã xóa “{entry.word}”.")

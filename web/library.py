@@ -14,7 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask import session as login_session
 from werkzeug.wrappers import Response
 
-from broadcaster import accounts, library
+from broadcaster import library, permissions
 from broadcaster.errors import BroadcasterError
 from web.db import get_session, get_settings
 from web.nav import register_nav
@@ -32,7 +32,7 @@ def _page(status: int = 200, values: dict[str, str] | None = None) -> tuple[str,
         "library/index.html",
         assets=library.list_assets(session),
         kinds=library.ASSET_KINDS, languages=library.LANGUAGES,
-        can_upload=accounts.allowed(current_user(), "library.upload"),
+        can_upload=permissions.allowed(current_user(), "library.upload"),
         max_mb=get_settings().audio.max_upload_mb,
         max_minutes=get_settings().audio.max_upload_minutes,
         values=values or {},
@@ -46,7 +46,7 @@ def index() -> tuple[str, int]:
 
 
 @bp.route("/upload", methods=["POST"])
-@roles_required(*accounts.roles_for("library.upload"))
+@roles_required(*permissions.roles_for("library.upload"))
 def upload() -> Response | tuple[str, int]:
     values = {k: request.form.get(k, "") for k in ("title", "kind", "language")}
     sent = request.files.get("file")
@@ -78,7 +78,7 @@ RENDERED_KEPT = 20
 
 
 def remember_render(asset_id: int) -> None:
-    """Let this session fetch a render it asked for (see :func:`accounts.can_hear_asset`)."""
+    """Let this session fetch a render it asked for (see :func:`permissions.can_hear_asset`)."""
     kept = [i for i in login_session.get(RENDERED_KEY, []) if i != asset_id]
     login_session[RENDERED_KEY] = (kept + [asset_id])[-RENDERED_KEPT:]
 
@@ -89,7 +89,7 @@ def audio(asset_id: int) -> Response:
     """The stored file of an asset (uploads and renders), by id; supports range requests."""
     settings = get_settings()
     asset = library.get_asset(get_session(), asset_id)
-    if not accounts.can_hear_asset(current_user(), asset,  # type: ignore[arg-type]
+    if not permissions.can_hear_asset(current_user(), asset,  # type: ignore[arg-type]
                                    login_session.get(RENDERED_KEY, [])):
         abort(404)
     path = library.asset_file(settings, asset)

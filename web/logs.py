@@ -17,17 +17,29 @@ import time
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from broadcaster import evidence, evidence_filter
+from broadcaster import evidence, evidence_filter, listening, permissions
 from broadcaster.errors import BroadcasterError
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.models import EVIDENCE_STATUSES, User, utcnow
 from broadcaster.reports.query import Filters
 from web.db import get_session, get_settings
 from web.format import station_zone
+from web.fragments import rendered_rows
 from web.nav import register_nav
 from web.security import current_user, has_role, login_required, roles_required
 
@@ -36,8 +48,8 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("logs", __name__, url_prefix="/logs")
 register_nav(bp, "Nhật ký phát", "logs.index", order=40)
 
-EXPORT_ROLES = ("admin", "editor", "approver", "office")
-VERIFY_ROLES = ("admin", "editor", "approver", "office")
+EXPORT_ROLES = permissions.roles_for("evidence.export")
+VERIFY_ROLES = permissions.roles_for("evidence.verify")
 PAGE_SIZE = 50
 MAX_PAGE = 100_000
 #: How long a verification result is shown without recomputing (while the head is unchanged).
@@ -48,9 +60,7 @@ STATUS_CHOICES = [(s, STATUS_LABELS[s]) for s in EVIDENCE_STATUSES]
 
 def own_zone(user: User | None) -> str | None:
     """A village head's zone name (its airings only); None for roles that read everything."""
-    if user is not None and user.role == "village":
-        return user.zone.name if user.zone is not None else ""
-    return None
+    return permissions.zone_name_scope(user)
 
 
 def evidence_filters_from(args: Mapping[str, str], user: User | None) -> Filters:
@@ -85,7 +95,14 @@ def _verify_now(session: Session) -> dict[str, Any]:
     except BroadcasterError as exc:
         return {"ok": False, "count": 0, "head_hash": None, "first_bad_id": None,
                 "message": str(exc)}
-    result = evidence.verify_chain(session, public_key)
+    from broadcaster.evidence_audit import load_witness, verify_log
+
+    witness = settings.checkpoint_witness_path
+    try:
+        witnesses = [load_witness(witness)] if witness.exists() else []
+    except BroadcasterError as exc:
+        return {"ok": False, "count": 0, "head_hash": None, "first_bad_id": None, "message": str(exc)}
+    result = verify_log(session, public_key, tz=settings.station.timezone, witnesses=witnesses)
     return {
         "ok": result.ok,
         "count": result.count,
@@ -160,6 +177,9 @@ def index() -> Any:
     return render_template(
         "logs/index.html",
         rows=rows,
+        rows_html=rendered_rows("logs", "logs/_row.html", "row", rows, tuple,
+                                fixed={"status_labels": STATUS_LABELS},
+                                entry_base=url_for("logs.index") + "/"),
         filters=filters,
         query=query,
         error=error,
@@ -186,7 +206,21 @@ def entry(entry_id: int) -> Any:
                                       own_zone=own_zone(current_user()))
     if row is None:
         abort(404, description=f"Không có mục nhật ký số {entry_id}")
-    return render_template("logs/entry.html", e=row, status_labels=STATUS_LABELS)
+    return render_template("logs/entry.html", e=row, status_labels=STATUS_LABELS,
+                           aircheck_ready=listening.aircheck_file(get_settings(), row) is not None)
+
+
+@bp.route("/<int:entry_id>/aircheck")
+@login_required
+def aircheck(entry_id: int) -> Any:
+    """The air-check recorded while the entry aired, for whoever may see the entry."""
+    row = evidence_filter.get_visible(get_session(), entry_id, get_settings().station.timezone,
+                                      own_zone=own_zone(current_user()))
+    path = listening.aircheck_file(get_settings(), row) if row is not None else None
+    if path is None:
+        abort(404, description=f"Không có bản thu của mục nhật ký số {entry_id}")
+    return send_file(path, mimetype="audio/ogg", conditional=True, max_age=0,
+                     download_name=f"ban-thu-nhat-ky-{entry_id}.opus")
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -210,7 +244,8 @@ def export(fmt: str) -> Response:
         abort(404, description="Định dạng xuất không hỗ trợ (chọn csv, xlsx hoặc pdf)")
     settings = get_settings()
     filters = evidence_filters_from(request.args, current_user())
-    data = reports.export_bytes(get_session(), settings, fmt, filters)
+    header = "machine" if request.args.get("header") == "machine" else "vi"
+    data = reports.export_bytes(get_session(), settings, fmt, filters, csv_header=header)
     name = reports.suggested_filename(settings, fmt, filters)
     logger.info("%s xuất báo cáo %s (%d byte)", current_user().name, fmt, len(data))  # type: ignore[union-attr]
     return Response(data, mimetype=reports.MEDIA_TYPES[fmt].split(";")[0],

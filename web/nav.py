@@ -6,7 +6,7 @@ menu by registering itself, without anyone editing a shared list or the base tem
 Usage in a blueprint module::
 
     bp = Blueprint("schedule", __name__)
-    register_nav(bp, "Lịch phát", "schedule.week", roles=("admin", "editor"), order=30)
+    register_nav(bp, "Lịch phát", "schedule.week", roles=permissions.roles_for("schedule.edit"), order=30)
 """
 from __future__ import annotations
 
@@ -80,11 +80,21 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _nav_context() -> dict[str, Any]:
+        from broadcaster import approvals, permissions
+        from web.db import get_session
         from web.security import current_user
 
         def nav_items() -> list[dict[str, Any]]:
             user = current_user()
-            return nav_for(app, user.role if user else None)
+            menu = nav_for(app, user.role if user else None)
+            if user is not None and permissions.allowed(user, "bulletin.review"):
+                # The approver's queue, counted on every page so nothing waits unseen.
+                waiting = approvals.queue_count(get_session())
+                for entry in menu:
+                    if entry["endpoint"] == "dashboard.index" and waiting:
+                        entry["badge"] = waiting
+                        entry["badge_title"] = f"{waiting} bản tin chờ duyệt"
+            return menu
 
         return {
             "nav_items": nav_items,

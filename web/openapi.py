@@ -150,6 +150,10 @@ SCHEMAS: dict[str, Any] = {
             "campaign_id": {"type": ["integer", "null"]},
             "repeats": {"type": "integer"},
             "greeting": {"type": "boolean"},
+            "override_reason": {"type": ["string", "null"],
+                                "description": "lý do đã lưu dù trùng lịch hoặc có cảnh báo"},
+            "override_warnings": {"type": ["string", "null"]},
+            "rundown": {"type": "object", "description": "chỉ ở GET /schedule/{slot_id}"},
         },
     },
     "NewSlot": {
@@ -170,7 +174,8 @@ SCHEMAS: dict[str, Any] = {
             "greeting": {"type": "boolean", "default": True},
             "campaign_id": {"type": ["integer", "null"]},
             "accept_warnings": {"type": "boolean", "default": False,
-                                "description": "vẫn lưu khi có cảnh báo quá giờ"},
+                                "description": "vẫn lưu khi trùng lịch hoặc có cảnh báo quá giờ"},
+            "reason": {"type": "string", "description": "lý do vẫn lưu, được ghi lại"},
         },
     },
     "SlotCheck": {
@@ -184,6 +189,39 @@ SCHEMAS: dict[str, Any] = {
             "estimated_seconds": {"type": "number"},
             "estimated": {"type": "string"},
             "next_airings": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "SlotEdit": {
+        "type": "object",
+        "description": "Chỉ các trường gửi lên được sửa; `from`/`until` rỗng hoặc null để bỏ.",
+        "properties": {
+            "daily": {"type": "string", "examples": ["06:15"]},
+            "at": {"type": "string", "examples": ["2025-01-09 17:30:00"]},
+            "days": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+            "from": {"type": ["string", "null"], "format": "date"},
+            "until": {"type": ["string", "null"], "format": "date"},
+            "zones": {"type": "array", "items": {"type": "string"},
+                      "description": "danh sách rỗng: toàn xã"},
+            "name": {"type": "string"},
+            "repeats": {"type": "integer", "minimum": 1, "maximum": 5},
+            "greeting": {"type": "boolean"},
+            "accept_warnings": {"type": "boolean",
+                                "description": "vẫn lưu dù trùng lịch hoặc có cảnh báo"},
+            "reason": {"type": "string", "description": "lý do vẫn lưu, được ghi lại"},
+        },
+    },
+    "SlotItems": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "items": {"type": "array", "minItems": 1, "items": {"oneOf": [
+                {"type": "object", "required": ["bulletin_id"],
+                 "properties": {"bulletin_id": {"type": "integer"}}, "additionalProperties": False},
+                {"type": "object", "required": ["recording_id"],
+                 "properties": {"recording_id": {"type": "integer"}}, "additionalProperties": False},
+            ]}},
+            "accept_warnings": {"type": "boolean"},
+            "reason": {"type": "string"},
         },
     },
     "Occurrence": {
@@ -312,6 +350,24 @@ def _paths() -> dict[str, Any]:
             "post": _op("Xếp lịch phát (từ chối khi trùng lịch; cảnh báo phải được chấp nhận)",
                         ["admin", "editor"], {"201": _json(_ref("Slot"), "Lịch phát đã lưu")},
                         body=_ref("NewSlot"), errors=(400, 404, 409, 422)),
+        },
+        "/schedule/{slot_id}": {
+            "get": _op("Một lịch phát và chương trình của nó (thời lượng từng mục, tổng, giờ kết "
+                       "thúc lần tới)", ALL, {"200": _json(_ref("Slot"), "Lịch phát")},
+                       params=[_path_id("slot_id", "Số lịch phát")], errors=(404,)),
+            "patch": _op("Sửa giờ, thứ, ngày, thôn, tên, số lần đọc, lời chào của lịch phát "
+                         "(kiểm tra như khi xếp lịch: 409 khi trùng lịch, 422 khi có cảnh báo; "
+                         "`accept_warnings` cùng `reason` để vẫn lưu)",
+                         ["admin", "editor"], {"200": _json(_ref("Slot"), "Lịch phát đã sửa")},
+                         params=[_path_id("slot_id", "Số lịch phát")], body=_ref("SlotEdit"),
+                         errors=(400, 404, 409, 422)),
+        },
+        "/schedule/{slot_id}/items": {
+            "put": _op("Đặt chương trình của lịch phát theo thứ tự gửi lên (bản tin đã duyệt, bản "
+                       "ghi âm); lần phát đã dựng sẽ được dựng lại",
+                       ["admin", "editor"], {"200": _json(_ref("Slot"), "Lịch phát đã sửa")},
+                       params=[_path_id("slot_id", "Số lịch phát")], body=_ref("SlotItems"),
+                       errors=(400, 404, 409, 422)),
         },
         "/schedule/check": {
             "post": _op("Kiểm tra trùng lịch và quá giờ trước khi lưu (không lưu gì)",

@@ -26,7 +26,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response
 
-from broadcaster import mqtt_auth, receivers
+from broadcaster import mqtt_auth, permissions, receivers
 from broadcaster.errors import BroadcasterError, NotFoundError, PermissionDenied, ValidationError
 from broadcaster.evidence import utc_text
 from broadcaster.models import Receiver, utcnow
@@ -34,12 +34,12 @@ from broadcaster.zones import list_zones
 from web.db import get_session, get_settings
 from web.errors import render_error
 from web.nav import register_nav
-from web.security import login_required, roles_required
+from web.security import current_user, login_required, roles_required
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("receivers", __name__)
-register_nav(bp, "Máy thu", "receivers.index", roles=("admin", "editor", "approver", "office"),
+register_nav(bp, "Máy thu", "receivers.index", roles=permissions.roles_for("receivers.view"),
              order=45)
 API = "/api/v1/receiver"
 OPEN_ENDPOINTS = {"receivers.enrol"}
@@ -142,21 +142,25 @@ def evidence_upload() -> Any:
 # ------------------------------------------------------------------ the panel
 
 
+def _can_manage() -> bool:
+    return permissions.allowed(current_user(), "receivers.manage")
+
+
 @bp.get("/receivers")
 @login_required
-@roles_required("admin", "editor", "approver", "office")
+@roles_required(*permissions.roles_for("receivers.view"))
 def index() -> str:
     session = get_session()
     settings = get_settings()
     rows = receivers.receiver_rows(session, settings)
     return render_template("receivers/index.html", rows=rows,
                            warnings=receivers.warnings(rows, settings),
-                           zones=list_zones(session), new_code=None)
+                           zones=list_zones(session), new_code=None, can_manage=_can_manage())
 
 
 @bp.post("/receivers")
 @login_required
-@roles_required("admin")
+@roles_required(*permissions.roles_for("receivers.manage"))
 def add() -> Any:
     session = get_session()
     settings = get_settings()
@@ -172,12 +176,13 @@ def add() -> Any:
     # The code is shown once, on this page only (never stored in clear, never in a redirect URL).
     return render_template("receivers/index.html", rows=rows,
                            warnings=receivers.warnings(rows, settings), zones=list_zones(session),
-                           new_code={"name": added.receiver.name, "code": added.code})
+                           new_code={"name": added.receiver.name, "code": added.code},
+                           can_manage=_can_manage())
 
 
 @bp.post("/receivers/<name>/revoke")
 @login_required
-@roles_required("admin")
+@roles_required(*permissions.roles_for("receivers.manage"))
 def revoke(name: str) -> Any:
     session = get_session()
     settings = get_settings()

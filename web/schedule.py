@@ -15,7 +15,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from broadcaster import campaigns, schedule, week
+from broadcaster import campaigns, permissions, schedule, week
 from broadcaster.bulletins import list_bulletins
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
 from broadcaster.models import utcnow
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
 register_nav(bp, "Lịch phát", "schedule.week", order=30)
 
-EDIT_ROLES = ("admin", "editor")
+EDIT_ROLES = permissions.roles_for("schedule.edit")
 DAY_CHOICES = list(zip(schedule.WEEKDAYS, schedule.WEEKDAY_LABELS))
 #: How many approved bulletins the form offers (newest first).
 BULLETIN_CHOICES = 300
@@ -44,10 +44,7 @@ def _today() -> dt.date:
 
 def _user_zone() -> str | None:
     """A village head sees only the own zone's airings (and commune-wide ones)."""
-    user = current_user()
-    if user is not None and user.role == "village":
-        return user.zone.name if user.zone is not None else ""
-    return None
+    return permissions.zone_name_scope(current_user())
 
 
 # ------------------------------------------------------------------ week view
@@ -129,10 +126,11 @@ def create_slot() -> Any:
     try:
         fields = _form_fields(form)
         slot = week.save_slot(session, default_tz=_tz(),
-                              accept_warnings=form.get("accept_warnings") == "yes", **fields)
+                              accept_warnings=form.get("accept_warnings") == "yes",
+                              reason=form.get("reason", ""), **fields)
     except ScheduleConflictError as exc:
         session.rollback()
-        return _render_form(form, status=409, errors=[str(exc)])
+        return _render_form(form, status=409, warnings=[str(exc)])
     except week.OverrunError as exc:
         session.rollback()
         return _render_form(form, status=422, warnings=[str(exc)])
@@ -163,11 +161,140 @@ def check() -> Response:
     return jsonify(result.as_dict())
 
 
+# ------------------------------------------------------------------ one slot: edit and rundown
+
+
+def _visible_slot(slot_id: int) -> Any:
+    """The slot, or 404 for a village head whose village it does not serve."""
+    from flask import abort
+
+    slot = schedule.get_slot(get_session(), slot_id)
+    if not week.slot_serves_zone(slot, _user_zone()):
+        abort(404, description=f"Không có lịch phát số {slot_id}")
+    return slot
+
+
+def _edit_changes(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The edit form → ``edit_slot`` arguments; the rundown comes as ``item`` tokens in order,
+    plus whatever was picked in the "add" lists (so the page works without JavaScript too)."""
+    tokens = form.getlist("item")
+    for key, kind in (("add_bulletin", "bulletin"), ("add_recording", "recording")):
+        if form.get(key):
+            tokens.append(f"{kind}:{form[key]}")
+    kind = form.get("kind") or None
+    return week.edit_fields(
+        kind=kind,
+        at_local=form.get("at") or None,
+        daily=form.get("daily") or None,
+        days=form.getlist("days") if kind == "daily" else None,
+        starts_on=form.get("from", "") if kind == "daily" else None,
+        ends_on=form.get("until", "") if kind == "daily" else None,
+        zones=form.getlist("zones"),
+        name=form.get("name", ""),
+        repeats=form.get("repeats", "1") or "1",
+        greeting=form.get("greeting") == "yes",
+        items=week.parse_item_tokens(tokens),
+    )
+
+
+def _slot_form(slot: Any) -> MultiDict[str, str]:
+    tz = ZoneInfo(slot.timezone or _tz())
+    form: MultiDict[str, str] = MultiDict({
+        "kind": slot.kind,
+        "name": slot.name,
+        "repeats": str(slot.repeats),
+        "greeting": "yes" if slot.greeting else "",
+        "daily": slot.time_local.strftime("%H:%M") if slot.time_local else "",
+        "at": slot.at_utc.astimezone(tz).strftime("%Y-%m-%dT%H:%M") if slot.at_utc else "",
+        "from": slot.starts_on.isoformat() if slot.starts_on else "",
+        "until": slot.ends_on.isoformat() if slot.ends_on else "",
+    })
+    if slot.kind == "daily" and slot.weekdays != ",".join(schedule.WEEKDAYS):
+        for day in slot.weekdays.split(","):
+            form.add("days", day)
+    for zone in slot.zones:
+        form.add("zones", zone.name)
+    return form
+
+
+def _render_slot(slot: Any, form: MultiDict[str, str] | None = None, *, status: int = 200,
+                 errors: list[str] | None = None, warnings: list[str] | None = None) -> Any:
+    session = get_session()
+    view = week.rundown(session, slot, default_tz=_tz())
+    can_edit = has_role(*EDIT_ROLES) and slot.active and not view.aired_once
+    return render_template(
+        "schedule/slot.html",
+        slot=slot,
+        view=view,
+        form=form if form is not None else _slot_form(slot),
+        errors=errors or [],
+        warnings=warnings or [],
+        can_edit=can_edit,
+        can_stop=has_role(*EDIT_ROLES) and slot.active and not view.aired_once,
+        bulletins=list_bulletins(session, status="approved", limit=BULLETIN_CHOICES) if can_edit else [],
+        recordings=week.recording_choices(session) if can_edit else [],
+        zones=week.zone_names(session),
+        day_choices=DAY_CHOICES,
+        tz=_tz(),
+        format_minutes=week.format_minutes,
+    ), status
+
+
+@bp.route("/<int:slot_id>", methods=["GET"], endpoint="slot")
+@login_required
+def slot_page(slot_id: int) -> Any:
+    return _render_slot(_visible_slot(slot_id))
+
+
+@bp.route("/<int:slot_id>", methods=["POST"])
+@roles_required(*EDIT_ROLES)
+def save_slot_edit(slot_id: int) -> Any:
+    session = get_session()
+    slot = schedule.get_slot(session, slot_id)
+    form = request.form
+    try:
+        changes = _edit_changes(form)
+        week.save_edit(session, slot, default_tz=_tz(),
+                       accept_warnings=form.get("accept_warnings") == "yes",
+                       reason=form.get("reason", ""), user_id=current_user().id,  # type: ignore[union-attr]
+                       **changes)
+    except (ScheduleConflictError, week.OverrunError) as exc:
+        session.rollback()
+        return _render_slot(schedule.get_slot(session, slot_id), form, status=409,
+                            warnings=[str(exc)])
+    except BroadcasterError as exc:
+        session.rollback()
+        return _render_slot(schedule.get_slot(session, slot_id), form, status=400,
+                            errors=[str(exc)])
+    session.commit()
+    logger.info("%s sửa lịch phát số %s", current_user().name, slot_id)  # type: ignore[union-attr]
+    flash(f"Đã lưu lịch phát số {slot_id}. Lần phát tới sẽ được dựng lại theo chương trình mới.",
+          "ok")
+    return redirect(url_for("schedule.slot", slot_id=slot_id))
+
+
+@bp.route("/<int:slot_id>/check", methods=["POST"])
+@roles_required(*EDIT_ROLES)
+def check_edit(slot_id: int) -> Response:
+    """JSON for the edit page: conflicts, warnings, the draft rundown's durations; saves nothing."""
+    session = get_session()
+    try:
+        changes = _edit_changes(request.form)
+    except BroadcasterError as exc:
+        return jsonify(week.SlotCheck(ok=False, errors=[str(exc)]).as_dict())
+    result = week.check_edit(session, slot_id, default_tz=_tz(), **changes)
+    session.rollback()
+    return jsonify(result.as_dict())
+
+
 @bp.route("/<int:slot_id>/stop", methods=["POST"])
 @roles_required(*EDIT_ROLES)
 def stop_slot(slot_id: int) -> Response:
     session = get_session()
     slot = schedule.get_slot(session, slot_id)
+    if week.rundown(session, slot, default_tz=_tz()).aired_once:
+        flash(f"Lịch phát số {slot_id} chỉ phát một lần và đã phát xong.", "error")
+        return redirect(url_for("schedule.slot", slot_id=slot_id))
     schedule.deactivate_slot(session, slot)
     session.commit()
     flash(f"Đã ngừng lịch phát số {slot_id}.", "ok")

@@ -36,6 +36,8 @@ API_PREFIX = "/api/v1"
 #: Endpoints a user who must change the password may still reach.
 _PASSWORD_CHANGE_ENDPOINTS = {"auth.change_password", "auth.logout", "static"}
 ALL_ROLES = ROLES
+#: The limiter's key for "any name from this address".
+ADDRESS_ANY = "\x00*"
 
 
 # ------------------------------------------------------------------ current user
@@ -293,8 +295,9 @@ class LoginLimiter:
     SWEEP_ABOVE = 1000
 
     def __init__(self, max_attempts: int, window_s: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, per_address: int = 0) -> None:
         self.max_attempts = max_attempts
+        self.per_address = per_address
         self.window_s = window_s
         self.clock = clock
         self._failures: dict[tuple[str, str], deque[float]] = {}
@@ -309,8 +312,18 @@ class LoginLimiter:
             failures.popleft()
 
     def blocked_for(self, ip: str, name: str) -> float:
-        """Seconds until another attempt is allowed (0 when allowed now)."""
-        key = self._key(ip, name)
+        """Seconds until another attempt is allowed (0 when allowed now).
+
+        Counted per (address, name) and per address across all names (``ADDRESS_ANY`` with
+        ``per_address`` attempts): guessing one common password over many names from one
+        address is stopped as well as guessing many passwords for one name.
+        """
+        wait = self._blocked(self._key(ip, name), self.max_attempts)
+        if self.per_address:
+            wait = max(wait, self._blocked((ip, ADDRESS_ANY), self.per_address))
+        return wait
+
+    def _blocked(self, key: tuple[str, str], max_attempts: int) -> float:
         with self._lock:
             failures = self._failures.get(key)
             if failures is None:
@@ -319,12 +332,16 @@ class LoginLimiter:
             self._prune(failures, now)
             if not failures:
                 del self._failures[key]
-            if len(failures) < self.max_attempts:
+            if len(failures) < max_attempts:
                 return 0.0
-            return max(0.0, self.window_s - (now - failures[0]))
+            return max(0.0, self.window_s - (now - failures[-max_attempts]))
 
     def failed(self, ip: str, name: str) -> None:
-        key = self._key(ip, name)
+        self._failed(self._key(ip, name))
+        if self.per_address:
+            self._failed((ip, ADDRESS_ANY))
+
+    def _failed(self, key: tuple[str, str]) -> None:
         with self._lock:
             now = self.clock()
             if len(self._failures) >= self.SWEEP_ABOVE:
@@ -348,10 +365,28 @@ def login_limiter() -> LoginLimiter:
     return current_app.extensions["loaxa_login_limiter"]
 
 
+def password_limiter() -> LoginLimiter:
+    """Wrong current passwords on the change form, keyed ("account", user id)."""
+    return current_app.extensions["loaxa_password_limiter"]
+
+
+def render_limiter() -> LoginLimiter:
+    """Renders asked for, keyed ("render", user id); each render counts as an attempt."""
+    return current_app.extensions["loaxa_render_limiter"]
+
+
 # ------------------------------------------------------------------ wiring
 
 
+def no_store() -> None:
+    """This response shows a secret (a one-time password, an API token): no cache may keep it."""
+    g.no_store = True
+
+
 def _security_headers(response: Any) -> Any:
+    if g.get("no_store"):
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -368,7 +403,16 @@ def _security_headers(response: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     app.extensions["loaxa_login_limiter"] = LoginLimiter(
+        int(app.config["LOGIN_MAX_ATTEMPTS"]), float(app.config["LOGIN_WINDOW_S"]),
+        per_address=int(app.config["LOGIN_MAX_PER_ADDRESS"]),
+    )
+    # Failed current-password checks on the password change form, per account.
+    app.extensions["loaxa_password_limiter"] = LoginLimiter(
         int(app.config["LOGIN_MAX_ATTEMPTS"]), float(app.config["LOGIN_WINDOW_S"])
+    )
+    # "Listen before approving" renders, per account, per minute.
+    app.extensions["loaxa_render_limiter"] = LoginLimiter(
+        int(app.config["RENDERS_PER_MINUTE"]), 60.0
     )
     app.extensions[_REVOKED_KEY] = RevokedSessions(app.permanent_session_lifetime.total_seconds())
     app.before_request(_load_user)

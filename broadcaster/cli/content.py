@@ -8,7 +8,9 @@ from pathlib import Path
 from broadcaster import bulletins
 from broadcaster.cli.common import context, print_json
 from broadcaster.errors import NotFoundError, ValidationError
-from broadcaster.models import PRIORITIES, Bulletin, Campaign
+from broadcaster.models import PRIORITIES, Campaign
+from broadcaster.shapes import bulletin_dict
+from broadcaster.wording import decimal
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -112,16 +114,6 @@ def cmd_bulletin_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def bulletin_dict(b: Bulletin) -> dict[str, object]:
-    return {
-        "id": b.id, "title": b.title, "category": b.category, "priority": b.priority,
-        "status": b.status, "language": b.language, "chars": len(b.body),
-        "campaign_id": b.campaign_id, "zone_id": b.zone_id,
-        "created_at": b.created_at.isoformat(),
-        "approved_at": b.approved_at.isoformat() if b.approved_at else None,
-    }
-
-
 def cmd_bulletin_list(args: argparse.Namespace) -> int:
     ctx = context()
     with ctx.session() as session:
@@ -172,5 +164,5 @@ def cmd_render(args: argparse.Namespace) -> int:
         print_json({"path": str(result.path), "seconds": result.seconds, "sha256": result.sha256,
                     "engines": engines})
     else:
-        print(f"Đã dựng {args.out} ({result.seconds:.1f} giây, giọng đọc: {', '.join(engines) or 'không'})")
+        print(f"Đã dựng {args.out} ({decimal(result.seconds)} giây, giọng đọc: {', '.join(engines) or 'không'})")
     return 0

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import argparse
 
-from sqlalchemy import select
-
 from broadcaster import glossary
 from broadcaster.cli.common import context, print_json
 from broadcaster.errors import NotFoundError
 from broadcaster.models import GlossaryEntry
+from broadcaster.names import find_by_name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _find(session, word: str) -> GlossaryEntry | None:  # type: ignore[no-untyped-def]
-    return session.scalar(select(GlossaryEntry).where(GlossaryEntry.word == word.strip()))
+    return find_by_name(session, GlossaryEntry.word, word)
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -36,10 +35,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     with ctx.session() as session:
         existing = _find(session, args.word)
         if existing is None:
-            glossary.add_entry(session, args.word, args.reading)
+            glossary.add_entry(session, args.word, args.reading, ctx.settings.tts.dialect)
             verb = "Đã thêm"
         else:
-            glossary.update_entry(session, existing, args.word, args.reading)
+            glossary.update_entry(session, existing, args.word, args.reading, ctx.settings.tts.dialect)
             verb = "Đã sửa"
     print(f"{verb}: {args.word.strip()} → {args.reading.strip()}")
     return 0
@@ -65,6 +64,6 @@ def cmd_remove(args: argparse.Namespace) -> int:
         entry = _find(session, args.word)
         if entry is None:
             raise NotFoundError(f"Từ điển của xã không có từ {args.word!r}")
-        glossary.delete_entry(session, entry)
+        glossary.delete_entry(session, entry, ctx.settings.tts.dialect)
     print(f"Đã xóa: {args.word}")
     return 0

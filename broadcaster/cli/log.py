@@ -36,6 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify = sub.add_parser("verify", help="kiểm tra chuỗi băm và chữ ký các điểm kiểm")
     verify.add_argument("--file", type=Path, help="kiểm tra một bản xuất .csv hoặc .json thay vì cơ sở dữ liệu")
     verify.add_argument("--public-key", type=Path, help="khóa công khai của đài (PEM)")
+    verify.add_argument("--witness", type=Path, action="append", default=[], metavar="TỆP",
+                        help="bản sao điểm kiểm giữ ở nơi khác (bản xuất .csv/.json, tệp checkpoints.jsonl); "
+                             "có thể lặp lại")
+    verify.add_argument("--checkpoint", action="append", default=[], metavar="SỐ:MÃ_BĂM",
+                        help="điểm kiểm in trên một báo cáo đã nộp; có thể lặp lại")
     verify.add_argument("--json", action="store_true")
     verify.set_defaults(handler=cmd_verify)
 
@@ -43,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument("--format", choices=("csv", "xlsx", "pdf", "json"), help="mặc định: theo đuôi tệp --out")
     _add_filters(export, full=True)
     export.add_argument("--out", type=Path, required=True, help="tệp sẽ ghi")
+    export.add_argument("--csv-header", choices=("vi", "machine"), default="vi",
+                        help="dòng tiêu đề CSV: vi (tiếng Việt, mặc định) hoặc machine (tên cột cho tập lệnh)")
     export.set_defaults(handler=cmd_export)
 
     correct = sub.add_parser("correct", help="ghi một mục đính chính cho một mục đã có (không sửa mục cũ)")
@@ -150,12 +157,18 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if not args.file.exists():
             raise ValidationError(f"Không có tệp {args.file}")
         return _report(verify_export_file(args.file, load_public_key(key_path)), args.json)
-    from broadcaster.evidence import verify_chain
+    from broadcaster.evidence_audit import expected_checkpoint, load_witness, verify_log
 
     ctx = context()
     public_key = load_public_key(args.public_key or ctx.settings.public_key_path)
+    expected = [expected_checkpoint(text) for text in args.checkpoint]
+    witnesses = [load_witness(path) for path in args.witness]
+    own = ctx.settings.checkpoint_witness_path
+    if own.exists() and own.resolve() not in {Path(p).resolve() for p in args.witness}:
+        witnesses.insert(0, load_witness(own))
     with ctx.session() as session:
-        result = verify_chain(session, public_key)
+        result = verify_log(session, public_key, tz=ctx.settings.station.timezone,
+                            witnesses=witnesses, expected=expected)
         from broadcaster.receivers import verify_chains
 
         boxes = verify_chains(session)  # each village receiver's own chain, under its own key
@@ -173,6 +186,8 @@ def _report_with_receivers(result: VerifyResult, boxes: list[tuple[str, VerifyRe
     else:
         if result.ok:
             print(result.message)
+            for note in result.notes:
+                print(f"Lưu ý: {note}")
         for name, r in boxes:
             if r.ok:
                 print(f"Máy thu {name}: {r.message}")
@@ -197,12 +212,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     filters = _filters(args)
     ctx = context()
     with ctx.session() as session:
-        size = export_file(session, ctx.settings, fmt, filters, args.out)
+        size = export_file(session, ctx.settings, fmt, filters, args.out, csv_header=args.csv_header)
     print(f"Đã ghi báo cáo {fmt.upper()} vào {args.out} ({size / 1024:.0f} KB)")
     return 0
 
 
 def cmd_correct(args: argparse.Namespace) -> int:
+    from broadcaster.checkpoints import ensure_daily_checkpoint
     from broadcaster.evidence import correct_entry, entry_dict
 
     ctx = context()
@@ -210,6 +226,9 @@ def cmd_correct(args: argparse.Namespace) -> int:
         entry = correct_entry(session, args.entry_id, reason=args.reason, status=args.status,
                               seconds_played=args.seconds)
         record = entry_dict(entry, ctx.settings.station.timezone)
+        # The day's signed checkpoint, as the station makes on the days it runs: a day with an
+        # entry and no checkpoint is what a deleted checkpoint looks like to ``log verify``.
+        ensure_daily_checkpoint(session, ctx.settings)
     if args.json:
         print_json(record | {"corrects_id": args.entry_id})
     else:
@@ -218,17 +237,19 @@ def cmd_correct(args: argparse.Namespace) -> int:
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    from broadcaster.checkpoints import make_checkpoint
+    from broadcaster.checkpoints import make_checkpoint, view_of
     from broadcaster.keys import load_private_key
 
     ctx = context()
     private_key = load_private_key(ctx.settings.key_path)
     with ctx.session() as session:
-        cp = make_checkpoint(session, private_key, dt.datetime.now(dt.timezone.utc))
-        record = {"id": cp.id, "count": cp.count, "head_hash": cp.head_hash, "key_id": cp.key_id,
-                  "signature": cp.signature, "created_at": cp.created_at.isoformat()}
+        cp = make_checkpoint(session, private_key, dt.datetime.now(dt.timezone.utc),
+                             witness=ctx.settings.checkpoint_witness_path)
+        view = view_of(cp)
+        record = view.as_dict() | {"created_at": cp.created_at.isoformat()}
     if args.json:
         print_json(record)
     else:
         print(f"Đã ký điểm kiểm #{record['id']}: {record['count']} mục, mã băm đầu chuỗi {record['head_hash']}")
+        print(f"Mã điểm kiểm (ghi lại để đối chiếu sau): {record['id']}:{record['hash']}")
     return 0

@@ -3,11 +3,26 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-from zoneinfo import ZoneInfo
+import sys
 
-from broadcaster import schedule
+from broadcaster import schedule, week
 from broadcaster.cli.common import context, print_json
-from broadcaster.models import Slot
+from broadcaster.errors import ValidationError
+from broadcaster.shapes import slot_dict
+
+#: Kept with a slot saved over a conflict from the shell without ``--reason``.
+CLI_REASON = "Người vận hành xác nhận bằng dòng lệnh"
+
+
+class _RundownItem(argparse.Action):
+    """``--bulletin A --recording R --bulletin B`` keeps the order as typed, across both flags."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        kind = "bulletin" if option_string == "--bulletin" else "recording"
+        found = list(getattr(namespace, "rundown", None) or [])
+        found.append({f"{kind}_id": values})
+        namespace.rundown = found
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +51,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lst.add_argument("--days", type=int, default=7, help="số ngày tới để liệt kê (mặc định 7)")
     lst.add_argument("--json", action="store_true")
     lst.set_defaults(handler=cmd_list)
+    edit = sub.add_parser("edit", help="sửa giờ, thứ, ngày, thôn, tên của một lịch phát "
+                                       "(kiểm tra như khi xếp lịch)")
+    edit.add_argument("slot_id", type=int)
+    edit_when = edit.add_mutually_exclusive_group()
+    edit_when.add_argument("--daily", help="hằng ngày lúc HH:MM")
+    edit_when.add_argument("--at", help='một lần, "YYYY-MM-DD HH:MM:SS"')
+    edit.add_argument("--days", nargs="+", help="các thứ, ví dụ mon,tue,wed (hoặc mon tue wed)")
+    edit.add_argument("--from", dest="from_date", help="từ ngày YYYY-MM-DD (\"\" để bỏ)")
+    edit.add_argument("--until", help="đến ngày YYYY-MM-DD (\"\" để bỏ)")
+    edit.add_argument("--zone", nargs="+", action="extend", help="thôn/khu phố (thay cho danh sách cũ)")
+    edit.add_argument("--all-zones", action="store_true", help="phát toàn xã (bỏ chọn thôn)")
+    edit.add_argument("--name")
+    edit.add_argument("--repeats", type=int, help="số lần đọc mỗi bản tin (1–5)")
+    greeting = edit.add_mutually_exclusive_group()
+    greeting.add_argument("--greeting", dest="greeting", action="store_const", const=True)
+    greeting.add_argument("--no-greeting", dest="greeting", action="store_const", const=False)
+    edit.add_argument("--allow-conflict", action="store_true",
+                      help="vẫn lưu khi trùng lịch hoặc quá giờ (ghi lại lý do)")
+    edit.add_argument("--reason", default="", help="lý do vẫn lưu khi trùng lịch")
+    edit.add_argument("--json", action="store_true")
+    edit.set_defaults(handler=cmd_edit)
+    items = sub.add_parser("items", help="đặt chương trình của lịch phát theo thứ tự đã nhập")
+    items.add_argument("slot_id", type=int)
+    items.add_argument("--bulletin", type=int, action=_RundownItem, metavar="ID", help="bản tin")
+    items.add_argument("--recording", type=int, action=_RundownItem, metavar="ID", help="bản ghi âm")
+    items.add_argument("--allow-conflict", action="store_true",
+                       help="vẫn lưu khi trùng lịch hoặc quá giờ (ghi lại lý do)")
+    items.add_argument("--reason", default="", help="lý do vẫn lưu khi trùng lịch")
+    items.add_argument("--json", action="store_true")
+    items.set_defaults(handler=cmd_items, rundown=None)
     remove = sub.add_parser("remove", help="ngừng một lịch phát")
     remove.add_argument("slot_id", type=int)
     remove.set_defaults(handler=cmd_remove)
@@ -71,32 +116,6 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def slot_dict(slot: Slot, default_tz: str, upcoming: list[dt.datetime]) -> dict[str, object]:
-    zone = ZoneInfo(slot.timezone or default_tz)
-    return {
-        "id": slot.id,
-        "name": slot.name,
-        "kind": slot.kind,
-        "at": slot.at_utc.astimezone(zone).isoformat() if slot.at_utc else None,
-        "daily": slot.time_local.strftime("%H:%M:%S") if slot.time_local else None,
-        "days": slot.weekdays if slot.kind == "daily" else None,
-        "from": slot.starts_on.isoformat() if slot.starts_on else None,
-        "until": slot.ends_on.isoformat() if slot.ends_on else None,
-        "timezone": slot.timezone or default_tz,
-        "output": slot.output,
-        "priority": slot.priority,
-        "zones": [z.name for z in slot.zones],
-        "items": [
-            {"kind": i.kind, "bulletin_id": i.bulletin_id, "asset_id": i.asset_id,
-             "jingle": i.jingle, "seconds": i.seconds,
-             "title": i.bulletin.title if i.bulletin else (i.asset.title if i.asset else i.jingle)}
-            for i in slot.items
-        ],
-        "estimated_seconds": round(schedule.slot_estimated_seconds(slot), 1),
-        "next": [instant.astimezone(zone).isoformat() for instant in upcoming],
-    }
-
-
 def cmd_list(args: argparse.Namespace) -> int:
     ctx = context()
     tz = ctx.settings.station.timezone
@@ -127,3 +146,55 @@ def cmd_remove(args: argparse.Namespace) -> int:
         schedule.deactivate_slot(session, slot)
     print(f"Đã ngừng lịch phát số {args.slot_id}")
     return 0
+
+
+def _save_changes(args: argparse.Namespace, changes: dict[str, object]) -> int:
+    ctx = context()
+    tz = ctx.settings.station.timezone
+    with ctx.session() as session:
+        slot = schedule.get_slot(session, args.slot_id)
+        if args.allow_conflict:
+            week.save_edit(session, slot, default_tz=tz, accept_warnings=True,
+                           reason=args.reason or CLI_REASON, **changes)
+        else:
+            schedule.edit_slot(session, slot, default_tz=tz, **changes)
+            now = dt.datetime.now(dt.timezone.utc)
+            for warning in week.overrun_warnings(session, slot, tz, now):
+                print(f"Cảnh báo: {warning}", file=sys.stderr)
+        now = dt.datetime.now(dt.timezone.utc)
+        upcoming = [i for _, i in schedule.occurrences_between(
+            schedule.SlotTimes.of(slot, tz), now, now + dt.timedelta(days=7))]
+        row = slot_dict(slot, tz, upcoming[:10])
+    if args.json:
+        print_json(row)
+    else:
+        nxt = row["next"][0] if row["next"] else "không có trong 7 ngày tới"  # type: ignore[index]
+        print(f"Đã sửa lịch phát số {args.slot_id}; lần tới: {nxt}")
+    return 0
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    if args.all_zones and args.zone:
+        raise ValidationError("Chọn thôn/khu phố hoặc toàn xã, không chọn cả hai")
+    zones = [] if args.all_zones else args.zone
+    changes = week.edit_fields(
+        kind="once" if args.at else "daily" if args.daily else None,
+        at_local=args.at,
+        daily=args.daily,
+        days=",".join(args.days) if args.days else None,
+        starts_on=args.from_date,
+        ends_on=args.until,
+        zones=zones,
+        name=args.name,
+        repeats=args.repeats,
+        greeting=args.greeting,
+    )
+    if not changes:
+        raise ValidationError("Không có gì để sửa: cho biết giờ, thứ, ngày, thôn hoặc tên mới")
+    return _save_changes(args, changes)
+
+
+def cmd_items(args: argparse.Namespace) -> int:
+    if not args.rundown:
+        raise ValidationError("Cho biết ít nhất một bản tin hoặc bản ghi âm, theo thứ tự phát")
+    return _save_changes(args, {"items": week.item_specs(args.rundown)})

@@ -12,6 +12,7 @@ from broadcaster.cli.common import context, print_json
 from broadcaster.context import init_home
 from broadcaster.errors import ValidationError
 from broadcaster.models import ROLES, User
+from broadcaster.names import find_by_name
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -129,7 +130,7 @@ def cmd_user_token(args: argparse.Namespace) -> int:
 
     ctx = context()
     with ctx.session() as session:
-        user = session.scalar(select(User).where(User.name == args.name))
+        user = find_by_name(session, User.name, args.name)
         if user is None:
             raise NotFoundError(f"Không có tài khoản {args.name!r}")
         token = users.issue_token(session, user, args.label)

@@ -90,7 +90,7 @@ def _report(args: argparse.Namespace, command_id: int, what: str) -> int:
         status, result = _wait(ctx, command_id, args.wait)
     if status == commands.PENDING and not _station_alive(ctx, args.output):
         print(f"Cảnh báo: chưa thấy trạm phát nào đang chạy; lệnh số {command_id} chỉ được thực hiện "
-              f"nếu trạm phát khởi động trong {int(ctx.settings.station.grace_s)} giây tới "
+              f"nếu trạm phát khởi động trong {ctx.settings.station.grace_s} giây tới "
               "(broadcaster station).", file=sys.stderr)
     if args.json:
         print_json({"id": command_id, "status": status, "result": result})
@@ -107,7 +107,7 @@ def _station_alive(ctx: Context, output: str | None) -> bool:
     from broadcaster.overview import pulses
 
     with ctx.session() as session:
-        beats = pulses(session, float(ctx.settings.station.heartbeat_s))
+        beats = pulses(session, ctx.settings.station.heartbeat_s)
     return any(beat.alive and output in (None, beat.output) for beat in beats)
 
 

@@ -19,14 +19,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_web(args: argparse.Namespace) -> int:
     # Imported here so that the station daemon's process never loads Flask.
-    from waitress import serve
-
     from web import create_app
+    from web.server import make_server
 
     ctx = context()
     host = args.host or ctx.settings.web.host
-    port = args.port or int(ctx.settings.web.port)
+    port = args.port or ctx.settings.web.port
     app = create_app(context=ctx)
+    server = make_server(app, ctx.settings, host=host, port=port, threads=args.threads)
     print(f"Bảng điều khiển Loa xã đang chạy tại http://{host}:{port}", flush=True)
-    serve(app, host=host, port=port, threads=args.threads, ident="loa-xa")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
     return 0

@@ -65,7 +65,7 @@ def _period(bundle: ExportBundle) -> tuple[dt.date | None, dt.date | None]:
 
 
 def export_bytes(session: Session, settings: Any, fmt: str, filters: Filters,
-                 now: dt.datetime | None = None) -> bytes:
+                 now: dt.datetime | None = None, csv_header: str = "vi") -> bytes:
     """The report in ``fmt`` (csv, xlsx, pdf, json) as bytes, e.g. for a download response."""
     if fmt not in FORMATS:
         raise ValidationError(f"Định dạng không hỗ trợ: {fmt!r} (chọn {', '.join(FORMATS)})")
@@ -73,7 +73,7 @@ def export_bytes(session: Session, settings: Any, fmt: str, filters: Filters,
     if fmt == "csv":
         from broadcaster.reports import csv_report
 
-        return csv_report.to_bytes(bundle)
+        return csv_report.to_bytes(bundle, csv_header)
     if fmt == "json":
         from broadcaster.reports import json_report
 
@@ -99,9 +99,9 @@ def export_bytes(session: Session, settings: Any, fmt: str, filters: Filters,
 
 
 def export_file(session: Session, settings: Any, fmt: str, filters: Filters, path: Path,
-                now: dt.datetime | None = None) -> int:
+                now: dt.datetime | None = None, csv_header: str = "vi") -> int:
     """Write the report to ``path`` atomically (a half-written report is never left behind)."""
-    data = export_bytes(session, settings, fmt, filters, now=now)
+    data = export_bytes(session, settings, fmt, filters, now=now, csv_header=csv_header)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -123,7 +123,7 @@ def suggested_filename(settings: Any, fmt: str, filters: Filters) -> str:
 
 def report_data(session: Session, settings: Any, filters: Filters, limit: int = 500) -> dict[str, Any]:
     """Everything a report page shows, JSON-ready: entries (newest ``limit``), summary, coverage."""
-    tz = str(settings.station.timezone)
+    tz = settings.station.timezone
     entries = select_entries(session, filters, tz)
     return {
         "count": len(entries),

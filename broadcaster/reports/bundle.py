@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -40,7 +41,7 @@ class ExportBundle:
 
     @property
     def tz(self) -> str:
-        return str(self.settings.station.timezone)
+        return self.settings.station.timezone
 
     @property
     def latest_checkpoint(self) -> CheckpointView | None:
@@ -53,7 +54,7 @@ def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.date
 
     ``stored_text`` selects the entries with times and items as stored text (for the CSV writer).
     """
-    tz = str(settings.station.timezone)
+    tz = settings.station.timezone
     entries = (select_entry_texts if stored_text else select_entries)(session, filters, tz)
     checkpoints = evidence.load_checkpoints(session)
     head_count, head_hash = evidence.head(session)
@@ -67,7 +68,8 @@ def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.date
                 links.append(ChainRow(id=row.id, hash=row.hash, digest=row.digest, full=False))
     key_id = ""
     try:
-        from broadcaster.keys import key_id as key_id_of, load_public_key
+        from broadcaster.keys import key_id as key_id_of
+        from broadcaster.keys import load_public_key
 
         key_id = key_id_of(load_public_key(settings.public_key_path))
     except Exception:  # noqa: BLE001 - an export without the key file still lists its checkpoints' key ids
@@ -89,6 +91,8 @@ class ParsedExport:
     checkpoints: list[CheckpointView] = field(default_factory=list)
     head_count: int | None = None
     head_hash: str | None = None
+    generated_at: dt.datetime | None = None  # when the station wrote the export
+    tz: str | None = None
 
 
 def verify_parsed(parsed: ParsedExport, public_key: Any) -> VerifyResult:
@@ -114,6 +118,20 @@ def verify_parsed(parsed: ParsedExport, public_key: Any) -> VerifyResult:
     from_start = rows[0].id == 1
     result = evidence.verify_rows(rows, parsed.checkpoints, public_key, from_start=from_start,
                                   claimed_count=parsed.head_count)
+    if result.ok and parsed.generated_at is not None and parsed.tz:
+        from broadcaster.evidence_audit import EntryDay, check_days, entry_written_at
+
+        newest = parsed.checkpoints[-1].count if parsed.checkpoints else 0
+        tail = []
+        for record in parsed.records:
+            if int(record["id"]) <= newest:  # covered by a signed checkpoint: no day to check
+                continue
+            values = evidence.values_from_record(record)
+            written = entry_written_at(values["recorded_at"], values["started_at"], values["ended_at"])
+            if written is not None:
+                tail.append(EntryDay(id=int(record["id"]), written_at=written))
+        today = parsed.generated_at.astimezone(ZoneInfo(parsed.tz)).date()
+        result = check_days(result, tail, parsed.checkpoints, parsed.tz, today)
     if not result.ok:
         return result
     last = rows[-1]

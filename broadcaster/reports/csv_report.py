@@ -19,6 +19,7 @@ from broadcaster import evidence
 from broadcaster.errors import ValidationError
 from broadcaster.evidence import ChainRow, CheckpointView
 from broadcaster.reports.bundle import FORMAT_ID, ExportBundle, ParsedExport
+from broadcaster.reports.cells import CSV_ESCAPED_STARTS, csv_cell
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,15 @@ COLUMNS: tuple[str, ...] = (
     "aircheck_sha256", "aircheck_path", "corrects_id", "recorded_at", "prev_hash", "hash",
 )
 TIME_COLUMNS = ("scheduled_at", "started_at", "ended_at", "recorded_at")
+#: The header the office reads in Excel (the default); ``header="machine"`` writes COLUMNS instead
+#: for scripts. Either is read back by the verifier; the cells below are the same.
+HEADERS_VI: tuple[str, ...] = (
+    "Số", "Lần phát", "Giờ dự kiến", "Bắt đầu", "Kết thúc", "Kết quả", "Lý do", "Số giây đã phát",
+    "Nội dung", "Chuyên mục", "Chiến dịch", "Mức ưu tiên", "Nơi phát", "Đầu ra", "Máy phát",
+    "Số lịch phát", "Các mục (JSON)", "Mã băm bản thu (SHA-256)", "Tệp bản thu", "Đính chính mục số",
+    "Ghi lúc", "Mã băm mục trước", "Mã băm",
+)
+CSV_HEADERS = ("vi", "machine")
 
 
 def _cell(value: Any) -> str:
@@ -113,10 +123,28 @@ def stored_rows(entries: Iterable[Any], zone: ZoneInfo) -> Iterator[tuple[Any, .
                corr, when(rec), prev, hash_)
 
 
-def write_csv(bundle: ExportBundle, stream: io.TextIOBase) -> None:
+class _TextWriter:
+    """A csv writer whose every cell is written by ``cells.csv_cell`` (never a formula)."""
+
+    def __init__(self, stream: io.TextIOBase) -> None:
+        self._writer = csv.writer(stream, lineterminator="\r\n")
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self._writer.writerow([csv_cell(value) for value in row])
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        # csv_cell inlined: this runs for every cell of 100,000 entries
+        writerow, starts = self._writer.writerow, CSV_ESCAPED_STARTS
+        for row in rows:
+            writerow([("'" + v) if v.__class__ is str and v and v[0] in starts else v for v in row])
+
+
+def write_csv(bundle: ExportBundle, stream: io.TextIOBase, header: str = "vi") -> None:
+    if header not in CSV_HEADERS:
+        raise ValidationError(f"Dòng tiêu đề CSV không hợp lệ: {header!r} (chọn vi hoặc machine)")
     zone = ZoneInfo(bundle.tz)
-    writer = csv.writer(stream, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer = _TextWriter(stream)
+    writer.writerow(HEADERS_VI if header == "vi" else COLUMNS)
     if bundle.stored_text:
         writer.writerows(stored_rows(bundle.entries, zone))
     else:
@@ -125,40 +153,46 @@ def write_csv(bundle: ExportBundle, stream: io.TextIOBase) -> None:
     writer.writerow(["#format", FORMAT_ID, bundle.tz, evidence.utc_text(bundle.generated_at),
                      bundle.public_key_id, bundle.settings.commune.name])
     writer.writerows(["#link", str(link.id), link.digest, link.hash] for link in bundle.links)
-    for cp in bundle.checkpoints:
+    for cp in bundle.checkpoints:  # the last one is the newest: compare it with a copy kept elsewhere
         writer.writerow(["#checkpoint", str(cp.id), evidence.utc_text(cp.created_at), str(cp.count),
-                         cp.head_hash, cp.key_id, cp.signature])
+                         cp.head_hash, cp.key_id, cp.signature, cp.prev_hash or "", cp.hash])
     writer.writerow(["#head", str(bundle.head_count), bundle.head_hash])
 
 
-def to_bytes(bundle: ExportBundle) -> bytes:
+def to_bytes(bundle: ExportBundle, header: str = "vi") -> bytes:
     buffer = io.StringIO()
-    write_csv(bundle, buffer)
+    write_csv(bundle, buffer, header)
     return buffer.getvalue().encode("utf-8-sig")
 
 
 def read_csv(path: Path) -> ParsedExport:
     """Read an export back (the district's side); a malformed file is a ``ValidationError``."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = path.read_bytes().decode("utf-8-sig")  # not read_text: a CR inside a cell must stay a CR
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(f"Không đọc được tệp {path}: {exc}") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
-    if header is None or tuple(header) != COLUMNS:
+    if header is None or tuple(header) not in (COLUMNS, HEADERS_VI):
         raise ValidationError(f"Tệp {path} không phải bản xuất nhật ký CSV của Loa xã (dòng tiêu đề khác)")
     parsed = ParsedExport(records=[])
     try:
-        for line_number, row in enumerate(reader, start=2):
-            if not row or not any(row):
+        for line_number, cells in enumerate(reader, start=2):
+            if not cells or not any(cells):
                 continue
+            # inlined (runs for every cell): the one apostrophe cells.csv_cell added goes
+            row = [cell[1:] if cell[:1] == "'" else cell for cell in cells]
             tag = row[0]
             if tag == "#link":
                 parsed.links.append(ChainRow(id=int(row[1]), digest=row[2], hash=row[3], full=False))
             elif tag == "#checkpoint":
                 parsed.checkpoints.append(CheckpointView(
                     id=int(row[1]), created_at=evidence.parse_utc_text(row[2]), count=int(row[3]),
-                    head_hash=row[4], key_id=row[5], signature=row[6]))
+                    head_hash=row[4], key_id=row[5], signature=row[6],
+                    prev_hash=(row[7] or None) if len(row) > 7 else None))
+            elif tag == "#format":
+                parsed.tz = row[2] if len(row) > 2 else None
+                parsed.generated_at = evidence.parse_utc_text(row[3]) if len(row) > 3 else None
             elif tag == "#head":
                 parsed.head_count, parsed.head_hash = int(row[1]), row[2]
             elif tag.startswith("#"):

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from broadcaster import evidence
+from broadcaster.checkpoints import view_from_record
 from broadcaster.errors import ValidationError
-from broadcaster.evidence import ChainRow, CheckpointView
+from broadcaster.evidence import ChainRow
 from broadcaster.reports.bundle import FORMAT_ID, ExportBundle, ParsedExport
 
 logger = logging.getLogger(__name__)
@@ -24,11 +25,8 @@ def to_document(bundle: ExportBundle) -> dict[str, Any]:
         "filters": {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in vars(bundle.filters).items()},
         "entries": [evidence.full_record(entry, bundle.tz) for entry in bundle.entries],
         "links": [{"id": link.id, "content_sha256": link.digest, "hash": link.hash} for link in bundle.links],
-        "checkpoints": [
-            {"id": cp.id, "created_at": evidence.utc_text(cp.created_at), "count": cp.count,
-             "head_hash": cp.head_hash, "key_id": cp.key_id, "signature": cp.signature}
-            for cp in bundle.checkpoints
-        ],
+        "checkpoints": [cp.as_dict() for cp in bundle.checkpoints],
+        "newest_checkpoint": bundle.latest_checkpoint.as_dict() if bundle.latest_checkpoint else None,
         "head": {"count": bundle.head_count, "hash": bundle.head_hash},
     }
 
@@ -49,14 +47,11 @@ def read_json(path: Path) -> ParsedExport:
             records=list(document["entries"]),
             links=[ChainRow(id=int(l["id"]), digest=l["content_sha256"], hash=l["hash"], full=False)
                    for l in document.get("links", [])],
-            checkpoints=[
-                CheckpointView(id=int(c["id"]), created_at=evidence.parse_utc_text(c["created_at"]),
-                               count=int(c["count"]), head_hash=c["head_hash"], key_id=c["key_id"],
-                               signature=c["signature"])
-                for c in document.get("checkpoints", [])
-            ],
+            checkpoints=[view_from_record(c) for c in document.get("checkpoints", [])],
             head_count=int(document["head"]["count"]),
             head_hash=document["head"]["hash"],
+            generated_at=evidence.parse_utc_text(document.get("generated_at")),
+            tz=document.get("timezone"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ValidationError(f"Tệp {path} thiếu trường hoặc sai kiểu: {exc}") from None

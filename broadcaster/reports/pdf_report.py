@@ -125,7 +125,7 @@ def _header_block(pdf: ReportPDF, settings: Any, issued: dt.date) -> None:
     top = pdf.get_y()
     left_w, right_w = 72, pdf.epw - 72
     pdf.set_font("Serif", "B", 10.5)
-    pdf.multi_cell(left_w, 5, str(commune.issuer), align="C", new_x="LEFT", new_y="NEXT")
+    pdf.multi_cell(left_w, 5, commune.issuer, align="C", new_x="LEFT", new_y="NEXT")
     y = pdf.get_y() + 1
     pdf.line(pdf.l_margin + left_w / 2 - 12, y, pdf.l_margin + left_w / 2 + 12, y)
     pdf.set_y(y + 2)
@@ -143,7 +143,7 @@ def _header_block(pdf: ReportPDF, settings: Any, issued: dt.date) -> None:
     pdf.line(middle - width / 2, pdf.get_y() + 0.5, middle + width / 2, pdf.get_y() + 0.5)
     pdf.set_xy(pdf.l_margin + left_w, max(pdf.get_y() + 3, left_bottom))
     pdf.set_font("Serif", "I", 11)
-    pdf.cell(right_w, 6, official_date(str(commune.place), issued), align="C")
+    pdf.cell(right_w, 6, official_date(commune.place, issued), align="C")
     pdf.set_xy(pdf.l_margin, max(pdf.get_y() + 10, left_bottom + 4))
 
 
@@ -301,6 +301,7 @@ def _proof(pdf: ReportPDF, bundle: ExportBundle) -> None:
         lines += [
             ("Điểm kiểm đã ký mới nhất", f"#{cp.id}, lúc {evidence.utc_text(cp.created_at)} (UTC), {cp.count} mục"),
             ("Mã băm được ký", cp.head_hash),
+            ("Mã điểm kiểm (đối chiếu)", f"{cp.id}:{cp.hash}"),
             ("Chữ ký Ed25519 (base64)", cp.signature),
         ]
     for label, value in lines:
@@ -313,7 +314,9 @@ def _proof(pdf: ReportPDF, bundle: ExportBundle) -> None:
         0, 4.5,
         "Mỗi mục nhật ký mang mã băm của mục trước; sửa, xóa hay đổi thứ tự bất kỳ mục nào đều làm "
         "chuỗi không khớp. Cấp trên kiểm tra bản xuất CSV/JSON kèm theo bằng lệnh "
-        "“broadcaster log verify --file TỆP --public-key KHÓA.pem”.",
+        "“broadcaster log verify --file TỆP --public-key KHÓA.pem”. Giữ bản báo cáo này: về sau, lệnh "
+        "“broadcaster log verify --checkpoint MÃ_ĐIỂM_KIỂM” phát hiện nếu nhật ký trên máy của đài "
+        "bị viết lại sau điểm kiểm in ở đây.",
         new_x="LMARGIN", new_y="NEXT",
     )
 
@@ -342,7 +345,7 @@ def write_pdf(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCov
     zone = ZoneInfo(bundle.tz)
     pdf = ReportPDF()
     pdf.set_title(TITLE)
-    pdf.set_author(str(bundle.settings.commune.issuer))
+    pdf.set_author(bundle.settings.commune.issuer)
     pdf.set_creator("Loa xã")
     pdf.footer_text = f"{TITLE} — {bundle.settings.commune.name}"
     pdf.add_page()

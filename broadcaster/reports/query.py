@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from broadcaster import schedule
 from broadcaster.errors import ValidationError
 from broadcaster.evidence import CONTENT_FIELDS, STATUS_LABELS
+from broadcaster.local_days import day_bounds
 from broadcaster.models import EVIDENCE_STATUSES, Campaign, EvidenceEntry, Zone
 
 logger = logging.getLogger(__name__)
@@ -72,14 +73,6 @@ class Filters:
         if self.status:
             parts.append(f"trạng thái {STATUS_LABELS.get(self.status, self.status)}")
         return "; ".join(parts)
-
-
-def day_bounds(day: dt.date, tz: str) -> tuple[dt.datetime, dt.datetime]:
-    """A local day as a UTC half-open interval."""
-    zone = ZoneInfo(tz)
-    start = dt.datetime.combine(day, dt.time(0), zone).astimezone(dt.timezone.utc)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone).astimezone(dt.timezone.utc)
-    return start, end
 
 
 def when_column() -> Any:

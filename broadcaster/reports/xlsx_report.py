@@ -18,7 +18,9 @@ from openpyxl.utils import get_column_letter
 
 from broadcaster import evidence
 from broadcaster.evidence import STATUS_LABELS
+from broadcaster.labels import PRIORITY_LABELS
 from broadcaster.reports.bundle import ExportBundle
+from broadcaster.reports.cells import xlsx_row
 from broadcaster.reports.query import CampaignCoverage, GroupRow, Summary, entry_when
 
 logger = logging.getLogger(__name__)
@@ -31,7 +33,6 @@ DETAIL_COLUMNS: tuple[tuple[str, int], ...] = (
     ("Chiến dịch", 22), ("Ưu tiên", 10), ("Khu vực", 20), ("Đầu ra", 10), ("Đính chính mục", 9),
     ("Mã băm", 20),
 )
-PRIORITY_LABELS = {"normal": "Thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm:ss"
 
 
@@ -49,6 +50,7 @@ def _header(sheet: Any, names: Iterable[str]) -> None:
 
 def _title(sheet: Any, text: str) -> None:
     cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"  # a title holds the commune's name: never a formula
     cell.font = Font(bold=True, size=13)
     sheet.append([cell])
 
@@ -72,18 +74,19 @@ def _detail(workbook: Workbook, bundle: ExportBundle) -> None:
             cell = WriteOnlyCell(sheet, value=_local(value, zone))
             cell.number_format = DATETIME_FORMAT
             times.append(cell)
-        sheet.append([
+        sheet.append(xlsx_row(sheet, [
             e.id, e.occurrence_key, *times, STATUS_LABELS.get(e.status, e.status), e.reason,
             e.seconds_played, e.title, e.category, e.campaign, PRIORITY_LABELS.get(e.priority, e.priority),
             e.zone, e.output, e.corrects_id, e.hash,
-        ])
+        ]))
 
 
 def _group_table(sheet: Any, title: str, label: str, rows: list[GroupRow]) -> None:
     _title(sheet, title)
     _header(sheet, (label, "Số lượt theo lịch", "Đã phát", "Số phút phát", "Bị lỡ", "Lỗi", "Bị ngắt"))
     for g in rows:
-        sheet.append([g.key, g.scheduled, g.aired, round(g.minutes, 1), g.missed, g.failed, g.interrupted])
+        sheet.append(xlsx_row(sheet, [g.key, g.scheduled, g.aired, round(g.minutes, 1), g.missed, g.failed,
+                                      g.interrupted]))
     sheet.append([])
 
 
@@ -94,7 +97,7 @@ def _summary(workbook: Workbook, bundle: ExportBundle, summary: Summary, period:
     _title(sheet, f"Tổng hợp kết quả truyền thanh — {bundle.settings.commune.name}")
     sheet.append([f"Kỳ báo cáo: {period}"])
     if bundle.filters.describe():
-        sheet.append([f"Lọc theo: {bundle.filters.describe()}"])
+        sheet.append(xlsx_row(sheet, [f"Lọc theo: {bundle.filters.describe()}"]))
     sheet.append([])
     _group_table(sheet, "Toàn kỳ", "", [summary.total])
     _group_table(sheet, "Theo chuyên mục", "Chuyên mục", summary.by_category)
@@ -109,7 +112,7 @@ def _summary(workbook: Workbook, bundle: ExportBundle, summary: Summary, period:
     for e in summary.problems:
         when = WriteOnlyCell(sheet, value=_local(entry_when(e), zone))
         when.number_format = DATETIME_FORMAT
-        sheet.append([when, e.id, e.title, STATUS_LABELS.get(e.status, e.status), e.reason, e.zone])
+        sheet.append(xlsx_row(sheet, [when, e.id, e.title, STATUS_LABELS.get(e.status, e.status), e.reason, e.zone]))
     if summary.corrections:
         sheet.append([])
         sheet.append([f"Có {summary.corrections} mục đính chính; số liệu trên đã tính theo bản đính chính."])
@@ -123,8 +126,8 @@ def _coverage(workbook: Workbook, coverage: list[CampaignCoverage]) -> None:
     rows = 1
     for campaign in coverage:
         for cell in campaign.cells:
-            sheet.append([campaign.campaign, cell.day, cell.zone, cell.airings, round(cell.minutes, 1),
-                          cell.target, "Đạt" if cell.met else "Chưa đạt"])
+            sheet.append(xlsx_row(sheet, [campaign.campaign, cell.day, cell.zone, cell.airings,
+                                          round(cell.minutes, 1), cell.target, "Đạt" if cell.met else "Chưa đạt"]))
             rows += 1
     sheet.auto_filter.ref = f"A1:G{max(rows, 2)}"
     sheet.freeze_panes = "A2"
@@ -146,9 +149,13 @@ def _proof(workbook: Workbook, bundle: ExportBundle) -> None:
         sheet.append(["Điểm kiểm mới nhất", f"#{cp.id}, lúc {evidence.utc_text(cp.created_at)}"])
         sheet.append(["Số mục đã ký", cp.count])
         sheet.append(["Mã băm đã ký", cp.head_hash])
+        sheet.append(["Mã điểm kiểm (đối chiếu)", f"{cp.id}:{cp.hash}"])
+        sheet.append(["Điểm kiểm trước", cp.prev_hash or "mẫu cũ (v1)"])
         sheet.append(["Chữ ký", cp.signature])
     sheet.append([])
     sheet.append(["Kiểm tra", "Xuất CSV hoặc JSON rồi chạy: broadcaster log verify --file TỆP --public-key KHÓA.pem"])
+    if cp is not None:
+        sheet.append(["Đối chiếu về sau", f"broadcaster log verify --checkpoint {cp.id}:{cp.hash}"])
 
 
 def write_xlsx(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCoverage], period: str,

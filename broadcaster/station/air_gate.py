@@ -15,6 +15,8 @@ from typing import Callable
 from broadcaster.station.playout import Playback
 
 _EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+#: A place in the queue: (0 urgent / 1 scheduled, scheduled instant, arrival number).
+Ticket = tuple[int, dt.datetime, int]
 
 
 @dataclass
@@ -40,30 +42,27 @@ class AirGate:
         self._ticket = 0
         self.on_air: OnAir | None = None
 
-    def take(self, *, urgent: bool, scheduled_at: dt.datetime | None = None,
-             until: dt.datetime | None = None,
-             once_queued: Callable[[], object] | None = None) -> bool:
-        """Wait for the output; False when stopping or when ``until`` passes first.
-
-        ``once_queued`` runs after this caller has its place in the queue (an emergency cuts off
-        what plays from there, so no scheduled program slips in between).
-        """
+    def enqueue(self, *, urgent: bool, scheduled_at: dt.datetime | None = None) -> Ticket:
+        """Take a place in the queue now (a play job does so before its program is ready, so an
+        overdue airing still rendering keeps its turn ahead of a later one)."""
         with self._cond:
             self._ticket += 1
-            mine = (0 if urgent else 1, _EARLIEST if urgent else (scheduled_at or _EARLIEST),
-                    self._ticket)
-            self._waiting.append(mine)
-        try:
-            if once_queued is not None:
-                once_queued()
-        except BaseException:
-            with self._cond:
-                self._waiting.remove(mine)
-                self._cond.notify_all()
-            raise
+            ticket = (0 if urgent else 1, _EARLIEST if urgent else (scheduled_at or _EARLIEST),
+                      self._ticket)
+            self._waiting.append(ticket)
+            return ticket
+
+    def cancel(self, ticket: Ticket) -> None:
+        with self._cond:
+            if ticket in self._waiting:
+                self._waiting.remove(ticket)
+            self._cond.notify_all()
+
+    def take(self, ticket: Ticket, *, until: dt.datetime | None = None) -> bool:
+        """Wait for the output with ``ticket``; False when stopping or when ``until`` passes."""
         with self._cond:
             try:
-                while self._held or min(self._waiting) != mine:
+                while self._held or min(self._waiting) != ticket:
                     if self._stopping.is_set():
                         return False
                     if until is not None and self._now() > until:
@@ -72,7 +71,8 @@ class AirGate:
                 self._held = True
                 return True
             finally:
-                self._waiting.remove(mine)
+                if ticket in self._waiting:
+                    self._waiting.remove(ticket)
                 self._cond.notify_all()
 
     def urgent_waiting(self) -> bool:

@@ -88,10 +88,16 @@ class MonitorTap:
             self._ffmpeg = children.popen(
                 ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-f", "s16le",
                  "-ar", str(RATE), "-ac", "1", "-i", "pipe:0", "-c:a", "libopus",
-                 "-b:a", OPUS_BITRATE, "-f", "ogg", "-y", str(self._tmp)],
+                 "-b:a", OPUS_BITRATE, "-flush_packets", "1", "-page_duration", "250000",
+                 "-f", "ogg", "-y", str(self._tmp)],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._thread = threading.Thread(target=self._read, name="aircheck", daemon=True)
         self._thread.start()
+
+    @property
+    def part_path(self) -> Path | None:
+        """The file being encoded (renamed to ``encode_to`` when complete)."""
+        return self._tmp
 
     def wait_started(self, timeout: float = 2.0) -> bool:
         """True once the first audio arrived (the monitor is being heard)."""
@@ -211,6 +217,49 @@ def finish(tap: MonitorTap, home: Path) -> Aircheck:
         note = (f"Mất tín hiệu (dead air): bản ghi kiểm tra trên đầu ra im lặng suốt buổi phát "
                 f"(đỉnh {result.peak_dbfs:.0f} dBFS)")
     return Aircheck(relpath, digest, seconds, dead, note)
+
+
+def salvage(part: Path, home: Path) -> Aircheck | None:
+    """After a crash: turn a partial air-check into a playable file (None when nothing is left).
+
+    The Opus encoder was killed with the station; what it wrote up to then is a valid Ogg stream
+    without its last page. It is copied (not re-encoded) into its final name.
+    """
+    name = part.name
+    if not (name.startswith(".") and name.endswith(".part")):
+        return None
+    final = part.with_name(name[1:].rsplit(".", 2)[0])
+    try:
+        done = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+                               "-i", str(part), "-c", "copy", "-f", "ogg", str(final)],
+                              capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        logger.warning("không cứu được bản kiểm tra phát sóng %s: %s", part, exc)
+        done = None
+    part.unlink(missing_ok=True)
+    if done is None or done.returncode != 0 or not final.exists() or final.stat().st_size == 0:
+        final.unlink(missing_ok=True)
+        return None
+    relpath = final.relative_to(home) if final.is_relative_to(home) else final
+    return Aircheck(relpath, sha256_file(final), 0.0, False,
+                    "Bản kiểm tra phát sóng được cứu lại sau khi trạm phát dừng đột ngột")
+
+
+def leftover_parts(audio_dir: Path) -> list[Path]:
+    """Partial air-checks whose recorder is gone (its pid, in the name, no longer runs)."""
+    root = audio_dir / "aircheck"
+    if not root.is_dir():
+        return []
+    found = []
+    for part in root.rglob(".*.part"):
+        try:
+            pid = int(part.name.rsplit(".", 2)[1])
+        except (ValueError, IndexError):
+            pid = 0
+        if pid and pid != os.getpid() and Path(f"/proc/{pid}").exists():
+            continue  # another output's station is recording it now
+        found.append(part)
+    return found
 
 
 def aircheck_path(audio_dir: Path, key: str, when: dt.datetime) -> Path:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import time
 from typing import Callable
 from zoneinfo import ZoneInfo
 
 from broadcaster import commands
 from broadcaster.context import Context
 from broadcaster.models import Bulletin, StationCommand
+from broadcaster.occurrence_keys import emergency_key
 from broadcaster.station.clock import Clock
 from broadcaster.station.engine import PlayoutEngine
 from broadcaster.station.interfaces import Airing
@@ -25,8 +25,6 @@ from broadcaster.station.render import RenderFailed
 from broadcaster.station.render_jobs import RenderJobs
 
 logger = logging.getLogger(__name__)
-
-RESULT_ATTEMPTS = 5
 
 
 class CommandRunner:
@@ -45,16 +43,31 @@ class CommandRunner:
         self.timezone = timezone
         self.rerender = rerender
         self.threads: list[threading.Thread] = []
+        self._taken: set[int] = set()
+
+    def _acknowledger(self, command_id: int, now: dt.datetime) -> Callable[[], None]:
+        def write() -> None:
+            with self.ctx.session() as session:
+                command = session.get(StationCommand, command_id)
+                if command is not None and command.status == commands.PENDING:
+                    commands.acknowledge(command, now)
+        return write
 
     def poll(self) -> None:
-        """Take the pending commands and do them (emergencies in their own thread)."""
+        """Take the pending commands and do them (emergencies in their own thread).
+
+        Reads only: the acknowledgement is queued to the evidence writer, so a locked database
+        delays the row's update, never the emergency. Commands taken are remembered so a row
+        still ``pending`` (its acknowledgement not written yet) is not done twice.
+        """
         now = self.clock.now()
         with self.ctx.session() as session:
             waiting = commands.pending(session, self.output)
             todo = [(c.id, c.kind, c.bulletin_id, dict(c.payload or {}), c.requested_at)
-                    for c in waiting]
-            for command in waiting:
-                commands.acknowledge(command, now)
+                    for c in waiting if c.id not in self._taken]
+        for command_id, *_ in todo:
+            self._taken.add(command_id)
+            self.engine.writer.task(f"lệnh số {command_id}", self._acknowledger(command_id, now))
         for command_id, kind, bulletin_id, payload, requested_at in todo:
             age = (now - requested_at).total_seconds()
             if age > self.grace_s:
@@ -93,24 +106,22 @@ class CommandRunner:
                 bulletin = session.get(Bulletin, bulletin_id)
                 title = bulletin.title if bulletin else ""
                 category = bulletin.category if bulletin else ""
-            airing = Airing(f"emergency-{command_id}", requested_at,
+            airing = Airing(emergency_key(command_id), requested_at,
                             {"title": title, "category": category, "priority": "emergency",
                              "output": self.output_label})
             self.engine.record(airing, "missed", reason)
         self.finish(command_id, reason, ok=False)
 
     def finish(self, command_id: int, result: str, ok: bool = True) -> None:
-        """Write the command's result (retried: a locked database must not lose it)."""
-        for attempt in range(RESULT_ATTEMPTS):
-            try:
-                with self.ctx.session() as session:
-                    command = session.get(StationCommand, command_id)
-                    if command is not None:
-                        commands.finish(command, result, ok=ok, now=self.clock.now())
-                return
-            except Exception:  # noqa: BLE001
-                logger.exception("không ghi được kết quả lệnh số %d", command_id)
-                time.sleep(0.2 * 2 ** attempt)
+        """Queue the command's result (written beside the playout, retried until written)."""
+        at = self.clock.now()
+
+        def write() -> None:
+            with self.ctx.session() as session:
+                command = session.get(StationCommand, command_id)
+                if command is not None:
+                    commands.finish(command, result, ok=ok, now=at)
+        self.engine.writer.task(f"lệnh số {command_id}", write)
 
     def _emergency(self, command_id: int, bulletin_id: int) -> None:
         try:
@@ -121,7 +132,7 @@ class CommandRunner:
 
     def play_emergency(self, command_id: int, bulletin_id: int) -> str:
         """Render with the urgent template, cut off what plays, air it, record it."""
-        key = f"emergency-{command_id}"
+        key = emergency_key(command_id)
         if self.engine.writer.has_entry(key):
             return "done"
         with self.ctx.session() as session:
@@ -131,13 +142,14 @@ class CommandRunner:
             if bulletin is None:
                 self.finish(command_id, f"Không có bản tin số {bulletin_id}", ok=False)
                 return "failed"
+            version = bulletin.updated_at
             airing = Airing(key, requested_at, {
                 "title": bulletin.title, "category": bulletin.category,
                 "campaign": bulletin.campaign.name if bulletin.campaign else "",
                 "priority": "emergency", "zone": bulletin.zone.name if bulletin.zone else "",
                 "output": self.output_label})
         try:
-            program = self.renders.render_emergency(bulletin_id, requested_at)
+            program = self.renders.render_emergency(bulletin_id, requested_at, version)
         except (RenderFailed, OSError) as exc:
             self.engine.record(airing, "failed", f"Không dựng được bản tin khẩn cấp: {exc}")
             self.finish(command_id, f"Không dựng được bản tin khẩn cấp: {exc}", ok=False)

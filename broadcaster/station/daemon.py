@@ -38,27 +38,39 @@ from broadcaster.station import aircheck, reconcile
 from broadcaster.station.amp import AmpHooks
 from broadcaster.station.clock import Clock, SystemClock
 from broadcaster.station.command_runner import CommandRunner
-from broadcaster.station.engine import STATUS_LOG, PlayoutEngine
+from broadcaster.station.air_journal import AirJournal
+from broadcaster.station.engine import CRASHED_REASON, STATUS_LOG, PlayoutEngine
 from broadcaster.station.evidence_writer import EvidenceWriter
 from broadcaster.station.heartbeat import HeartbeatWriter
 from broadcaster.station.interfaces import Airing
-from broadcaster.station.lock import StationLock
-from broadcaster.station.occurrences import CommuneEvidenceSink, occurrence_row, slot_fields
+from broadcaster.station.lock import StationLock, station_file
+from broadcaster.station.nudge import SUFFIX as NUDGE_SUFFIX
+from broadcaster.station.nudge import NudgeListener
+from broadcaster.station.occurrences import (
+    CommuneEvidenceSink,
+    find_row,
+    occurrence_row,
+    slot_fields,
+)
 from broadcaster.station.playout import Player
 from broadcaster.station.render import RenderWorker
 from broadcaster.station.render_jobs import RenderJobs
 
 logger = logging.getLogger(__name__)
 
-#: The play job fires this early: the engine connects the player, then waits for the instant.
-PREFIRE_S = 0.6
+#: The play job fires this early: reads, the output gate, the air-check and the player connected
+#: before the instant with time to spare on a loaded machine (0.6 s was measured short: 3 of 24
+#: broadcasts 150-450 ms late with the load average at 7).
+PREFIRE_S = 2.0
 FULL_RECONCILE_S = 30.0
 CHECKPOINT_EVERY_S = 300.0
 CLEANUP_EVERY_S = 6 * 3600.0
+COMPACT_BYTES = 4 * 1024 * 1024
 #: A main-loop step slower than this is logged: it delays the pick-up of commands.
 SLOW_STEP_S = 0.5
-CRASHED_REASON = ("Bị ngắt: trạm phát dừng đột ngột (mất điện hoặc lỗi) khi đang phát; không "
-                  "phát lại để tránh phát hai lần")
+#: The station's own connections wait at most this long for a lock (SQLite busy timeout): the
+#: main loop and the playout never stand behind a long writer; the evidence writer retries.
+DB_LOCK_WAIT_S = 1.0
 
 
 class Station:
@@ -81,6 +93,9 @@ class Station:
         self.heartbeat_s = max(0.5, float(st.heartbeat_s))
         self.output_label = f"{self.output} ({self.player.label})"
         self.stopping = threading.Event()
+        self.wake = threading.Event()  # a command was written (nudge), or stopping
+        self.nudges = NudgeListener(station_file(self.settings.home, self.output, NUDGE_SUFFIX),
+                                    self.wake)
         self.scheduler = BackgroundScheduler(
             timezone=dt.timezone.utc,
             # Renders get their own threads so waiting renders never hold up a play job.
@@ -93,12 +108,16 @@ class Station:
         self._key_locks: dict[str, threading.Lock] = {}
         self._marker: tuple[Any, ...] | None = None
         self.amp = AmpHooks(str(st.amp_on_command), str(st.amp_off_command), self.output)
-        self.writer = EvidenceWriter(CommuneEvidenceSink(ctx))
+        _short_lock_waits(ctx)
+        self.journal = AirJournal(station_file(self.settings.home, self.output, ".airlog"))
+        self.writer = EvidenceWriter(CommuneEvidenceSink(ctx), on_written=self.journal.recorded)
         self.engine = PlayoutEngine(
             self.player, self.clock, self.writer,
             aircheck_dir=self.settings.audio_dir if bool(st.aircheck) else None,
-            home=self.settings.home, timezone=self.tz, grace_s=self.grace_s, amp=self.amp,
-            stopping=self.stopping, on_air_changed=lambda: self._safely(self.heartbeat.beat))
+            home=self.settings.home, timezone=self.tz, grace_s=self.grace_s,
+            journal=self.journal, amp=self.amp, stopping=self.stopping,
+            on_air_changed=lambda: self.heartbeat.poke())
+        self._airings: dict[str, Airing] = {}
         # One render at a time, soonest broadcast first (emergencies before all): renders are
         # CPU-bound and must not starve a playout about to start.
         self.renderer = RenderWorker(self.settings.home, verbose=verbose)
@@ -111,8 +130,9 @@ class Station:
             ctx, self.clock, self.output, backend=self.player.backend, device=self.player.device,
             current=self.engine.current, next_up=self._next_up,
             extra=lambda: {"unwritten_evidence": self.writer.backlog(),
-                           "render_worker": self.renderer.status()})
-        self._last_full = self._last_beat = self._last_checkpoint = self._last_cleanup = 0.0
+                           "render_worker": self.renderer.status()},
+            every_s=self.heartbeat_s, stopping=self.stopping, housekeeping=self._housekeeping)
+        self._last_full = self._last_checkpoint = self._last_cleanup = 0.0
 
     # ------------------------------------------------------------------ life cycle
 
@@ -123,13 +143,19 @@ class Station:
         try:
             logger.info("trạm phát '%s' bắt đầu (%s: %s)", self.output, self.player.backend,
                         self.player.device or "mặc định")
+            self.renderer.start()  # first: its interpreter takes seconds to import everything
             self.writer.start()
-            self.renderer.start()
+            self.engine.recover()  # what a killed station left: entries from the air journal
+            self.journal.compact(keep={a.key for a in self.journal.unfinished()})
             self.scheduler.start()
+            self.heartbeat.start()
+            self.nudges.start()
             while not self.stopping.is_set():
                 self.tick()
-                self.stopping.wait(self.reconcile_s)
+                self.wake.wait(self.reconcile_s)
+                self.wake.clear()
         finally:
+            self.nudges.stop()
             self._shutdown()
             lock.release()
         return 0
@@ -137,6 +163,7 @@ class Station:
     def request_shutdown(self, reason: str = "Trạm phát dừng theo yêu cầu") -> None:
         self.engine.shutdown_reason = reason
         self.stopping.set()
+        self.wake.set()
 
     def _install_signals(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -159,6 +186,7 @@ class Station:
             logger.debug("scheduler shutdown", exc_info=True)
         self.commands.join(timeout=30)
         self.renderer.stop()
+        self.heartbeat.join()
         self.writer.stop()
         try:
             self.heartbeat.beat(stopped=True)
@@ -170,7 +198,6 @@ class Station:
 
     def tick(self) -> None:
         """One pass of the main loop; every step logs its failure and the loop goes on."""
-        mono = time.monotonic()
         for step in (self.commands.poll, self._maybe_reconcile):
             began = time.monotonic()
             try:
@@ -180,9 +207,10 @@ class Station:
             took = time.monotonic() - began
             if took > SLOW_STEP_S:  # commands (emergencies) wait while a step runs
                 logger.warning("bước %s của trạm phát chạy mất %.2f giây", step.__name__, took)
-        if mono - self._last_beat >= self.heartbeat_s:
-            self._safely(self.heartbeat.beat)
-            self._last_beat = mono
+
+    def _housekeeping(self) -> None:
+        """In the heartbeat's thread (never in front of commands): checkpoint, clean-ups."""
+        mono = time.monotonic()
         if mono - self._last_checkpoint >= CHECKPOINT_EVERY_S:
             self._safely(self._checkpoint)
             self._last_checkpoint = mono
@@ -191,6 +219,8 @@ class Station:
                                                   int(self.settings.station.aircheck_retention_days),
                                                   self.clock.now()))
             self._last_cleanup = mono
+        if self.journal.size() > COMPACT_BYTES:
+            self.journal.compact(keep={a.key for a in self.journal.unfinished()})
 
     def _safely(self, step: Callable[[], Any]) -> None:
         try:
@@ -256,13 +286,15 @@ class Station:
             ).all()) | self.writer.pending_keys()
             known = {
                 row.key: reconcile.Known(state=row.state, rendered=row.key in ready,
-                                         has_evidence=row.key in keys_with_evidence)
+                                         has_evidence=row.key in keys_with_evidence,
+                                         began=self.engine.began(row.key))
                 for row in rows
             }
             for key in keys_with_evidence:
                 known.setdefault(key, reconcile.Known(has_evidence=True))
             result = reconcile.plan(plans, known, now, render_lead_s=self.render_lead_s,
                                     grace_s=self.grace_s, busy=busy)
+        self._prerender_emergencies(now)
         for due in result.crashed:
             self._record_unplayed(due, "interrupted", CRASHED_REASON)
         for due, reason in result.missed:
@@ -270,21 +302,39 @@ class Station:
         self._schedule(result, now)
         return result
 
+    def _prerender_emergencies(self, now: dt.datetime) -> None:
+        """Approved emergency bulletins of the last day, rendered ahead of their command."""
+        with self.ctx.session() as session:
+            wanted = dict(session.execute(
+                select(Bulletin.id, Bulletin.updated_at).where(
+                    Bulletin.status == "approved", Bulletin.priority == "emergency",
+                    Bulletin.approved_at >= now - dt.timedelta(days=1))).tuples().all())
+        have = self.renders.emergency_versions()
+        for bulletin_id, version in wanted.items():
+            if have.get(bulletin_id) != version:
+                self.scheduler.add_job(self.renders.prerender_emergency, args=(bulletin_id, version),
+                                       id=f"prerender:{bulletin_id}", replace_existing=True,
+                                       executor="render")
+
     def _schedule(self, result: reconcile.Plan, now: dt.datetime) -> None:
         wanted = {due.key: due for due in result.play}
         with self._lock:
             stale = [k for k in self._planned if k not in wanted and k not in self._busy]
             for key in stale:
                 self._planned.pop(key, None)
+                self._airings.pop(key, None)
                 self.renders.drop(key)
                 for prefix in ("render", "amp", "play"):
                     self._remove_job(f"{prefix}:{key}")
                 logger.info("lượt phát %s không còn trong lịch: đã bỏ các việc đã đặt", key)
             moved = [due for key, due in wanted.items() if self._planned.get(key) != due.scheduled_at]
         if moved:  # the occurrence rows follow the schedule at once (the panel shows them)
-            with self.ctx.session() as session:
-                for due in moved:
-                    occurrence_row(session, due)
+            try:
+                with self.ctx.session() as session:
+                    for due in moved:
+                        self._airings[due.key] = self._airing(session, due)
+            except Exception:  # noqa: BLE001 - a locked database: the jobs are planned all the same
+                logger.exception("chưa ghi được các lượt phát vào cơ sở dữ liệu; vẫn đặt lịch phát")
         render_keys = {due.key for due in result.render}
         for key, due in wanted.items():
             with self._lock:
@@ -359,21 +409,57 @@ class Station:
                 self._planned.pop(due.key, None)
             self.renders.drop(due.key)
             self.amp.forget(due.key)
+            self._airings.pop(due.key, None)
 
     def play_occurrence(self, due: reconcile.Due) -> None:
+        """At T − PREFIRE_S. Reads only: a locked database never holds a ready program off air."""
         with self._key_lock(due.key):
-            if self.writer.has_entry(due.key):
-                logger.info("%s đã có mục trong nhật ký: không phát lại", due.key)
-                return
-            with self.ctx.session() as session:
-                airing = self._airing(session, due)
-                state = occurrence_row(session, due).state
-            if state in reconcile.FINAL_STATES or state == reconcile.PLAYING:
+            airing = self._airings.get(due.key)
+            state = reconcile.PENDING
+            try:
+                if self.writer.has_entry(due.key):
+                    logger.info("%s đã có mục trong nhật ký: không phát lại", due.key)
+                    return
+                with self.ctx.session() as session:
+                    row = find_row(session, due)
+                    if row is not None:
+                        state = row.state
+                        airing = Airing(due.key, due.scheduled_at,
+                                        dict(slot_fields(session, due.slot_id),
+                                             output=self.output_label), row.id)
+            except Exception:  # noqa: BLE001 - the database is unreadable now: air from memory
+                logger.exception("%s: không đọc được cơ sở dữ liệu; phát theo kế hoạch đã có",
+                                 due.key)
+            if airing is None:
+                airing = Airing(due.key, due.scheduled_at, {"output": self.output_label})
+            replay = state == reconcile.PLAYING and self.engine.began(due.key) is False
+            if state in reconcile.FINAL_STATES or (state == reconcile.PLAYING and not replay):
                 logger.warning("%s đang ở trạng thái '%s': không phát lại", due.key,
                                STATUS_LOG.get(state, state))
                 return
-            program = self.renders.render_occurrence(due)
-            if program is None:
-                self.engine.record(airing, "failed", self.renders.failure_note(due))
-                return
-            self.engine.broadcast(airing, program)
+            if replay:
+                logger.warning("%s: trạm phát dừng trước khi lượt phát kịp bắt đầu; phát bù", due.key)
+            ticket = self.engine.reserve(airing)
+            try:
+                program = self.renders.render_occurrence(due)
+                if program is None:
+                    self.engine.record(airing, "failed", self.renders.failure_note(due))
+                    return
+                self.engine.broadcast(airing, program, ticket=ticket)
+            finally:
+                self.engine.gate.cancel(ticket)
+
+
+def _short_lock_waits(ctx: Context) -> None:
+    """SQLite: this process's connections wait at most DB_LOCK_WAIT_S for a lock."""
+    if ctx.engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(ctx.engine, "connect")
+    def _busy(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={int(DB_LOCK_WAIT_S * 1000)}")
+        cursor.close()
+
+    ctx.engine.dispose()  # connections opened before get the short wait too

@@ -29,7 +29,8 @@ from typing import Any, Callable
 
 from broadcaster.errors import PlayoutError
 from broadcaster.station import aircheck
-from broadcaster.station.air_gate import AirGate, OnAir
+from broadcaster.station.air_gate import AirGate, OnAir, Ticket
+from broadcaster.station.air_journal import PROGRESS_EVERY_S, AirJournal
 from broadcaster.station.amp import AmpHooks
 from broadcaster.station.clock import Clock
 from broadcaster.station.evidence_writer import EvidenceWriter
@@ -43,6 +44,7 @@ from broadcaster.station.playout import (
 )
 from broadcaster.station.reconcile import missed_reason
 from broadcaster.station.verdict import Verdict, decide
+from broadcaster.wording import decimal
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,9 @@ OUTPUT_RETRY_S = 0.5
 FAST_FAILURE_S = 1.0
 #: Occurrence states the engine writes (the commune's occurrence rows use the same words).
 PLAYING, RENDERED = "playing", "rendered"
-#: How the journal words an occurrence's status (the database keeps the English code).
+CRASHED_REASON = ("Bị ngắt: trạm phát dừng đột ngột (mất điện hoặc lỗi) khi đang phát; không "
+                  "phát lại để tránh phát hai lần")
+#: How the log words an occurrence's status (the database keeps the English code).
 STATUS_LOG = {
     "completed": "đã phát xong",
     "interrupted": "bị ngắt giữa chừng",
@@ -69,7 +73,7 @@ class PlayoutEngine:
 
     def __init__(self, output: Output, clock: Clock, writer: EvidenceWriter, *,
                  aircheck_dir: Path | None, home: Path, timezone: str, grace_s: float,
-                 amp: AmpHooks | None = None,
+                 journal: AirJournal | None = None, amp: AmpHooks | None = None,
                  stopping: threading.Event | None = None,
                  on_air_changed: Callable[[], Any] | None = None) -> None:
         self.output = output
@@ -80,6 +84,9 @@ class PlayoutEngine:
         self.timezone = timezone
         self.grace_s = grace_s
         self.amp = amp
+        self.journal = journal
+        self._began: set[str] = set()
+        self._journal_trusted = False
         self.stopping = stopping or threading.Event()
         self.gate = AirGate(clock.now, self.stopping)
         self.host = socket.gethostname()
@@ -116,8 +123,21 @@ class PlayoutEngine:
 
     # ------------------------------------------------------------------ one airing
 
+    def reserve(self, airing: Airing, urgent: bool = False) -> Ticket:
+        """A place in the output's queue, taken before the program is ready (see AirGate)."""
+        return self.gate.enqueue(urgent=urgent, scheduled_at=airing.scheduled_at)
+
+    def began(self, key: str) -> bool | None:
+        """Whether the airing ever handed a sample to the output (None: no journal to tell)."""
+        if key in self._began:
+            return True
+        if self.journal is None or not self._journal_trusted:
+            return None  # a journal begun by this process cannot speak for the one before
+        return False
+
     def broadcast(self, airing: Airing, program: Program, *, urgent: bool = False,
-                  preempt_reason: str = "", notes: list[str] | None = None) -> Verdict | None:
+                  preempt_reason: str = "", notes: list[str] | None = None,
+                  ticket: Ticket | None = None) -> Verdict | None:
         """Air ``program`` at the airing's instant (at once when past, or when ``urgent``) and
         queue its entry.
 
@@ -131,9 +151,11 @@ class PlayoutEngine:
         grace = dt.timedelta(seconds=self.grace_s)
         deadline = (self.clock.now() if urgent else airing.scheduled_at) + grace
         tap = self._start_tap(airing)
-        queued = (lambda: self.preempt(preempt_reason)) if urgent and preempt_reason else None
-        if not self.gate.take(urgent=urgent, scheduled_at=airing.scheduled_at, until=deadline,
-                              once_queued=queued):
+        if ticket is None:
+            ticket = self.reserve(airing, urgent)
+        if urgent and preempt_reason:  # queued first: nothing scheduled slips in after the cut
+            self.preempt(preempt_reason)
+        if not self.gate.take(ticket, until=deadline):
             self._stop_tap(tap)
             if self.stopping.is_set() and not urgent:
                 return None
@@ -153,25 +175,36 @@ class PlayoutEngine:
                 notes.append(self.amp.on(airing.key, airing.zone))
             if tap is not None:
                 tap.wait_started(timeout=0.3)
-            result, error, waited = self._air(airing, program, instant, deadline)
+            taps = [tap]
+            try:
+                result, error, waited = self._air(airing, program, instant, deadline, taps)
+            finally:
+                tap = taps[0]
         finally:
             self.gate.release()
-        check = self._stop_tap(tap)
         if result is None and not error:  # stopped before the instant: it never aired
+            self._stop_tap(tap)
             self.writer.mark(StateMark(airing.key, airing.ref, RENDERED, only_if=(PLAYING,)))
             return None
         if waited:
             notes.insert(0, waited)
+        if result is not None and self.journal is not None:
+            # The end first, as the player saw it: a crash from here on cannot turn a broadcast
+            # heard in full into "interrupted, 0.0 s".
+            first = self._entry(airing, program, decide(
+                result, error, None, scheduled_at=airing.scheduled_at,
+                program_seconds=program.seconds, now=self.clock.now(),
+                notes=[program.note, *notes]), None)
+            self.journal.ended(airing.key, first, airing.ref, first["status"])
+        check = self._stop_tap(tap)
         if self.amp is not None:
             notes.append(self.amp.off(airing.key, airing.zone))
         verdict = decide(result, error, check, scheduled_at=airing.scheduled_at,
                          program_seconds=program.seconds, now=self.clock.now(),
                          notes=[program.note, *notes])
-        fields = self.entry_fields(airing, status=verdict.status, started_at=verdict.started_at,
-                                   ended_at=verdict.ended_at, seconds_played=verdict.seconds,
-                                   items=program.items, reason=verdict.reason)
-        if check is not None and check.sha256:
-            fields.update(aircheck_sha256=check.sha256, aircheck_path=str(check.path))
+        fields = self._entry(airing, program, verdict, check)
+        if result is not None and self.journal is not None:
+            self.journal.ended(airing.key, fields, airing.ref, verdict.status)
         self.writer.submit(EntryRecord(fields, airing.ref, verdict.status))
         said = STATUS_LOG.get(verdict.status, verdict.status)
         if verdict.reason:
@@ -180,8 +213,18 @@ class PlayoutEngine:
             logger.info("%s: %s", airing.key, said)
         return verdict
 
+    def _entry(self, airing: Airing, program: Program, verdict: Verdict,
+               check: aircheck.Aircheck | None) -> dict[str, Any]:
+        fields = self.entry_fields(airing, status=verdict.status, started_at=verdict.started_at,
+                                   ended_at=verdict.ended_at, seconds_played=verdict.seconds,
+                                   items=program.items, reason=verdict.reason)
+        if check is not None and check.sha256:
+            fields.update(aircheck_sha256=check.sha256, aircheck_path=str(check.path))
+        return fields
+
     def _air(self, airing: Airing, program: Program, instant: dt.datetime | None,
-             deadline: dt.datetime | None) -> tuple[PlayResult | None, str, str]:
+             deadline: dt.datetime | None,
+             taps: list[aircheck.MonitorTap | None]) -> tuple[PlayResult | None, str, str]:
         """Prepare, wait for the instant, play. (result, error, note on waiting for the output)."""
         first_missing: dt.datetime | None = None
         attempts = 0
@@ -196,15 +239,21 @@ class PlayoutEngine:
             else:
                 error = ""
             if not error:
-                began = self.clock.now()
-                result, error = self._play(airing, program, prepared, instant)
+                if attempts and taps[0] is not None:
+                    # The output came back: the air-check started before it is of the old one.
+                    self._stop_tap(taps[0])
+                    taps[0] = self._start_tap(airing)
+                    if taps[0] is not None:
+                        taps[0].wait_started(timeout=0.3)
+                result, error = self._play(airing, program, prepared, instant, taps[0])
                 if result is None:
                     return None, error, self._waited_note(first_missing, attempts)
-                quick = (result.ended_at - began).total_seconds() < FAST_FAILURE_S
+                quick = result.seconds < FAST_FAILURE_S  # since its first sample was handed over
                 if not (result.returncode != 0 and not result.preempted and quick
                         and is_missing_device(result.stderr)):
                     return result, "", self._waited_note(first_missing, attempts)
                 error = result.reason
+                logger.warning("%s: trình phát dừng ngay, chưa phát được gì: %s", airing.key, error)
             attempts += 1
             now = self.clock.now()
             first_missing = first_missing or now
@@ -228,13 +277,21 @@ class PlayoutEngine:
         return f"Đầu ra âm thanh vắng lúc đến giờ phát; đã chờ và thử lại {attempts} lần"
 
     def _play(self, airing: Airing, program: Program, prepared: PreparedPlayback | None,
-              instant: dt.datetime | None) -> tuple[PlayResult | None, str]:
+              instant: dt.datetime | None,
+              tap: aircheck.MonitorTap | None) -> tuple[PlayResult | None, str]:
         if instant is not None and instant > self.clock.now():
             if not self.clock.sleep_until(instant, self.stopping):
                 if prepared is not None:
                     prepared.cancel()
                 return None, ""
         started_at = self.clock.now()
+        if self.journal is not None:  # before the first sample: a crash from here never replays
+            part = tap.part_path if tap is not None else None
+            self.journal.started(airing.key, started_at,
+                                 self.entry_fields(airing, items=program.items,
+                                                   program_seconds=program.seconds),
+                                 airing.ref, str(part) if part is not None else None)
+        self._began.add(airing.key)
         playback: Playback
         try:
             if prepared is not None:
@@ -243,6 +300,10 @@ class PlayoutEngine:
                 playback = self.output.start(program.path, started_at)
         except PlayoutError as exc:
             return None, str(exc)
+        finally:
+            if self.journal is not None:
+                self.journal.sync()
+        logger.info("%s: bắt đầu phát lúc %s", airing.key, started_at.isoformat())
         self.gate.set_on_air(OnAir(airing.key, airing.title, airing.priority, started_at, playback))
         try:
             self._on_air_changed()
@@ -250,7 +311,67 @@ class PlayoutEngine:
             logger.exception("không ghi được nhịp báo trạng thái khi bắt đầu phát")
         if self.stopping.is_set():
             playback.preempt(self.shutdown_reason)
-        return playback.wait(), ""
+        journal = self.journal
+        if journal is None:
+            return playback.wait(), ""
+        return playback.wait(lambda seconds: journal.progress(airing.key, seconds),
+                             PROGRESS_EVERY_S), ""
+
+    # ------------------------------------------------------------------ after a crash
+
+    def recover(self) -> list[str]:
+        """At start: finish what a killed station left. Returns the keys given an entry.
+
+        From the journal: an airing that ended has its decided entry written; one that started
+        and never ended was cut by the crash and is recorded ``interrupted`` with its start and
+        the seconds it aired. Its partial air-check is salvaged; other leftovers are removed.
+        """
+        if self.journal is None:
+            return []
+        self._journal_trusted = self.journal.exists()
+        self.journal.touch()
+        done: list[str] = []
+        salvaged: set[Path] = set()
+        for airing in self.journal.unfinished():
+            self._began.add(airing.key)
+            try:
+                if self.writer.sink.has_entry(airing.key):
+                    self.journal.recorded(airing.key)
+                    continue
+            except Exception:  # noqa: BLE001 - a locked database: the writer sorts duplicates out
+                logger.warning("chưa kiểm tra được nhật ký cho %s; ghi lại từ nhật ký cục bộ",
+                               airing.key)
+            part = Path(airing.start["part"]) if airing.start.get("part") else None
+            check = aircheck.salvage(part, self.home) if part is not None and part.exists() else None
+            if part is not None:
+                salvaged.add(part)
+            if airing.end is not None:
+                fields = dict(airing.end["entry"])
+                state = str(airing.end.get("state") or fields.get("status"))
+                ref = airing.end.get("ref")
+            else:
+                fields = dict(airing.start.get("entry") or {})
+                total = float(fields.pop("program_seconds", 0.0) or 0.0)
+                seconds = min(airing.seconds, total) if total else airing.seconds
+                started = airing.started_at
+                fields.update(status="interrupted", started_at=started, seconds_played=seconds,
+                              ended_at=started + dt.timedelta(seconds=seconds) if started else None,
+                              reason=f"{CRASHED_REASON} (đã phát {decimal(seconds)}/{decimal(total)} giây)")
+                state = "interrupted"
+                ref = airing.start.get("ref")
+            fields.pop("program_seconds", None)
+            if check is not None and not fields.get("aircheck_sha256"):
+                fields.update(aircheck_sha256=check.sha256, aircheck_path=str(check.path))
+            self.writer.submit(EntryRecord(fields, ref, state))
+            done.append(airing.key)
+            logger.warning("%s: ghi lại từ nhật ký phát sóng cục bộ sau khi trạm dừng đột ngột: %s",
+                           airing.key, STATUS_LOG.get(state, state))
+        if self.aircheck_dir is not None:
+            for part in aircheck.leftover_parts(self.aircheck_dir):
+                if part not in salvaged:
+                    logger.info("xóa bản kiểm tra dở dang không thuộc lượt phát nào: %s", part)
+                    part.unlink(missing_ok=True)
+        return done
 
     # ------------------------------------------------------------------ air-check
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-from typing import Union
+from dataclasses import dataclass
+from typing import Callable, Union
 
 from broadcaster.station.interfaces import EntryRecord, EvidenceSink, StateMark
 
@@ -25,14 +26,27 @@ MAX_PAUSE_S = 2.0
 #: How long :meth:`EvidenceWriter.stop` keeps trying to write what is left.
 STOP_TIMEOUT_S = 10.0
 
-Item = Union[EntryRecord, StateMark]
+
+
+@dataclass
+class Task:
+    """Another station record that must not wait in front of the playout (a command's result)."""
+
+    key: str
+    run: Callable[[], object]
+    attempts: int = 0
+
+
+Item = Union[EntryRecord, StateMark, Task]
 
 
 class EvidenceWriter:
     """Writes entries and marks in order, in its own thread, retrying until they are written."""
 
-    def __init__(self, sink: EvidenceSink) -> None:
+    def __init__(self, sink: EvidenceSink,
+                 on_written: Callable[[str], object] | None = None) -> None:
         self.sink = sink
+        self._on_written = on_written
         self._queue: collections.deque[Item] = collections.deque()
         self._cond = threading.Condition()
         self._closing = False
@@ -51,6 +65,10 @@ class EvidenceWriter:
     def mark(self, mark: StateMark) -> None:
         """Queue one state change (returns at once)."""
         self._put(mark)
+
+    def task(self, key: str, run: Callable[[], object]) -> None:
+        """Queue another write (``run`` raises on failure and is called again)."""
+        self._put(Task(key, run))
 
     def _put(self, item: Item) -> None:
         with self._cond:
@@ -95,6 +113,10 @@ class EvidenceWriter:
         try:
             if isinstance(item, EntryRecord):
                 self.sink.append(item)
+                if self._on_written is not None:
+                    self._on_written(item.key)
+            elif isinstance(item, Task):
+                item.run()
             else:
                 self.sink.mark(item)
             return True

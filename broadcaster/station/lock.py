@@ -18,9 +18,14 @@ from broadcaster.errors import StationLockedError
 logger = logging.getLogger(__name__)
 
 
-def lock_path(home: Path, output: str) -> Path:
+def station_file(home: Path, output: str, suffix: str) -> Path:
+    """A file of one output's station in the data folder (its lock, its air journal, its nudge)."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", output) or "main"
-    return home / f"station-{safe}.lock"
+    return home / f"station-{safe}{suffix}"
+
+
+def lock_path(home: Path, output: str) -> Path:
+    return station_file(home, output, ".lock")
 
 
 class StationLock:

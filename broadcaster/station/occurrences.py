@@ -25,6 +25,12 @@ logger = logging.getLogger(__name__)
 PRIORITY_TIERS = ("normal", "priority", "emergency")
 
 
+def find_row(session: Session, due: Due) -> Occurrence | None:
+    """The row of ``due`` if there is one (reads only)."""
+    return session.scalar(select(Occurrence).where(Occurrence.slot_id == due.slot_id,
+                                                   Occurrence.local_date == due.local_date))
+
+
 def occurrence_row(session: Session, due: Due) -> Occurrence:
     """The row of ``due`` (created when missing; moved when its slot moved and it has not aired)."""
     row = session.scalar(select(Occurrence).where(Occurrence.slot_id == due.slot_id,

@@ -28,6 +28,7 @@ import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from broadcaster.errors import PlayoutError
 from broadcaster.station import children
@@ -70,8 +71,11 @@ def describe_failure(returncode: int, stderr: str, device: str) -> str:
 PREPARE_TIMEOUT_S = 3.0
 #: The first write at the instant: 100 ms of sound (also fills the stream's pre-buffer).
 FIRST_WRITE_S = 0.1
-#: paplay's stream latency when fed: small enough that the first write plays at once.
-FEED_LATENCY_MS = 20
+#: paplay's stream buffer when fed. Measured here (load average 5): 20 ms underran under load and
+#: stretched a 3.0 s tone to 3.27 s (audible gaps); 100-250 ms never did, and the first sample
+#: came as early as with 20 ms (the stream starts once the pre-buffer fills, which the pipe does
+#: in a few milliseconds).
+FEED_LATENCY_MS = 250
 _READY = b"Stream successfully created"
 
 
@@ -116,7 +120,16 @@ class Playback:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
 
-    def wait(self) -> PlayResult:
+    def wait(self, progress: Callable[[float], object] | None = None,
+             every_s: float = 0.5) -> PlayResult:
+        """Wait for the player to exit; ``progress(seconds)`` is called every ``every_s``."""
+        if progress is not None:
+            while True:
+                try:
+                    self.proc.wait(timeout=every_s)
+                    break
+                except subprocess.TimeoutExpired:
+                    progress(self.elapsed())
         if self._feeder is not None:
             self._feeder.join()
             self.proc.stdin = None  # closed by the feeder (communicate() would flush it)

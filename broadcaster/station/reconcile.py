@@ -7,7 +7,9 @@ values. It answers four questions for every occurrence near now:
 * play it (at its instant, or now when it is late but still within the grace window),
 * record it as missed (too late, never started), or
 * record it as interrupted by a crash (found ``playing`` with no evidence: a previous process
-  died while it aired; it is never replayed, so nobody hears a bulletin twice).
+  died while it aired; it is never replayed, so nobody hears a bulletin twice) — unless the air
+  journal proves it never made a sound (killed between the ``playing`` mark and the first
+  sample): then it airs late, within the grace window, like any occurrence not yet played.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from broadcaster.occurrence_keys import occurrence_key
 from broadcaster.schedule import SlotTimes, occurrences_between
 
 #: How far back a restart looks for occurrences to account for (as missed) after an outage.
@@ -26,11 +29,6 @@ HORIZON_S = 3600
 # Occurrence states kept in the database.
 PENDING, RENDERED, PLAYING = "pending", "rendered", "playing"
 FINAL_STATES = ("completed", "interrupted", "failed", "missed")
-
-
-def occurrence_key(slot_id: int, local_date: dt.date) -> str:
-    """The same key as :attr:`broadcaster.models.Occurrence.key`."""
-    return f"slot-{slot_id}@{local_date.isoformat()}"
 
 
 @dataclass(frozen=True)
@@ -49,6 +47,9 @@ class Known:
     state: str = PENDING
     rendered: bool = False
     has_evidence: bool = False
+    #: From the air journal: True when a sample of it reached the output, False when provably
+    #: none did, None when there is no journal to tell.
+    began: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,8 @@ def plan(slots: Sequence[SlotPlan], known: Mapping[str, Known], now: dt.datetime
         if due.key in busy:
             continue
         late = late_seconds(due, now)
-        if info.state == PLAYING:
-            result.crashed.append(due)
+        if info.state == PLAYING and info.began is not False:
+            result.crashed.append(due)  # it may have been heard: never aired twice
             continue
         if late > grace_s:
             tz = slot_tz(slots, due.slot_id)

@@ -21,7 +21,7 @@ from audio.audiofile import AudioToolError, check_speech_audio, sha256_file
 from broadcaster.context import Context
 from broadcaster.errors import BroadcasterError
 from broadcaster.models import Occurrence, Slot
-from broadcaster.station import heads
+from broadcaster import priority_heads
 from broadcaster.station.clock import Clock
 from broadcaster.station.interfaces import Program
 from broadcaster.station.occurrences import occurrence_row
@@ -47,6 +47,8 @@ class RenderJobs:
         self._lock = threading.RLock()
         self._ready: dict[str, Program] = {}
         self._key_locks: dict[str, threading.Lock] = {}
+        self._failure_notes: dict[str, str] = {}
+        self._emergencies: dict[int, tuple[dt.datetime, Program]] = {}
         # Choosing the priority bulletins for a slot's head and claiming them is one step per
         # slot, soonest first, so two slots rendered within one lead never both carry them.
         self._head_turn = SoonestFirst()
@@ -70,6 +72,7 @@ class RenderJobs:
         with self._lock:
             for key in [k for k in self._ready if k not in keep]:
                 self._ready.pop(key, None)
+            self._emergencies.clear()
 
     # ------------------------------------------------------------------ occurrences
 
@@ -116,26 +119,26 @@ class RenderJobs:
             elif errors:
                 note = f"Dựng được sau {len(errors) + 1} lần thử (lỗi trước: {errors[-1]})"
                 program.note = note
-            if head_ids:
-                note = (note + " " if note else "") + heads.head_mark(head_ids)
-            with self.ctx.session() as session:
-                row = occurrence_row(session, due)
-                row.render_note = note
-                if program is not None:
-                    row.render_path = str(program.path)
-                    row.render_sha256 = program.sha256
-                    row.rendered_at = self.clock.now()
-                    if row.state == PENDING:
-                        row.state = RENDERED
-            if program is not None:
+            if program is not None:  # ready first: a locked database must not lose the render
                 with self._lock:
                     self._ready[due.key] = program
+            self._failure_notes[due.key] = note
+            try:
+                with self.ctx.session() as session:
+                    row = occurrence_row(session, due)
+                    row.render_note = note
+                    if program is not None:
+                        row.render_path = str(program.path)
+                        row.render_sha256 = program.sha256
+                        row.rendered_at = self.clock.now()
+                        if row.state == PENDING:
+                            row.state = RENDERED
+            except Exception:  # noqa: BLE001 - the program airs all the same
+                logger.exception("%s: chưa ghi được kết quả dựng vào cơ sở dữ liệu", due.key)
             return program
 
     def failure_note(self, due: Due) -> str:
-        with self.ctx.session() as session:
-            row = occurrence_row(session, due)
-            return row.render_note or "Không dựng được chương trình"
+        return self._failure_notes.pop(due.key, "") or "Không dựng được chương trình"
 
     def _render_once(self, due: Due) -> tuple[Program, list[int]]:
         with self._head_turn.turn(due.scheduled_at):
@@ -143,12 +146,14 @@ class RenderJobs:
                 slot = session.get(Slot, due.slot_id)
                 if slot is None:
                     raise BroadcasterError(f"Lịch phát số {due.slot_id} không còn")
-                head_ids = [b.id for b in heads.priority_head(session, slot, due, self.clock.now(),
-                                                              self.grace_s)]
+                head_ids = [b.id for b in priority_heads.choose(
+                    session, slot, due.local_date, self.clock.now(), self.grace_s)]
             program = self.render_in_worker("slot", due.slot_id, head_ids, due.scheduled_at)
-            if head_ids:  # claimed now: the next slot's render must not take them too
+            try:  # claimed now: the next slot's render must not take them too
                 with self.ctx.session() as session:
-                    occurrence_row(session, due).render_note = heads.head_mark(head_ids)
+                    priority_heads.claim(session, occurrence_row(session, due), head_ids)
+            except Exception:  # noqa: BLE001 - the program airs all the same
+                logger.exception("%s: chưa ghi được bản tin đầu buổi", due.key)
             return program, head_ids
 
     def render_in_worker(self, what: str, ident: int, head_ids: list[int] | None,
@@ -157,9 +162,42 @@ class RenderJobs:
         done = self.renderer.render(what, ident, head_ids, instant=instant, urgent=urgent)
         return Program(Path(done["path"]), done["sha256"], float(done["seconds"]), done["items"])
 
-    def render_emergency(self, bulletin_id: int, instant: dt.datetime) -> Program:
-        """The bulletin with the urgent template, before every other render."""
-        return self.render_in_worker("emergency", bulletin_id, None, instant, urgent=True)
+    def render_emergency(self, bulletin_id: int, instant: dt.datetime,
+                         version: dt.datetime | None = None) -> Program:
+        """The bulletin with the urgent template, before every other render.
+
+        ``version`` is the bulletin's ``updated_at``: a program pre-rendered from that same
+        version (:meth:`prerender_emergency`) is used at once.
+        """
+        with self._lock:
+            lock = self._key_locks.setdefault(f"emergency:{bulletin_id}", threading.Lock())
+        with lock:  # a pre-render under way is waited for, not started twice
+            with self._lock:
+                cached = self._emergencies.get(bulletin_id)
+            if cached is not None and version is not None and cached[0] == version \
+                    and cached[1].path.is_file():
+                return cached[1]
+            program = self.render_in_worker("emergency", bulletin_id, None, instant, urgent=True)
+            if version is not None:
+                with self._lock:
+                    self._emergencies[bulletin_id] = (version, program)
+            return program
+
+    def prerender_emergency(self, bulletin_id: int, version: dt.datetime) -> None:
+        """An approved emergency bulletin, rendered ahead so its command airs at once."""
+        with self._lock:
+            cached = self._emergencies.get(bulletin_id)
+        if cached is not None and cached[0] == version:
+            return
+        try:
+            self.render_emergency(bulletin_id, self.clock.now(), version)
+            logger.info("đã dựng sẵn bản tin khẩn cấp số %d", bulletin_id)
+        except (RenderFailed, OSError) as exc:
+            logger.warning("chưa dựng sẵn được bản tin khẩn cấp số %d: %s", bulletin_id, exc)
+
+    def emergency_versions(self) -> dict[int, dt.datetime]:
+        with self._lock:
+            return {k: v[0] for k, v in self._emergencies.items()}
 
     def _fallback(self, due: Due) -> Program | None:
         with self.ctx.session() as session:

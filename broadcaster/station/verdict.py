@@ -22,6 +22,7 @@ from typing import Iterable
 
 from broadcaster.station.aircheck import Aircheck
 from broadcaster.station.playout import PlayResult
+from broadcaster.wording import decimal
 
 #: A start later than this (seconds) is written into the entry's reason.
 LATE_NOTE_S = 1.0
@@ -38,7 +39,7 @@ class Verdict:
 
 def late_reason(late_s: float) -> str:
     """The note kept in the evidence when a broadcast starts late but within the grace window."""
-    return f"Phát trễ {late_s:.1f} giây so với lịch (trong thời gian cho phép)"
+    return f"Phát trễ {decimal(late_s)} giây so với lịch (trong thời gian cho phép)"
 
 
 def decide(result: PlayResult | None, error: str, check: Aircheck | None, *,
@@ -65,7 +66,7 @@ def decide(result: PlayResult | None, error: str, check: Aircheck | None, *,
         if result.preempted:
             status = "interrupted"
             total = program_seconds or seconds
-            reasons.append(f"{result.reason} (đã phát {seconds:.1f}/{total:.1f} giây)")
+            reasons.append(f"{result.reason} (đã phát {decimal(seconds)}/{decimal(total)} giây)")
         elif result.returncode != 0:
             status = "failed"
             reasons.append(result.reason)

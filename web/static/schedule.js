@@ -71,7 +71,12 @@
       headers: { "X-CSRF-Token": token ? token.value : "" },
       body: body
     }).then(function (r) { return r.json(); })
-      .then(function (data) { if (mine === seq) { render(data); } })
+      .then(function (data) {
+        if (mine === seq) {
+          render(data);
+          form.dispatchEvent(new CustomEvent("slotcheck", { detail: data }));
+        }
+      })
       .catch(function () {
         if (mine === seq) { box.textContent = "Không kiểm tra được (mất kết nối?). Máy chủ vẫn kiểm tra khi lưu."; }
       });
@@ -85,5 +90,6 @@
   form.addEventListener("change", function () { showKind(); schedule(); });
   form.addEventListener("input", schedule);
   showKind();
-  if (form.querySelector('input[name="bulletin_ids"]:checked')) { check(); }
+  if (form.getAttribute("data-always-check") === "yes" ||
+      form.querySelector('input[name="bulletin_ids"]:checked')) { check(); }
 })();

@@ -1,0 +1,198 @@
+"""The air journal: a local, append-only file that says what the output did, written first.
+
+Why: the evidence entry goes to a database that may be locked, on a disk that may be full, from a
+process that may be killed at any instant. The journal is one small file beside it (the commune's
+data folder, or a receiver's own), appended with plain ``write()`` calls that survive ``kill -9``
+(the kernel holds them), and ``fsync``\\ ed at the start and at the end of each airing so they
+survive a power cut too. It holds, per airing:
+
+* ``start`` — written just before the first sample is handed to the output, with everything the
+  entry needs (fields, items, the air-check's partial file). An airing with no ``start`` provably
+  never made a sound: after a crash it may still air within the grace window;
+* ``progress`` — seconds aired so far, every :data:`PROGRESS_EVERY_S` while it plays: after a crash
+  the entry says how much actually aired, not 0.0;
+* ``end`` — the whole entry as decided, written the moment the player exits, *before* the entry is
+  handed to the database: a broadcast heard in full is never recorded interrupted because the
+  station died in between;
+* ``recorded`` — the sink has the entry; the airing can be forgotten (:meth:`AirJournal.compact`).
+
+On start, :meth:`AirJournal.unfinished` gives the airings whose entry may not have reached the sink.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY_S = 0.5
+#: Compact the file (drop recorded airings) when it grows past this.
+COMPACT_BYTES = 4 * 1024 * 1024
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"$t": value.isoformat()}
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$t"}:
+            return dt.datetime.fromisoformat(value["$t"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+@dataclass
+class JournalledAiring:
+    """What the journal knows of one airing."""
+
+    key: str
+    started_at: dt.datetime | None = None
+    start: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    end: dict[str, Any] | None = None
+    recorded: bool = False
+
+
+class AirJournal:
+    """Appends records for one output; safe to call from several threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._broken = False
+
+    def _append(self, record: dict[str, Any], sync: bool) -> bool:
+        line = json.dumps(_encode(record), ensure_ascii=False, separators=(",", ":")) + "\n"
+        with self._lock:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+                try:
+                    os.write(fd, line.encode("utf-8"))
+                    if sync:
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
+                if self._broken:
+                    logger.warning("nhật ký phát sóng cục bộ %s ghi lại được", self.path)
+                self._broken = False
+                return True
+            except OSError as exc:  # a full disk must never hold a program off air
+                if not self._broken:
+                    logger.error("không ghi được nhật ký phát sóng cục bộ %s: %s", self.path, exc)
+                self._broken = True
+                return False
+
+    def started(self, key: str, started_at: dt.datetime, entry: dict[str, Any], ref: int | None,
+                aircheck_part: str | None) -> None:
+        """Just before the first sample (not synced yet: :meth:`sync` right after it)."""
+        self._append({"k": key, "e": "start", "at": started_at, "entry": entry, "ref": ref,
+                      "part": aircheck_part}, sync=False)
+
+    def sync(self) -> None:
+        with self._lock:
+            try:
+                fd = os.open(self.path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            except OSError:
+                pass
+
+    def progress(self, key: str, seconds: float) -> None:
+        self._append({"k": key, "e": "progress", "s": round(seconds, 3)}, sync=False)
+
+    def ended(self, key: str, entry: dict[str, Any], ref: int | None, state: str) -> None:
+        """The decided entry, synced before anything else happens."""
+        self._append({"k": key, "e": "end", "entry": entry, "ref": ref, "state": state}, sync=True)
+
+    def recorded(self, key: str) -> None:
+        self._append({"k": key, "e": "recorded"}, sync=False)
+
+    def read(self) -> dict[str, JournalledAiring]:
+        """Every airing in the file (a torn last line, from a power cut, is skipped)."""
+        found: dict[str, JournalledAiring] = {}
+        try:
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return found
+        for line in text.splitlines():
+            try:
+                record = _decode(json.loads(line))
+                key = str(record["k"])
+                kind = record["e"]
+            except (ValueError, KeyError, TypeError):
+                continue
+            airing = found.setdefault(key, JournalledAiring(key))
+            if kind == "start":
+                airing.started_at = record.get("at")
+                airing.start = record
+            elif kind == "progress":
+                airing.seconds = max(airing.seconds, float(record.get("s") or 0.0))
+            elif kind == "end":
+                airing.end = record
+            elif kind == "recorded":
+                airing.recorded = True
+        return found
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def touch(self) -> None:
+        """Create the file: from now on, an airing missing from it provably never started."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.touch(mode=0o640, exist_ok=True)
+        except OSError as exc:
+            logger.error("không tạo được nhật ký phát sóng cục bộ %s: %s", self.path, exc)
+
+    def unfinished(self) -> list[JournalledAiring]:
+        """Airings that started and whose entry the sink may not have."""
+        return [a for a in self.read().values() if not a.recorded and (a.start or a.end)]
+
+    def started_keys(self) -> set[str]:
+        return {a.key for a in self.read().values() if a.start}
+
+    def compact(self, keep: set[str]) -> None:
+        """Rewrite the file with the airings in ``keep`` only (atomically)."""
+        with self._lock:
+            try:
+                lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+            except FileNotFoundError:
+                return
+            kept = []
+            for line in lines:
+                try:
+                    if str(json.loads(line)["k"]) in keep:
+                        kept.append(line)
+                except (ValueError, KeyError, TypeError):
+                    continue
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            try:
+                tmp.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+                os.replace(tmp, self.path)
+            except OSError as exc:
+                logger.warning("không thu gọn được nhật ký phát sóng cục bộ: %s", exc)
+                tmp.unlink(missing_ok=True)
+
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0

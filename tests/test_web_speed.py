@@ -1,0 +1,95 @@
+"""The speed measures of the panel change nothing a user sees: cached rows follow every change."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select, text
+
+from web_helpers import ZONE
+
+pytest_plugins = ["web_fixtures"]
+
+
+def _bulletin_rows(html: str) -> list[str]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r"<tr>.*?</tr>", body, flags=re.S)
+
+
+def test_bulletin_list_rows_follow_title_status_zone_and_time_changes(web_app, login_as) -> None:
+    from broadcaster import bulletins
+    from broadcaster.models import Bulletin, Zone
+
+    with web_app.extensions["broadcaster"].session() as session:
+        zone = session.scalar(select(Zone).where(Zone.name == ZONE))
+        first = bulletins.add_bulletin(session, title="Lịch tiêm chủng", body="Kính thưa bà con.")
+        second = bulletins.add_bulletin(session, title="Họp thôn", body="Kính thưa bà con.",
+                                        zone_id=zone.id)
+        session.flush()
+        first_id, second_id, zone_id = first.id, second.id, zone.id
+    editor = login_as("editor")
+    before = editor.get("/bulletins").get_data(as_text=True)
+    assert "Lịch tiêm chủng" in before and f"· {ZONE}" in before, before
+    assert len(_bulletin_rows(before)) == 2
+    # Changed behind the panel's back (another process, the command line): the list follows.
+    with web_app.extensions["broadcaster"].session() as session:
+        b = session.get(Bulletin, first_id)
+        b.title = "Lịch tiêm chủng <đợt 2>"
+        b.status = "approved"
+        session.get(Zone, zone_id).name = "Thôn Đông Mới"
+        session.execute(text("UPDATE bulletins SET updated_at = :t WHERE id = :i"),
+                        {"t": dt.datetime(2025, 1, 2, 3, 4), "i": second_id})
+    after = editor.get("/bulletins").get_data(as_text=True)
+    rows = _bulletin_rows(after)
+    assert len(rows) == 2, after
+    first_row = next(r for r in rows if f"/bulletins/{first_id}\"" in r)
+    second_row = next(r for r in rows if f"/bulletins/{second_id}\"" in r)
+    assert "Lịch tiêm chủng &lt;đợt 2&gt;" in first_row, "tiêu đề mới, vẫn được thoát HTML"
+    assert "badge-approved" in first_row and "Đã duyệt" in first_row, first_row
+    assert "· Thôn Đông Mới" in second_row and f"· {ZONE}<" not in after, second_row
+    assert "02/01/2025 10:04" in second_row, "giờ cập nhật mới, theo giờ của đài"
+
+
+def test_bulletin_rows_under_another_mount_point_link_there(web_app, login_as) -> None:
+    from broadcaster import bulletins
+
+    with web_app.extensions["broadcaster"].session() as session:
+        bulletin = bulletins.add_bulletin(session, title="Tin sáng", body="Kính thưa bà con.")
+        session.flush()
+        bulletin_id = bulletin.id
+    editor = login_as("editor")
+    assert f'href="/bulletins/{bulletin_id}"' in editor.get("/bulletins").get_data(as_text=True)
+    mounted = editor.get("/bulletins", environ_overrides={"SCRIPT_NAME": "/panel"})
+    assert f'href="/panel/bulletins/{bulletin_id}"' in mounted.get_data(as_text=True)
+
+
+def test_log_rows_follow_a_changed_entry(web_app, login_as) -> None:
+    from broadcaster import evidence
+
+    when = dt.datetime(2025, 3, 10, 6, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    with web_app.extensions["broadcaster"].session() as session:
+        evidence.append_entry(session, occurrence_key="slot-1@2025-03-10", scheduled_at=when,
+                              started_at=when, ended_at=when + dt.timedelta(seconds=60),
+                              status="completed", seconds_played=60.0, title="Tin sáng",
+                              category="Thời sự")
+    office = login_as("office")
+    page = office.get("/logs").get_data(as_text=True)
+    assert "Tin sáng" in page and "1 phút 00 giây" in page, page
+    # A tampered entry must show as it now stands (the chain check then names it).
+    with web_app.extensions["broadcaster"].session() as session:
+        session.execute(text("UPDATE evidence SET seconds_played = 999, title = 'Tin <sửa>'"))
+    page = office.get("/logs").get_data(as_text=True)
+    assert "Tin &lt;sửa&gt;" in page and "16 phút 39 giây" in page, page
+    assert "1 phút 00 giây" not in page
+
+
+def test_row_cache_is_bounded() -> None:
+    from web.fragments import RowCache
+
+    cache = RowCache(size=3)
+    html = cache.render(range(5), lambda n: n, lambda n: f"<tr><td>{n}</td></tr>")
+    assert str(html) == "".join(f"<tr><td>{n}</td></tr>" for n in range(5))
+    assert len(cache) == 3 and cache.misses == 5
+    again = cache.render([4, 3, 0], lambda n: n, lambda n: f"<tr><td>{n}!</td></tr>")
+    assert str(again) == "<tr><td>4</td></tr><tr><td>3</td></tr><tr><td>0!</td></tr>"
+    assert cache.hits == 2
