@@ -246,11 +246,15 @@ def _plan(items: Sequence[ProgramItem], settings: RenderSettings, cache_dir: Pat
     return parts
 
 
+_TIMING_FIELDS = frozenset({"gtts_budget_s", "espeak_reserve_s"})
+
+
 def _render_key(parts: list[_Part], settings: RenderSettings) -> str:
     blob = json.dumps({
         "v": RENDER_VERSION, "level": level.LEVEL_VERSION, "jingles": jingles.JINGLE_VERSION,
         "parts": [p.key + (f"~{p.crossfade_ms}" if p.crossfade_ms else "") for p in parts],
-        "speech": asdict(settings.speech),
+        # how the audio sounds, not how long gTTS may take (budget, reserve)
+        "speech": {k: v for k, v in asdict(settings.speech).items() if k not in _TIMING_FIELDS},
         "target": settings.target_lufs, "tp": settings.true_peak_dbtp,
         "rate": settings.sample_rate,
     }, sort_keys=True, default=str)
@@ -281,7 +285,8 @@ def _tmp_beside(path: Path, suffix: str) -> Path:
     return Path(name)
 
 
-def _sound(parts: list[_Part], settings: RenderSettings, cache_dir: Path
+def _sound(parts: list[_Part], settings: RenderSettings, cache_dir: Path,
+           deadline: float | None = None, upgrade: bool = False
            ) -> tuple[list[tuple[_Part, Path | None]], float]:
     """Synthesise and level every part; return (part, levelled file) pairs and the top peak."""
     level_dir = Path(cache_dir) / "levelled"
@@ -295,7 +300,8 @@ def _sound(parts: list[_Part], settings: RenderSettings, cache_dir: Path
         if part.key not in done:
             if part.kind == "speech":
                 try:
-                    speech = synthesize(part.text or "", settings.speech, cache_dir)
+                    speech = synthesize(part.text or "", settings.speech, cache_dir,
+                                        deadline=deadline, upgrade=upgrade)
                 except SynthesisError as exc:
                     raise RenderError(str(exc)) from exc
                 source, digest = speech.path, speech.audio_sha256
@@ -422,12 +428,15 @@ def _deliver(path: Path, out: Path | None) -> Path:
 
 
 def render_program(items: Sequence[ProgramItem], settings: RenderSettings, cache_dir: Path,
-                   out: Path | None = None, fmt: str = "wav") -> RenderResult:
+                   out: Path | None = None, fmt: str = "wav", *, deadline: float | None = None,
+                   upgrade: bool = False) -> RenderResult:
     """Render ``items`` into one file: WAV s16 mono for playout, or MP3/Opus for the web.
 
     The result lands in ``cache_dir/renders/<key>.<fmt>`` (and is copied to ``out`` if given);
     the key hashes every part and setting, so an unchanged program returns ``cached=True``
-    without any work. Raises RenderError with a Vietnamese message.
+    without any work. ``deadline`` (epoch seconds: the air time) limits how long gTTS may take;
+    ``upgrade`` makes again a cached program that holds speech of a fallback engine, trying the
+    preferred engine first (:func:`audio.tts.synthesize`). Raises RenderError (Vietnamese).
     """
     if fmt not in FORMATS:
         raise RenderError(f"Định dạng “{fmt}” không hỗ trợ (wav, mp3, opus).")
@@ -441,6 +450,8 @@ def render_program(items: Sequence[ProgramItem], settings: RenderSettings, cache
     final = renders / f"{key}.{FORMATS[fmt]}"
 
     meta = _load_meta(meta_path)
+    if meta is not None and upgrade and _has_fallback_speech(meta, settings):
+        meta = None  # made with a fallback voice: try the preferred engine again
     if meta is not None and final.exists() and fmt in meta["sha256"]:
         logger.debug("render cache hit %s", final.name)
         touch(final)
@@ -448,7 +459,7 @@ def render_program(items: Sequence[ProgramItem], settings: RenderSettings, cache
                             tuple(ItemRecord(**r) for r in meta["items"]), cached=True)
 
     if meta is None or not wav_path.exists():
-        meta = _render_wav(parts, settings, cache_dir, wav_path)
+        meta = _render_wav(parts, settings, cache_dir, wav_path, deadline, upgrade)
     if fmt != "wav":
         _encode(wav_path, final, fmt)
         meta["sha256"][fmt] = sha256_file(final)
@@ -457,10 +468,44 @@ def render_program(items: Sequence[ProgramItem], settings: RenderSettings, cache
                         tuple(ItemRecord(**r) for r in meta["items"]), cached=False)
 
 
+def _has_fallback_speech(meta: dict, settings: RenderSettings) -> bool:
+    preferred = settings.speech.engines[0]
+    return any(r.get("kind") == "speech" and r.get("engine") not in (None, preferred)
+               for r in meta.get("items", []))
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Which engine will speak one speech item, as far as the cache can tell now."""
+
+    title: str
+    engine: str | None  # the engine of the cached audio, None when not made yet
+
+
+def speech_voices(items: Sequence[ProgramItem], settings: RenderSettings, cache_dir: Path
+                  ) -> list[Voice]:
+    """For each speech item of a program (greeting included), the engine whose cached audio
+    would air: no synthesis, only normalising and hashing (the dashboard asks it often)."""
+    from audio.tts import cached_engine
+
+    voices: list[Voice] = []
+    for item in items:
+        if item.kind != "speech":
+            continue
+        raw = settings.greeting if item.text is None else item.text
+        try:
+            spoken = _normalise(raw, settings)
+        except RenderError:
+            continue
+        voices.append(Voice(item.title or GREETING_TITLE, cached_engine(spoken, settings.speech,
+                                                                         cache_dir)))
+    return voices
+
+
 def _render_wav(parts: list[_Part], settings: RenderSettings, cache_dir: Path,
-                wav_path: Path) -> dict:
+                wav_path: Path, deadline: float | None = None, upgrade: bool = False) -> dict:
     rate = settings.sample_rate
-    sounded, top_peak = _sound(parts, settings, cache_dir)
+    sounded, top_peak = _sound(parts, settings, cache_dir, deadline, upgrade)
     samples, records = _join(sounded, rate)
     try:
         finished, gain = level.finish_program(samples, rate, target_lufs=settings.target_lufs,

@@ -6,7 +6,12 @@ Three things in gTTS have to be guarded against on a commune's link:
   abandoning the worker thread at a deadline);
 - ``save()`` opens the target file before the request: a failure leaves a 0-byte file, so the
   MP3 is written to memory and only a complete, converted, checked file reaches the cache;
-- a transient 5xx or connection reset is common: a few retries with a short backoff.
+- a transient 5xx or connection reset is common: a few retries with a short backoff; but a
+  link that connects and never answers (a black hole) is not retried: the first timeout ends
+  gTTS for this render (and trips the breaker in :mod:`audio.tts`), since three 10-second
+  timeouts would make a broadcast added a few seconds ahead air late;
+- a render may give gTTS only part of its time (:meth:`GttsEngine.set_deadline`): no request
+  waits past that instant, so espeak-ng still has time to speak before air time.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 #: Backoff before retry number n (0-based) is ``BACKOFF_S * 2**n``: 0.2 s, 0.4 s, ...
 BACKOFF_S = 0.2
+#: Shortest time worth giving one request; with less left of the budget, gTTS gives up.
+MIN_REQUEST_S = 0.5
 
 
 class GttsUnreachableError(AudioToolError):
@@ -54,6 +61,15 @@ class GttsEngine:
         self._gave_up = threading.Event()
         self._reason = ""
         self._unreachable = False
+        self._deadline: float | None = None  # time.monotonic() instant; None: no limit
+        self.last_timeout_s = timeout_s  # the timeout the last request was given
+
+    def set_deadline(self, monotonic_deadline: float | None) -> None:
+        """No request of this engine waits past ``monotonic_deadline`` (a time.monotonic())."""
+        self._deadline = monotonic_deadline
+
+    def _remaining(self) -> float | None:
+        return None if self._deadline is None else self._deadline - time.monotonic()
 
     @property
     def voice(self) -> str:
@@ -93,6 +109,10 @@ class GttsEngine:
         for attempt in range(self.retries + 1):
             if self._gave_up.is_set():
                 raise (GttsUnreachableError if self._unreachable else AudioToolError)(self._reason)
+            remaining = self._remaining()
+            if remaining is not None and remaining < MIN_REQUEST_S:
+                last = TimeoutError("gTTS time budget used up")
+                break
             if attempt:
                 delay = BACKOFF_S * 2 ** (attempt - 1)
                 logger.info("gTTS thử lại lần %d/%d sau %.1f giây", attempt, self.retries, delay)
@@ -105,11 +125,13 @@ class GttsEngine:
                 logger.warning("gTTS lần %d thất bại: %s", attempt + 1, exc)
                 if status is not None and 400 <= status < 500 and status != 429:
                     break  # the request itself is refused: repeating it will not help
+                if _is_timeout(exc):
+                    break  # no answer at all: a retry would wait as long again
                 continue
             except TimeoutError as exc:
                 last = exc
                 logger.warning("gTTS lần %d quá thời gian chờ", attempt + 1)
-                continue
+                break
             except AssertionError as exc:  # gTTS asserts there is something to speak
                 raise AudioToolError(f"gTTS không có gì để đọc: {exc}") from exc
             if not data:
@@ -126,8 +148,11 @@ class GttsEngine:
         """One gTTS call (which may itself send several requests for text over 100 chars)."""
         from gtts import gTTS
 
+        remaining = self._remaining()
+        timeout = self.timeout_s if remaining is None else max(MIN_REQUEST_S, min(self.timeout_s, remaining))
+        self.last_timeout_s = timeout
         if _gtts_has_timeout():
-            tts = gTTS(text, lang="vi", tld=self.tld, timeout=self.timeout_s)
+            tts = gTTS(text, lang="vi", tld=self.tld, timeout=timeout)
             buffer = io.BytesIO()
             tts.write_to_fp(buffer)
             return buffer.getvalue()
@@ -151,7 +176,9 @@ class GttsEngine:
         worker = threading.Thread(target=work, name="gtts-request", daemon=True)
         worker.start()
         parts = max(1, len(getattr(tts, "text", "")) // 100 + 1)
-        worker.join(self.timeout_s * parts)
+        limit = self.timeout_s * parts
+        remaining = self._remaining()
+        worker.join(limit if remaining is None else max(0.0, min(limit, remaining)))
         if worker.is_alive():
             raise TimeoutError("gTTS request exceeded its deadline")
         if failure:
@@ -164,6 +191,15 @@ def _gtts_has_timeout() -> bool:
     from gtts import gTTS
 
     return "timeout" in inspect.signature(gTTS.__init__).parameters
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """gTTS wraps requests' timeouts in gTTSError; the cause says it was a timeout."""
+    import requests
+
+    cause = exc.__cause__ or exc.__context__
+    return isinstance(exc, TimeoutError) or isinstance(cause, requests.Timeout) or (
+        cause is not None and "timed out" in str(cause).lower())
 
 
 def _is_network_failure(exc: Exception | None) -> bool:
@@ -185,12 +221,14 @@ def _describe_failure(exc: Exception | None, engine: GttsEngine) -> str:
     if exc is None:
         return "gTTS không trả về âm thanh."
     if isinstance(exc, TimeoutError):
-        return f"gTTS không trả lời trong {engine.timeout_s:g} giây."
+        if "budget" in str(exc):
+            return "gTTS hết thời gian dành cho nó trong lần dựng này (sắp đến giờ phát)."
+        return f"gTTS không trả lời trong {engine.last_timeout_s:.1f} giây."
     rsp = getattr(exc, "rsp", None)
     status = getattr(rsp, "status_code", None)
     cause = exc.__cause__ or exc.__context__
     if status is None and cause is not None and "timed out" in str(cause).lower():
-        return f"gTTS không trả lời trong {engine.timeout_s:g} giây ({exc})."
+        return f"gTTS không trả lời trong {engine.last_timeout_s:.1f} giây ({exc})."
     if status is None:
         return f"Không kết nối được máy chủ gTTS translate.google.{engine.tld} ({exc})."
     if status == 200:

@@ -19,7 +19,13 @@ played). Hence:
   otherwise wait out gTTS's timeouts and retries before espeak-ng, and an emergency cannot
   wait. The breaker is a small file in the cache folder, so renders in other processes (the
   station's render worker, ``broadcaster render``) see it too. After the cooldown gTTS is tried
-  again, and a success closes the breaker.
+  again, and a success closes the breaker. The first timeout is enough to open it;
+- gTTS gets a total time budget per text (``gtts_budget_s``), and a render that must be ready
+  by a given instant (``deadline``) gives gTTS only what is left after ``espeak_reserve_s``
+  (the time espeak-ng and the levelling need): near air time, espeak-ng speaks at once;
+- ``upgrade=True`` (the pre-render of upcoming programs) looks past a cached fallback: it tries
+  the engines ranked above it again, so a program once made with espeak-ng while the network
+  was down is made with Google's voice as soon as it answers, before air time.
 
 Text normalisation is not done here: see :mod:`audio.normalize`.
 """
@@ -85,6 +91,8 @@ class SpeechSettings:
     gtts_timeout_s: float = 10.0
     gtts_retries: int = 2
     gtts_cooldown_s: float = 300.0  # skip gTTS this long after it could not be reached
+    gtts_budget_s: float = 20.0  # at most this long waiting for gTTS per text
+    espeak_reserve_s: float = 5.0  # kept before a deadline for espeak-ng and the levelling
 
     def __post_init__(self) -> None:
         """Reject settings that could only fail later, at air time, with a clear message."""
@@ -105,6 +113,10 @@ class SpeechSettings:
         if self.voice not in ESPEAK_VOICES:
             choices = ", ".join(ESPEAK_VOICES)
             raise ValueError(f"Giọng đọc không hợp lệ: {self.voice!r} (chọn một trong: {choices}).")
+        if self.gtts_budget_s <= 0:
+            raise ValueError("Thời gian dành cho gTTS mỗi lần dựng (tts.gtts_budget_s) phải lớn hơn 0.")
+        if self.espeak_reserve_s < 0:
+            raise ValueError("Thời gian dự phòng cho espeak (tts.espeak_reserve_s) không được âm.")
         if self.gtts_cooldown_s < 0:
             raise ValueError("Thời gian tạm bỏ qua gTTS (tts.gtts_cooldown_s) không được âm.")
         low, high = RATE_RANGE
@@ -250,8 +262,18 @@ def _prepare_text(text: str) -> str:
     return text
 
 
-def synthesize(text: str, settings: SpeechSettings, cache_dir: Path) -> Speech:
+#: Less than this left for gTTS before a deadline: not worth a request, espeak-ng speaks.
+MIN_GTTS_S = 1.0
+
+
+def synthesize(text: str, settings: SpeechSettings, cache_dir: Path, *,
+               deadline: float | None = None, upgrade: bool = False) -> Speech:
     """Speak already-normalised ``text``; return the cached WAV and who made it.
+
+    ``deadline`` (seconds since the epoch, as ``time.time()``) is when the audio must be ready,
+    usually the air time: gTTS gets at most what is left of it after ``espeak_reserve_s``, and
+    never more than ``gtts_budget_s``. ``upgrade`` tries engines ranked above a cached
+    fallback again (see the module docstring).
 
     Raises :class:`SynthesisError` (Vietnamese message) for empty input or when every engine
     failed; the message names each engine's reason.
@@ -261,15 +283,21 @@ def synthesize(text: str, settings: SpeechSettings, cache_dir: Path) -> Speech:
     speech_dir = Path(cache_dir) / "speech"
     engines = [ENGINE_FACTORIES[name](settings) for name in settings.engines]
 
+    hit: Engine | None = None
     for engine in engines:  # a hit for any engine, in order, wins over synthesising anew
         path = speech_dir / f"{cache_key(spoken, engine.name, engine.voice, settings.rate)}.wav"
         if _cached(path):
-            logger.debug("Speech cache hit (%s): %s", engine.name, path.name)
-            touch(path)
-            return _speech(path, engine, text_sha256)
+            hit = engine
+            break
+    if hit is not None and (not upgrade or hit is engines[0]):
+        logger.debug("Speech cache hit (%s): %s", hit.name, path.name)
+        touch(path)
+        return _speech(path, hit, text_sha256)
 
     reasons: list[str] = []
     for engine in engines:
+        if engine is hit:  # nothing ranked above the cached audio worked: keep what we have
+            return _speech(_cache_path(spoken, engine, settings, speech_dir), engine, text_sha256)
         skipped = _breaker_open(engine.name, cache_dir)
         if skipped:
             logger.warning("bộ đọc %s: %s", engine.name, skipped)
@@ -280,8 +308,20 @@ def synthesize(text: str, settings: SpeechSettings, cache_dir: Path) -> Speech:
             logger.warning("bộ đọc %s chưa cài đặt trên máy này, thử bộ đọc tiếp theo", engine.name)
             reasons.append(reason)
             continue
+        limit: float | None = None
+        if engine.name == "gtts":
+            limit = gtts_time_left(settings, deadline)
+            if limit < MIN_GTTS_S:
+                reason = (f"sắp đến giờ phát (còn {max(0.0, limit + settings.espeak_reserve_s):.0f} "
+                          f"giây): dùng ngay bộ đọc dự phòng")
+                logger.warning("bộ đọc gtts: %s", reason)
+                reasons.append(f"gtts: {reason}")
+                continue
+            set_deadline = getattr(engine, "set_deadline", None)
+            if set_deadline is not None:
+                set_deadline(time.monotonic() + limit)
         try:
-            path = _synthesize_with(engine, spoken, settings.rate, speech_dir)
+            path = _synthesize_with(engine, spoken, settings.rate, speech_dir, limit)
         except Exception as exc:  # noqa: BLE001 - every failure means: try the next engine
             if isinstance(exc, GttsUnreachableError) and settings.gtts_cooldown_s > 0:
                 _trip_breaker(engine.name, cache_dir, settings.gtts_cooldown_s, str(exc))
@@ -294,6 +334,41 @@ def synthesize(text: str, settings: SpeechSettings, cache_dir: Path) -> Speech:
         _reset_breaker(engine.name, cache_dir)
         return _speech(path, engine, text_sha256)
     raise SynthesisError("Không tạo được giọng đọc. " + "; ".join(reasons))
+
+
+def gtts_time_left(settings: SpeechSettings, deadline: float | None) -> float:
+    """Seconds gTTS may take now: its budget, cut to what a ``deadline`` leaves after the
+    reserve for espeak-ng (negative when air time is too near for gTTS at all)."""
+    if deadline is None:
+        return settings.gtts_budget_s
+    return min(settings.gtts_budget_s, deadline - time.time() - settings.espeak_reserve_s)
+
+
+def cached_engine(text: str, settings: SpeechSettings, cache_dir: Path) -> str | None:
+    """The engine whose cached audio of ``text`` (normalised) would air now, or None.
+
+    Cheap (hashing and a file check, no synthesis): the dashboard and the pre-render planner
+    ask it for every speech item of the upcoming programs.
+    """
+    try:
+        spoken = _prepare_text(text)
+    except SynthesisError:
+        return None
+    speech_dir = Path(cache_dir) / "speech"
+    for name in settings.engines:
+        engine = ENGINE_FACTORIES[name](settings)
+        if _cache_path(spoken, engine, settings, speech_dir).is_file():
+            return name
+    return None
+
+
+def breaker_reason(engine: str, cache_dir: Path) -> str:
+    """Why ``engine`` is skipped now (Vietnamese), or "" when it is tried (see the breaker)."""
+    return _breaker_open(engine, cache_dir)
+
+
+def _cache_path(spoken: str, engine: Engine, settings: SpeechSettings, speech_dir: Path) -> Path:
+    return speech_dir / f"{cache_key(spoken, engine.name, engine.voice, settings.rate)}.wav"
 
 
 def _breaker_file(engine: str, cache_dir: Path) -> Path:
@@ -353,8 +428,14 @@ def _speech(path: Path, engine: Engine, text_sha256: str) -> Speech:
     )
 
 
-def _synthesize_with(engine: Engine, text: str, rate: float, speech_dir: Path) -> Path:
-    """Make the whole text with one engine (no voice change mid-bulletin), chunk by chunk."""
+def _synthesize_with(engine: Engine, text: str, rate: float, speech_dir: Path,
+                     limit_s: float | None = None) -> Path:
+    """Make the whole text with one engine (no voice change mid-bulletin), chunk by chunk.
+
+    ``limit_s`` bounds the whole text (gTTS's budget): pieces still being fetched when it runs
+    out are abandoned (their threads end at their own request timeout, which the engine has
+    already cut to the same instant) and the engine counts as unreachable.
+    """
     final = speech_dir / f"{cache_key(text, engine.name, engine.voice, rate)}.wav"
     chunks = split_text(text)
     if not chunks:
@@ -378,22 +459,25 @@ def _synthesize_with(engine: Engine, text: str, rate: float, speech_dir: Path) -
         first_index.setdefault(path, index)
     unique = list(first_index.values())
     workers = max(1, min(engine.parallelism, len(unique)))
-    if workers == 1:
+    if workers == 1 and limit_s is None:
         for index in unique:
             make(index)
     else:
-        with ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix=f"tts-{engine.name}"
-        ) as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"tts-{engine.name}")
+        try:
             futures = [pool.submit(make, index) for index in unique]
             # Stop at the first failure: the engine has failed for this text, and the next
             # engine should start as soon as possible (pieces not yet started are cancelled).
-            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            done, pending = wait(futures, timeout=None if limit_s is None else limit_s + 0.5,
+                                 return_when=FIRST_EXCEPTION)
             failed = [f for f in futures if f in done and f.exception() is not None]
             if failed:
-                for future in futures:
-                    future.cancel()
                 raise failed[0].exception()  # type: ignore[misc]
+            if pending:
+                raise GttsUnreachableError(
+                    f"{engine.name} không trả lời hết trong {limit_s:.0f} giây dành cho nó")
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
     if len(chunks) == 1 and paths[0] == final:
         return final
     join_wavs([(p, c.pause_s) for p, c in zip(paths, chunks, strict=True)], final)

@@ -109,9 +109,26 @@ def read_digits(digits: str) -> str:
 
 
 def read_decimal(int_part: str, frac_part: str, dialect: str = "north", sep: str = "phẩy") -> str:
-    """Read '85,5' as 'tám mươi lăm phẩy năm'; the fraction digit by digit (no ambiguity)."""
+    """Read '85,5' as 'tám mươi lăm phẩy năm'; the fraction digit by digit (no ambiguity),
+    except two digits, said the short way announcers say them: '6,25' is 'sáu phẩy hai lăm'.
+
+    The convention (docs/ARCHITECTURE.md, "How numbers are read"): exactly two digits after the
+    comma that do not start with 0 or 1 are read as a short two-digit number, tens digit then
+    unit with the sound changes of counting (lăm for 5, mốt for 1, tư for 4 in the North):
+    '6,25' sáu phẩy hai lăm, '9,85' chín phẩy tám lăm, '2,31' hai phẩy ba mốt. Otherwise each
+    digit is said ('3,14' ba phẩy một bốn, '0,05' không phẩy không năm, '1,125' ... một hai năm).
+    """
     head = read_number(int(int_part), dialect) if int_part else DIGITS[0]
-    return f"{head} {sep} {read_digits(frac_part)}"
+    return f"{head} {sep} {read_fraction_digits(frac_part, dialect)}"
+
+
+def read_fraction_digits(frac: str, dialect: str = "north") -> str:
+    """The digits after a decimal separator, as :func:`read_decimal` documents."""
+    if len(frac) == 2 and frac.isdigit() and frac[0] not in "01":
+        tens, unit = DIGITS[int(frac[0])], int(frac[1])
+        tail = {5: "lăm", 1: "mốt", 4: "tư" if dialect == "north" else "bốn"}.get(unit, DIGITS[unit])
+        return f"{tens} {tail}"
+    return read_digits(frac)
 
 
 def read_ordinal(n: int, dialect: str = "north") -> str:

@@ -73,7 +73,11 @@ def add_bulletin(
     valid_from: dt.date | None = None,
     valid_until: dt.date | None = None,
     recording_id: int | None = None,
+    public: bool | None = None,
 ) -> Bulletin:
+    """Store a new draft; ``public=None`` takes the default of :func:`publishing.default_public`."""
+    from broadcaster.publishing import public_choice
+
     title, body = validate_content(title, body)
     zone_id = check_bulletin_fields(author, priority=priority, zone_id=zone_id)
     if valid_from and valid_until and valid_until < valid_from:
@@ -93,6 +97,7 @@ def add_bulletin(
         valid_from=valid_from,
         valid_until=valid_until,
         recording_id=recording_id,
+        public=public_choice(zone_id, public),
     )
     session.add(bulletin)
     session.flush()
@@ -113,12 +118,16 @@ AIRING_FIELDS = {
     "category": "Chuyên mục",
     "campaign_id": "Chiến dịch",
 }
+#: Every field an edit records in the history: what airs, and whether it is published online.
+HISTORY_FIELDS = {**AIRING_FIELDS, "public": "Đăng công khai"}
 
 
 def _readable(session: Session, name: str, value: object) -> str:
     """A field's value as the approver reads it in the history (names, not ids)."""
     if value is None or value == "":
         return {"zone_id": "Toàn xã", "recording_id": "Không (đọc bằng giọng máy)"}.get(name, "—")
+    if name == "public":
+        return "Có" if value else "Không"
     if name == "priority":
         return PRIORITY_LABELS.get(str(value), str(value))
     if name == "zone_id":
@@ -171,16 +180,33 @@ def update_bulletin(session: Session, bulletin: Bulletin, user: User | None, **f
         raise NotFoundError(f"Không có thôn/khu phố số {wanted['zone_id']}")
     if wanted.get("campaign_id") is not None and session.get(Campaign, wanted["campaign_id"]) is None:
         raise NotFoundError(f"Không có chiến dịch số {wanted['campaign_id']}")
+    # "Đăng công khai" is not what airs: it is kept in the history but never resets approval
+    # (unpublishing an approved bulletin must not take it off the loudspeakers).
+    final_zone = wanted.get("zone_id", bulletin.zone_id)
+    if "public" in fields:
+        from broadcaster.publishing import public_choice
+
+        asked = fields["public"]
+        wanted_public: bool | None = public_choice(final_zone if isinstance(final_zone, int) else None,
+                                                   None if asked is None else bool(asked))
+    elif final_zone is not None:
+        wanted_public = False  # became a village-only notice: never published
+    else:
+        wanted_public = None
     changes: dict[str, list[str]] = {}
     for name, value in wanted.items():
         old = getattr(bulletin, name)
         if old != value:
             changes[name] = [_readable(session, name, old), _readable(session, name, value)]
             setattr(bulletin, name, value)
+    if wanted_public is not None and bool(bulletin.public) != wanted_public:
+        changes["public"] = [_readable(session, "public", bool(bulletin.public)),
+                             _readable(session, "public", wanted_public)]
+        bulletin.public = wanted_public
     if not changes:
         return
     note = ""
-    if bulletin.status in {"approved", "submitted"}:
+    if bulletin.status in {"approved", "submitted"} and any(name in AIRING_FIELDS for name in changes):
         note = ("Đã sửa sau khi duyệt: bản tin trở về nháp và cần duyệt lại"
                 if bulletin.status == "approved" else "Đã sửa khi đang chờ duyệt: bản tin trở về nháp")
         bulletin.status = "draft"
@@ -280,6 +306,8 @@ def changes_since_approval(session: Session, bulletin: Bulletin) -> dict[str, li
         if event.action != "edit" or not event.changes:
             continue
         for name, (before, after) in event.changes.items():
+            if name not in AIRING_FIELDS:  # e.g. "public": not what the approval covers
+                continue
             if name in found:
                 found[name][1] = after
             else:

@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, get_type_hints
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from broadcaster.errors import ConfigError
@@ -58,6 +59,17 @@ def _engines_problem(value: tuple[str, ...]) -> str | None:
     return None
 
 
+def _base_url_problem(value: str) -> str | None:
+    """A typo here would print a useless QR code on a hundred posters: refused at start."""
+    raw = value.strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        return "phải là địa chỉ http:// hoặc https:// đầy đủ, ví dụ https://tanhoa.gov.vn/loaxa"
+    return None
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str = setting("", "any SQLAlchemy URL; empty: SQLite `broadcaster.db` in the data folder")
@@ -81,6 +93,12 @@ class TtsSettings:
     gtts_timeout_s: float = setting(10.0, "gTTS request timeout", minimum=0.1)
     gtts_retries: int = setting(2, "gTTS attempts after the first failure", minimum=0)
     gtts_cooldown_s: float = setting(300.0, "after gTTS was unreachable, skip it this long", minimum=0)
+    gtts_budget_s: float = setting(20.0, "the longest a render waits for gTTS in all; a render due soon "
+                                   "gives gTTS only what is left before espeak_reserve_s", minimum=0)
+    espeak_reserve_s: float = setting(5.0, "time kept before air time for espeak-ng and the levelling",
+                                      minimum=0)
+    prerender_hours: int = setting(48, "programs airing within this many hours are rendered ahead, "
+                                   "with gTTS while it answers", minimum=0)
     dialect: str = setting("north", "how numbers are read: `north` or `south`", choices=("north", "south"))
 
 
@@ -161,6 +179,13 @@ class ReceiversSettings:
 
 
 @dataclass(frozen=True)
+class PublicSettings:
+    base_url: str = setting("", "the address in public links, feeds, previews and poster QR codes, e.g. "
+                            "https://tanhoa.gov.vn/loaxa; empty: the address the visitor used",
+                            check=_base_url_problem)
+
+
+@dataclass(frozen=True)
 class CommuneSettings:
     name: str = setting("Xã Tân Hòa", "the commune, on reports and exports")
     province: str = setting("Tỉnh Thái Nguyên", "the province reports go to")
@@ -177,6 +202,7 @@ SECTIONS: dict[str, type] = {
     "audio": AudioSettings,
     "web": WebSettings,
     "receivers": ReceiversSettings,
+    "public": PublicSettings,
     "commune": CommuneSettings,
 }
 
@@ -193,6 +219,7 @@ class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     web: WebSettings = field(default_factory=WebSettings)
     receivers: ReceiversSettings = field(default_factory=ReceiversSettings)
+    public: PublicSettings = field(default_factory=PublicSettings)
     commune: CommuneSettings = field(default_factory=CommuneSettings)
 
     @property

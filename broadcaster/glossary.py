@@ -12,7 +12,7 @@ from typing import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audio.normalize import TextInputError, normalize
+from audio.normalize import TextInputError, normalize, read_document
 from broadcaster.errors import DuplicateError, NotFoundError, ValidationError
 from broadcaster.models import GlossaryEntry
 from broadcaster.names import clean_name, find_by_name
@@ -129,16 +129,19 @@ class ReadingPreview:
     normalized: str
     chars: int
     seconds: float
+    omitted: tuple[str, ...] = ()  # blocks of a pasted document not read on air (Vietnamese)
 
 
 def reading_preview(session: Session, text: str, dialect: str = "north") -> ReadingPreview:
     """Normalise ``text`` with the commune's glossary; ValidationError (Vietnamese) if unreadable."""
     try:
-        spoken = normalize(text, glossary=dict(pairs(session)), dialect=dialect)
+        reading = read_document(text, glossary=dict(pairs(session)), dialect=dialect)
     except TextInputError as exc:
         raise ValidationError(str(exc)) from None
+    spoken = reading.text.strip()
     return ReadingPreview(
         normalized=spoken,
         chars=len(text.strip()),
         seconds=round(len(spoken) / CHARS_PER_SECOND, 1),
+        omitted=reading.omitted,
     )

@@ -6,6 +6,7 @@ zone, and a station that mixed local and UTC times would air bulletins an hour, 
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any, Optional
 
 from sqlalchemy import (
@@ -16,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -45,6 +47,11 @@ EVIDENCE_STATUSES = ("completed", "interrupted", "failed", "missed")
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def new_public_key() -> str:
+    """A bulletin's public name: 12 URL-safe random characters (72 bits), never its id."""
+    return secrets.token_urlsafe(9)
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -160,6 +167,12 @@ class Bulletin(Base):
     zone_id: Mapped[Optional[int]] = mapped_column(ForeignKey("zones.id"))
     # A recording read by a person (Tày, Nùng...) airs instead of synthetic speech.
     recording_id: Mapped[Optional[int]] = mapped_column(ForeignKey("audio_assets.id"))
+    # "Đăng công khai": the editor's choice to show it on the public site once approved.
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The bulletin's name in public URLs: random, so counting ids finds nothing private.
+    public_key: Mapped[Optional[str]] = mapped_column(
+        String(32), unique=True, default=new_public_key
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     author: Mapped[Optional[User]] = relationship(foreign_keys=[author_id])
@@ -516,3 +529,30 @@ class BoxCommand(Base):
     kind: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     result: Mapped[str] = mapped_column(Text, default="")
+
+
+class PublicAiring(Base):
+    """An evidence entry in which a bulletin's text (or recording) aired, found by matching.
+
+    Filled by :func:`broadcaster.publishing.refresh_airings` from the evidence, never by hand:
+    the public site says "aired at" only where the log shows a completed broadcast.
+    """
+
+    __tablename__ = "public_airings"
+    __table_args__ = (
+        UniqueConstraint("evidence_id", "bulletin_id", name="uq_public_airing"),
+        Index("ix_public_airings_bulletin_aired", "bulletin_id", "aired_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), index=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"))
+    aired_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class PublicScan(Base):
+    """How far the evidence has been read for airings (one row), so each entry is read once."""
+
+    __tablename__ = "public_scan"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_evidence_id: Mapped[int] = mapped_column(Integer, default=0)
+    scanned_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)

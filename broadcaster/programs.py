@@ -27,6 +27,8 @@ def speech_settings(settings: Settings, engine: str | None = None) -> SpeechSett
         gtts_timeout_s=tts.gtts_timeout_s,
         gtts_retries=tts.gtts_retries,
         gtts_cooldown_s=tts.gtts_cooldown_s,
+        gtts_budget_s=tts.gtts_budget_s,
+        espeak_reserve_s=tts.espeak_reserve_s,
     )
 
 

@@ -25,7 +25,7 @@ def bulletin_dict(b: Bulletin) -> dict[str, object]:
     return {
         "id": b.id, "title": b.title, "category": b.category, "priority": b.priority,
         "status": b.status, "language": b.language, "chars": len(b.body),
-        "campaign_id": b.campaign_id, "zone_id": b.zone_id,
+        "campaign_id": b.campaign_id, "zone_id": b.zone_id, "public": bool(b.public),
         "created_at": b.created_at.isoformat(),
         "approved_at": _iso(b.approved_at),
     }

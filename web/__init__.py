@@ -31,6 +31,7 @@ BLUEPRINTS = (
     "web.logs",
     "web.api",
     "web.receivers_api",
+    "web.public",
 )
 SECRET_KEY_FILE = "web_secret_key"
 
@@ -97,7 +98,10 @@ def _configure_https(app: Flask, settings: Any) -> None:
     if hops > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        # Host and prefix too: the public site's links, feeds and QR codes name the address
+        # the visitor used (public.base_url unset), e.g. https://xa.gov.vn/loaxa behind nginx.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
 
 def _secret_key_from_file(home: Path) -> str:

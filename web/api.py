@@ -276,8 +276,12 @@ def create_bulletin() -> tuple[Response, int]:
     submit = data.get("submit", False)
     if not isinstance(submit, bool):
         raise ValidationError("Trường 'submit' phải là true hoặc false")
+    public = data.get("public")
+    if public is not None and not isinstance(public, bool):
+        raise ValidationError("Trường 'public' phải là true hoặc false")
     zone_id = permissions.check_bulletin_fields(user, priority=priority, zone_id=None)
     if permissions.is_zone_limited(user):
+        public = None  # a village notice is never published: its default
         submit = True
     session = get_session()
     bulletin = bulletins.add_bulletin(
@@ -288,6 +292,7 @@ def create_bulletin() -> tuple[Response, int]:
         priority=priority,
         author=user,
         zone_id=zone_id,
+        public=public,
     )
     if submit:
         bulletins.transition(session, bulletin, "submit", user)

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import approvals, bulletins, commands, library, permissions
+from broadcaster import approvals, bulletins, commands, library, permissions, publishing
 from broadcaster.errors import BroadcasterError, ValidationError
 from broadcaster.glossary import reading_preview
 from broadcaster.models import BULLETIN_STATUSES, PRIORITIES, Bulletin
@@ -23,6 +23,7 @@ from web.db import get_session, get_settings
 from web.format import duration
 from web.fragments import rendered_rows
 from web.nav import register_nav
+from web.public import external
 from web.security import current_user, login_required, render_limiter, roles_required
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,11 @@ def _form_fields() -> dict[str, Any]:
     }
     if fields["priority"] not in PRIORITIES:
         raise ValidationError("Mức ưu tiên không hợp lệ")
+    # "Đăng công khai" applies to commune-wide bulletins; a village notice takes the default (off).
+    if permissions.is_zone_limited(_me()) or fields["zone_id"] is not None:
+        fields["public"] = None
+    else:
+        fields["public"] = request.form.get("public") == "1"
     if fields["valid_from"] and fields["valid_until"] and fields["valid_until"] < fields["valid_from"]:
         raise ValidationError("Ngày hết hiệu lực phải sau ngày bắt đầu")
     return fields
@@ -136,7 +142,8 @@ def index() -> str:
 def new() -> Response | str | tuple[str, int]:
     user = _me()
     values: dict[str, Any] = {"priority": "normal", "category": "Thông báo",
-                              "zone_id": permissions.zone_scope(user)}
+                              "zone_id": permissions.zone_scope(user),
+                              "public": not permissions.is_zone_limited(user)}
     if request.method == "POST":
         values = request.form.to_dict()
         session = get_session()
@@ -166,7 +173,7 @@ def show(bulletin_id: int) -> str:
     session = get_session()
     return render_template(
         "bulletins/show.html", bulletin=bulletin, events=bulletins.history(session, bulletin),
-        action_labels=bulletins.ACTION_LABELS, field_labels=bulletins.AIRING_FIELDS,
+        action_labels=bulletins.ACTION_LABELS, field_labels=bulletins.HISTORY_FIELDS,
         changes=bulletins.changes_since_approval(session, bulletin),
         readings=bulletins.readings_since_approval(session, bulletin),
         word_diff=bulletins.word_diff,
@@ -176,6 +183,8 @@ def show(bulletin_id: int) -> str:
         and permissions.can_edit_bulletin(user, bulletin),
         can_review=permissions.allowed(user, "bulletin.review") and bulletin.status in {"draft", "submitted"},
         can_archive=permissions.allowed(user, "bulletin.archive") and bulletin.status != "archived",
+        public_url=(external("public.bulletin", key=bulletin.public_key)
+                    if publishing.is_published(session, bulletin) else None),
         next_waiting=approvals.next_waiting(session, after=bulletin.id)
         if permissions.allowed(user, "bulletin.review") else None,
         waiting_total=approvals.queue_count(session) if permissions.allowed(user, "bulletin.review") else 0,
@@ -210,7 +219,7 @@ def edit(bulletin_id: int) -> Response | str | tuple[str, int]:
         "priority": bulletin.priority, "zone_id": bulletin.zone_id,
         "valid_from": bulletin.valid_from.isoformat() if bulletin.valid_from else "",
         "valid_until": bulletin.valid_until.isoformat() if bulletin.valid_until else "",
-        "recording_id": bulletin.recording_id,
+        "recording_id": bulletin.recording_id, "public": bulletin.public,
     }
     return render_template("bulletins/form.html", **_form_context(bulletin, values))
 
@@ -261,9 +270,12 @@ def preview() -> tuple[Response, int]:
         result = reading_preview(get_session(), text, get_settings().tts.dialect)
     except BroadcasterError as exc:
         return jsonify({"error": str(exc)}), 400
+    summary = f"{result.chars} ký tự · đọc khoảng {duration(result.seconds)}"
+    if result.omitted:  # the editor sees what of a pasted document is not read on air
+        summary += " · Không đọc trên loa: " + "; ".join(result.omitted)
     return jsonify({
         "normalized": result.normalized, "chars": result.chars, "seconds": result.seconds,
-        "summary": f"{result.chars} ký tự · đọc khoảng {duration(result.seconds)}",
+        "omitted": list(result.omitted), "summary": summary,
     }), 200
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from broadcaster import approvals, overview, permissions, week
+from broadcaster import approvals, overview, permissions, prerender, week
 from broadcaster import commands as station_commands
 from broadcaster.errors import BroadcasterError
 from broadcaster.local_days import day_bounds
@@ -55,6 +55,7 @@ def index() -> str:
         session, tz_name, now, now + dt.timedelta(days=NEXT_HORIZON_DAYS), zone_name=zone
     )
     pulses = overview.pulses_for(session, settings.station.heartbeat_s, zone, now)
+    ahead = [o.slot_id for o in timeline if o.at_utc >= now] + [o.slot_id for o in upcoming[:1]]
     can_command = current_user().role in COMMAND_ROLES  # type: ignore[union-attr]
     emergency_choices = (
         station_commands.emergency_choices(session, limit=100) if can_command else []
@@ -85,6 +86,7 @@ def index() -> str:
         on_air_emergency=overview.emergency_on_air(pulses),
         zone=zone,
         receiver_warnings=_receiver_warnings(session, settings),
+        voices=prerender.voices_by_slot(session, settings, ahead),  # which engine speaks
     )
 
 

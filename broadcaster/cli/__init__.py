@@ -22,11 +22,13 @@ COMMAND_MODULES = (
     "broadcaster.cli.setup",
     "broadcaster.cli.content",
     "broadcaster.cli.glossary",
+    "broadcaster.cli.zones",
     "broadcaster.cli.schedule",
     "broadcaster.cli.station",
     "broadcaster.cli.log",
     "broadcaster.cli.web",
     "broadcaster.cli.receivers",
+    "broadcaster.cli.public",
 )
 
 

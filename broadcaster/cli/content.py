@@ -5,10 +5,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from broadcaster import bulletins
 from broadcaster.cli.common import context, print_json
 from broadcaster.errors import NotFoundError, ValidationError
-from broadcaster.models import PRIORITIES, Campaign
+from broadcaster.models import PRIORITIES, Campaign, Zone
+from broadcaster.names import find_by_name
 from broadcaster.shapes import bulletin_dict
 from broadcaster.wording import decimal
 
@@ -30,6 +33,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--category", default="Thông báo")
     add.add_argument("--priority", choices=PRIORITIES, default="normal")
     add.add_argument("--campaign", type=int, help="số chiến dịch")
+    add.add_argument("--zone", help="thôn/khu phố (tên hoặc số) khi là thông báo riêng của thôn")
+    publish = add.add_mutually_exclusive_group()
+    publish.add_argument("--public", dest="public", action="store_true", default=None,
+                         help="đăng công khai (mặc định cho bản tin toàn xã)")
+    publish.add_argument("--no-public", dest="public", action="store_false",
+                         help="không đăng công khai (mặc định cho thông báo riêng của thôn)")
     add.add_argument("--approve", action="store_true", help="phê duyệt ngay")
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_bulletin_add)
@@ -55,7 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_normalize(args: argparse.Namespace) -> int:
-    from audio.normalize import TextInputError, normalize
+    from audio.normalize import TextInputError, normalize, normalize_lines
 
     glossary: dict[str, str] = {}
     dialect = args.dialect
@@ -76,12 +85,8 @@ def cmd_normalize(args: argparse.Namespace) -> int:
         except TextInputError as exc:
             raise ValidationError(str(exc)) from None
         return 0
-    for line in sys.stdin:
-        line = line.rstrip("\n")
-        try:
-            out = normalize(line, glossary=glossary, dialect=dialect) if line.strip() else ""
-        except TextInputError:
-            out = ""
+    lines = [line.rstrip("\n") for line in sys.stdin]
+    for out in normalize_lines(lines, glossary=glossary, dialect=dialect):
         sys.stdout.write(out.replace("\n", " ") + "\n")
     return 0
 
@@ -100,9 +105,10 @@ def cmd_bulletin_add(args: argparse.Namespace) -> int:
     with ctx.session() as session:
         if args.campaign is not None and session.get(Campaign, args.campaign) is None:
             raise NotFoundError(f"Không có chiến dịch số {args.campaign}")
+        zone_id = _zone_id(session, args.zone) if args.zone else None
         bulletin = bulletins.add_bulletin(
             session, title=args.title, body=text, category=args.category,
-            priority=args.priority, campaign_id=args.campaign,
+            priority=args.priority, campaign_id=args.campaign, zone_id=zone_id, public=args.public,
         )
         if args.approve:
             bulletins.transition(session, bulletin, "approve", None, "phê duyệt từ dòng lệnh")
@@ -112,6 +118,17 @@ def cmd_bulletin_add(args: argparse.Namespace) -> int:
     else:
         print(bulletin_id)
     return 0
+
+
+def _zone_id(session: Session, zone: str) -> int:
+    """A zone given by name (as ``schedule add --zone``, same name rule) or by its number."""
+    found = find_by_name(session, Zone.name, zone)
+    wanted = zone.strip()
+    if found is None and wanted.isdigit():
+        found = session.get(Zone, int(wanted))
+    if found is None:
+        raise NotFoundError(f"Không có thôn/khu phố {zone!r}")
+    return found.id
 
 
 def cmd_bulletin_list(args: argparse.Namespace) -> int:

@@ -53,6 +53,7 @@ from broadcaster.station.occurrences import (
     slot_fields,
 )
 from broadcaster.station.playout import Player
+from broadcaster.prerender import Prerenderer
 from broadcaster.station.render import RenderWorker
 from broadcaster.station.render_jobs import RenderJobs
 
@@ -121,6 +122,10 @@ class Station:
         # One render at a time, soonest broadcast first (emergencies before all): renders are
         # CPU-bound and must not starve a playout about to start.
         self.renderer = RenderWorker(self.settings.home, verbose=verbose)
+        # Upcoming programs rendered ahead with gTTS while it answers (broadcaster.prerender).
+        self.prerenderer = Prerenderer(ctx.session, self.settings, self.output,
+                                       lambda: RenderWorker(self.settings.home, verbose=verbose),
+                                       self.clock.now)
         self.renders = RenderJobs(ctx, self.renderer, self.clock, self.stopping, self.grace_s)
         self.commands = CommandRunner(ctx, self.engine, self.renders, self.clock,
                                       output=self.output, output_label=self.output_label,
@@ -144,6 +149,7 @@ class Station:
             logger.info("trạm phát '%s' bắt đầu (%s: %s)", self.output, self.player.backend,
                         self.player.device or "mặc định")
             self.renderer.start()  # first: its interpreter takes seconds to import everything
+            self.prerenderer.start()
             self.writer.start()
             self.engine.recover()  # what a killed station left: entries from the air journal
             self.journal.compact(keep={a.key for a in self.journal.unfinished()})
@@ -185,6 +191,7 @@ class Station:
         except Exception:  # noqa: BLE001 - never started, or already down
             logger.debug("scheduler shutdown", exc_info=True)
         self.commands.join(timeout=30)
+        self.prerenderer.stop()
         self.renderer.stop()
         self.heartbeat.join()
         self.writer.stop()
@@ -265,6 +272,8 @@ class Station:
         changed = marker != self._marker
         if changed or force or mono - self._last_full >= FULL_RECONCILE_S:
             self.reconcile(rerender=changed and self._marker is not None)
+            if changed:
+                self.prerenderer.poke()
             self._marker = marker
             self._last_full = mono
 

@@ -62,8 +62,13 @@ def _records(result: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _render(ctx: Any, what: str, ident: int, head_ids: list[int]) -> dict[str, Any]:
-    """In the worker: render a slot's program (``what="slot"``) or an urgent bulletin."""
+def _render(ctx: Any, what: str, ident: int, head_ids: list[int], deadline: float | None = None,
+            upgrade: bool = False) -> dict[str, Any]:
+    """In the worker: render a slot's program (``what="slot"``) or an urgent bulletin.
+
+    ``deadline`` (epoch seconds) is the air time: gTTS gets only what it leaves for espeak-ng;
+    ``upgrade`` is the pre-render's "make a fallback voice again with gTTS" (audio.tts).
+    """
     from audio.audiofile import AudioToolError, check_speech_audio
     from audio.compose import RenderError, render_program
     from audio.tts import SynthesisError
@@ -90,7 +95,8 @@ def _render(ctx: Any, what: str, ident: int, head_ids: list[int]) -> dict[str, A
             items = bulletin_items(ctx.settings, urgent)  # type: ignore[arg-type]
         rsettings = render_settings(ctx.settings, session)
     try:
-        result = render_program(items, rsettings, cache_dir(ctx.settings))
+        result = render_program(items, rsettings, cache_dir(ctx.settings), deadline=deadline,
+                                upgrade=upgrade)
         check_speech_audio(result.path)  # an empty or silent program is a failure
     except (RenderError, SynthesisError, AudioToolError, BroadcasterError, OSError) as exc:
         raise RenderFailed(str(exc)) from None
@@ -133,11 +139,11 @@ def _serve(conn: Connection, home: str, parent: int, verbose: bool) -> None:
     try:
         while True:
             try:
-                what, ident, head_ids = conn.recv()
+                what, ident, head_ids, *timing = conn.recv()
             except (EOFError, OSError):
                 return
             try:
-                reply: tuple[str, Any] = ("ok", _render(ctx, what, ident, head_ids))
+                reply: tuple[str, Any] = ("ok", _render(ctx, what, ident, head_ids, *timing))
             except RenderFailed as exc:
                 reply = ("failed", str(exc))
             except Exception as exc:  # noqa: BLE001 - one clear reason back to the station
@@ -173,7 +179,7 @@ class _Worker:
             self.close()
             raise RenderFailed("Tiến trình dựng chương trình chết khi khởi động") from None
 
-    def call(self, job: tuple[str, int, list[int]], timeout: float) -> tuple[dict[str, Any], float]:
+    def call(self, job: tuple[Any, ...], timeout: float) -> tuple[dict[str, Any], float]:
         """Run one job; raises RenderFailed (the worker is closed when it died or hung)."""
         try:
             self.conn.send(job)
@@ -257,9 +263,17 @@ class RenderWorker:
         return {"pid": self.pid, "ready": self.pid is not None}
 
     def render(self, what: str, ident: int, head_ids: list[int] | None = None, *,
-               instant: dt.datetime | None = None, urgent: bool = False) -> dict[str, Any]:
-        """Render a slot (``what="slot"``) or an urgent bulletin; raises RenderFailed."""
-        job = (what, ident, list(head_ids or []))
+               instant: dt.datetime | None = None, urgent: bool = False,
+               background: bool = False) -> dict[str, Any]:
+        """Render a slot (``what="slot"``) or an urgent bulletin; raises RenderFailed.
+
+        The air time (``instant``; now for an emergency) is the render's deadline, so gTTS
+        never holds it past the time espeak-ng needs. ``background`` is the pre-render of
+        upcoming programs (broadcaster.prerender, in a worker of its own): it asks for Google's
+        voice again where a fallback was cached.
+        """
+        deadline = time.time() if urgent else (instant.timestamp() if instant else None)
+        job = (what, ident, list(head_ids or []), deadline, background)
         if urgent and self._busy_scheduled:
             logger.info("tiến trình dựng đang bận với chương trình theo lịch: "
                         "dựng bản tin khẩn cấp riêng")
@@ -318,7 +332,7 @@ class RenderWorker:
         if not self._closed:
             self.start()
 
-    def _one_off(self, job: tuple[str, int, list[int]]) -> dict[str, Any]:
+    def _one_off(self, job: tuple[Any, ...]) -> dict[str, Any]:
         worker = _Worker(self.home, self.verbose)
         try:
             worker.wait_ready(START_TIMEOUT_S)

@@ -1,0 +1,98 @@
+"""Words written the foreign way and said the Vietnamese way: acronyms read as words and loanwords.
+
+Why a lexicon of its own: "ASEAN" spelled letter by letter ("a ét e a en nờ") or "vaccine" read by
+a Vietnamese voice as it is written are both wrong on air; an announcer says "a xê an" and
+"vắc xin". These readings are the defaults; the commune's glossary (edited in the panel) is
+looked up first and so extends or overrides them (see :class:`audio.tn.common._Ctx`).
+
+Two tables: :data:`ACRONYM_WORDS` matches exactly as written (capitals: "COVID", never the word
+"covid" inside another word), :data:`LOANWORDS` in any letter case ("Vaccine", "VACCINE").
+"""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+#: Acronyms said as one word, the way Vietnamese radio says them.
+ACRONYM_WORDS: dict[str, str] = {
+    "ASEAN": "a xê an",
+    "UNESCO": "u nét xcô",
+    "UNICEF": "u ni xép",
+    "APEC": "a péc",
+    "OPEC": "ô péc",
+    "NATO": "na tô",
+    "COVID": "cô vít",
+    "COVID-19": "cô vít mười chín",
+    "SARS": "sác",
+    "OCOP": "ô cốp",
+    "VAR": "va",
+    "FIFA": "phi pha",
+    "SEA Games": "xi gêm",
+    "SEA GAMES": "xi gêm",
+    "AFF": "a ép ép",
+    "VinFast": "vin phát",
+    "Viettel": "vi ê ten",
+    "VNeID": "vê nê ai đi",
+    "VssID": "vê ét ét ai đi",
+    "iHanoi": "ai hà nội",
+    "PC-Covid": "pê xê cô vít",
+    "GMP": "giê em pê",
+    "VietGAP": "việt gáp",
+    "GlobalGAP": "gờ lô bồ gáp",
+    "pH": "pê hát",
+}
+
+#: Loanwords and brand names, matched in any letter case.
+LOANWORDS: dict[str, str] = {
+    "vaccine": "vắc xin",
+    "vắc-xin": "vắc xin",
+    "vacxin": "vắc xin",
+    "vac-xin": "vắc xin",
+    "hotline": "hót lai",
+    "video clip": "vi đê ô clíp",
+    "videoclip": "vi đê ô clíp",
+    "video": "vi đê ô",
+    "clip": "clíp",
+    "internet": "in tơ nét",
+    "website": "oép sai",
+    "web": "oép",
+    "online": "on lai",
+    "offline": "óp lai",
+    "facebook": "phây búc",
+    "fanpage": "phan pết",
+    "zalo": "da lô",
+    "youtube": "diu túp",
+    "tiktok": "tích tốc",
+    "email": "i meo",
+    "e-mail": "i meo",
+    "wifi": "oai phai",
+    "wi-fi": "oai phai",
+    "smartphone": "điện thoại thông minh",
+    "livestream": "lai strim",
+    "app": "áp",
+    "virus": "vi rút",
+    "vi-rút": "vi rút",
+    "container": "công te nơ",
+    "radio": "ra đi ô",
+    "laptop": "láp tóp",
+    "tivi": "ti vi",
+    "game": "gêm",
+    "online/offline": "on lai, óp lai",
+    "startup": "xtát áp",
+    "marketing": "ma két tinh",
+    "logo": "lô gô",
+    "infographic": "in phô gráp phích",
+    "inforgraphic": "in phô gráp phích",
+    "poster": "pốt xtơ",
+    "banner": "băng rôn",
+    "pano": "pa nô",
+    "panô": "pa nô",
+    "festival": "phét xti van",
+    "karaoke": "ca ra ô kê",
+    "gas": "ga",
+    "test": "tét",
+    "test nhanh": "tét nhanh",
+    "ok": "ô kê",
+}

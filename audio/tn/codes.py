@@ -1,0 +1,236 @@
+"""Abbreviations and codes: address prefixes (P., TT.), abbreviations after their expansion,
+document symbols (123/QĐ-UBND), the glossary pass, and capitals left over at the end (spelled,
+read as words or as road and unit codes).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+
+from audio.abbreviations import (
+    DEFAULT_GLOSSARY,
+    DEFAULT_GLOSSARY_ANYCASE,
+    has_vietnamese_marks,
+    is_vietnamese_syllable,
+    spell_letters,
+)
+from audio.tn.common import (
+    _ABBR_CHARS,
+    _Ctx,
+    _L,
+    _NA,
+    _NB,
+    _fold_words,
+)
+from audio.vi_numbers import (
+    read_digits,
+    is_roman,
+)
+
+logger = logging.getLogger(__name__)
+
+# --- address and heading abbreviations with a period: P. Bến Nghé, Q.1, TT. Y tế, ĐT.743 ------
+_CENTRE_WORDS = (
+    r"Y|Văn|Giáo|Dịch|Hành|Chính|Bồi|Khuyến|Phát|Truyền|Kiểm|Công|Nước|Dân|Văn|Thông|Điều|"
+    r"Quan|Kỹ|Nghiên|Giám|Lưu|Phục|Hỗ|Tư|Thể|Giống|Trợ"
+)
+
+
+_ADDRESS_RE = re.compile(
+    rf"(?<![{_L}\d.])(?P<a>P|Q|TX|TT|X|TP|Tp|tp)\.\s?(?=\d|[{_ABBR_CHARS}])"
+)
+
+
+_ADDRESS_WORDS = {"P": "phường", "Q": "quận", "TX": "thị xã", "X": "xã", "TP": "thành phố",
+                  "Tp": "thành phố", "tp": "thành phố"}
+
+
+_CAPS_DOT_NUM_RE = re.compile(rf"(?<![{_L}\d.])(?P<c>[{_ABBR_CHARS}]{{2,4}})\.(?=\d)")
+
+
+def _addresses(text: str, ctx: _Ctx) -> str:
+    """'P. Bến Nghé' -> 'phường Bến Nghé', 'TT. Y tế' -> 'trung tâm Y tế', 'ĐT.743' -> 'ĐT 743'.
+
+    Why: a period after a one- or two-letter abbreviation is not a sentence end; left alone it
+    becomes a pause and the letter is spelled ('pê. Bến Nghé'). TT. is a thị trấn in an address
+    and a trung tâm before the name of a service.
+    """
+    def repl(m: re.Match[str]) -> str:
+        abbr = m["a"]
+        if abbr == "TT":
+            rest = m.string[m.end(): m.end() + 12]
+            word = "trung tâm" if re.match(rf"(?:{_CENTRE_WORDS})(?![{_L}])", rest) else "thị trấn"
+        else:
+            word = _ADDRESS_WORDS[abbr]
+        return word + " "
+
+    text = _ADDRESS_RE.sub(repl, text)
+    return _CAPS_DOT_NUM_RE.sub(
+        lambda m: m.group(0) if is_roman(m["c"]) else m["c"] + " ", text  # quý III.2021
+    )
+
+
+# --- "Dịch tả lợn châu Phi (ASF)": an abbreviation right after its own expansion -----------
+_PAREN_ABBR_RE = re.compile(rf"\s*\((?P<a>[{_ABBR_CHARS}][{_ABBR_CHARS}A-Za-z\d&-]*)\)")
+
+
+def _paren_abbr(text: str, ctx: _Ctx) -> str:
+    """Drop '(UBND)' after 'Ủy ban nhân dân': the listener would hear the same words twice.
+
+    The abbreviation is dropped when its glossary reading, or its initials, repeat the words
+    just before the parenthesis; otherwise it stays and is read.
+    """
+    def repl(m: re.Match[str]) -> str:
+        abbr = m["a"]
+        before = _fold_words(m.string[max(0, m.start() - 80): m.start()])
+        reading = ctx.lookup(abbr)
+        if reading is not None:
+            said = _fold_words(reading)
+            if said and before[-len(said):] == said:
+                return ""
+        letters = [c for c in abbr if c.isalpha()]
+        if 2 <= len(letters) <= len(before) and letters == [c for c in abbr if c.isupper()]:
+            initials = [w[0] for w in before[-len(letters):]]
+            if initials == [c.lower() for c in letters]:
+                return ""
+        return m.group(0)
+
+    return _PAREN_ABBR_RE.sub(repl, text)
+
+
+# --- document numbers: 39/2020/TT-BTTTT, 160/KH-SVHTTDL, 57-NQ/TW, 15/CT-TTg -------------------
+_CODE_PIECE = rf"[{_ABBR_CHARS}][{_ABBR_CHARS}a-zđ&]*\d*"
+
+
+_DOCNUM_RE = re.compile(
+    rf"{_NB}(?P<nums>\d+(?:/\d+)*)(?P<sep>[/-])(?P<code>{_CODE_PIECE}(?:[-/]{_CODE_PIECE})*){_NA}"
+)
+
+
+def _read_code(code: str, ctx: _Ctx) -> str:
+    """Read the letters of a document number with the glossary, piece by piece if need be."""
+    whole = ctx.lookup_code(code)
+    if whole is not None:
+        return whole
+    pieces = re.split(r"([-/])", code)
+    out: list[str] = []
+    i = 0
+    while i < len(pieces):
+        # try the longest run of pieces that the glossary knows (e.g. NQ/TW inside TB-NQ/TW)
+        for j in range(len(pieces), i, -2):
+            joined = "".join(pieces[i:j])
+            hit = ctx.lookup_code(joined)
+            if hit is not None:
+                out.append(hit)
+                i = j + 1
+                break
+        else:
+            out.append(_read_caps_token(pieces[i], ctx))
+            i += 2
+    return " ".join(out)
+
+
+def _docnum(text: str, ctx: _Ctx) -> str:
+    def repl(m: re.Match[str]) -> str:
+        nums = " trên ".join(ctx.num(int(n)) for n in m.group("nums").split("/"))
+        link = " trên " if m.group("sep") == "/" else " "
+        return f"{nums}{link}{_read_code(m.group('code'), ctx)}"
+
+    return _DOCNUM_RE.sub(repl, text)
+
+
+# --- glossary -------------------------------------------------------------------------------
+@functools.lru_cache(maxsize=64)
+def _glossary_regex(commune_keys: tuple[str, ...]) -> re.Pattern[str]:
+    """One alternation of every glossary key, longest first; commune keys match in any case."""
+    cs = sorted(DEFAULT_GLOSSARY, key=len, reverse=True)
+    ci = sorted(set(DEFAULT_GLOSSARY_ANYCASE) | {k.lower() for k in commune_keys}, key=len,
+                reverse=True)
+    ci_re = "|".join(re.escape(k) for k in ci)
+    cs_re = "|".join(re.escape(k) for k in cs)
+    # a key may end in '.', so the right boundary only forbids letters and digits
+    return re.compile(rf"{_NB}(?:(?i:{ci_re})|{cs_re})(?![{_L}\d])" if ci_re else
+                      rf"{_NB}(?:{cs_re})(?![{_L}\d])")
+
+
+def _glossary(text: str, ctx: _Ctx) -> str:
+    commune = tuple(sorted(ctx.glossary))
+    pattern = _glossary_regex(commune)
+
+    def repl(m: re.Match[str]) -> str:
+        hit = ctx.lookup(m.group(0))
+        return hit if hit is not None else m.group(0)
+
+    return pattern.sub(repl, text)
+
+
+# --- capitals: glossary misses, letter+digit codes, headlines --------------------------------
+_CAPS_RE = re.compile(rf"(?<![{_L}\d])(?P<t>[{_ABBR_CHARS}][{_ABBR_CHARS}\d]*)(?![{_L}\d])")
+
+
+_ALNUM_RE = re.compile(rf"(?<![{_L}\d])(?P<t>[{_ABBR_CHARS}]+\d+[{_ABBR_CHARS}\d]*)(?![{_L}\d])")
+
+
+def _read_caps_token(token: str, ctx: _Ctx) -> str:
+    """An all-capitals token: glossary, a real word in capitals ('THÔNG', 'TIN'), else spelled."""
+    hit = ctx.lookup(token)
+    if hit is not None:
+        return hit
+    if any(c.isdigit() for c in token):
+        return _read_alnum(token, ctx)
+    if token == "Y":
+        return "y"  # 'Y tế', 'Y học': the letter is itself the word
+    if len(token) > 1 and (has_vietnamese_marks(token) or is_vietnamese_syllable(token)):
+        return token.lower()
+    return spell_letters(token)
+
+
+#: Road classes glued to their number (QL1A, ĐT743, TL295): said as words, not spelled.
+_ROAD_PREFIXES = {
+    "QL": "quốc lộ", "ĐT": "đường tỉnh", "TL": "tỉnh lộ", "ĐH": "đường huyện", "HL": "hương lộ",
+    "ĐX": "đường xã",
+}
+
+
+def _read_alnum(token: str, ctx: _Ctx) -> str:
+    """'G7' -> 'giê bảy', 'H5N1' -> 'hát năm en một', 'SP500' -> 'ét pê năm trăm'."""
+    hit = ctx.lookup(token)
+    if hit is not None:
+        return hit
+    found = re.fullmatch(r"(UBTVQH|QH)(\d{1,2})", token)
+    if found:  # the legislature that passed a law: 41/2024/QH15, 35/2023/UBTVQH15
+        body = "ủy ban thường vụ quốc hội" if found[1] == "UBTVQH" else "quốc hội"
+        return f"{body} khóa {ctx.num(int(found[2]))}"
+    parts = re.findall(r"\d+|\D+", token)
+    return " ".join(_read_code_part(p, ctx) for p in parts)
+
+
+def _read_code_part(part: str, ctx: _Ctx) -> str:
+    """One run of a code: digits keep their zeros (C06 is 'xê không sáu'), letters are spelled
+    unless they name a road class (QL, ĐT)."""
+    if part.isdigit():
+        return read_digits(part) if part.startswith("0") and len(part) > 1 else ctx.num(int(part))
+    return _ROAD_PREFIXES.get(part) or spell_letters(part)
+
+
+#: A letter with a prime (A', B'): said "a phẩy", as in a geometry lesson.
+_PRIME_RE = re.compile(rf"(?<![{_L}\d])(?P<c>[A-Z])['’](?![{_L}\d])")
+
+#: A lone Latin x is never a Vietnamese word: it is the letter of a formula or a count ('8x').
+_LONE_X_RE = re.compile(rf"(?<![{_L}\d'’])x(?![{_L}\d'’])")
+
+
+#: A letter named as a letter ("chữ c viết thường", "ký tự 'w'") is said by its name.
+_NAMED_LETTER_RE = re.compile(
+    rf"(?i:(?<![{_L}])(?P<k>chữ cái|chữ|kí tự|ký tự))\s+['‘\"“]?(?P<c>[A-Za-z])['’\"”]?(?![{_L}\d])"
+)
+
+
+def _capitals(text: str, ctx: _Ctx) -> str:
+    text = _NAMED_LETTER_RE.sub(lambda m: f"{m['k']} {spell_letters(m['c'])}", text)
+    text = _LONE_X_RE.sub("ích", text)
+    text = _PRIME_RE.sub(lambda m: f"{spell_letters(m['c'])} phẩy", text)
+    text = _ALNUM_RE.sub(lambda m: _read_alnum(m["t"], ctx), text)
+    return _CAPS_RE.sub(lambda m: _read_caps_token(m["t"], ctx), text)

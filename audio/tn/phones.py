@@ -1,0 +1,77 @@
+"""Telephone, hotline, account and emergency numbers: dialled, so read digit by digit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from audio.tn.common import (
+    _Ctx,
+    _L,
+    _NA,
+    _next_word,
+    _prev_word,
+)
+from audio.vi_numbers import (
+    read_digits,
+)
+
+logger = logging.getLogger(__name__)
+
+# --- phone numbers -------------------------------------------------------------------------
+_PHONE_RE = re.compile(
+    r"(?<![\w.,/])(?P<plus>\+84|0)(?P<body>\d{2,4}(?:[ .-]?\d{2,4}){1,3})(?![\w]|[.,]\d)"
+)
+
+
+_HOTLINE_RE = re.compile(
+    rf"(?i)(?P<lead>(?:gọi(?: ngay)?(?: điện)?(?: đến| tới| cho| số)?|hotline|đường dây nóng|tổng đài|"
+    rf"số điện thoại|điện thoại|sđt|đt)\s*:?\s*)(?P<num>\d{{3,5}}(?:[ .]\d{{3,4}})?){_NA}"
+)
+
+
+#: Numbers that are dialled or typed, never counted: 1900 1234, 1800.1091, account numbers,
+#: card numbers in blocks of four, and the emergency lines 111-115 when called.
+_SERVICE_NUM_RE = re.compile(r"(?<![\d.,/])1[89]00(?:[ .]?\d{3,4}(?:[ .]?\d{2,4})?)(?![\d]|[.,]\d)")
+
+
+_ACCOUNT_RE = re.compile(
+    rf"(?i)(?P<lead>(?:số tài khoản|tài khoản|stk)(?: số)?\s*:?\s*)(?P<num>\d[\d .-]{{4,}}\d){_NA}"
+)
+
+
+_DIGIT_BLOCKS_RE = re.compile(r"(?<![\d.,])\d{4}(?: \d{4}){2,}(?![\d]|[.,]\d)")
+
+
+_EMERGENCY_RE = re.compile(rf"(?<![\d.,/])(?P<n>11[1-5])(?![\d/]|[.,]\d|[{_L}])")
+
+
+_EMERGENCY_PREV = {"gọi", "nóng", "đài", "hotline", "hoặc"}
+
+
+_EMERGENCY_NEXT = {"khi", "để", "cấp", "báo", "công", "cứu"}
+
+
+def _phones(text: str, ctx: _Ctx) -> str:
+    def repl(m: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", m.group("body"))
+        if m.group("plus") == "+84":
+            if len(digits) not in (9, 10):
+                return m.group(0)
+            return "cộng tám bốn " + read_digits(digits)
+        if len(digits) + 1 not in (10, 11):
+            return m.group(0)
+        return read_digits("0" + digits)
+
+    def emergency(m: re.Match[str]) -> str:
+        if _prev_word(m) in _EMERGENCY_PREV or _next_word(m) in _EMERGENCY_NEXT:
+            return read_digits(m["n"])
+        return m.group(0)
+
+    text = _PHONE_RE.sub(repl, text)
+    text = _HOTLINE_RE.sub(lambda m: m.group("lead") + read_digits(m.group("num")), text)
+    text = _SERVICE_NUM_RE.sub(lambda m: read_digits(m.group(0)), text)
+    text = _ACCOUNT_RE.sub(lambda m: m["lead"] + read_digits(m["num"]), text)
+    text = _DIGIT_BLOCKS_RE.sub(lambda m: read_digits(m.group(0)), text)
+    return _EMERGENCY_RE.sub(emergency, text)

@@ -1,0 +1,52 @@
+"""Where things are: storm coordinates (16,8N-115,3E) and road chainage (Km 15+200).
+
+Why: a storm bulletin gives the centre as "16,8N-115,3E"; read piece by piece it is "mười sáu
+phẩy tám en nờ ... e", meaningless to a fisherman. The announcer says "mười sáu phẩy tám độ vĩ
+bắc, một trăm mười lăm phẩy ba độ kinh đông". A road notice's "Km 15+200" is a milestone plus
+metres: "ki lô mét mười lăm cộng hai trăm".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from audio.tn.common import _L, _Ctx
+from audio.vi_numbers import read_decimal
+
+logger = logging.getLogger(__name__)
+
+_DEG = r"(?P<{n}>\d{{1,3}}(?:[,.]\d{{1,3}})?)\s?(?:°|độ)?\s?"
+_COORD_PAIR_RE = re.compile(
+    rf"(?<![\d,.])" + _DEG.format(n="a") + r"(?P<ns>[NS])(?:\s*[-–,;/]\s*|\s+)"
+    + _DEG.format(n="b") + rf"(?P<ew>[EW])(?![{_L}\d])"
+)
+_COORD_ONE_RE = re.compile(
+    rf"(?<![\d,.])(?P<a>\d{{1,3}}(?:[,.]\d{{1,3}})?)\s?°\s?(?P<h>[NSEW])(?![{_L}\d])"
+)
+_HEMI = {"N": "độ vĩ bắc", "S": "độ vĩ nam", "E": "độ kinh đông", "W": "độ kinh tây"}
+_CHAINAGE_RE = re.compile(
+    rf"(?<![{_L}\d])[Kk][Mm]\s?(?P<km>\d{{1,4}})(?:\s?\+\s?(?P<m>\d{{1,3}}))?(?![\d,.]\d|[{_L}])"
+)
+
+
+def _degrees(value: str, ctx: _Ctx) -> str:
+    whole, _, frac = value.replace(".", ",").partition(",")
+    return read_decimal(whole, frac, ctx.dialect) if frac else ctx.num(int(whole))
+
+
+def _places(text: str, ctx: _Ctx) -> str:
+    text = _COORD_PAIR_RE.sub(
+        lambda m: f"{_degrees(m['a'], ctx)} {_HEMI[m['ns']]}, {_degrees(m['b'], ctx)} {_HEMI[m['ew']]}",
+        text,
+    )
+    text = _COORD_ONE_RE.sub(lambda m: f"{_degrees(m['a'], ctx)} {_HEMI[m['h']]}", text)
+
+    def chainage(m: re.Match[str]) -> str:
+        words = f"ki lô mét {ctx.num(int(m['km']))}"
+        return f"{words} cộng {ctx.num(int(m['m']))}" if m["m"] else words
+
+    # only a milestone: "Km 15" with a capital K, or any chainage with its "+"
+    return _CHAINAGE_RE.sub(
+        lambda m: chainage(m) if m["m"] or m.group(0)[0] == "K" else m.group(0), text
+    )

@@ -1,0 +1,73 @@
+"""Web addresses and e-mail, said the way an announcer dictates them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from audio.tn.common import (
+    _Ctx,
+)
+from audio.vi_numbers import (
+    read_digits,
+)
+
+logger = logging.getLogger(__name__)
+
+# --- web addresses and e-mail: dichvucong.gov.vn, ubndxa@hanoi.gov.vn -------------------------
+_WEB_LABELS = {
+    "www": "vê kép vê kép vê kép", "vn": "vê en", "gov": "gờ o vê", "com": "com", "net": "nét",
+    "org": "o rờ gờ", "edu": "e đu", "info": "in phô", "io": "i o",
+}
+
+
+_TLD = r"(?:vn|com|net|org|gov|edu|info|io)"
+
+
+_WEB_RE = re.compile(
+    rf"(?<![\w@.])(?:(?P<scheme>https?://)|(?P<user>[A-Za-z0-9._%+-]+)@)?"
+    rf"(?P<host>(?:[A-Za-z0-9-]+\.)+{_TLD})(?P<path>/[A-Za-z0-9._~%/?=&#-]*[A-Za-z0-9/])?"
+    rf"(?![A-Za-z0-9@])",
+    re.IGNORECASE,
+)
+
+
+def _read_web_part(part: str) -> str:
+    """One piece of an address: known labels by name, digits one by one, words kept whole."""
+    out = []
+    for token in re.findall(r"[A-Za-z]+|\d+|[^A-Za-z\d]", part):
+        low = token.lower()
+        if low in _WEB_LABELS:
+            out.append(_WEB_LABELS[low])
+        elif token.isdigit():
+            out.append(read_digits(token))
+        elif token == ".":
+            out.append("chấm")
+        elif token == "/":
+            out.append("gạch chéo")
+        elif token == "-":
+            out.append("gạch ngang")
+        elif token == "_":
+            out.append("gạch dưới")
+        elif token.isalpha():
+            out.append(low)
+    return " ".join(out)
+
+
+def _web(text: str, ctx: _Ctx) -> str:
+    """Say an address the way an announcer dictates it: 'dichvucong chấm gờ o vê chấm vê en'.
+
+    Why: the dots of a domain would otherwise become sentence breaks and its letters would be
+    spelled at random; the scheme (https://) is never spoken.
+    """
+    def repl(m: re.Match[str]) -> str:
+        words = []
+        if m["user"]:
+            words += [_read_web_part(m["user"]), "a còng"]
+        words.append(_read_web_part(m["host"]))
+        if m["path"] and m["path"] != "/":
+            words.append(_read_web_part(m["path"]))
+        return " ".join(words)
+
+    return _WEB_RE.sub(repl, text)
