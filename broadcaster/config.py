@@ -156,6 +156,29 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class ReceiversSettings:
+    mqtt_url: str = setting("mqtt://127.0.0.1:1883", "the MQTT broker the commune hub and the village "
+                            "receivers use (scripts/mqtt-broker starts Mosquitto)")
+    public_mqtt_url: str = setting("", "the broker's address as the boxes reach it over 4G, told them at "
+                                   "enrolment; empty: mqtt_url")
+    broker_pid_file: str = setting("", "Mosquitto's pid file, signalled to reload its password file; "
+                                   "empty: mqtt/mosquitto.pid in the data folder")
+    horizon_hours: float = setting(48.0, "how far ahead the commune renders and a box keeps its plan",
+                                   minimum=1)
+    lock_minutes: float = setting(20.0, "a programme due this soon is not changed by a late plan",
+                                  minimum=0)
+    status_s: float = setting(60.0, "a box's heartbeat period", minimum=1)
+    offline_after_s: float = setting(180.0, "a box not heard from this long is shown offline", minimum=1)
+    code_hours: float = setting(72.0, "an enrolment code is valid this long", minimum=0.1)
+    command_ttl_s: float = setting(300.0, "a command not delivered to its box within this is dropped",
+                                   minimum=1)
+    sync_s: float = setting(300.0, "a box re-fetches its plan this often even without a notice", minimum=5)
+    hub_poll_s: float = setting(0.5, "how often the commune hub looks for new commands and plan changes",
+                                minimum=0.05)
+    volume: int = setting(100, "a box's starting volume (percent)", minimum=0, maximum=100)
+
+
+@dataclass(frozen=True)
 class PublicSettings:
     base_url: str = setting("", "the address in public links, feeds, previews and poster QR codes, e.g. "
                             "https://tanhoa.gov.vn/loaxa; empty: the address the visitor used",
@@ -193,6 +216,7 @@ SECTIONS: dict[str, type] = {
     "station": StationSettings,
     "audio": AudioSettings,
     "web": WebSettings,
+    "receivers": ReceiversSettings,
     "public": PublicSettings,
     "commune": CommuneSettings,
     "reports": ReportsSettings,
@@ -210,6 +234,7 @@ class Settings:
     station: StationSettings = field(default_factory=StationSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    receivers: ReceiversSettings = field(default_factory=ReceiversSettings)
     public: PublicSettings = field(default_factory=PublicSettings)
     commune: CommuneSettings = field(default_factory=CommuneSettings)
     reports: ReportsSettings = field(default_factory=ReportsSettings)

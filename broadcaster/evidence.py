@@ -353,6 +353,7 @@ def entry_dict(entry: EvidenceEntry, tz: str) -> dict[str, Any]:
         "aircheck_sha256": entry.aircheck_sha256,
         "prev_hash": entry.prev_hash,
         "hash": entry.hash,
+        "receiver": None,  # the commune's own outputs; receivers' entries name their box
     }
 
 

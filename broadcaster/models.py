@@ -413,6 +413,156 @@ class Heartbeat(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+# --------------------------------------------------------------------------- village receivers
+# Commune side: the boxes, what is rendered for them, the commands sent to them, and the
+# evidence they uploaded (each box's own hash chain, kept apart from the commune's chain).
+# Box side: the plan and programs it holds, and the commands it has already run.
+
+RECEIVER_COMMAND_KINDS = ("emergency", "stop", "volume", "resync")
+
+
+class Receiver(Base):
+    """A village receiver box: enrolled once with a one-time code, then known by its key."""
+
+    __tablename__ = "receivers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    zone_id: Mapped[int] = mapped_column(ForeignKey("zones.id"))
+    code_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    code_expires_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    enrolled_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    public_key: Mapped[str] = mapped_column(Text, default="")
+    key_id: Mapped[str] = mapped_column(String(64), default="")
+    token_sha256: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    mqtt_username: Mapped[str] = mapped_column(String(80), default="")
+    mqtt_password_hash: Mapped[str] = mapped_column(String(300), default="")
+    revoked_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    last_sync_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    status: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    zone: Mapped[Zone] = relationship()
+
+
+class ReceiverProgram(Base):
+    """A program the commune rendered for receivers: one per occurrence, or per emergency."""
+
+    __tablename__ = "receiver_programs"
+    __table_args__ = (UniqueConstraint("occurrence_key", name="uq_receiver_programs_occurrence"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_key: Mapped[str] = mapped_column(String(120))
+    slot_id: Mapped[Optional[int]] = mapped_column(Integer)
+    scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    zone_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # [] = the whole commune
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    relpath: Mapped[str] = mapped_column(String(400))
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    rendered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReceiverCommand(Base):
+    """A command for receivers (a zone's, one box's, or all), published over MQTT by the hub."""
+
+    __tablename__ = "receiver_commands"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    zone_id: Mapped[Optional[int]] = mapped_column(ForeignKey("zones.id"))
+    receiver_id: Mapped[Optional[int]] = mapped_column(ForeignKey("receivers.id"))
+    station_command_id: Mapped[Optional[int]] = mapped_column(Integer, unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    published_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReceiverEvidence(Base):
+    """One entry of a receiver's own chain, as uploaded: ``seq`` is its id in the box's log."""
+
+    __tablename__ = "receiver_evidence"
+    __table_args__ = (UniqueConstraint("receiver_id", "seq", name="uq_receiver_evidence_seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receiver_id: Mapped[int] = mapped_column(ForeignKey("receivers.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    occurrence_key: Mapped[Optional[str]] = mapped_column(String(120))
+    slot_id: Mapped[Optional[int]] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    category: Mapped[str] = mapped_column(String(100), default="")
+    campaign: Mapped[str] = mapped_column(String(200), default="")
+    scheduled_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime, index=True)
+    started_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    ended_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    seconds_played: Mapped[float] = mapped_column(Float, default=0.0)
+    priority: Mapped[str] = mapped_column(String(20), default="normal")
+    zone: Mapped[str] = mapped_column(String(500), default="")
+    output: Mapped[str] = mapped_column(String(200), default="")
+    host: Mapped[str] = mapped_column(String(200), default="")
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    aircheck_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    aircheck_path: Mapped[Optional[str]] = mapped_column(String(400))
+    corrects_id: Mapped[Optional[int]] = mapped_column(Integer)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    receiver: Mapped[Receiver] = relationship()
+
+
+class ReceiverCheckpoint(Base):
+    """A checkpoint a receiver signed with its own key over its own chain."""
+
+    __tablename__ = "receiver_checkpoints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receiver_id: Mapped[int] = mapped_column(ForeignKey("receivers.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    count: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(200))
+
+
+class BoxPlanEntry(Base):
+    """On a receiver box: one occurrence it holds, with the program it will play."""
+
+    __tablename__ = "box_plan"
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    slot_id: Mapped[Optional[int]] = mapped_column(Integer)
+    scheduled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # pending → playing (committed before the player starts: a crash never replays) → done
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+
+
+class BoxProgram(Base):
+    """On a receiver box: a program file held locally, verified against its SHA-256."""
+
+    __tablename__ = "box_programs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    relpath: Mapped[str] = mapped_column(String(300))
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    verified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BoxCommand(Base):
+    """On a receiver box: a command already received, so a redelivery never runs twice."""
+
+    __tablename__ = "box_commands"
+    id: Mapped[int] = mapped_column(primary_key=True)  # the commune's command id
+    kind: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    result: Mapped[str] = mapped_column(Text, default="")
+
+
 class PublicAiring(Base):
     """An evidence entry in which a bulletin's text (or recording) aired, found by matching.
 

@@ -48,6 +48,9 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "village_report.review": ("office", "editor"),
     "village_report.view_all": ("admin", "editor", "approver", "office"),
     "report.compile": ("admin", "editor", "approver", "office"),
+    # Village receivers: the list and its warnings; enrolling (a one-time code) and revoking a box.
+    "receivers.view": ("admin", "editor", "approver", "office"),
+    "receivers.manage": ("admin",),
 }
 
 #: The zone id of a village head whose account has no zone: matches no zone, so such a login

@@ -381,7 +381,8 @@ def test_list_json_gives_the_interface_fields_in_local_time(log5: Any, cli: Any)
     first = entries[0]
     assert set(first) == {"id", "occurrence", "scheduled_at", "started_at", "ended_at", "status", "reason",
                           "seconds_played", "priority", "zone", "output", "items", "aircheck_sha256",
-                          "prev_hash", "hash"}
+                          "prev_hash", "hash", "receiver"}
+    assert first["receiver"] is None  # the commune's own outputs; a village box's entries name it
     assert first["scheduled_at"] == "2026-11-21T07:30:00+07:00", first
     assert first["items"][0]["engine"] == "espeak"
     assert json.loads(cli("log", "list", "--json", "--status", "missed").stdout) == []

@@ -32,6 +32,7 @@ BLUEPRINTS = (
     "web.campaigns",
     "web.village_reports",
     "web.api",
+    "web.receivers_api",
     "web.public",
 )
 SECRET_KEY_FILE = "web_secret_key"

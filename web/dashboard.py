@@ -86,6 +86,7 @@ def index() -> str:
         emergency_choices=emergency_choices,
         on_air_emergency=overview.emergency_on_air(pulses),
         zone=zone,
+        receiver_warnings=_receiver_warnings(session, settings),
         voices=prerender.voices_by_slot(session, settings, ahead),  # which engine speaks
     )
 
@@ -99,6 +100,19 @@ def _report_reminders(session: Any, settings: Any, today: dt.date, tz: ZoneInfo)
 
     return reminders_for(session, user.zone_id, today, settings.reports.village_due_day,
                          settings.reports.village_remind_days, tz)
+
+
+def _receiver_warnings(session: Any, settings: Any) -> list[str]:
+    """Village receivers offline or short of tomorrow's programs (the receivers page has more).
+
+    Only for those who may see the receivers page: a village head sees no other village's box.
+    """
+    from broadcaster import receivers
+
+    if not permissions.allowed(current_user(), "receivers.view"):
+        return []
+
+    return receivers.warnings(receivers.receiver_rows(session, settings), settings)
 
 
 def _emergency_cut_refused() -> Response | None:

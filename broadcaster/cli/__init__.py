@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "broadcaster.cli.log",
     "broadcaster.cli.directive",
     "broadcaster.cli.web",
+    "broadcaster.cli.receivers",
     "broadcaster.cli.public",
 )
 

@@ -89,10 +89,18 @@ def cmd_list(args: argparse.Namespace) -> int:
     with ctx.session() as session:
         entries = select_entries(session, filters, tz)
         if args.json:
-            print_json([entry_dict(e, tz) for e in entries])
+            from broadcaster.receivers import entry_dicts
+
+            shown = [entry_dict(e, tz) for e in entries]
+            # what the village receivers aired, from their own uploaded chains
+            shown += entry_dicts(session, tz, filters)
+            print_json(shown)
             return 0
         zone = ZoneInfo(tz)
-        if not entries:
+        from broadcaster.receivers import entry_dicts
+
+        aired_by_boxes = entry_dicts(session, tz, filters)
+        if not entries and not aired_by_boxes:
             print("Không có mục nhật ký nào khớp.")
             return 0
         for e in entries:
@@ -107,7 +115,16 @@ def cmd_list(args: argparse.Namespace) -> int:
             if e.reason and e.status != "completed":
                 line += f" — {e.reason}"
             print(line)
-        print(f"Tổng cộng {len(entries)} mục.")
+        for r in aired_by_boxes:  # what the village receivers aired, from their own chains
+            when = r["scheduled_at"] or r["started_at"]
+            local = dt.datetime.fromisoformat(when).strftime("%d/%m/%Y %H:%M") if when else "—"
+            line = (f"{r['receiver']}#{r['id']:<4} {local}  {STATUS_LABELS.get(r['status'], r['status']):<8} "
+                    f"{(r['seconds_played'] or 0) / 60:6.1f} phút  {r['occurrence'] or ''}  [máy thu {r['receiver']}]")
+            if r["reason"] and r["status"] != "completed":
+                line += f" — {r['reason']}"
+            print(line)
+        print(f"Tổng cộng {len(entries) + len(aired_by_boxes)} mục"
+              + (f" ({len(aired_by_boxes)} mục do máy thu các thôn gửi lên)." if aired_by_boxes else "."))
     return 0
 
 
@@ -152,7 +169,38 @@ def cmd_verify(args: argparse.Namespace) -> int:
     with ctx.session() as session:
         result = verify_log(session, public_key, tz=ctx.settings.station.timezone,
                             witnesses=witnesses, expected=expected)
-    return _report(result, args.json)
+        from broadcaster.receivers import verify_chains
+
+        boxes = verify_chains(session)  # each village receiver's own chain, under its own key
+    return _report_with_receivers(result, boxes, args.json)
+
+
+def _report_with_receivers(result: VerifyResult, boxes: list[tuple[str, VerifyResult]],
+                           as_json: bool) -> int:
+    """The commune chain's verdict, then each receiver's; exit 1 when any of them is broken."""
+    if not boxes:
+        return _report(result, as_json)
+    bad = [(name, r) for name, r in boxes if not r.ok]
+    if as_json:
+        print_json(result.to_dict() | {"receivers": [{"receiver": n} | r.to_dict() for n, r in boxes]})
+    else:
+        if result.ok:
+            print(result.message)
+            for note in result.notes:
+                print(f"Lưu ý: {note}")
+        for name, r in boxes:
+            if r.ok:
+                print(f"Máy thu {name}: {r.message}")
+    if not result.ok:
+        if not as_json:
+            print(f"Lỗi: {result.message}", file=sys.stderr)
+        return 1
+    if bad:
+        if not as_json:
+            name, r = bad[0]
+            print(f"Lỗi: nhật ký máy thu {name}: {r.message}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

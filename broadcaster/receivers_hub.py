@@ -1,0 +1,426 @@
+"""``broadcaster receiver hub``: the commune's daemon for its village receivers.
+
+One process next to ``broadcaster station`` and ``broadcaster web`` (its own systemd unit), because
+the panel must never run background work and the station must stay a small playout loop. It
+
+* renders ahead for the receivers: every occurrence within ``receivers.horizon_hours`` of every
+  active slot that a receiver serves (the slot's zones, or the whole commune), through the
+  station's long-lived render worker, again whenever what decides the program changed (a
+  fingerprint of the slot, its rundown and its bulletins); the result is a
+  :class:`~broadcaster.models.ReceiverProgram` the boxes fetch by SHA-256;
+* tells the boxes when a plan changed: a notice on ``loaxa/zone/<id>/plan`` or ``loaxa/all/plan``;
+* publishes receiver commands (emergency, stop, volume, resync) and relays every station
+  emergency to the boxes of its zone (or all), with the program rendered first;
+* takes the boxes' heartbeats from ``loaxa/status/+`` into the ``receivers`` table, the time of
+  arrival being what makes a box "online".
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import queue
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broadcaster import receivers
+from broadcaster.context import Context
+from broadcaster.evidence import utc_text
+from broadcaster.models import (
+    Bulletin,
+    GlossaryEntry,
+    Receiver,
+    ReceiverCommand,
+    ReceiverProgram,
+    Slot,
+    SlotItem,
+    StationCommand,
+    utcnow,
+)
+from broadcaster.mqtt_auth import commune_credentials, write_broker_files
+from broadcaster.occurrence_keys import occurrence_key
+from broadcaster.receiver import topics
+from broadcaster.receiver.link import MqttLink
+from broadcaster.schedule import active_slots, next_occurrences
+from broadcaster.station.occurrences import slot_fields
+from broadcaster.station.render import RenderFailed, RenderWorker
+
+logger = logging.getLogger(__name__)
+
+FULL_PASS_S = 60.0
+MAX_STATUS_BYTES = 16 * 1024
+STATUS_FLUSH_S = 1.0
+
+
+def slot_fingerprint(slot: Slot, glossary_marker: Any) -> str:
+    """What decides a slot's program: if none of it moved, the render is still right."""
+    parts: list[Any] = [slot.id, slot.updated_at and slot.updated_at.isoformat(), slot.priority,
+                        slot.greeting, slot.repeats, str(glossary_marker)]
+    for item in slot.items:
+        b = item.bulletin
+        parts.append((item.kind, item.position, item.asset_id, item.jingle, item.seconds,
+                      b.id if b else None, b.updated_at.isoformat() if b and b.updated_at else None,
+                      b.status if b else None))
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+class Hub:
+    def __init__(self, ctx: Context, *, verbose: bool = False) -> None:
+        self.ctx = ctx
+        self.settings = ctx.settings
+        rc = self.settings.receivers
+        self.horizon = dt.timedelta(hours=float(rc.horizon_hours))
+        self.poll_s = max(0.05, float(rc.hub_poll_s))
+        self.tz = str(self.settings.station.timezone)
+        self.stopping = threading.Event()
+        self.renderer = RenderWorker(self.settings.home, verbose=verbose)
+        self.statuses: queue.Queue[tuple[str, bytes, dt.datetime]] = queue.Queue()
+        self._marker: Any = None
+        self._last_full = 0.0
+        self._pending_notices: set[str] = set()
+        user, secret = commune_credentials(self.settings)
+        self.link = MqttLink(str(rc.mqtt_url), user, secret, client_id="loaxa-commune-hub",
+                             subscriptions=[topics.STATUS_WILDCARD], on_message=self._message,
+                             clean_session=True)
+
+    # ------------------------------------------------------------------ life cycle
+
+    def run(self) -> int:
+        self._install_signals()
+        with self.ctx.session() as session:
+            write_broker_files(session, self.settings)
+        self.renderer.start()
+        self.link.start()
+        status_thread = threading.Thread(target=self._status_loop, name="hub-status", daemon=True)
+        status_thread.start()
+        logger.info("trạm điều phối máy thu bắt đầu (MQTT %s:%d)", self.link.host, self.link.port)
+        try:
+            while not self.stopping.is_set():
+                self.tick()
+                self.stopping.wait(self.poll_s)
+        finally:
+            self.link.stop()
+            self.renderer.stop()
+            status_thread.join(timeout=5)
+            logger.info("trạm điều phối máy thu đã dừng")
+        return 0
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def handler(signum: int, _frame: Any) -> None:
+            logger.info("nhận %s: đang dừng", signal.Signals(signum).name)
+            self.stopping.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def tick(self) -> None:
+        for step in (self.relay_station_emergencies, self.publish_commands, self.maybe_render,
+                     self.publish_notices):
+            try:
+                step()
+            except Exception:
+                logger.exception("bước %s của trạm điều phối lỗi; thử lại ở vòng sau", step.__name__)
+
+    # ------------------------------------------------------------------ status from the boxes
+
+    def _message(self, topic: str, payload: bytes) -> None:
+        if topic.startswith(topics.PREFIX + "/status/"):
+            self.statuses.put((topic.rsplit("/", 1)[-1], payload, utcnow()))
+
+    def _status_loop(self) -> None:
+        """Heartbeats are written in batches: 500 boxes a minute is one commit a second."""
+        while not self.stopping.is_set():
+            batch: list[tuple[str, bytes, dt.datetime]] = []
+            try:
+                batch.append(self.statuses.get(timeout=STATUS_FLUSH_S))
+            except queue.Empty:
+                continue
+            deadline = time.monotonic() + 0.2
+            while time.monotonic() < deadline:
+                try:
+                    batch.append(self.statuses.get_nowait())
+                except queue.Empty:
+                    time.sleep(0.02)
+            try:
+                self.store_statuses(batch)
+            except Exception:
+                logger.exception("không ghi được %d nhịp báo của máy thu", len(batch))
+
+    def store_statuses(self, batch: list[tuple[str, bytes, dt.datetime]]) -> int:
+        stored = 0
+        with self.ctx.session() as session:
+            for name, payload, at in batch:
+                if len(payload) > MAX_STATUS_BYTES:
+                    logger.warning("bỏ nhịp báo quá lớn từ %s (%d byte)", name, len(payload))
+                    continue
+                try:
+                    body = json.loads(payload.decode("utf-8"))
+                except (ValueError, UnicodeDecodeError):
+                    logger.warning("bỏ nhịp báo không đọc được từ %s", name)
+                    continue
+                stored += receivers.record_status(session, name, body, at)
+        return stored
+
+    # ------------------------------------------------------------------ rendering ahead
+
+    def _marker_now(self, session: Session) -> tuple[Any, ...]:
+        slots = session.execute(select(func.count(Slot.id), func.max(Slot.updated_at),
+                                       func.sum(Slot.active))).one()
+        items = session.execute(select(func.count(SlotItem.id), func.max(SlotItem.id),
+                                       func.sum(SlotItem.bulletin_id))).one()
+        bulletins = session.execute(select(func.count(Bulletin.id), func.max(Bulletin.updated_at))).one()
+        boxes = session.execute(select(func.count(Receiver.id), func.max(Receiver.enrolled_at))).one()
+        return (*slots, *items, *bulletins, *boxes)
+
+    def maybe_render(self, force: bool = False) -> None:
+        with self.ctx.session() as session:
+            marker = self._marker_now(session)
+        mono = time.monotonic()
+        if force or marker != self._marker or mono - self._last_full >= FULL_PASS_S:
+            self.prerender_urgent()
+            self.render_ahead()
+            self._marker = marker
+            self._last_full = mono
+
+    def render_ahead(self, now: dt.datetime | None = None) -> dict[str, int]:
+        """Render what the boxes will need up to the horizon; withdraw what is no longer planned."""
+        now = now or utcnow()
+        counts = {"rendered": 0, "kept": 0, "withdrawn": 0, "failed": 0}
+        with self.ctx.session() as session:
+            served = set(session.scalars(select(Receiver.zone_id).where(Receiver.revoked_at.is_(None))).all())
+            if not served:
+                return counts
+            glossary = session.execute(select(func.count(GlossaryEntry.id),
+                                              func.max(GlossaryEntry.updated_at))).one()
+            wanted: list[tuple[int, dt.date, dt.datetime, list[int], str]] = []
+            for slot, local_date, instant in next_occurrences(active_slots(session), self.tz, now,
+                                                              now + self.horizon):
+                zone_ids = sorted(z.id for z in slot.zones)
+                if zone_ids and not served.intersection(zone_ids):
+                    continue
+                wanted.append((slot.id, local_date, instant, zone_ids,
+                               slot_fingerprint(slot, tuple(glossary))))
+            existing = {p.occurrence_key: p for p in session.scalars(
+                select(ReceiverProgram).where(ReceiverProgram.occurrence_key.like("slot-%"),
+                                              ReceiverProgram.scheduled_at >= now)).all()}
+            wanted_keys = {occurrence_key(s, d) for s, d, _i, _z, _f in wanted}
+            for key, row in existing.items():
+                if key not in wanted_keys and not row.withdrawn:
+                    row.withdrawn = True
+                    counts["withdrawn"] += 1
+                    self._notice(row.zone_ids)
+        for slot_id, local_date, instant, zone_ids, fingerprint in wanted:
+            if self.stopping.is_set():
+                break
+            key = occurrence_key(slot_id, local_date)
+            held = existing.get(key)
+            if (held is not None and held.fingerprint == fingerprint and not held.withdrawn
+                    and held.scheduled_at == instant and held.zone_ids == zone_ids):
+                counts["kept"] += 1
+                continue
+            try:
+                done = self.renderer.render("slot", slot_id, [], instant=instant)
+            except RenderFailed as exc:
+                counts["failed"] += 1
+                logger.warning("không dựng được %s cho máy thu: %s", key, exc)
+                continue
+            with self.ctx.session() as session:
+                fields = slot_fields(session, slot_id)
+                self._store_program(session, key, slot_id, instant, zone_ids, done, fields, fingerprint)
+            counts["rendered"] += 1
+            self._notice(zone_ids)
+        if counts["rendered"] or counts["withdrawn"]:
+            logger.info("chương trình cho máy thu: dựng %(rendered)d, giữ %(kept)d, bỏ %(withdrawn)d, "
+                        "lỗi %(failed)d", counts)
+        return counts
+
+    def _store_program(self, session: Session, key: str, slot_id: int | None, instant: dt.datetime,
+                       zone_ids: list[int], done: dict[str, Any], fields: dict[str, Any],
+                       fingerprint: str) -> ReceiverProgram:
+        path = Path(done["path"]).resolve()
+        base = self.settings.audio_dir.resolve()
+        relpath = str(path.relative_to(base))
+        fields = dict(fields, items=done["items"])
+        found = session.scalar(select(ReceiverProgram).where(ReceiverProgram.occurrence_key == key))
+        row = found if found is not None else ReceiverProgram(occurrence_key=key)
+        if found is None:
+            session.add(row)
+        row.slot_id, row.scheduled_at, row.zone_ids = slot_id, instant, zone_ids
+        row.sha256, row.relpath, row.size_bytes = done["sha256"], relpath, path.stat().st_size
+        row.seconds, row.fields, row.fingerprint = float(done["seconds"]), fields, fingerprint
+        row.rendered_at, row.withdrawn = utcnow(), False
+        session.flush()
+        return row
+
+    def _notice(self, zone_ids: list[int]) -> None:
+        if zone_ids:
+            self._pending_notices.update(topics.zone_plan(z) for z in zone_ids)
+        else:
+            self._pending_notices.add(topics.all_plan())
+
+    def publish_notices(self) -> None:
+        """Plan-change notices; kept until the broker takes them (the link may be down)."""
+        for topic in sorted(self._pending_notices):
+            if self.link.publish(topic, {"changed_at": utc_text(utcnow())}):
+                self._pending_notices.discard(topic)
+
+    # ------------------------------------------------------------------ commands
+
+    def relay_station_emergencies(self, now: dt.datetime | None = None) -> int:
+        """Every emergency asked of the station goes to the receivers of its zone (or all) too."""
+        now = now or utcnow()
+        ttl = dt.timedelta(seconds=float(self.settings.receivers.command_ttl_s))
+        made = 0
+        with self.ctx.session() as session:
+            if session.scalar(select(func.count(Receiver.id)).where(Receiver.revoked_at.is_(None))) == 0:
+                return 0
+            relayed = select(ReceiverCommand.station_command_id).where(
+                ReceiverCommand.station_command_id.is_not(None))
+            rows = session.scalars(select(StationCommand).where(
+                StationCommand.kind == "emergency", StationCommand.requested_at >= now - ttl,
+                StationCommand.id.not_in(relayed))).all()
+            for command in rows:
+                bulletin = session.get(Bulletin, command.bulletin_id) if command.bulletin_id else None
+                if bulletin is None:
+                    continue
+                receivers.request_command(
+                    session, self.settings, "emergency",
+                    zone=bulletin.zone.name if bulletin.zone else None,
+                    payload={"bulletin_id": bulletin.id, "key": f"emergency-{command.id}"},
+                    station_command_id=command.id, now=command.requested_at)
+                made += 1
+        return made
+
+    def publish_commands(self, now: dt.datetime | None = None) -> int:
+        now = now or utcnow()
+        sent = 0
+        with self.ctx.session() as session:
+            todo = session.scalars(select(ReceiverCommand).where(
+                ReceiverCommand.published_at.is_(None)).order_by(ReceiverCommand.id)).all()
+            jobs = [(c.id, c.kind, c.zone_id, c.receiver_id, dict(c.payload or {}), c.created_at,
+                     c.expires_at) for c in todo]
+        for command_id, kind, zone_id, receiver_id, payload, created_at, expires_at in jobs:
+            if expires_at < now:
+                self._mark_command(command_id, now, "Hết hạn trước khi gửi được (máy chủ MQTT không kết nối)")
+                continue
+            message: dict[str, Any] = {"id": command_id, "kind": kind,
+                                       "issued_at": utc_text(created_at),
+                                       "expires_at": utc_text(expires_at)}
+            if kind == "emergency":
+                program = self._emergency_program(command_id, payload, zone_id)
+                if program is None:
+                    self._mark_command(command_id, now, "Không dựng được bản tin khẩn cấp")
+                    continue
+                message.update(key=program.occurrence_key, sha256=program.sha256,
+                               seconds=program.seconds, fields=program.fields,
+                               size=program.size_bytes)
+            elif kind == "volume":
+                message["volume"] = int(payload.get("volume", 100))
+            elif kind == "stop":
+                message["reason"] = str(payload.get("reason", ""))[:300]
+            with self.ctx.session() as session:
+                box = session.get(Receiver, receiver_id) if receiver_id else None
+                topic = (topics.receiver_command(box.name) if box is not None
+                         else topics.zone_command(zone_id) if zone_id else topics.all_command())
+            if self.link.publish(topic, message):
+                self._mark_command(command_id, utcnow(), f"Đã gửi tới {topic}")
+                sent += 1
+                logger.info("đã gửi lệnh máy thu số %d (%s) tới %s", command_id, kind, topic)
+        return sent
+
+    def _mark_command(self, command_id: int, at: dt.datetime, note: str) -> None:
+        with self.ctx.session() as session:
+            row = session.get(ReceiverCommand, command_id)
+            if row is not None:
+                row.published_at, row.note = at, note
+
+    def _emergency_program(self, command_id: int, payload: dict[str, Any],
+                           zone_id: int | None) -> ReceiverProgram | None:
+        """The urgent program of a command: reused when that bulletin's urgent render is current
+        (pre-rendered at approval, or sent before), so an emergency waits for no render."""
+        key = str(payload.get("key") or f"emergency-r{command_id}")
+        with self.ctx.session() as session:
+            existing = session.scalar(select(ReceiverProgram).where(ReceiverProgram.occurrence_key == key))
+            if existing is not None:
+                return existing
+            bulletin = session.get(Bulletin, payload.get("bulletin_id"))
+            if bulletin is None:
+                return None
+            fields = _urgent_fields(bulletin)
+            fingerprint = _urgent_fingerprint(bulletin)
+            bulletin_id = bulletin.id
+            ready = self._current_urgent(session, fingerprint)
+            if ready is not None:
+                done = {"path": str(self.settings.audio_dir / ready.relpath), "sha256": ready.sha256,
+                        "seconds": ready.seconds, "items": (ready.fields or {}).get("items", [])}
+                return self._store_program(session, key, None, utcnow(),
+                                           [zone_id] if zone_id else [], done, fields, fingerprint)
+        try:
+            done = self.renderer.render("emergency", bulletin_id, None, instant=utcnow(), urgent=True)
+        except RenderFailed as exc:
+            logger.error("không dựng được bản tin khẩn cấp số %d cho máy thu: %s", bulletin_id, exc)
+            return None
+        with self.ctx.session() as session:
+            return self._store_program(session, key, None, utcnow(),
+                                       [zone_id] if zone_id else [], done, fields, fingerprint)
+
+    def _current_urgent(self, session: Session, fingerprint: str) -> ReceiverProgram | None:
+        for row in session.scalars(select(ReceiverProgram).where(
+                ReceiverProgram.fingerprint == fingerprint).order_by(ReceiverProgram.id.desc())).all():
+            if (self.settings.audio_dir / row.relpath).is_file():
+                return row
+        return None
+
+    def prerender_urgent(self, now: dt.datetime | None = None) -> int:
+        """Render ahead the urgent program of every recently approved emergency bulletin, so the
+        command that airs it (usually seconds later) only has to be published."""
+        now = now or utcnow()
+        todo: list[tuple[int, str, list[int], dict[str, Any]]] = []
+        with self.ctx.session() as session:
+            if session.scalar(select(func.count(Receiver.id)).where(Receiver.revoked_at.is_(None))) == 0:
+                return 0
+            recent = session.scalars(select(Bulletin).where(
+                Bulletin.status == "approved", Bulletin.priority == "emergency",
+                Bulletin.approved_at >= now - dt.timedelta(days=2))).all()
+            for bulletin in recent:
+                fingerprint = _urgent_fingerprint(bulletin)
+                if self._current_urgent(session, fingerprint) is None:
+                    todo.append((bulletin.id, fingerprint,
+                                 [bulletin.zone_id] if bulletin.zone_id else [], _urgent_fields(bulletin)))
+        for bulletin_id, fingerprint, zone_ids, fields in todo:
+            try:
+                done = self.renderer.render("emergency", bulletin_id, None, instant=now, urgent=True)
+            except RenderFailed as exc:
+                logger.warning("chưa dựng trước được bản tin khẩn cấp số %d: %s", bulletin_id, exc)
+                continue
+            with self.ctx.session() as session:
+                self._store_program(session, f"urgent-b{bulletin_id}", None, now, zone_ids, done,
+                                    fields, fingerprint)
+        return len(todo)
+
+
+def _urgent_fields(bulletin: Bulletin) -> dict[str, Any]:
+    return {"title": bulletin.title, "category": bulletin.category,
+            "campaign": bulletin.campaign.name if bulletin.campaign else "",
+            "priority": "emergency", "zone": bulletin.zone.name if bulletin.zone else "",
+            "bulletin_id": bulletin.id}
+
+
+def _urgent_fingerprint(bulletin: Bulletin) -> str:
+    """What decides a bulletin's urgent program: its text, title, category and recording."""
+    parts = [bulletin.id, bulletin.title, bulletin.body, bulletin.category, bulletin.recording_id]
+    return "urgent:" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def run_hub(ctx: Context, verbose: bool = False) -> int:
+    return Hub(ctx, verbose=verbose).run()

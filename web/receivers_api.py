@@ -1,0 +1,196 @@
+"""Receivers over HTTP: the box-facing API under ``/api/v1/receiver`` and the panel's page.
+
+The box API authenticates each box by its own bearer token (:func:`broadcaster.receivers.
+authenticate`): 401 without a valid one, 403 for a revoked box. Only ``POST /enrol`` takes no
+token; it takes the one-time code instead. Like the rest of ``/api/v1`` it is exempt from CSRF
+(no cookie is read) and its bodies are held to the 1 MB limit before they are read.
+
+The views parse, call :mod:`broadcaster.receivers` and serialise; the rules live there.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+from broadcaster import mqtt_auth, permissions, receivers
+from broadcaster.errors import BroadcasterError, NotFoundError, PermissionDenied, ValidationError
+from broadcaster.evidence import utc_text
+from broadcaster.models import Receiver, utcnow
+from broadcaster.zones import list_zones
+from web.db import get_session, get_settings
+from web.errors import render_error
+from web.nav import register_nav
+from web.security import current_user, login_required, roles_required
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("receivers", __name__)
+register_nav(bp, "Máy thu", "receivers.index", roles=permissions.roles_for("receivers.view"),
+             order=45)
+API = "/api/v1/receiver"
+OPEN_ENDPOINTS = {"receivers.enrol"}
+
+
+def _box() -> Receiver:
+    return g.receiver_box
+
+
+@bp.before_request
+def _authenticate_box() -> Any:
+    """Box endpoints need the box's token; the panel pages are left to their own decorators."""
+    if not request.path.startswith(API + "/") or request.endpoint in OPEN_ENDPOINTS:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    session = get_session()
+    try:
+        if scheme.lower() != "bearer":
+            raise NotFoundError("Thiếu mã truy cập của máy thu")
+        g.receiver_box = receivers.authenticate(session, token.strip())
+    except NotFoundError as exc:
+        body, code = render_error(401, str(exc))
+        return body, code, {"WWW-Authenticate": 'Bearer realm="loa-xa-receiver"'}
+    except PermissionDenied as exc:
+        return render_error(403, str(exc))
+    return None
+
+
+def _json() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError("Dữ liệu gửi lên phải là một đối tượng JSON")
+    return data
+
+
+@bp.post(f"{API}/enrol")
+def enrol() -> Any:
+    data = _json()
+    session = get_session()
+    settings = get_settings()
+    code, key = data.get("code"), data.get("public_key")
+    if not isinstance(code, str) or not isinstance(key, str):
+        raise ValidationError("Cần 'code' và 'public_key' (chuỗi)")
+    try:
+        credentials = receivers.enrol(session, settings, code, key)
+    except PermissionDenied as exc:
+        session.rollback()
+        logger.warning("từ chối đăng ký máy thu từ %s", request.remote_addr)
+        return render_error(403, str(exc))
+    session.commit()
+    mqtt_auth.write_broker_files(session, settings)
+    return jsonify(credentials)
+
+
+@bp.get(f"{API}/time")
+def clock() -> Any:
+    """The commune's clock, for the box's offset measurement (NTP-style, over the same link)."""
+    return jsonify({"now": utc_text(utcnow())})
+
+
+@bp.get(f"{API}/plan")
+def plan() -> Any:
+    session = get_session()
+    body = receivers.plan_for(session, get_settings(), _box())
+    session.commit()
+    return jsonify(body)
+
+
+@bp.get(f"{API}/programs/<sha256>")
+def program(sha256: str) -> Response:
+    """The program file by its hash; ``Range`` requests resume a broken download."""
+    path = receivers.program_path(get_session(), get_settings(), _box(), sha256)
+    response = send_file(path, mimetype="audio/wav", conditional=True, etag=sha256,
+                         max_age=86400)
+    response.headers["X-Content-SHA256"] = sha256
+    return response
+
+
+@bp.get(f"{API}/evidence/head")
+def evidence_head() -> Any:
+    count, head_hash = receivers.evidence_head(get_session(), _box())
+    return jsonify({"count": count, "hash": head_hash})
+
+
+@bp.post(f"{API}/evidence")
+def evidence_upload() -> Any:
+    data = _json()
+    session = get_session()
+    try:
+        head = receivers.ingest_evidence(session, _box(), data.get("entries"), data.get("checkpoint"))
+    except receivers.ChainRejected as exc:
+        session.rollback()
+        count, head_hash = receivers.evidence_head(session, _box())
+        body = {"error": str(exc), "status": 409, "count": count, "hash": head_hash}
+        return jsonify(body), 409
+    session.commit()
+    return jsonify(head)
+
+
+# ------------------------------------------------------------------ the panel
+
+
+def _can_manage() -> bool:
+    return permissions.allowed(current_user(), "receivers.manage")
+
+
+@bp.get("/receivers")
+@login_required
+@roles_required(*permissions.roles_for("receivers.view"))
+def index() -> str:
+    session = get_session()
+    settings = get_settings()
+    rows = receivers.receiver_rows(session, settings)
+    return render_template("receivers/index.html", rows=rows,
+                           warnings=receivers.warnings(rows, settings),
+                           zones=list_zones(session), new_code=None, can_manage=_can_manage())
+
+
+@bp.post("/receivers")
+@login_required
+@roles_required(*permissions.roles_for("receivers.manage"))
+def add() -> Any:
+    session = get_session()
+    settings = get_settings()
+    try:
+        added = receivers.add_receiver(session, settings, request.form.get("name", ""),
+                                       request.form.get("zone", ""))
+    except BroadcasterError as exc:
+        session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("receivers.index"))
+    session.commit()
+    rows = receivers.receiver_rows(session, settings)
+    # The code is shown once, on this page only (never stored in clear, never in a redirect URL).
+    return render_template("receivers/index.html", rows=rows,
+                           warnings=receivers.warnings(rows, settings), zones=list_zones(session),
+                           new_code={"name": added.receiver.name, "code": added.code},
+                           can_manage=_can_manage())
+
+
+@bp.post("/receivers/<name>/revoke")
+@login_required
+@roles_required(*permissions.roles_for("receivers.manage"))
+def revoke(name: str) -> Any:
+    session = get_session()
+    settings = get_settings()
+    try:
+        box = receivers.revoke(session, name)
+    except NotFoundError:
+        abort(404)
+    session.commit()
+    mqtt_auth.write_broker_files(session, settings)
+    flash(f"Đã thu hồi máy thu {box.name}", "success")
+    return redirect(url_for("receivers.index"))
