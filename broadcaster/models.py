@@ -353,16 +353,10 @@ class StationCommand(Base):
     bulletin: Mapped[Optional[Bulletin]] = relationship()
 
 
-class EvidenceEntry(Base):
-    """One broadcast as it happened, chained to the entry before by ``prev_hash``.
+class BroadcastFields:
+    """The fields of one broadcast as it happened: shared by the commune's own entries and the
+    entries a village receiver uploads, so both chains describe an airing the same way."""
 
-    The code has no update or delete path for these rows; a correction is a new entry with
-    ``corrects_id`` set (and no occurrence key, so the one-entry-per-occurrence rule holds).
-    """
-
-    __tablename__ = "evidence"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    occurrence_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
     slot_id: Mapped[Optional[int]] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(300), default="")
     category: Mapped[str] = mapped_column(String(100), default="")
@@ -381,6 +375,18 @@ class EvidenceEntry(Base):
     aircheck_sha256: Mapped[Optional[str]] = mapped_column(String(64))
     aircheck_path: Mapped[Optional[str]] = mapped_column(String(400))
     corrects_id: Mapped[Optional[int]] = mapped_column(Integer)
+
+
+class EvidenceEntry(BroadcastFields, Base):
+    """One broadcast as it happened, chained to the entry before by ``prev_hash``.
+
+    The code has no update or delete path for these rows; a correction is a new entry with
+    ``corrects_id`` set (and no occurrence key, so the one-entry-per-occurrence rule holds).
+    """
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -480,7 +486,7 @@ class ReceiverCommand(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class ReceiverEvidence(Base):
+class ReceiverEvidence(BroadcastFields, Base):
     """One entry of a receiver's own chain, as uploaded: ``seq`` is its id in the box's log."""
 
     __tablename__ = "receiver_evidence"
@@ -489,24 +495,6 @@ class ReceiverEvidence(Base):
     receiver_id: Mapped[int] = mapped_column(ForeignKey("receivers.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     occurrence_key: Mapped[Optional[str]] = mapped_column(String(120))
-    slot_id: Mapped[Optional[int]] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(String(300), default="")
-    category: Mapped[str] = mapped_column(String(100), default="")
-    campaign: Mapped[str] = mapped_column(String(200), default="")
-    scheduled_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime, index=True)
-    started_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    ended_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    seconds_played: Mapped[float] = mapped_column(Float, default=0.0)
-    priority: Mapped[str] = mapped_column(String(20), default="normal")
-    zone: Mapped[str] = mapped_column(String(500), default="")
-    output: Mapped[str] = mapped_column(String(200), default="")
-    host: Mapped[str] = mapped_column(String(200), default="")
-    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    aircheck_sha256: Mapped[Optional[str]] = mapped_column(String(64))
-    aircheck_path: Mapped[Optional[str]] = mapped_column(String(400))
-    corrects_id: Mapped[Optional[int]] = mapped_column(Integer)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
