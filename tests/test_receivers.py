@@ -269,6 +269,35 @@ def test_uploads_extend_the_chain_once_and_verify_with_the_box_key(app: Any, cli
     assert broken.exit_code == 1 and "thon-dong-1" in broken.stderr and "#2" in broken.stderr
 
 
+def test_two_boxes_uploading_in_turn_both_verify(app: Any, cli: Any, ctx: Any, box_ctx: Any,
+                                                 tmp_path: Any) -> None:
+    """Checkpoints of two boxes interleave in one table: neither box's chain shows a gap."""
+    from broadcaster.context import init_home
+
+    other_ctx, _ = init_home(tmp_path / "box2")
+    try:
+        east = _enrol(app, cli, "thon-dong-1", "Thôn Đông")
+        west = _enrol(app, cli, "thon-tay-1", "Thôn Tây")
+        chains = {"east": (BoxChain(box_ctx, east["private_key"]), east),
+                  "west": (BoxChain(other_ctx, west["private_key"]), west)}
+        client = app.test_client()
+        sent = {"east": 0, "west": 0}
+        for turn in ("east", "west", "east", "west"):
+            chain, box = chains[turn]
+            chain.add(1)
+            entries, checkpoint = chain.batch(sent[turn])
+            answer = client.post(f"{API}/evidence", json={"entries": entries, "checkpoint": checkpoint},
+                                 headers=_auth(box["token"]))
+            assert answer.status_code == 200, answer.get_data(as_text=True)
+            sent[turn] += 1
+        verified = cli("log", "verify", "--json")
+        assert verified.exit_code == 0, verified.output
+        counts = {r["receiver"]: r["count"] for r in json.loads(verified.stdout)["receivers"]}
+        assert counts == {"thon-dong-1": 2, "thon-tay-1": 2}
+    finally:
+        other_ctx.dispose()
+
+
 def test_uploads_that_break_the_chain_or_the_signature_are_refused(app: Any, cli: Any, ctx: Any,
                                                                      box_ctx: Any) -> None:
     box = _enrol(app, cli, "thon-dong-1", "Thôn Đông")
