@@ -52,7 +52,8 @@ class RenderFailed(Exception):
 # ---------------------------------------------------------------------------- in the worker
 
 
-def _records(result: Any) -> list[dict[str, Any]]:
+def evidence_items(result: Any) -> list[dict[str, Any]]:
+    """The evidence items of a render (``result.items``: :class:`audio.plan.ItemRecord`)."""
     return [
         {"kind": r.kind, "title": r.title, "text_sha256": r.text_sha256,
          "audio_sha256": r.audio_sha256, "engine": r.engine, "seconds": r.seconds,
@@ -101,7 +102,7 @@ def _render(ctx: Any, what: str, ident: int, head_ids: list[int], deadline: floa
     except (RenderError, SynthesisError, AudioToolError, BroadcasterError, OSError) as exc:
         raise RenderFailed(str(exc)) from None
     return {"path": str(result.path), "sha256": result.sha256, "seconds": result.seconds,
-            "items": _records(result)}
+            "items": evidence_items(result)}
 
 
 def _rss_mb() -> float:
