@@ -11,6 +11,7 @@ import logging
 from fpdf import FPDF
 
 from broadcaster.reports.directive_report import CompiledReport, Heading, Para, Table
+from broadcaster.reports.pdf_parts import receivers_and_signature
 from broadcaster.reports.pdf_report import FONTS
 
 logger = logging.getLogger(__name__)
@@ -108,26 +109,6 @@ def _block(pdf: DecreePDF, block: object) -> None:
         _table(pdf, block)
 
 
-def _closing(pdf: DecreePDF, report: CompiledReport) -> None:
-    if pdf.get_y() > pdf.page_break_trigger - 48:
-        pdf.add_page()
-    pdf.ln(4)
-    half = pdf.epw / 2
-    top = pdf.get_y()
-    pdf.set_font("Serif", "BI", 12)
-    pdf.cell(half, 5.5, "Nơi nhận:", new_x="LEFT", new_y="NEXT")
-    pdf.set_font("Serif", "", 11)
-    for line in report.receivers:
-        pdf.cell(half, 5, f"- {line}", new_x="LEFT", new_y="NEXT")
-    pdf.set_xy(pdf.l_margin + half, top)
-    pdf.set_font("Serif", "B", BODY_PT)
-    for line in report.signature:
-        pdf.cell(half, 6, line, align="C", new_x="LEFT", new_y="NEXT")
-    pdf.set_y(pdf.get_y() + 20)
-    pdf.set_x(pdf.l_margin + half)
-    pdf.cell(half, 6, report.signer_name, align="C", new_x="LMARGIN", new_y="NEXT")
-
-
 def write_pdf(report: CompiledReport) -> bytes:
     pdf = DecreePDF()
     pdf.set_title(f"{report.title} {report.summary}")
@@ -148,7 +129,7 @@ def write_pdf(report: CompiledReport) -> bytes:
     pdf.ln(3)
     for block in report.body:
         _block(pdf, block)
-    _closing(pdf, report)
+    receivers_and_signature(pdf, report.receivers, report.signature, report.signer_name)
     pdf.add_page()
     pdf.set_font("Serif", "B", BODY_PT)
     pdf.multi_cell(0, 7, report.annex_title, align="C", new_x="LMARGIN", new_y="NEXT")

@@ -20,6 +20,7 @@ from broadcaster import evidence
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.reports.bundle import ExportBundle
 from broadcaster.reports.coverage import CampaignCoverage
+from broadcaster.reports.pdf_parts import receivers_and_signature
 from broadcaster.reports.query import GroupRow, Summary, entry_when
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class ReportPDF(FPDF):
         self.add_font("Serif", "", str(FONTS / "DejaVuSerif.ttf"))
         self.add_font("Serif", "B", str(FONTS / "DejaVuSerif-Bold.ttf"))
         self.add_font("Serif", "I", str(FONTS / "DejaVuSerif-Italic.ttf"))
+        self.add_font("Serif", "BI", str(FONTS / "DejaVuSerif-Bold.ttf"))  # no bold-italic face ships
         self.add_font("Sans", "", str(FONTS / "DejaVuSans.ttf"))
         self.add_font("Sans", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
         self.add_font("Mono", "", str(FONTS / "DejaVuSansMono.ttf"))
@@ -327,28 +329,6 @@ def _proof(pdf: ReportPDF, bundle: ExportBundle) -> None:
     )
 
 
-def _signatures(pdf: ReportPDF, settings: Any) -> None:
-    """"Nơi nhận" and the commune's signature block, as on every report it files."""
-    from broadcaster.reports.letterhead import RECEIVERS, signature_lines, signer_name
-
-    if pdf.get_y() > pdf.page_break_trigger - 45:
-        pdf.add_page()
-    pdf.ln(6)
-    half = pdf.epw / 2
-    top = pdf.get_y()
-    pdf.set_font("Serif", "B", 10)
-    pdf.multi_cell(half, 5, "Nơi nhận:", new_x="LEFT", new_y="NEXT")
-    pdf.set_font("Serif", "", 9)
-    pdf.multi_cell(half, 4.5, "\n".join(f"- {line}" for line in RECEIVERS), new_x="LEFT", new_y="NEXT")
-    pdf.set_xy(pdf.l_margin + half, top)
-    pdf.set_font("Serif", "B", 11)
-    for line in signature_lines(settings):
-        pdf.cell(half, 5.5, line, align="C", new_x="LEFT", new_y="NEXT")
-    pdf.set_y(pdf.get_y() + 20)
-    pdf.set_x(pdf.l_margin + half)
-    pdf.cell(half, 5.5, signer_name(settings), align="C", new_x="LMARGIN", new_y="NEXT")
-
-
 def write_pdf(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCoverage],
               days: dict[dt.date, dict[str, float]], issued: dt.date,
               date_from: dt.date | None, date_to: dt.date | None) -> bytes:
@@ -386,5 +366,7 @@ def write_pdf(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCov
     _problems(pdf, summary.problems, zone)
     pdf.heading("V. Xác thực nhật ký")
     _proof(pdf, bundle)
-    _signatures(pdf, bundle.settings)
+    from broadcaster.reports.letterhead import RECEIVERS, signature_lines, signer_name
+
+    receivers_and_signature(pdf, RECEIVERS, signature_lines(bundle.settings), signer_name(bundle.settings))
     return bytes(pdf.output())
