@@ -54,7 +54,7 @@ def air(ctx: Any, bulletin_id: int, started: dt.datetime, status: str = "complet
     from broadcaster import evidence
     from broadcaster.models import Bulletin
     from broadcaster.programs import bulletin_items, cache_dir, render_settings
-    from broadcaster.station.render import _records
+    from broadcaster.station.render import evidence_items as _records
 
     with ctx.session() as session:
         bulletin = session.get(Bulletin, bulletin_id)

@@ -1,12 +1,18 @@
-"""Helpers shared by the CLI modules: opening the data folder, printing JSON."""
+"""Helpers shared by the CLI modules: opening the data folder, printing JSON, declaring commands,
+writing the files a user asked for."""
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import os
 import sys
-from typing import Any
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
 
 from broadcaster.context import Context, open_context
+from broadcaster.errors import ValidationError
 
 
 def context() -> Context:
@@ -22,3 +28,43 @@ def _default(value: Any) -> Any:
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
     raise TypeError(type(value).__name__)
+
+
+def command_group(subparsers: argparse._SubParsersAction, name: str, help: str
+                  ) -> argparse._SubParsersAction:
+    """``broadcaster NAME LỆNH ...``: a command whose sub-command is required."""
+    parser = subparsers.add_parser(name, help=help)
+    group = parser.add_subparsers(dest=f"{name}_command", metavar="LỆNH")
+    group.required = True
+    return group
+
+
+def command(group: argparse._SubParsersAction, name: str, help: str,
+            handler: Callable[[argparse.Namespace], int], *, json_flag: bool = True
+            ) -> argparse.ArgumentParser:
+    """One sub-command run by ``handler``, with ``--json`` (machine-readable output) unless told
+    not; the caller adds its own arguments to the returned parser."""
+    parser = group.add_parser(name, help=help)
+    parser.set_defaults(handler=handler)
+    if json_flag:
+        parser.add_argument("--json", action="store_true")
+    return parser
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write a file the user asked for whole or not at all (a temporary file, then a rename)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ValidationError(f"Không ghi được tệp {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ValidationError(f"Không ghi được tệp {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
