@@ -245,18 +245,8 @@ def render_key(parts: list[Part], settings: RenderSettings) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class FoundRender:
-    """A finished render in the cache whose audio still matches the hash it was filed with."""
-
-    path: Path
-    sha256: str
-    seconds: float
-    items: tuple[ItemRecord, ...]
-
-
 def find_render(items: Sequence[ProgramItem], settings: RenderSettings,
-                cache_dir: Path) -> FoundRender | None:
+                cache_dir: Path) -> RenderResult | None:
     """The cached WAV render of exactly this program, verified, or None.
 
     Verified means: its metadata is there, the file's SHA-256 is the one recorded when it was
@@ -281,4 +271,4 @@ def find_render(items: Sequence[ProgramItem], settings: RenderSettings,
         return None
     touch(wav)
     touch(wav.with_suffix(".json"))
-    return FoundRender(wav, digest, seconds, records)
+    return RenderResult(wav, digest, seconds, records, cached=True)
