@@ -1,8 +1,8 @@
 """The compiled report as PDF (fpdf2), from the same :class:`CompiledReport` as the DOCX.
 
 Same layout and margins as the Word file (A4; top/bottom 20 mm, left 30 mm, right 15 mm). The
-serif face is DejaVu Serif from ``broadcaster/fonts`` (Times New Roman is not free to ship; DejaVu
-has every Vietnamese glyph and works offline), at 13–14 pt as the decree asks.
+serif face is Liberation Serif, metric-compatible with Times New Roman, when installed, else the
+bundled DejaVu Serif (:mod:`.pdf_parts`), at 13–14 pt as the decree asks.
 """
 from __future__ import annotations
 
@@ -11,8 +11,7 @@ import logging
 from fpdf import FPDF
 
 from broadcaster.reports.directive_report import CompiledReport, Heading, Para, Table
-from broadcaster.reports.pdf_parts import receivers_and_signature
-from broadcaster.reports.pdf_report import FONTS
+from broadcaster.reports.pdf_parts import add_serif, receivers_and_signature
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +22,7 @@ LINE = 6.2
 class DecreePDF(FPDF):
     def __init__(self) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
-        for style, name in (("", "DejaVuSerif.ttf"), ("B", "DejaVuSerif-Bold.ttf"), ("I", "DejaVuSerif-Italic.ttf")):
-            self.add_font("Serif", style, str(FONTS / name))
-        # No bold-italic face ships: "BI" falls back to bold.
-        self.add_font("Serif", "BI", str(FONTS / "DejaVuSerif-Bold.ttf"))
+        add_serif(self)
         self.set_margins(30, 20, 15)
         self.set_auto_page_break(True, margin=20)
 

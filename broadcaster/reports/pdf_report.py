@@ -3,14 +3,14 @@
 National header and motto, the issuing body, place and date, the title, the period, the summary
 tables, a chart of minutes per day by category (bars drawn with fpdf2 primitives), the list of
 airings, what was missed or failed and why, and at the end the chain's head hash and the latest
-checkpoint's signature. DejaVu fonts ship in ``broadcaster/fonts`` so every Vietnamese glyph is
-there on any machine, offline.
+checkpoint's signature. The serif face is Liberation Serif (Times New Roman's metrics) when
+installed, else DejaVu Serif (:mod:`.pdf_parts`); DejaVu Sans and Mono ship in ``broadcaster/fonts``
+so every Vietnamese glyph is there on any machine, offline.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
@@ -20,12 +20,11 @@ from broadcaster import evidence
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.reports.bundle import ExportBundle
 from broadcaster.reports.coverage import CampaignCoverage
-from broadcaster.reports.pdf_parts import receivers_and_signature
+from broadcaster.reports.pdf_parts import FONTS, add_serif, receivers_and_signature
 from broadcaster.reports.query import GroupRow, Summary, entry_when
 
 logger = logging.getLogger(__name__)
 
-FONTS = Path(__file__).resolve().parent.parent / "fonts"
 TITLE = "Báo cáo kết quả công tác truyền thanh cơ sở"
 #: The summary line under "BÁO CÁO": this report is the evidence of what aired.
 SUMMARY = "Kết quả công tác truyền thanh cơ sở (nhật ký phát thanh)"
@@ -60,10 +59,7 @@ class ReportPDF(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.set_margins(20, 15, 15)
         self.set_auto_page_break(True, margin=15)
-        self.add_font("Serif", "", str(FONTS / "DejaVuSerif.ttf"))
-        self.add_font("Serif", "B", str(FONTS / "DejaVuSerif-Bold.ttf"))
-        self.add_font("Serif", "I", str(FONTS / "DejaVuSerif-Italic.ttf"))
-        self.add_font("Serif", "BI", str(FONTS / "DejaVuSerif-Bold.ttf"))  # no bold-italic face ships
+        add_serif(self)
         self.add_font("Sans", "", str(FONTS / "DejaVuSans.ttf"))
         self.add_font("Sans", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
         self.add_font("Mono", "", str(FONTS / "DejaVuSansMono.ttf"))
