@@ -560,44 +560,16 @@ def verify_chains(session: Session) -> list[tuple[str, evidence.VerifyResult]]:
 def entry_dicts(session: Session, tz: str, filters: Any = None) -> list[dict[str, Any]]:
     """Receivers' entries as ``log list --json`` gives them, ``receiver`` naming the box.
 
-    ``id``, ``prev_hash`` and ``hash`` are the box's own chain's; ``filters`` is a
-    :class:`broadcaster.reports.Filters` (dates are local days, both ends included).
+    ``id``, ``prev_hash`` and ``hash`` are the box's own chain's; ``receiver_zone`` is the village
+    where the box stands; ``filters`` is a :class:`broadcaster.reports.Filters` (dates are local
+    days, both ends included; the zone is the box's village).
     """
-    from broadcaster.reports.query import day_bounds, zones_of
+    from broadcaster.reports.receiver_rows import select_receiver_entries
 
-    query = select(ReceiverEvidence).order_by(ReceiverEvidence.receiver_id, ReceiverEvidence.seq)
-    rows = session.scalars(query).all()
-    names = dict(session.execute(select(Receiver.id, Receiver.name)).all())
     out = []
-    for row in rows:
-        when = row.scheduled_at or row.started_at or row.recorded_at
-        if filters is not None:
-            if filters.date_from and when < day_bounds(filters.date_from, tz)[0]:
-                continue
-            if filters.date_to and when >= day_bounds(filters.date_to, tz)[1]:
-                continue
-            if filters.status and row.status != filters.status:
-                continue
-            if filters.category and row.category != filters.category:
-                continue
-            if filters.campaign and row.campaign != filters.campaign:
-                continue
-            if filters.zone and not any(z.casefold() == filters.zone.strip().casefold()
-                                        for z in zones_of(row)) and row.zone:
-                continue
-        shown = evidence.entry_dict(_AsEntry(row), tz)  # type: ignore[arg-type]
-        shown["receiver"] = names.get(row.receiver_id)
+    for airing in select_receiver_entries(session, filters, tz):
+        shown = evidence.entry_dict(airing, tz)  # type: ignore[arg-type]
+        shown["receiver"] = airing.receiver
+        shown["receiver_zone"] = airing.receiver_zone
         out.append(shown)
     return out
-
-
-class _AsEntry:
-    """A receiver's row seen with the commune entry's attribute names (``id`` = its seq)."""
-
-    def __init__(self, row: ReceiverEvidence) -> None:
-        self._row = row
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "id":
-            return self._row.seq
-        return getattr(self._row, name)

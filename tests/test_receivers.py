@@ -5,15 +5,12 @@ The broker is a real Mosquitto (scripts/mqtt-broker); the HTTP side goes through
 """
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from broadcaster import evidence, mqtt_auth, receivers
 from broadcaster.models import ReceiverProgram, utcnow
@@ -21,7 +18,10 @@ from broadcaster.receiver import store, topics
 from broadcaster.zones import add_zone
 
 pytest_plugins = ["receiver_fixtures"]
-from receiver_helpers import Listener
+from receiver_helpers import BoxChain, Listener
+from receiver_helpers import auth as _auth
+from receiver_helpers import enrol_box as _enrol
+from receiver_helpers import new_key as _key
 
 API = "/api/v1/receiver"
 
@@ -34,27 +34,6 @@ def app(ctx: Any) -> Any:
         add_zone(session, "Thôn Đông")
         add_zone(session, "Thôn Tây")
     return create_app({"TESTING": True}, context=ctx)
-
-
-def _key() -> tuple[Ed25519PrivateKey, str]:
-    key = Ed25519PrivateKey.generate()
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return key, pem
-
-
-def _enrol(app: Any, cli: Any, name: str, zone: str) -> dict[str, Any]:
-    added = cli("receiver", "add", name, "--zone", zone, "--json")
-    assert added.exit_code == 0, added.output
-    code = json.loads(added.stdout)["code"]
-    key, pem = _key()
-    answer = app.test_client().post(f"{API}/enrol", json={"code": code, "public_key": pem})
-    assert answer.status_code == 200, answer.get_data(as_text=True)
-    return answer.get_json() | {"private_key": key, "code": code}
-
-
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _program(ctx: Any, key: str, zone_ids: list[int], when: dt.datetime, content: bytes) -> str:
@@ -186,39 +165,6 @@ def test_box_plan_locks_programs_due_within_twenty_minutes(ctx: Any) -> None:
 
 
 # ------------------------------------------------------------------ evidence from a box
-
-
-class BoxChain:
-    """A box's own chain, built with the same functions the box uses."""
-
-    def __init__(self, box_ctx: Any, key: Ed25519PrivateKey) -> None:
-        self.ctx = box_ctx
-        self.key = key
-
-    def add(self, n: int, status: str = "completed") -> None:
-        base = utcnow()
-        with self.ctx.session() as session:
-            for i in range(n):
-                when = base + dt.timedelta(minutes=i)
-                count, _ = evidence.head(session)
-                evidence.append_entry(session, occurrence_key=f"slot-9@{count + 1}", status=status,
-                                      scheduled_at=when, started_at=when, ended_at=when,
-                                      seconds_played=12.5, title="Bản tin thôn", zone="Thôn Đông",
-                                      output="thon-dong-1 (pulse:loa)", host="box",
-                                      items=[{"kind": "speech", "title": "Tin", "seconds": 12.5}])
-
-    def batch(self, after: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        from broadcaster.models import EvidenceEntry
-
-        with self.ctx.session() as session:
-            rows = session.query(EvidenceEntry).filter(EvidenceEntry.id > after).order_by(EvidenceEntry.id).all()
-            entries = [receivers.wire_entry(evidence.entry_values(r), r.prev_hash, r.hash) for r in rows]
-        last = entries[-1]
-        created = utcnow()
-        sig = self.key.sign(evidence.checkpoint_text(last["id"], last["hash"], created).encode())
-        return entries, {"count": last["id"], "head_hash": last["hash"],
-                         "created_at": evidence.utc_text(created),
-                         "signature": base64.b64encode(sig).decode()}
 
 
 @pytest.fixture
