@@ -24,13 +24,14 @@ import queue
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster import receivers
+from broadcaster import priority_heads, receivers
 from broadcaster.context import Context
 from broadcaster.evidence import utc_text
 from broadcaster.models import (
@@ -59,10 +60,14 @@ MAX_STATUS_BYTES = 16 * 1024
 STATUS_FLUSH_S = 1.0
 
 
-def slot_fingerprint(slot: Slot, glossary_marker: Any) -> str:
-    """What decides a slot's program: if none of it moved, the render is still right."""
+def slot_fingerprint(slot: Slot, glossary_marker: Any, heads: Sequence[Bulletin] = ()) -> str:
+    """What decides a slot's program: if none of it moved, the render is still right.
+
+    ``heads`` are the priority bulletins that lead this occurrence (:mod:`broadcaster.priority_heads`).
+    """
     parts: list[Any] = [slot.id, slot.updated_at and slot.updated_at.isoformat(), slot.priority,
-                        slot.greeting, slot.repeats, str(glossary_marker)]
+                        slot.greeting, slot.repeats, str(glossary_marker),
+                        [(b.id, b.updated_at and b.updated_at.isoformat()) for b in heads]]
     for item in slot.items:
         b = item.bulletin
         parts.append((item.kind, item.position, item.asset_id, item.jingle, item.seconds,
@@ -79,6 +84,8 @@ class Hub:
         self.horizon = dt.timedelta(hours=float(rc.horizon_hours))
         self.poll_s = max(0.05, float(rc.hub_poll_s))
         self.tz = str(self.settings.station.timezone)
+        self.render_lead_s = float(self.settings.station.render_lead_s)
+        self.grace_s = float(self.settings.station.grace_s)
         self.stopping = threading.Event()
         self.renderer = RenderWorker(self.settings.home, verbose=verbose)
         self.statuses: queue.Queue[tuple[str, bytes, dt.datetime]] = queue.Queue()
@@ -202,24 +209,28 @@ class Hub:
                 return counts
             glossary = session.execute(select(func.count(GlossaryEntry.id),
                                               func.max(GlossaryEntry.updated_at))).one()
-            wanted: list[tuple[int, dt.date, dt.datetime, list[int], str]] = []
-            for slot, local_date, instant in next_occurrences(active_slots(session), self.tz, now,
-                                                              now + self.horizon):
+            wanted: list[tuple[int, dt.date, dt.datetime, list[int], list[int], str]] = []
+            upcoming = list(next_occurrences(active_slots(session), self.tz, now, now + self.horizon))
+            # The priority heads the station will give each occurrence (every zone's slots count:
+            # a commune-wide bulletin leads the first slot anywhere), so a box airs the same ones.
+            heads = priority_heads.choose_ahead(session, upcoming, now, self.render_lead_s, self.grace_s)
+            for slot, local_date, instant in upcoming:
                 zone_ids = sorted(z.id for z in slot.zones)
                 if zone_ids and not served.intersection(zone_ids):
                     continue
-                wanted.append((slot.id, local_date, instant, zone_ids,
-                               slot_fingerprint(slot, tuple(glossary))))
+                lead = heads.get((slot.id, local_date), [])
+                wanted.append((slot.id, local_date, instant, zone_ids, [b.id for b in lead],
+                               slot_fingerprint(slot, tuple(glossary), lead)))
             existing = {p.occurrence_key: p for p in session.scalars(
                 select(ReceiverProgram).where(ReceiverProgram.occurrence_key.like("slot-%"),
                                               ReceiverProgram.scheduled_at >= now)).all()}
-            wanted_keys = {occurrence_key(s, d) for s, d, _i, _z, _f in wanted}
+            wanted_keys = {occurrence_key(s, d) for s, d, _i, _z, _h, _f in wanted}
             for key, row in existing.items():
                 if key not in wanted_keys and not row.withdrawn:
                     row.withdrawn = True
                     counts["withdrawn"] += 1
                     self._notice(row.zone_ids)
-        for slot_id, local_date, instant, zone_ids, fingerprint in wanted:
+        for slot_id, local_date, instant, zone_ids, head_ids, fingerprint in wanted:
             if self.stopping.is_set():
                 break
             key = occurrence_key(slot_id, local_date)
@@ -229,13 +240,13 @@ class Hub:
                 counts["kept"] += 1
                 continue
             try:
-                done = self.renderer.render("slot", slot_id, [], instant=instant)
+                done = self.renderer.render("slot", slot_id, head_ids, instant=instant)
             except RenderFailed as exc:
                 counts["failed"] += 1
                 logger.warning("không dựng được %s cho máy thu: %s", key, exc)
                 continue
             with self.ctx.session() as session:
-                fields = slot_fields(session, slot_id)
+                fields = dict(slot_fields(session, slot_id), priority_heads=head_ids)
                 self._store_program(session, key, slot_id, instant, zone_ids, done, fields, fingerprint)
             counts["rendered"] += 1
             self._notice(zone_ids)

@@ -25,8 +25,6 @@ from sqlalchemy.orm import Session
 
 from broadcaster.campaigns import is_peak_day, weekly_target
 from broadcaster.models import Campaign, Slot, Zone
-from broadcaster.reports.receiver_rows import select_receiver_entries
-from broadcaster.textsort import vietnamese_key
 from broadcaster.reports.query import (
     WHOLE_COMMUNE,
     Filters,
@@ -35,6 +33,8 @@ from broadcaster.reports.query import (
     select_entries,
     zones_of,
 )
+from broadcaster.reports.receiver_rows import select_receiver_entries
+from broadcaster.textsort import vietnamese_key
 
 logger = logging.getLogger(__name__)
 
