@@ -45,7 +45,14 @@ from broadcaster.models import (
     StationCommand,
     utcnow,
 )
-from broadcaster.mqtt_auth import commune_credentials, write_broker_files
+from broadcaster.mqtt_auth import (
+    DYNSEC_RESPONSES,
+    DYNSEC_TOPIC,
+    commune_credentials,
+    cut_commands,
+    uncut_commands,
+    write_broker_files,
+)
 from broadcaster.occurrence_keys import occurrence_key
 from broadcaster.receiver import topics
 from broadcaster.receiver.link import MqttLink
@@ -58,6 +65,8 @@ logger = logging.getLogger(__name__)
 FULL_PASS_S = 60.0
 MAX_STATUS_BYTES = 16 * 1024
 STATUS_FLUSH_S = 1.0
+#: logins per dynamic-security message (the plugin takes a list of commands)
+CONTROL_BATCH = 100
 
 
 def slot_fingerprint(slot: Slot, glossary_marker: Any, heads: Sequence[Bulletin] = ()) -> str:
@@ -92,9 +101,14 @@ class Hub:
         self._marker: Any = None
         self._last_full = 0.0
         self._pending_notices: set[str] = set()
+        self.control = str(rc.broker_control)
+        self._cut: set[str] = set()  # revoked logins the broker was told to cut, this connection
+        self._cut_epoch = -1
         user, secret = commune_credentials(self.settings)
         self.link = MqttLink(str(rc.mqtt_url), user, secret, client_id="loaxa-commune-hub",
-                             subscriptions=[topics.STATUS_WILDCARD], on_message=self._message,
+                             subscriptions=[topics.STATUS_WILDCARD]
+                             + ([DYNSEC_RESPONSES] if self.control == "dynsec" else []),
+                             on_message=self._message,
                              clean_session=True)
 
     # ------------------------------------------------------------------ life cycle
@@ -131,8 +145,8 @@ class Hub:
         signal.signal(signal.SIGINT, handler)
 
     def tick(self) -> None:
-        for step in (self.relay_station_emergencies, self.publish_commands, self.maybe_render,
-                     self.publish_notices):
+        for step in (self.cut_revoked, self.relay_station_emergencies, self.publish_commands,
+                     self.maybe_render, self.publish_notices):
             try:
                 step()
             except Exception:
@@ -143,6 +157,39 @@ class Hub:
     def _message(self, topic: str, payload: bytes) -> None:
         if topic.startswith(topics.PREFIX + "/status/"):
             self.statuses.put((topic.rsplit("/", 1)[-1], payload, utcnow()))
+        elif topic == DYNSEC_RESPONSES:
+            _log_control_answer(payload)
+
+    # ------------------------------------------------------------------ revoked boxes
+
+    def cut_revoked(self) -> int:
+        """Tell the broker to drop every revoked box's open connection now (``broker_control``).
+
+        Sent once per broker connection for each revoked login (again after the hub reconnects,
+        in case the broker lost its plugin's file); on the first pass the active logins are
+        taken off the plugin's deny list, should a name have been revoked and given out again.
+        """
+        if self.control != "dynsec" or not self.link.connected.is_set():
+            return 0
+        first = self._cut_epoch != self.link.connections
+        if first:
+            self._cut.clear()
+            self._cut_epoch = self.link.connections
+        with self.ctx.session() as session:
+            logins = session.execute(select(Receiver.mqtt_username, Receiver.revoked_at)
+                                     .where(Receiver.mqtt_username != "")).all()
+        revoked = {name for name, at in logins if at is not None}
+        fresh = sorted(revoked - self._cut)
+        if first:
+            active = sorted({name for name, at in logins if at is None} - revoked)
+            for start in range(0, len(active), CONTROL_BATCH):
+                self.link.publish(DYNSEC_TOPIC, uncut_commands(active[start:start + CONTROL_BATCH]))
+        for start in range(0, len(fresh), CONTROL_BATCH):
+            chunk = fresh[start:start + CONTROL_BATCH]
+            if self.link.publish(DYNSEC_TOPIC, cut_commands(chunk)):
+                self._cut.update(chunk)
+                logger.info("đã yêu cầu máy chủ MQTT cắt kết nối của máy thu đã thu hồi: %s", ", ".join(chunk))
+        return len(fresh)
 
     def _status_loop(self) -> None:
         """Heartbeats are written in batches: 500 boxes a minute is one commit a second."""
@@ -431,6 +478,22 @@ def _urgent_fingerprint(bulletin: Bulletin) -> str:
     """What decides a bulletin's urgent program: its text, title, category and recording."""
     parts = [bulletin.id, bulletin.title, bulletin.body, bulletin.category, bulletin.recording_id]
     return "urgent:" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+#: answers of the dynamic-security plugin that mean "already so", not a fault
+_BENIGN_ANSWERS = ("Client already exists", "Client not found")
+
+
+def _log_control_answer(payload: bytes) -> None:
+    try:
+        answers = json.loads(payload.decode("utf-8")).get("responses", [])
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        logger.warning("câu trả lời không đọc được từ plugin dynamic-security của máy chủ MQTT")
+        return
+    for answer in answers if isinstance(answers, list) else []:
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if error and error not in _BENIGN_ANSWERS:
+            logger.warning("máy chủ MQTT không làm lệnh %s: %s", answer.get("command"), error)
 
 
 def run_hub(ctx: Context, verbose: bool = False) -> int:

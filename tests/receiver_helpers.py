@@ -97,8 +97,15 @@ class Listener:
         def on_message(_c: Any, _u: Any, message: Any) -> None:
             self.messages.append((message.topic, json.loads(message.payload or b"null")))
 
+        def on_disconnect(_c: Any, _u: Any, _f: Any, _reason: Any, _p: Any) -> None:
+            if self.connected.is_set():
+                self.dropped_at = time.monotonic()
+            self.connected.clear()
+
+        self.dropped_at: float | None = None
         self.client.on_connect = on_connect
         self.client.on_message = on_message
+        self.client.on_disconnect = on_disconnect
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 

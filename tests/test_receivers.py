@@ -305,6 +305,59 @@ def test_broker_acl_each_box_hears_its_zone_and_writes_only_its_status(app: Any,
         late.close()
 
 
+def test_a_connected_box_stops_hearing_commands_the_moment_it_is_revoked(app: Any, cli: Any, ctx: Any,
+                                                                        broker: Any, home: Path) -> None:
+    """The hub cuts the open connection through the broker's dynamic-security plugin (no reload,
+    the password file untouched); ``receiver revoke`` also reloads the broker, which cuts too."""
+    import time
+
+    from broadcaster.context import open_context
+    from broadcaster.receivers_hub import Hub
+
+    east = _enrol(app, cli, "thon-dong-1", "Thôn Đông")
+    west = _enrol(app, cli, "thon-tay-1", "Thôn Tây")
+    hub_ctx = open_context(home)  # reads the broker's address from the environment
+    hub = Hub(hub_ctx)
+    e = Listener(broker.port, "thon-dong-1", east["mqtt"]["password"],
+                 topics.box_subscriptions("thon-dong-1", east["zone"]["id"]))
+    w = Listener(broker.port, "thon-tay-1", west["mqtt"]["password"],
+                 topics.box_subscriptions("thon-tay-1", west["zone"]["id"]))
+    try:
+        hub.link.start()
+        assert hub.link.connected.wait(5) and e.wait(e.connected.is_set) and w.wait(w.connected.is_set)
+        assert hub.cut_revoked() == 0
+        hub.link.publish(topics.all_command(), {"id": 1, "kind": "resync"})
+        assert e.wait(lambda: len(e.messages) == 1) and w.wait(lambda: len(w.messages) == 1)
+        with ctx.session() as session:  # revoked in the table only: no file written, no reload
+            receivers.revoke(session, "thon-dong-1")
+        revoked_at = time.monotonic()
+        assert hub.cut_revoked() == 1
+        assert e.wait(lambda: e.dropped_at is not None, timeout=2), "the open connection must be cut"
+        cut_after = e.dropped_at - revoked_at  # type: ignore[operator]
+        assert cut_after < 1.0, cut_after
+        hub.link.publish(topics.all_command(), {"id": 2, "kind": "stop"})
+        hub.link.publish(topics.zone_command(east["zone"]["id"]), {"id": 3, "kind": "stop"})
+        assert w.wait(lambda: len(w.messages) == 2), "the other box still hears the commune"
+        assert e.wait(lambda: bool(e.refused), timeout=12), "its reconnection must be refused"
+        e.wait(lambda: False, timeout=0.5)
+        assert [m[1]["id"] for m in e.messages] == [1], "nothing after the revocation"
+        assert "thon-dong-1:" in mqtt_auth.passwd_path(ctx.settings).read_text(), \
+            "the plugin alone cut it: the password file still had the login"
+        assert hub.cut_revoked() == 0, "told once per broker connection"
+        # The command line revokes the other box: files rewritten and the broker reloaded, which
+        # drops the connection too (the hub is not asked here).
+        assert cli("receiver", "revoke", "thon-tay-1").exit_code == 0
+        assert w.wait(lambda: w.dropped_at is not None, timeout=3), "a reload also cuts"
+        hub.link.publish(topics.all_command(), {"id": 4, "kind": "stop"})
+        w.wait(lambda: False, timeout=0.7)
+        assert [m[1]["id"] for m in w.messages] == [1, 2]
+    finally:
+        for c in (e, w):
+            c.close()
+        hub.link.stop()
+        hub_ctx.dispose()
+
+
 def test_status_makes_a_box_online_and_the_list_says_what_it_holds(app: Any, cli: Any, ctx: Any) -> None:
     box = _enrol(app, cli, "thon-dong-1", "Thôn Đông")
     _program(ctx, "slot-1@2030-01-01", [box["zone"]["id"]], utcnow() + dt.timedelta(hours=3), b"x" * 100)
