@@ -111,8 +111,8 @@ def choose_ahead(session: Session, occurrences: Sequence[tuple[Slot, dt.date, dt
     for slot, local_date, instant in sorted(occurrences, key=lambda o: (o[2], o[0].id)):
         done = decided.get((slot.id, local_date))
         if done is not None:  # rendered (its claims count in ``choose``), aired, failed or missed
-            chosen[(slot.id, local_date)] = [session.get(Bulletin, i) for i in heads_of(session, done.id)
-                                             if session.get(Bulletin, i) is not None]
+            held = (session.get(Bulletin, i) for i in heads_of(session, done.id))
+            chosen[(slot.id, local_date)] = [b for b in held if b is not None]
             continue
         at = max(now, instant - dt.timedelta(seconds=lead_s))
         heads = [b for b in choose(session, slot, local_date, at, grace_s) if b.id not in taken]

@@ -146,3 +146,12 @@ def test_panel_export_and_coverage_count_the_box_in_its_village_only(login_as: A
         heard[cell["zone"]][1] += cell["from_receivers"]
     # the east box played the commune-wide campaign slot twice: heard in Thôn Đông, not Thôn Tây
     assert heard["Thôn Đông"] == [2, 2] and heard["Thôn Tây"] == [0, 0], heard
+
+
+def test_logs_page_lists_what_the_boxes_aired_to_whoever_may_see_it(login_as: Any, aired: Any) -> None:
+    page = login_as("office").get("/logs").get_data(as_text=True)
+    section = page.split('id="receiver-airings"', 1)[1]
+    assert "thon-dong-1" in section and "thon-tay-1" in section and FAIL_REASON in section
+    village = login_as("village").get("/logs").get_data(as_text=True)  # the head of Thôn Đông
+    mine = village.split('id="receiver-airings"', 1)[1]
+    assert "thon-dong-1" in mine and "thon-tay-1" not in mine, "a village sees its own boxes only"

@@ -20,7 +20,7 @@ from broadcaster.errors import ValidationError
 from broadcaster.evidence import ChainRow, CheckpointView
 from broadcaster.reports.bundle import FORMAT_ID, ExportBundle, ParsedExport
 from broadcaster.reports.cells import CSV_ESCAPED_STARTS, csv_cell
-from broadcaster.reports.receiver_rows import BoxChain
+from broadcaster.reports.receiver_rows import BoxChain, checkpoint_time
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ def read_csv(path: Path) -> ParsedExport:
                 parsed.links.append(ChainRow(id=int(row[1]), digest=row[2], hash=row[3], full=False))
             elif tag == "#checkpoint":
                 parsed.checkpoints.append(CheckpointView(
-                    id=int(row[1]), created_at=evidence.parse_utc_text(row[2]), count=int(row[3]),
+                    id=int(row[1]), created_at=checkpoint_time(row[2]), count=int(row[3]),
                     head_hash=row[4], key_id=row[5], signature=row[6],
                     prev_hash=(row[7] or None) if len(row) > 7 else None))
             elif tag == "#format":
@@ -240,5 +240,5 @@ def _read_receiver_line(parsed: ParsedExport, row: list[str]) -> None:
         chain.links.append(ChainRow(id=int(row[2]), digest=row[3], hash=row[4], full=False))
     elif tag == "#receiver-checkpoint":
         chain.checkpoints.append(CheckpointView(
-            id=int(row[2]), created_at=evidence.parse_utc_text(row[3]), count=int(row[4]),
+            id=int(row[2]), created_at=checkpoint_time(row[3]), count=int(row[4]),
             head_hash=row[5], key_id=row[6], signature=row[7]))

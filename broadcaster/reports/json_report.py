@@ -11,7 +11,7 @@ from broadcaster.checkpoints import view_from_record
 from broadcaster.errors import ValidationError
 from broadcaster.evidence import ChainRow, CheckpointView
 from broadcaster.reports.bundle import FORMAT_ID, ExportBundle, ParsedExport
-from broadcaster.reports.receiver_rows import BoxChain
+from broadcaster.reports.receiver_rows import BoxChain, checkpoint_time
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _read_chain(document: dict[str, Any]) -> BoxChain:
         head_hash=str(document["head"]["hash"]),
         links=[ChainRow(id=int(l["id"]), digest=l["content_sha256"], hash=l["hash"], full=False)
                for l in document.get("links", [])],
-        checkpoints=[CheckpointView(id=int(c["id"]), created_at=evidence.parse_utc_text(c["created_at"]),
+        checkpoints=[CheckpointView(id=int(c["id"]), created_at=checkpoint_time(c["created_at"]),
                                     count=int(c["count"]), head_hash=c["head_hash"], key_id=c["key_id"],
                                     signature=c["signature"]) for c in document.get("checkpoints", [])],
     )

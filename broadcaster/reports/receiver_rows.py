@@ -13,6 +13,7 @@ export is checked offline chain by chain (:func:`verify_box_chain`).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,14 @@ class ReceiverAiring:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._row, name)
+
+
+def checkpoint_time(text: str) -> dt.datetime:
+    """A checkpoint's time as an export writes it; a missing one makes the export malformed."""
+    when = evidence.parse_utc_text(text)
+    if when is None:
+        raise ValueError("điểm kiểm thiếu thời điểm ký")
+    return when
 
 
 def is_receiver_airing(entry: Any) -> bool:
