@@ -67,6 +67,8 @@ MAX_STATUS_BYTES = 16 * 1024
 STATUS_FLUSH_S = 1.0
 #: logins per dynamic-security message (the plugin takes a list of commands)
 CONTROL_BATCH = 100
+#: a control message unanswered this long means the broker has no dynamic-security plugin
+CONTROL_ANSWER_S = 5.0
 
 
 def slot_fingerprint(slot: Slot, glossary_marker: Any, heads: Sequence[Bulletin] = ()) -> str:
@@ -104,6 +106,7 @@ class Hub:
         self.control = str(rc.broker_control)
         self._cut: set[str] = set()  # revoked logins the broker was told to cut, this connection
         self._cut_epoch = -1
+        self._control_asked_at: float | None = None  # monotonic time of a control message unanswered
         user, secret = commune_credentials(self.settings)
         self.link = MqttLink(str(rc.mqtt_url), user, secret, client_id="loaxa-commune-hub",
                              subscriptions=[topics.STATUS_WILDCARD]
@@ -158,6 +161,7 @@ class Hub:
         if topic.startswith(topics.PREFIX + "/status/"):
             self.statuses.put((topic.rsplit("/", 1)[-1], payload, utcnow()))
         elif topic == DYNSEC_RESPONSES:
+            self._control_asked_at = None
             _log_control_answer(payload)
 
     # ------------------------------------------------------------------ revoked boxes
@@ -171,6 +175,11 @@ class Hub:
         """
         if self.control != "dynsec" or not self.link.connected.is_set():
             return 0
+        asked = self._control_asked_at
+        if asked is not None and time.monotonic() - asked > CONTROL_ANSWER_S:
+            logger.warning("máy chủ MQTT không trả lời lệnh của plugin dynamic-security (chưa nạp plugin?): "
+                           "máy thu bị thu hồi chỉ bị cắt khi máy chủ nạp lại tệp mật khẩu (docs/RECEIVERS.md)")
+            self._control_asked_at = None
         first = self._cut_epoch != self.link.connections
         if first:
             self._cut.clear()
@@ -186,6 +195,7 @@ class Hub:
                 self.link.publish(DYNSEC_TOPIC, uncut_commands(active[start:start + CONTROL_BATCH]))
         for start in range(0, len(fresh), CONTROL_BATCH):
             chunk = fresh[start:start + CONTROL_BATCH]
+            self._control_asked_at = time.monotonic()  # before: the answer may come at once
             if self.link.publish(DYNSEC_TOPIC, cut_commands(chunk)):
                 self._cut.update(chunk)
                 logger.info("đã yêu cầu máy chủ MQTT cắt kết nối của máy thu đã thu hồi: %s", ", ".join(chunk))

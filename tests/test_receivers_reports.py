@@ -82,6 +82,14 @@ def test_csv_export_lists_each_box_with_its_chain_and_verifies(cli: Any, ctx: An
     verified = cli("log", "verify", "--file", str(out), "--public-key", str(ctx.settings.public_key_path))
     assert verified.exit_code == 0, verified.output
     assert "Máy thu thon-dong-1 (Thôn Đông): 3 mục" in verified.stdout, verified.stdout
+    # A filtered export (one village, failures only) still proves what it holds.
+    narrow = tmp_path / "tay.csv"
+    assert cli("log", "export", "--format", "csv", "--zone", "Thôn Đông", "--status", "failed",
+               "--out", str(narrow)).exit_code == 0
+    picked = _csv_rows(narrow.read_bytes())
+    assert [(r["Máy thu"], r["Số"]) for r in picked] == [("thon-dong-1", "3")], picked
+    narrow_check = cli("log", "verify", "--file", str(narrow), "--public-key", str(ctx.settings.public_key_path))
+    assert narrow_check.exit_code == 0, narrow_check.output
     # Someone makes a failed airing at a village look aired: the offline check names box and entry.
     forged = out.read_bytes().decode("utf-8-sig").replace(f",failed,{FAIL_REASON},", ",completed,,", 1)
     assert forged != out.read_bytes().decode("utf-8-sig")
