@@ -163,3 +163,14 @@ def test_logs_page_lists_what_the_boxes_aired_to_whoever_may_see_it(login_as: An
     village = login_as("village").get("/logs").get_data(as_text=True)  # the head of Thôn Đông
     mine = village.split('id="receiver-airings"', 1)[1]
     assert "thon-dong-1" in mine and "thon-tay-1" not in mine, "a village sees its own boxes only"
+
+
+def test_the_report_to_the_province_counts_the_boxes_in_their_villages(cli: Any, ctx: Any, aired: Any) -> None:
+    from broadcaster.reports.directive_report import build_report
+
+    campaign_id = json.loads(cli("campaign", "list", "--json").stdout)[0]["id"]
+    with ctx.session() as session:
+        report = build_report(session, ctx.settings, campaign_id)
+    zones = report.figures["zones"]
+    assert zones["Thôn Đông"]["airings"] == 2 and zones["Thôn Đông"]["from_receivers"] == 2, zones
+    assert zones["Thôn Tây"]["airings"] == 0, zones
