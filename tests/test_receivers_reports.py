@@ -90,6 +90,12 @@ def test_csv_export_lists_each_box_with_its_chain_and_verifies(cli: Any, ctx: An
     assert [(r["Máy thu"], r["Số"]) for r in picked] == [("thon-dong-1", "3")], picked
     narrow_check = cli("log", "verify", "--file", str(narrow), "--public-key", str(ctx.settings.public_key_path))
     assert narrow_check.exit_code == 0, narrow_check.output
+    aired_only = tmp_path / "da-phat.csv"
+    assert cli("log", "export", "--format", "csv", "--status", "completed", "--out", str(aired_only)).exit_code == 0
+    text = aired_only.read_bytes().decode("utf-8-sig")
+    assert "#receiver-link,thon-dong-1,3," in text, "the left-out failure travels as a link to the signature"
+    aired_check = cli("log", "verify", "--file", str(aired_only), "--public-key", str(ctx.settings.public_key_path))
+    assert aired_check.exit_code == 0, aired_check.output
     # Someone makes a failed airing at a village look aired: the offline check names box and entry.
     forged = out.read_bytes().decode("utf-8-sig").replace(f",failed,{FAIL_REASON},", ",completed,,", 1)
     assert forged != out.read_bytes().decode("utf-8-sig")

@@ -77,6 +77,7 @@ def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.date
         for row in evidence.iter_chain_rows(session, min_id=first, max_id=upto):
             if row.id not in selected:
                 links.append(ChainRow(id=row.id, hash=row.hash, digest=row.digest, full=False))
+    boxes_aired = select_receiver_entries(session, filters, tz)
     key_id = ""
     try:
         from broadcaster.keys import key_id as key_id_of
@@ -90,8 +91,8 @@ def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.date
         head_count=head_count, head_hash=head_hash,
         generated_at=(now or dt.datetime.now(dt.timezone.utc)), public_key_id=key_id,
         stored_text=stored_text,
-        receiver_entries=select_receiver_entries(session, filters, tz),
-        box_chains=box_chains(session),
+        receiver_entries=boxes_aired,
+        box_chains=box_chains(session, boxes_aired),
     )
 
 

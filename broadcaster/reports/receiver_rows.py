@@ -15,12 +15,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster import evidence
@@ -102,10 +103,16 @@ def select_receiver_entries(session: Session, filters: Any, tz: str) -> list[Rec
     The zone filter means the village where the box stands.
     """
     boxes = {box.id: box for box in session.scalars(select(Receiver))}
-    rows = session.scalars(select(ReceiverEvidence)
-                           .order_by(ReceiverEvidence.receiver_id, ReceiverEvidence.seq)).all()
+    query = select(ReceiverEvidence).order_by(ReceiverEvidence.receiver_id, ReceiverEvidence.seq)
+    if filters is not None and (filters.date_from or filters.date_to):
+        when = func.coalesce(ReceiverEvidence.scheduled_at, ReceiverEvidence.started_at,
+                             ReceiverEvidence.recorded_at)
+        if filters.date_from:
+            query = query.where(when >= day_bounds(filters.date_from, tz)[0])
+        if filters.date_to:
+            query = query.where(when < day_bounds(filters.date_to, tz)[1])
     out = []
-    for row in rows:
+    for row in session.scalars(query):
         box = boxes[row.receiver_id]
         airing = ReceiverAiring(row, box.name, box.zone.name)
         if filters is None or _matches(airing, filters, tz):
@@ -125,23 +132,38 @@ def _raw_key(pem: str) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def box_chains(session: Session) -> list[BoxChain]:
-    """Every box that uploaded anything, with its whole chain's links and its checkpoints."""
+def box_chains(session: Session, selected: Sequence[ReceiverAiring]) -> list[BoxChain]:
+    """The chain proof of every box with an entry in ``selected``.
+
+    Like the commune's export: the links (digest, hash) of the entries the selection left out,
+    from its first entry of that box up to the box's newest signed checkpoint, and every
+    checkpoint the box signed (numbered within the box), so the selected entries are proven
+    against a signature without the export carrying the whole chain.
+    """
+    seqs: dict[str, list[int]] = {}
+    for airing in selected:
+        seqs.setdefault(airing.receiver, []).append(airing.id)
     chains = []
-    for box in session.scalars(select(Receiver).order_by(Receiver.name)):
-        rows = session.scalars(select(ReceiverEvidence).where(ReceiverEvidence.receiver_id == box.id)
-                               .order_by(ReceiverEvidence.seq)).all()
+    for box in session.scalars(select(Receiver).where(Receiver.name.in_(list(seqs))).order_by(Receiver.name)):
+        mine = seqs[box.name]
         cps = session.scalars(select(ReceiverCheckpoint).where(ReceiverCheckpoint.receiver_id == box.id)
                               .order_by(ReceiverCheckpoint.id)).all()
-        if not rows and not cps:
-            continue
-        links = [ChainRow(id=r.seq, hash=r.hash, digest=airing_digest(r), full=False) for r in rows]
+        head = session.execute(select(ReceiverEvidence.seq, ReceiverEvidence.hash)
+                               .where(ReceiverEvidence.receiver_id == box.id)
+                               .order_by(ReceiverEvidence.seq.desc()).limit(1)).first()
+        upto = max(max(mine), cps[-1].count if cps else 0)
+        wanted = set(mine)
+        rows = session.scalars(select(ReceiverEvidence).where(
+            ReceiverEvidence.receiver_id == box.id, ReceiverEvidence.seq >= min(mine),
+            ReceiverEvidence.seq <= upto).order_by(ReceiverEvidence.seq)).all()
+        links = [ChainRow(id=r.seq, hash=r.hash, digest=airing_digest(r), full=False)
+                 for r in rows if r.seq not in wanted]
         views = [CheckpointView(id=number, created_at=c.created_at, count=c.count, head_hash=c.head_hash,
                                 key_id=c.key_id, signature=c.signature)
                  for number, c in enumerate(cps, start=1)]
         chains.append(BoxChain(
             name=box.name, zone=box.zone.name, key_id=box.key_id, public_key=_raw_key(box.public_key),
-            head_count=rows[-1].seq if rows else 0, head_hash=rows[-1].hash if rows else evidence.GENESIS,
+            head_count=int(head[0]) if head else 0, head_hash=str(head[1]) if head else evidence.GENESIS,
             links=links, checkpoints=views))
     return chains
 
@@ -160,8 +182,8 @@ def verify_box_chain(chain: BoxChain, records: list[dict[str, Any]]) -> VerifyRe
     """Check a box's exported entries against its links, checkpoints and key (no database).
 
     ``records`` are the box's entries as exported (``full_record`` shape); ``chain.links`` hold
-    the digest and hash of every entry of the chain, so a record whose content was changed, or
-    a link dropped, breaks the walk from entry 1 to the box's last signed checkpoint.
+    the digest and hash of the entries between them up to the box's newest checkpoint, so a
+    record whose content was changed, or a link dropped, breaks the walk to that signature.
     """
     by_id: dict[int, ChainRow] = {link.id: link for link in chain.links}
     for record in records:
@@ -177,8 +199,9 @@ def verify_box_chain(chain: BoxChain, records: list[dict[str, Any]]) -> VerifyRe
         key = Ed25519PublicKey.from_public_bytes(base64.b64decode(chain.public_key, validate=True))
     except (ValueError, TypeError):
         key = None
-    result = evidence.verify_rows([by_id[i] for i in sorted(by_id)], chain.checkpoints, key,
-                                  from_start=True, claimed_count=chain.head_count)
+    rows = [by_id[i] for i in sorted(by_id)]
+    result = evidence.verify_rows(rows, chain.checkpoints, key, from_start=bool(rows) and rows[0].id == 1,
+                                  claimed_count=chain.head_count)
     if result.ok and key is not None:
         from broadcaster.keys import key_id
 
