@@ -3,14 +3,11 @@
 Stored as data (:class:`broadcaster.models.OccurrenceHead`, one row per bulletin claimed by an
 occurrence), never parsed back from a note. The rules:
 
-* a bulletin leads once wherever it is heard: a slot that aired it (``completed``), or one
-  rendered with it that is still to air, counts as heard in the zones that slot airs in (a
-  commune-wide slot: every zone), so two slots rendered within the same lead do not both carry it
-  to the same villages; when that slot fails, is missed or is cut off, the next one takes it;
-* zones: a village-only bulletin leads only a slot that airs in its own zone and nowhere else (a
-  notice for thôn Đông never plays in thôn Tây); a commune-wide bulletin leads every zone's next
-  slot, until each zone has heard it (thôn Tây's 6:00 slot carrying it does not keep it from
-  thôn Đông's 6:30 one);
+* a bulletin leads one slot only: one that aired it (``completed``), or one rendered with it that is
+  still to air (so two slots rendered within the same lead do not both carry it); when that one
+  fails, is missed or is cut off, the next slot takes it;
+* zones: a commune-wide bulletin may lead any slot; a village-only bulletin leads only a slot that
+  airs in its own zone and nowhere else (a notice for thôn Đông never plays in thôn Tây);
 * it is within its validity dates on the occurrence's local day;
 * the heads count in the slot's estimated length (:func:`head_seconds`), so the overrun and
   conflict checks see the program as it will air.
@@ -25,7 +22,7 @@ from typing import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from broadcaster.models import Bulletin, Occurrence, OccurrenceHead, Slot, Zone
+from broadcaster.models import Bulletin, Occurrence, OccurrenceHead, Slot
 
 #: A priority bulletin stays eligible for a head this long after its approval.
 ELIGIBLE_FOR = dt.timedelta(days=1)
@@ -43,19 +40,10 @@ def leads_zone(bulletin: Bulletin, slot: Slot) -> bool:
     return zone_ids == {bulletin.zone_id}
 
 
-#: Where a slot airs: its zones, or ``None`` for the whole commune.
-Reach = frozenset[int] | None
-
-
-def reach_of(slot: Slot) -> Reach:
-    return frozenset(zone.id for zone in slot.zones) or None
-
-
-def _heard(session: Session, now: dt.datetime, grace_s: float,
-           except_slot: int | None, except_date: dt.date | None) -> dict[int, list[Reach]]:
-    """Per bulletin, the reach of each occurrence that aired it or still holds it as a head."""
+def _claimed(session: Session, now: dt.datetime, grace_s: float,
+             except_slot: int | None, except_date: dt.date | None) -> set[int]:
     query = (
-        select(OccurrenceHead.bulletin_id, Occurrence.slot_id)
+        select(OccurrenceHead.bulletin_id)
         .join(Occurrence, Occurrence.id == OccurrenceHead.occurrence_id)
         .where((Occurrence.state == "completed")
                | (Occurrence.state.in_(UPCOMING)
@@ -64,25 +52,7 @@ def _heard(session: Session, now: dt.datetime, grace_s: float,
     if except_slot is not None:
         query = query.where(~((Occurrence.slot_id == except_slot)
                               & (Occurrence.local_date == except_date)))
-    heard: dict[int, list[Reach]] = {}
-    reaches: dict[int, Reach] = {}
-    for bulletin_id, slot_id in session.execute(query).all():
-        if slot_id not in reaches:
-            slot = session.get(Slot, slot_id)
-            reaches[slot_id] = reach_of(slot) if slot is not None else None
-        heard.setdefault(bulletin_id, []).append(reaches[slot_id])
-    return heard
-
-
-def still_unheard(slot_reach: Reach, heard: list[Reach], all_zones: frozenset[int]) -> bool:
-    """Whether a slot airing in ``slot_reach`` reaches a zone that has not heard the bulletin."""
-    if not heard:
-        return True
-    if any(reach is None for reach in heard):
-        return False  # a commune-wide slot carried it: every zone heard it
-    places = slot_reach if slot_reach is not None else all_zones
-    reached = frozenset().union(*(reach for reach in heard if reach is not None))
-    return bool(places - reached)
+    return set(session.scalars(query).all())
 
 
 def choose(session: Session, slot: Slot, local_date: dt.date, now: dt.datetime,
@@ -97,13 +67,10 @@ def choose(session: Session, slot: Slot, local_date: dt.date, now: dt.datetime,
     if not recent:
         return []
     in_slot = {item.bulletin_id for item in slot.items if item.bulletin_id}
-    heard = _heard(session, now, grace_s, slot.id, local_date)
-    reach = reach_of(slot)
-    all_zones = frozenset(session.scalars(select(Zone.id)).all())
+    claimed = _claimed(session, now, grace_s, slot.id, local_date)
     return [
         b for b in recent
-        if b.id not in in_slot and leads_zone(b, slot)
-        and still_unheard(reach, heard.get(b.id, []), all_zones)
+        if b.id not in in_slot and b.id not in claimed and leads_zone(b, slot)
         and (b.valid_from is None or b.valid_from <= local_date)
         and (b.valid_until is None or b.valid_until >= local_date)
     ]
@@ -122,3 +89,33 @@ def heads_of(session: Session, occurrence_id: int) -> list[int]:
     return list(session.scalars(
         select(OccurrenceHead.bulletin_id).where(OccurrenceHead.occurrence_id == occurrence_id)
         .order_by(OccurrenceHead.position)).all())
+
+
+def choose_ahead(session: Session, occurrences: Sequence[tuple[Slot, dt.date, dt.datetime]],
+                 now: dt.datetime, lead_s: float, grace_s: float) -> dict[tuple[int, dt.date], list[Bulletin]]:
+    """The heads the station will give each of these upcoming occurrences, decided today.
+
+    For programs rendered long before they air (the village receivers' 48 hours). An occurrence
+    the station has already rendered keeps the heads it claimed. Each other one, in time order,
+    gets what :func:`choose` gives it at the moment the station will render it (``lead_s`` before
+    it airs, or now when that moment has passed), the earlier ones of the list being taken to air
+    their heads, so a bulletin leads the first of them only. ``occurrences`` must hold every
+    slot's occurrences over the period, not only some zones': a commune-wide bulletin leads the
+    first slot of any zone.
+    """
+    decided = {(row.slot_id, row.local_date): row for row in session.scalars(
+        select(Occurrence).where(Occurrence.slot_id.in_({slot.id for slot, _d, _i in occurrences}),
+                                 Occurrence.state != "pending"))}
+    taken: set[int] = set()
+    chosen: dict[tuple[int, dt.date], list[Bulletin]] = {}
+    for slot, local_date, instant in sorted(occurrences, key=lambda o: (o[2], o[0].id)):
+        done = decided.get((slot.id, local_date))
+        if done is not None:  # rendered (its claims count in ``choose``), aired, failed or missed
+            held = (session.get(Bulletin, i) for i in heads_of(session, done.id))
+            chosen[(slot.id, local_date)] = [b for b in held if b is not None]
+            continue
+        at = max(now, instant - dt.timedelta(seconds=lead_s))
+        heads = [b for b in choose(session, slot, local_date, at, grace_s) if b.id not in taken]
+        taken.update(b.id for b in heads)
+        chosen[(slot.id, local_date)] = heads
+    return chosen

@@ -32,5 +32,7 @@ def test_a_database_made_at_0001_upgrades_to_the_newest_schema_keeping_its_rows(
         zones = [row[0] for row in connection.execute(text("SELECT name FROM zones"))]
     assert versions == ["0014_polish"]
     assert zones == ["Thôn Đông"]
+    columns = {c["name"] for c in inspect(engine).get_columns("zones")}
+    assert {"latitude", "longitude"} <= columns, columns
     tables = set(inspect(engine).get_table_names())
     assert {"occurrence_heads", "public_airings", "receivers"} <= tables, tables

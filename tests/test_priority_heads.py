@@ -3,7 +3,9 @@
 Three slots on one morning, rendered by the station's own render jobs in its real render worker
 (espeak-ng), each in the order the station renders them (soonest first): thôn Tây's, thôn Đông's,
 then a commune-wide one. Two priority bulletins were approved: a notice for thôn Đông only and a
-commune-wide power cut. What a villager would check is what each program says first.
+commune-wide power cut. The rule (broadcaster/priority_heads.py): a village-only bulletin never
+leads a slot heard outside its village; a commune-wide one may lead any zone's slot, and leads the
+first that may carry it, once. What a villager would check is what each program says first.
 """
 from __future__ import annotations
 
@@ -62,7 +64,7 @@ def _spoken(jobs: RenderJobs, due: Due) -> list[str]:
     return titles
 
 
-def test_a_village_notice_leads_only_its_village_and_a_commune_notice_leads_every_village(
+def test_a_village_notice_leads_only_its_own_village_and_a_commune_notice_leads_any_zones_slot(
         ctx: Any, jobs: RenderJobs) -> None:
     with ctx.session() as session:
         add_zone(session, "Thôn Đông")
@@ -79,13 +81,26 @@ def test_a_village_notice_leads_only_its_village_and_a_commune_notice_leads_ever
     assert "Họp thôn Đông" not in heard_west, (
         f"thôn Đông's notice never leads thôn Tây's slot: {heard_west}")
     assert heard_west == ["Lịch cắt điện", "Tin sáng"], (
-        f"the commune-wide power cut leads thôn Tây's slot: {heard_west}")
+        f"the commune-wide power cut leads a village's slot, the first that may carry it: {heard_west}")
 
     heard_east = _spoken(jobs, east)
-    assert heard_east[-1] == "Tin sáng" and set(heard_east[:-1]) == {"Họp thôn Đông", "Lịch cắt điện"}, (
-        f"thôn Đông's slot is led by its own notice and by the power cut it has not heard: {heard_east}")
+    assert heard_east == ["Họp thôn Đông", "Tin sáng"], (
+        f"thôn Đông's slot is led by its own notice; the power cut led once already: {heard_east}")
 
     heard_commune = _spoken(jobs, commune)
     assert heard_commune == ["Tin sáng"], (
-        f"every village has heard both heads; the village notice never leads a commune-wide slot: "
-        f"{heard_commune}")
+        f"a village notice never leads a commune-wide slot (heard in every village): {heard_commune}")
+
+
+def test_a_commune_notice_leads_the_commune_wide_slot_when_it_comes_first(
+        ctx: Any, jobs: RenderJobs) -> None:
+    with ctx.session() as session:
+        add_zone(session, "Thôn Đông")
+    news = _approved(ctx, "Tin sáng", "Bà con đi tiêm phòng.")
+    _approved(ctx, "Họp thôn Đông", "Tối nay thôn Đông họp.", "priority", zone="Thôn Đông")
+    _approved(ctx, "Lịch cắt điện", "Mai cắt điện toàn xã.", "priority")
+    start = dt.datetime.now(UTC).replace(microsecond=0) + dt.timedelta(hours=1)
+    commune = _slot(ctx, news, start, ())
+    east = _slot(ctx, news, start + dt.timedelta(minutes=30), ("Thôn Đông",))
+    assert _spoken(jobs, commune) == ["Lịch cắt điện", "Tin sáng"], "the commune-wide slot: only the power cut"
+    assert _spoken(jobs, east) == ["Họp thôn Đông", "Tin sáng"], "the village notice waits for its village"

@@ -5,7 +5,7 @@ last month's report was overdue. Villages of an older database get the date of t
 first account (its installation) when there is one; none: NULL, which owes every period.
 
 Revision ID: 0014_polish
-Revises: 0010_join
+Revises: 0011_receivers2
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from alembic import op
 import broadcaster.models
 
 revision = "0014_polish"
-down_revision = "0010_join"
+down_revision = "0011_receivers2"  # was 0010_join; main added 0011 first: one head
 branch_labels = None
 depends_on = None
 
