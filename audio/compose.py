@@ -22,7 +22,7 @@ import tempfile
 import warnings
 import wave
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +34,7 @@ with warnings.catch_warnings():  # pydub imports audioop, deprecated in 3.11 (au
 from audio import level
 from audio.audiofile import sha256_file
 from audio.cache import touch
-from audio.plan import (  # noqa: F401 - the program's definitions, used by callers from here
+from audio.plan import (  # the program's definitions: callers import them from here too
     FORMATS,
     GREETING_TITLE,
     KINDS,
@@ -52,7 +52,7 @@ from audio.plan import normalise_text as _normalise
 from audio.plan import plan_parts as _plan
 from audio.plan import render_key as _render_key
 from audio.tts import SynthesisError, synthesize
-from audio.versions import RENDER_VERSION  # noqa: F401 - in the key, see audio.plan
+from audio.versions import RENDER_VERSION  # in the key, see audio.plan
 
 logger = logging.getLogger(__name__)
 
@@ -352,3 +352,10 @@ def _save_meta(path: Path, meta: dict) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+__all__ = [
+    "FORMATS", "GREETING_TITLE", "KINDS", "PRIORITIES", "RENDER_VERSION", "REPEAT_TITLE", "ItemRecord",
+    "ProgramItem", "RenderError", "RenderResult", "RenderSettings", "Voice", "bulletin_program",
+    "render_program", "speech_voices",
+]

@@ -19,7 +19,6 @@ import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from audio.versions import JINGLE_VERSION

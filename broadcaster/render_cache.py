@@ -7,8 +7,8 @@ not import the renderer (numpy, SciPy) to prune it. A kept program keeps its met
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session

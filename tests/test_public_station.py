@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from test_station import StationProcess, approved_bulletin, station, wait_for  # noqa: F401
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.sound, pytest.mark.slow]
 
 
 def test_the_station_makes_the_mp3_of_a_bulletin_approved_for_the_public_site(
-        ctx: Any, station: Callable[..., StationProcess]) -> None:
+        ctx: Any, station: Callable[..., StationProcess]) -> None:  # noqa: F811
     st = station()
     bulletin_id = approved_bulletin(ctx, "Bà con đến nhà văn hóa học dùng điện thoại thông minh.",
                                     "Bình dân học vụ số")

@@ -8,8 +8,9 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from broadcaster.context import Context, open_context
 from broadcaster.errors import ValidationError
@@ -30,21 +31,23 @@ def _default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def command_group(subparsers: argparse._SubParsersAction, name: str, help: str
-                  ) -> argparse._SubParsersAction:
+Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def command_group(subparsers: Commands, name: str, help: str) -> Commands:
     """``broadcaster NAME LỆNH ...``: a command whose sub-command is required."""
-    parser = subparsers.add_parser(name, help=help)
-    group = parser.add_subparsers(dest=f"{name}_command", metavar="LỆNH")
+    parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help)
+    group: Commands = parser.add_subparsers(dest=f"{name}_command", metavar="LỆNH")
     group.required = True
     return group
 
 
-def command(group: argparse._SubParsersAction, name: str, help: str,
+def command(group: Commands, name: str, help: str,
             handler: Callable[[argparse.Namespace], int], *, json_flag: bool = True
             ) -> argparse.ArgumentParser:
     """One sub-command run by ``handler``, with ``--json`` (machine-readable output) unless told
     not; the caller adds its own arguments to the returned parser."""
-    parser = group.add_parser(name, help=help)
+    parser: argparse.ArgumentParser = group.add_parser(name, help=help)
     parser.set_defaults(handler=handler)
     if json_flag:
         parser.add_argument("--json", action="store_true")

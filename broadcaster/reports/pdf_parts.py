@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from fpdf import FPDF
 

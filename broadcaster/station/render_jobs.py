@@ -25,9 +25,9 @@ from sqlalchemy import select
 
 from audio.audiofile import AudioToolError, check_speech_audio, sha256_file
 from audio.plan import find_render
+from broadcaster import priority_heads
 from broadcaster.context import Context
 from broadcaster.errors import BroadcasterError
-from broadcaster import priority_heads
 from broadcaster.models import Bulletin, Occurrence, Slot
 from broadcaster.programs import cache_dir, render_settings, slot_items
 from broadcaster.render_cache import prune_caches
