@@ -10,7 +10,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from broadcaster.context import Context, open_context
 from broadcaster.errors import ValidationError
@@ -31,7 +31,10 @@ def _default(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+if TYPE_CHECKING:  # generic for the type checker only: not subscriptable at run time on 3.11
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+else:
+    Commands = argparse._SubParsersAction
 
 
 def command_group(subparsers: Commands, name: str, help: str) -> Commands:
