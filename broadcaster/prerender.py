@@ -47,6 +47,10 @@ DEBOUNCE_S = 2.0
 ENGINE_LABELS = {"gtts": "Google", "espeak": "espeak-ng (dự phòng)"}
 #: Published bulletins looked at per pass for a missing MP3 (the newest: the site's first pages).
 PUBLIC_PER_PASS = 50
+#: A bulletin's public MP3 is made once its approval is this old: an approval is often followed by
+#: a correction, or by a broadcast scheduled at once, whose render and start must not share the
+#: CPU with a worker starting for the MP3 (it is made on the next pass, within two minutes).
+PUBLIC_AFTER_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -233,7 +237,7 @@ class Prerenderer:
         with self.session_factory() as session:
             if self._station_busy_soon(session, self.clock()):
                 return []
-            wanted = public_mp3s_to_make(session, self.settings)
+            wanted = public_mp3s_to_make(session, self.settings, self.clock())
         done: list[int] = []
         if not wanted:
             return done
@@ -287,14 +291,16 @@ class Prerenderer:
         done.append(job.slot_id)
 
 
-def public_mp3s_to_make(session: Session, settings: Settings) -> list[int]:
-    """Published bulletins (newest first, at most :data:`PUBLIC_PER_PASS`) whose MP3 for the
-    public site is not made for their current text."""
+def public_mp3s_to_make(session: Session, settings: Settings, now: dt.datetime) -> list[int]:
+    """Published bulletins (newest first, at most :data:`PUBLIC_PER_PASS`, approved at least
+    :data:`PUBLIC_AFTER_S` ago) whose MP3 for the public site is not made for their current text."""
     from broadcaster.public_media import mp3_ready
     from broadcaster.publishing import list_published
 
+    settled = now - dt.timedelta(seconds=PUBLIC_AFTER_S)
     return [row.bulletin.id for row in list_published(session, limit=PUBLIC_PER_PASS)
-            if not mp3_ready(settings, session, row.bulletin)]
+            if row.bulletin.approved_at is not None and row.bulletin.approved_at <= settled
+            and not mp3_ready(settings, session, row.bulletin)]
 
 
 def warnings(item_voices: Sequence[ItemVoice]) -> list[str]:

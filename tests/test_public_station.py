@@ -23,7 +23,8 @@ def test_the_station_makes_the_mp3_of_a_bulletin_approved_for_the_public_site(
     bulletin_id = approved_bulletin(ctx, "Bà con đến nhà văn hóa học dùng điện thoại thông minh.",
                                     "Bình dân học vụ số")
     folder = ctx.settings.home / "public" / "mp3"
-    mp3s = wait_for(lambda: sorted(p for p in folder.glob("*.mp3") if not p.name.startswith(".")), 90,
+    # made on the station's first pass a minute after the approval (prerender.PUBLIC_AFTER_S)
+    mp3s = wait_for(lambda: sorted(p for p in folder.glob("*.mp3") if not p.name.startswith(".")), 180,
                     "the public MP3 made by the station (a finished file, not one being written)")
     assert len(mp3s) == 1, mp3s
     probe = json.loads(subprocess.run(
