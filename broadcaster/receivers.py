@@ -97,7 +97,7 @@ def _normal_code(code: str) -> str:
 
 def _find_zone(session: Session, zone: str) -> Zone:
     text = (zone or "").strip()
-    found = find_by_name(session, Zone.name, text)  # NFC + Vietnamese case folding (names.py)
+    found: Zone | None = find_by_name(session, Zone.name, text)  # NFC + Vietnamese case folding (names.py)
     if found is None and text.isdigit():
         found = session.get(Zone, int(text))
     if found is None:
@@ -563,7 +563,8 @@ def entry_dicts(session: Session, tz: str, filters: Any = None) -> list[dict[str
     ``id``, ``prev_hash`` and ``hash`` are the box's own chain's; ``filters`` is a
     :class:`broadcaster.reports.Filters` (dates are local days, both ends included).
     """
-    from broadcaster.reports.query import day_bounds, zones_of
+    from broadcaster.local_days import day_bounds
+    from broadcaster.reports.query import zones_of
 
     query = select(ReceiverEvidence).order_by(ReceiverEvidence.receiver_id, ReceiverEvidence.seq)
     rows = session.scalars(query).all()

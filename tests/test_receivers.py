@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from receiver_helpers import Listener
 
 from broadcaster import evidence, mqtt_auth, receivers
 from broadcaster.models import ReceiverProgram, utcnow
@@ -21,7 +22,6 @@ from broadcaster.receiver import store, topics
 from broadcaster.zones import add_zone
 
 pytest_plugins = ["receiver_fixtures"]
-from receiver_helpers import Listener
 
 API = "/api/v1/receiver"
 

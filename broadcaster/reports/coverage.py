@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from broadcaster.campaigns import is_peak_day, weekly_target
 from broadcaster.models import Campaign, Slot, Zone
-from broadcaster.textsort import vietnamese_key
 from broadcaster.reports.query import (
     WHOLE_COMMUNE,
     Filters,
@@ -34,6 +33,7 @@ from broadcaster.reports.query import (
     select_entries,
     zones_of,
 )
+from broadcaster.textsort import vietnamese_key
 
 logger = logging.getLogger(__name__)
 
@@ -256,11 +256,11 @@ def campaign_coverage(
                 if not first <= day <= counted_until:
                     continue
                 minutes = (entry.seconds_played or 0.0) / 60.0
-                cell = by_week.get(monday_of(day))
-                if cell is not None:
-                    cell.airings += 1
-                    cell.minutes += minutes
-                    cell.from_receivers += _is_receiver(entry)
+                week_cell = by_week.get(monday_of(day))
+                if week_cell is not None:
+                    week_cell.airings += 1
+                    week_cell.minutes += minutes
+                    week_cell.from_receivers += _is_receiver(entry)
                 if is_peak_day(campaign, day) and day in peak_days:
                     peak_days[day].airings += 1
                     peak_days[day].minutes += minutes

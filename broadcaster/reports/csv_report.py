@@ -186,8 +186,11 @@ def read_csv(path: Path) -> ParsedExport:
             if tag == "#link":
                 parsed.links.append(ChainRow(id=int(row[1]), digest=row[2], hash=row[3], full=False))
             elif tag == "#checkpoint":
+                created = evidence.parse_utc_text(row[2])
+                if created is None:  # as the JSON reader (checkpoints.view_from_record): a signed time is required
+                    raise ValueError("created_at")
                 parsed.checkpoints.append(CheckpointView(
-                    id=int(row[1]), created_at=evidence.parse_utc_text(row[2]), count=int(row[3]),
+                    id=int(row[1]), created_at=created, count=int(row[3]),
                     head_hash=row[4], key_id=row[5], signature=row[6],
                     prev_hash=(row[7] or None) if len(row) > 7 else None))
             elif tag == "#format":
@@ -200,7 +203,7 @@ def read_csv(path: Path) -> ParsedExport:
             else:
                 if len(row) != len(COLUMNS):
                     raise ValidationError(f"Dòng {line_number} của {path} có {len(row)} cột, cần {len(COLUMNS)}")
-                parsed.records.append(dict(zip(COLUMNS, row)))
+                parsed.records.append(dict(zip(COLUMNS, row, strict=True)))
     except (IndexError, ValueError) as exc:
         raise ValidationError(f"Tệp {path} bị hỏng ở dòng {reader.line_num}: {exc}") from None
     return parsed

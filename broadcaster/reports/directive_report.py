@@ -24,7 +24,13 @@ from broadcaster.errors import ValidationError
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.models import Bulletin, Campaign, Slot
 from broadcaster.reports.coverage import CampaignCoverage, campaign_coverage, entries_of_campaign
-from broadcaster.reports.letterhead import RECEIVERS, issuer_lines, recipient_of, signature_lines, signer_name
+from broadcaster.reports.letterhead import (
+    RECEIVERS,
+    issuer_lines,
+    recipient_of,
+    signature_lines,
+    signer_name,
+)
 from broadcaster.reports.pdf_report import official_date
 from broadcaster.reports.query import Filters, effective, entry_when, select_entries
 
@@ -146,13 +152,13 @@ def by_theme(session: Session, campaign: Campaign, aired: Sequence[Any]) -> list
         themes_here: set[str] = set()
         matched = False
         for item in entry.items or []:
-            bulletin = by_title.get(str(item.get("title") or "").strip().casefold())
-            if bulletin is None:
+            found = by_title.get(str(item.get("title") or "").strip().casefold())
+            if found is None:
                 continue
             matched = True
-            theme = bulletin.theme or NO_THEME
+            theme = found.theme or NO_THEME
             row = rows.setdefault(theme, ThemeRow(theme))
-            row.bulletins.add(bulletin.id)
+            row.bulletins.add(found.id)
             row.minutes += float(item.get("seconds") or 0.0) / 60.0
             themes_here.add(theme)
         if not matched:  # no item named: the slot's bulletins, the airing's whole length
@@ -329,7 +335,8 @@ def _annex(session: Session, settings: Any, entries: Sequence[Any], zone: ZoneIn
     cp = signed.view_of(newest) if newest is not None else None
     key_id = ""
     try:
-        from broadcaster.keys import key_id as key_id_of, load_public_key
+        from broadcaster.keys import key_id as key_id_of
+        from broadcaster.keys import load_public_key
 
         key_id = key_id_of(load_public_key(settings.public_key_path))
     except Exception:  # noqa: BLE001 - the annex says the key could not be read

@@ -45,8 +45,8 @@ def read_json(path: Path) -> ParsedExport:
     try:
         return ParsedExport(
             records=list(document["entries"]),
-            links=[ChainRow(id=int(l["id"]), digest=l["content_sha256"], hash=l["hash"], full=False)
-                   for l in document.get("links", [])],
+            links=[ChainRow(id=int(link["id"]), digest=link["content_sha256"], hash=link["hash"], full=False)
+                   for link in document.get("links", [])],
             checkpoints=[view_from_record(c) for c in document.get("checkpoints", [])],
             head_count=int(document["head"]["count"]),
             head_hash=document["head"]["hash"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,7 @@ from broadcaster import schedule
 from broadcaster.errors import ValidationError
 from broadcaster.evidence import CONTENT_FIELDS, STATUS_LABELS
 from broadcaster.local_days import day_bounds
-from broadcaster.models import EVIDENCE_STATUSES, Campaign, EvidenceEntry, Zone
+from broadcaster.models import EVIDENCE_STATUSES, EvidenceEntry
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,8 @@ def when_column() -> Any:
 
 
 def entry_when(entry: Any) -> dt.datetime:
-    return entry.scheduled_at or entry.started_at or entry.recorded_at
+    when: dt.datetime = entry.scheduled_at or entry.started_at or entry.recorded_at
+    return when
 
 
 def zones_of(entry: Any) -> list[str]:
