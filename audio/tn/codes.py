@@ -132,11 +132,29 @@ def _read_code(code: str, ctx: _Ctx) -> str:
     return " ".join(out)
 
 
+_SYMBOL_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+
+
+def _read_symbol_numbers(nums: str, ctx: _Ctx) -> str:
+    """'30/2020' -> 'ba mươi năm hai nghìn không trăm hai mươi': the number, then its year.
+
+    Why: in a symbol the slash only separates fields (Decree 30/2020/NĐ-CP, appendix I: number,
+    year of issue, kind and issuer); an announcer says the year as a year, never "trên".
+    """
+    words = []
+    for i, part in enumerate(nums.split("/")):
+        if i and _SYMBOL_YEAR_RE.fullmatch(part):
+            words.append(f"năm {ctx.num(int(part))}")
+        else:
+            words.append(ctx.num(int(part)))
+    return " ".join(words)
+
+
 def _docnum(text: str, ctx: _Ctx) -> str:
+    """A document symbol in every shape (123/QĐ-UBND, 57-NQ/TW, 30/2020/NĐ-CP, 15/2023/QH15,
+    456/UBND-VX) is read the same way: number, year if any, then kind and issuer in words."""
     def repl(m: re.Match[str]) -> str:
-        nums = " trên ".join(ctx.num(int(n)) for n in m.group("nums").split("/"))
-        link = " trên " if m.group("sep") == "/" else " "
-        return f"{nums}{link}{_read_code(m.group('code'), ctx)}"
+        return f"{_read_symbol_numbers(m.group('nums'), ctx)} {_read_code(m.group('code'), ctx)}"
 
     return _DOCNUM_RE.sub(repl, text)
 
