@@ -163,6 +163,7 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "CSGT": "cảnh sát giao thông",
     "CSCĐ": "cảnh sát cơ động",
     "BĐBP": "bộ đội biên phòng",
+    "BĐ": "báo động",
     "QĐND": "quân đội nhân dân",
     "CAND": "công an nhân dân",
     "TDP": "tổ dân phố",

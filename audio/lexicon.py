@@ -75,6 +75,7 @@ LOANWORDS: dict[str, str] = {
     "virus": "vi rút",
     "vi-rút": "vi rút",
     "container": "công te nơ",
+    "chip": "chíp",
     "radio": "ra đi ô",
     "laptop": "láp tóp",
     "tivi": "ti vi",

@@ -45,6 +45,7 @@ from audio.tn.quantities import (
     _negatives,
     _quantities,
 )
+from audio.tn.scores import _scores
 from audio.tn.romans import (
     _romans,
 )
@@ -134,6 +135,7 @@ _PASSES: tuple[Pass, ...] = (
     _places,
     _phones,
     _times,
+    _scores,
     _negatives,
     _dates,
     _romans,

@@ -209,6 +209,7 @@ def _read_caps_token(token: str, ctx: _Ctx) -> str:
 _ROAD_PREFIXES = {
     "QL": "quốc lộ", "ĐT": "đường tỉnh", "TL": "tỉnh lộ", "ĐH": "đường huyện", "HL": "hương lộ",
     "ĐX": "đường xã",
+    "BĐ": "báo động",  # flood alarm levels: BĐ2, BĐ3 (a hydrology bulletin's "trên BĐ3 0,2 m")
 }
 
 

@@ -30,8 +30,8 @@ _UNITS: dict[str, str] = {
     "km²": "ki lô mét vuông", "km2": "ki lô mét vuông", "m²": "mét vuông", "m2": "mét vuông",
     "cm²": "xăng ti mét vuông", "cm2": "xăng ti mét vuông", "m³": "mét khối",
     "m3": "mét khối", "cm³": "xăng ti mét khối", "cm3": "xăng ti mét khối",
-    "km/h": "ki lô mét trên giờ", "km/giờ": "ki lô mét trên giờ", "m/s": "mét trên giây",
-    "m/min": "mét trên phút", "m/phút": "mét trên phút",
+    "km/h": "ki lô mét mỗi giờ", "km/giờ": "ki lô mét mỗi giờ", "m/s": "mét mỗi giây",
+    "m/min": "mét mỗi phút", "m/phút": "mét mỗi phút",
     "km": "ki lô mét", "cm": "xăng ti mét", "mm": "mi li mét", "ha": "héc ta", "kg": "ki lô gam",
     "mg": "mi li gam", "ml": "mi li lít", "°C": "độ xê", "ºC": "độ xê", "℃": "độ xê",
     "°c": "độ xê", "°F": "độ ép", "°f": "độ ép", "°K": "độ ca", "°k": "độ ca", "°": "độ",
@@ -49,6 +49,12 @@ _UNITS: dict[str, str] = {
     # one letter: only when written against the number ("5m", "100g", "2l", "10đ")
     "m": "mét", "g": "gam", "l": "lít", "đ": "đồng", "v": "vôn", "V": "vôn", "W": "oát",
 }
+
+
+#: How a rate is said: "2 lần/ngày" is "hai lần mỗi ngày", "40 km/h" "bốn mươi ki lô mét mỗi
+#: giờ", "6,5 tấn/ha" "... tấn mỗi héc ta". A price keeps "một" ("7.500 đồng/kg" "... đồng một ki lô
+#: gam"), as a seller says it. "trên" is for tallies and fractions ("12/12 thôn"), never a rate.
+RATE_WORD = "mỗi"
 
 
 _PER_WORDS = {"h": "giờ", "s": "giây", "min": "phút", "ph": "phút", "p": "phút", "ng": "người"}
@@ -190,7 +196,7 @@ def read_quantity(text: str, dialect: str, *, with_unit: bool = True) -> str:
         words = f"{words} {unit_words}"
     per = m.group("per")
     if per and with_unit:
-        link = "một" if unit_words in _MONEY or unit_words == "phần trăm" else "trên"
+        link = "một" if unit_words in _MONEY or unit_words == "phần trăm" else RATE_WORD
         for per_word in per[1:].split("/"):
             per_words = _PER_WORDS.get(per_word) or _UNITS.get(per_word, per_word)
             words = f"{words} {link} {per_words}"
@@ -320,5 +326,5 @@ def _quantities(text: str, ctx: _Ctx) -> str:
         ),
         text,
     )
-    text = _SLASH_UNIT_RE.sub(lambda m: f" trên {_PER_WORDS.get(m['u']) or _UNITS[m['u']]}", text)
+    text = _SLASH_UNIT_RE.sub(lambda m: f" {RATE_WORD} {_PER_WORDS.get(m['u']) or _UNITS[m['u']]}", text)
     return _LONE_UNIT_RE.sub(lambda m: _UNITS[m.group(0)], text)

@@ -12,6 +12,7 @@ from audio.tn.common import (
     _L,
 )
 from audio.tn.quantities import (
+    RATE_WORD,
     _PER_WORDS,
     _UNITS,
 )
@@ -52,10 +53,13 @@ def _alternatives(text: str, ctx: _Ctx) -> str:
             return m.group(0)  # 'P/E', 'A/B': a ratio of two named quantities
         if a in _NOT_ALTERNATIVE_LEFT or ctx.lookup(f"{a}/{b}") is not None:
             return m.group(0)
-        if re.fullmatch(_PER_AFTER_SLASH, b, flags=re.IGNORECASE) or b in _UNITS or b in _PER_WORDS:
-            return m.group(0)
-        if a in _UNITS or re.search(r"\d\s?$", m.string[: m.start()]):
-            return m.group(0)  # '100 tấn/thôn', 'km/h': a rate after a quantity
+        if a in _UNITS:
+            return m.group(0)  # 'km/h', 'tấn/ha': a unit of its own, read with its number
+        if re.search(rf"/[{_L}]+(?: [{_L}]+)* $", m.string[: m.start()]):
+            return m.group(0)  # 'đồng/học sinh/tháng': one link of a price's chain
+        if (re.fullmatch(_PER_AFTER_SLASH, b, flags=re.IGNORECASE) or b in _UNITS
+                or b in _PER_WORDS or re.search(r"\d\s?$", m.string[: m.start()])):
+            return f"{a} {RATE_WORD} {b}"  # 'lần/ngày', '100 hộ/thôn': a rate, 'mỗi'
         return f"{a}, {b}"
 
     return _WORD_SLASH_RE.sub(repl, text)

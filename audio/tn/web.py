@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 # --- web addresses and e-mail: dichvucong.gov.vn, ubndxa@hanoi.gov.vn -------------------------
 _WEB_LABELS = {
     "www": "vê kép vê kép vê kép", "vn": "vê en", "gov": "gờ o vê", "com": "com", "net": "nét",
-    "org": "o rờ gờ", "edu": "e đu", "info": "in phô", "io": "i o",
+    "org": "o rờ gờ", "edu": "e đu", "info": "in phô", "io": "i o", "gmail": "gờ meo",
+    "yahoo": "da hu", "outlook": "ao lúc",
 }
 
 
