@@ -240,6 +240,11 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "STK": "số tài khoản",
     "BTG": "ban tuyên giáo",
     "BTGTW": "ban tuyên giáo trung ương",
+    # since 2025 the Party's propaganda and mass mobilisation boards are one
+    "BTGDVTW": "ban tuyên giáo và dân vận trung ương",
+    "BTGDV": "ban tuyên giáo và dân vận",
+    "BTGDVTU": "ban tuyên giáo và dân vận tỉnh ủy",
+    "BTGDVĐU": "ban tuyên giáo và dân vận đảng ủy",
     "HD/BTGTW": "hướng dẫn ban tuyên giáo trung ương",
     "BDV": "ban dân vận",
     "BDVTW": "ban dân vận trung ương",

@@ -97,7 +97,22 @@ def _paren_abbr(text: str, ctx: _Ctx) -> str:
                 return ""
         return m.group(0)
 
-    return _PAREN_ABBR_RE.sub(repl, text)
+    text = _PAREN_ABBR_RE.sub(repl, text)
+    return _PAREN_WORD_RE.sub(lambda m: _drop_repeated_word(m, ctx), text)
+
+
+#: "(smartphone)", "(vaccine)": a foreign word in brackets after its Vietnamese name.
+_PAREN_WORD_RE = re.compile(rf"\s*\((?P<w>[A-Za-z][A-Za-z -]{{1,30}})\)")
+
+
+def _drop_repeated_word(m: re.Match[str], ctx: _Ctx) -> str:
+    """Drop '(smartphone)' after 'điện thoại thông minh': its reading repeats what was said."""
+    reading = ctx.lookup(m["w"].strip())
+    if reading is None:
+        return m.group(0)
+    said = _fold_words(reading)
+    before = _fold_words(m.string[max(0, m.start() - 80): m.start()])
+    return "" if said and before[-len(said):] == said else m.group(0)
 
 
 # --- document numbers: 39/2020/TT-BTTTT, 160/KH-SVHTTDL, 57-NQ/TW, 15/CT-TTg -------------------
