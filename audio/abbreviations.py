@@ -242,6 +242,10 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "BTGTW": "ban tuyên giáo trung ương",
     # since 2025 the Party's propaganda and mass mobilisation boards are one
     "BTGDVTW": "ban tuyên giáo và dân vận trung ương",
+    "Hội ND": "Hội nông dân",
+    "HCV": "huy chương vàng",
+    "HCB": "huy chương bạc",
+    "HCĐ": "huy chương đồng",
     "BTGDV": "ban tuyên giáo và dân vận",
     "BTGDVTU": "ban tuyên giáo và dân vận tỉnh ủy",
     "BTGDVĐU": "ban tuyên giáo và dân vận đảng ủy",

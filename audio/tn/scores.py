@@ -18,16 +18,18 @@ logger = logging.getLogger(__name__)
 _SCORE_RE = re.compile(r"(?<![\d/.,:–-])(?P<a>\d{1,2})\s?[-–:]\s?(?P<b>\d{1,2})(?![\d/]|[.,:]\d)")
 
 #: Words that announce a result just before the score ("thắng thôn Tây 3-1", "tỷ số 2-2").
-_RESULT_WORDS = {
-    "số", "thắng", "hòa", "hoà", "thua", "bại", "cuộc", "quả", "dẫn", "gỡ", "biệt", "qua",
-    "hạ", "thủng", "lưới", "đè", "trận", "set",
-}
+_RESULT_WORDS = {"số", "thắng", "hòa", "hoà", "thua", "bại", "cuộc", "dẫn", "gỡ", "lưới"}
+
+
+#: Two-word results ("vượt qua", "cách biệt"): "qua" alone is also "đi qua cấp 8-9".
+_RESULT_PAIRS = ("vượt qua", "cách biệt", "chung cuộc", "đánh bại")
 
 
 def _scores(text: str, ctx: _Ctx) -> str:
     def repl(m: re.Match[str]) -> str:
-        before = _prev_word(m, 4).split()
-        if not before or not (set(before) & _RESULT_WORDS):
+        words = _prev_word(m, 4)
+        before = words.split()
+        if not (set(before) & _RESULT_WORDS) and not any(p in words for p in _RESULT_PAIRS):
             return m.group(0)
         if "số" in before and not re.search(r"t[ỷỉ]\s+số\b", m.string[max(0, m.start() - 30): m.start()],
                                             re.IGNORECASE):
