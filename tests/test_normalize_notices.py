@@ -106,15 +106,15 @@ def test_pasted_document_header_is_left_out_and_its_title_read() -> None:
     ("header", "kept"),
     [
         # a table pasted as one line per row: issuer beside the national name, number beside date
-        ("UBND XÃ TÂN LẬP CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập – Tự do – Hạnh phúc\n"
-         "Số: 123/UBND-VX Tân Lập, ngày 05/10/2025\nV/v hưởng ứng Ngày Chuyển đổi số quốc gia",
+        (("UBND XÃ TÂN LẬP CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập – Tự do – Hạnh phúc\n"
+          "Số: 123/UBND-VX Tân Lập, ngày 05/10/2025\nV/v hưởng ứng Ngày Chuyển đổi số quốc gia"),
          "về việc hưởng ứng Ngày Chuyển đổi số quốc gia"),
         # pasted column by column: the issuer and number first, then the national name and date
-        ("UBND TỈNH QUẢNG NAM\nUBND XÃ TÂN LẬP\nSố:      /KH-UBND\nCỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
-         "ĐỘC LẬP - TỰ DO - HẠNH PHÚC\nTân Lập, ngày     tháng 10 năm 2025\nKẾ HOẠCH", "kế hoạch"),
+        (("UBND TỈNH QUẢNG NAM\nUBND XÃ TÂN LẬP\nSố:      /KH-UBND\nCỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+          "ĐỘC LẬP - TỰ DO - HẠNH PHÚC\nTân Lập, ngày     tháng 10 năm 2025\nKẾ HOẠCH"), "kế hoạch"),
         # a Party document: the Party's name, the committee, a star, the number and the date
-        ("ĐẢNG BỘ XÃ TÂN LẬP\nCHI BỘ THÔN ĐÔNG\n*\nSố 12-TB/CB\n"
-         "Thôn Đông, ngày 3 tháng 10 năm 2025\nTHÔNG BÁO", "thông báo"),
+        (("ĐẢNG BỘ XÃ TÂN LẬP\nCHI BỘ THÔN ĐÔNG\n*\nSố 12-TB/CB\n"
+          "Thôn Đông, ngày 3 tháng 10 năm 2025\nTHÔNG BÁO"), "thông báo"),
         ("ĐẢNG CỘNG SẢN VIỆT NAM\nĐẢNG ỦY XÃ TÂN LẬP\nLỜI KÊU GỌI", "lời kêu gọi"),
     ],
 )
