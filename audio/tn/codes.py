@@ -39,12 +39,15 @@ _CENTRE_WORDS = (
 
 
 _ADDRESS_RE = re.compile(
-    rf"(?<![{_L}\d.])(?P<a>P|Q|TX|TT|X|TP|Tp|tp)\.\s?(?=\d|[{_ABBR_CHARS}])"
+    rf"(?<![{_L}\d.])(?P<a>P|Q|TX|TT|X|TP|Tp|tp|KP|TDP)\.\s?(?=\d|[{_ABBR_CHARS}])"
 )
+
+#: "SN 1985" after a name is the year of birth; "SN 12 Lê Lợi" a house number.
+_SN_RE = re.compile(rf"(?<![{_L}\d.])SN\.?\s?(?=\d)")
 
 
 _ADDRESS_WORDS = {"P": "phường", "Q": "quận", "TX": "thị xã", "X": "xã", "TP": "thành phố",
-                  "Tp": "thành phố", "tp": "thành phố"}
+                  "Tp": "thành phố", "tp": "thành phố", "KP": "khu phố", "TDP": "tổ dân phố"}
 
 
 _CAPS_DOT_NUM_RE = re.compile(rf"(?<![{_L}\d.])(?P<c>[{_ABBR_CHARS}]{{2,4}})\.(?=\d)")
@@ -67,6 +70,10 @@ def _addresses(text: str, ctx: _Ctx) -> str:
         return word + " "
 
     text = _ADDRESS_RE.sub(repl, text)
+    text = _SN_RE.sub(
+        lambda m: "sinh năm " if re.match(r"(?:19|20)\d\d(?!\d)", m.string[m.end():]) else "số nhà ",
+        text,
+    )
     return _CAPS_DOT_NUM_RE.sub(
         lambda m: m.group(0) if is_roman(m["c"]) else m["c"] + " ", text  # quý III.2021
     )

@@ -34,7 +34,7 @@ _UNITS: dict[str, str] = {
     "m/min": "mét mỗi phút", "m/phút": "mét mỗi phút",
     "km": "ki lô mét", "cm": "xăng ti mét", "mm": "mi li mét", "ha": "héc ta", "kg": "ki lô gam",
     "mg": "mi li gam", "ml": "mi li lít", "°C": "độ xê", "ºC": "độ xê", "℃": "độ xê",
-    "°c": "độ xê", "°F": "độ ép", "°f": "độ ép", "°K": "độ ca", "°k": "độ ca", "°": "độ",
+    "°c": "độ xê", "oC": "độ xê", "⁰C": "độ xê",  # offices type the degree as a letter o "°F": "độ ép", "°f": "độ ép", "°K": "độ ca", "°k": "độ ca", "°": "độ",
     "%": "phần trăm", "kWh": "ki lô oát giờ", "kwh": "ki lô oát giờ", "kW": "ki lô oát",
     "kw": "ki lô oát", "MW": "mê ga oát", "TW": "tê ra oát", "tw": "tê ra oát",
     "kV": "ki lô vôn", "kv": "ki lô vôn", "mV": "mi li vôn", "mA": "mi li am pe",
@@ -186,11 +186,14 @@ def read_quantity(text: str, dialect: str, *, with_unit: bool = True) -> str:
     cents = _read_cents(m, dialect)
     if cents is not None and with_unit:
         return cents
+    unit = m.group("unit")
+    dotted = re.fullmatch(r"(\d+)\.(\d{1,2})", m.group("num"))
     if m.group("mult"):
         words = _read_mult(m.group("num"), m.group("mult"), dialect)
+    elif dotted and unit:  # "3.5 ha": a decimal typed the English way, before its unit
+        words = read_decimal(dotted[1], dotted[2], dialect)
     else:
         words = read_written_number(m.group("num"), dialect)
-    unit = m.group("unit")
     unit_words = _read_unit(unit) if unit else ""
     if unit_words and with_unit:
         words = f"{words} {unit_words}"
