@@ -464,6 +464,7 @@ DEFAULT_GLOSSARY_ANYCASE.update({word.lower(): reading for word, reading in LOAN
 #: (Decree 30/2020/NĐ-CP, appendix III): "123/QĐ-UBND", "45-KH/TU", "316/PA-UBND". Looked up
 #: before the general glossary inside a symbol, where "CT" is a chỉ thị, not a chủ tịch.
 DOC_KINDS: dict[str, str] = {
+    "QĐi": "quy định",  # the Party's regulations since Hướng dẫn 36-HD/VPTW (2018)
     "NQ": "nghị quyết", "QĐ": "quyết định", "CT": "chỉ thị", "QC": "quy chế",
     "QyĐ": "quy định", "QYĐ": "quy định", "TB": "thông báo", "HD": "hướng dẫn",
     "CTr": "chương trình", "CTR": "chương trình", "KH": "kế hoạch", "PA": "phương án",

@@ -62,7 +62,8 @@ _RULE_LINE_RE = re.compile(r"^[\s\-–—_=*~.]+$")
 _NUMBER_LINE_RE = re.compile(
     rf"^\s*Số\s*[:.]?\s*\d*(?:/\d{{4}})?\s*[/-]\s*[{_CAPS}][{_CAPS}\dđ]*(?:\s*[-/]\s*[{_CAPS}][{_CAPS}\dđa-z]*)*"
 )
-#: "Tân Lập, ngày 10 tháng 10 năm 2025", "Hà Nội, ngày    tháng 10 năm 2025", "..., ngày 10/10/2025".
+#: "Tân Lập, ngày 10 tháng 10 năm 2025", "Hà Nội, ngày    tháng 10 năm 2025" (a draft),
+#: "..., ngày 10/10/2025".
 _PLACE_DATE_RE = re.compile(
     r"^\s*[^\d,.;:!?]{2,40},\s*(?i:ngày)\b.{0,20}?(?:(?i:năm)\s*\d{4}|\d{1,2}[/.-]\d{1,2}[/.-]\d{4})\s*\.?\s*$"
 )
@@ -113,7 +114,8 @@ def _find_headers(lines: Sequence[str]) -> list[Omission]:
         markers = [(k, _header_marker(lines[k].strip())) for k in range(i, end)]
         kinds = {m for _, m in markers if m}
         issuer = any(_is_caps_line(lines[k].strip()) and not m for k, m in markers)
-        strong = bool(kinds & {"quốc hiệu", "tiêu ngữ"}) or ("số" in kinds and (issuer or "ngày" in kinds))
+        strong = bool(kinds & {"quốc hiệu", "tiêu ngữ"}) or (
+            "số" in kinds and (issuer or "ngày" in kinds))
         last = max((k for k, m in markers if m), default=-1)
         if last >= 0:  # issuer lines after the markers, when the title follows them
             after = last + 1

@@ -44,6 +44,7 @@ _ADDRESS_RE = re.compile(
 
 #: "SN 1985" after a name is the year of birth; "SN 12 Lê Lợi" a house number.
 _SN_RE = re.compile(rf"(?<![{_L}\d.])SN\.?\s?(?=\d)")
+_YEAR_AHEAD_RE = re.compile(r"(?:19|20)\d\d(?!\d)")
 
 
 _ADDRESS_WORDS = {"P": "phường", "Q": "quận", "TX": "thị xã", "X": "xã", "TP": "thành phố",
@@ -71,7 +72,7 @@ def _addresses(text: str, ctx: _Ctx) -> str:
 
     text = _ADDRESS_RE.sub(repl, text)
     text = _SN_RE.sub(
-        lambda m: "sinh năm " if re.match(r"(?:19|20)\d\d(?!\d)", m.string[m.end():]) else "số nhà ",
+        lambda m: "sinh năm " if _YEAR_AHEAD_RE.match(m.string, m.end()) else "số nhà ",
         text,
     )
     return _CAPS_DOT_NUM_RE.sub(
@@ -154,6 +155,7 @@ def _read_code(code: str, ctx: _Ctx) -> str:
     return " ".join(out)
 
 
+_QUY_DINH_BEFORE_RE = re.compile(r"(?i:quy định)\s+(?:số\s+)?$")
 _SYMBOL_YEAR_RE = re.compile(r"(?:19|20)\d\d")
 
 
@@ -176,7 +178,12 @@ def _docnum(text: str, ctx: _Ctx) -> str:
     """A document symbol in every shape (123/QĐ-UBND, 57-NQ/TW, 30/2020/NĐ-CP, 15/2023/QH15,
     456/UBND-VX) is read the same way: number, year if any, then kind and issuer in words."""
     def repl(m: re.Match[str]) -> str:
-        return f"{_read_symbol_numbers(m.group('nums'), ctx)} {_read_code(m.group('code'), ctx)}"
+        code = _read_code(m.group("code"), ctx)
+        named = _QUY_DINH_BEFORE_RE.search(m.string[max(0, m.start() - 20): m.start()])
+        if named and m.group("code").startswith(("QĐ-", "QĐ/")):
+            # the Party's "Quy định số 144-QĐ/TW" is a quy định, not a quyết định
+            code = "quy định" + code.removeprefix("quyết định")
+        return f"{_read_symbol_numbers(m.group('nums'), ctx)} {code}"
 
     return _DOCNUM_RE.sub(repl, text)
 

@@ -110,7 +110,8 @@ _DAY_LIST_BEFORE_RE = re.compile(r"(?i:ngày|mùng|mồng)\s+\d{1,2}(?:\s*,\s*\d
 
 def _ngay(m: re.Match[str]) -> str:
     """'ngày ' unless the text already says ngày/mùng just before (never 'ngày ngày')."""
-    if _prev_word(m) in _NO_NGAY or _DAY_LIST_BEFORE_RE.search(m.string[max(0, m.start() - 40): m.start()]):
+    before = m.string[max(0, m.start() - 40): m.start()]
+    if _prev_word(m) in _NO_NGAY or _DAY_LIST_BEFORE_RE.search(before):
         return ""
     return "ngày "
 

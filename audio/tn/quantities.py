@@ -34,7 +34,8 @@ _UNITS: dict[str, str] = {
     "m/min": "mét mỗi phút", "m/phút": "mét mỗi phút",
     "km": "ki lô mét", "cm": "xăng ti mét", "mm": "mi li mét", "ha": "héc ta", "kg": "ki lô gam",
     "mg": "mi li gam", "ml": "mi li lít", "°C": "độ xê", "ºC": "độ xê", "℃": "độ xê",
-    "°c": "độ xê", "oC": "độ xê", "⁰C": "độ xê",  # offices type the degree as a letter o "°F": "độ ép", "°f": "độ ép", "°K": "độ ca", "°k": "độ ca", "°": "độ",
+    "°c": "độ xê", "oC": "độ xê", "⁰C": "độ xê",  # offices type the degree as a letter o
+    "°F": "độ ép", "°f": "độ ép", "°K": "độ ca", "°k": "độ ca", "°": "độ",
     "%": "phần trăm", "kWh": "ki lô oát giờ", "kwh": "ki lô oát giờ", "kW": "ki lô oát",
     "kw": "ki lô oát", "MW": "mê ga oát", "TW": "tê ra oát", "tw": "tê ra oát",
     "kV": "ki lô vôn", "kv": "ki lô vôn", "mV": "mi li vôn", "mA": "mi li am pe",
@@ -329,5 +330,7 @@ def _quantities(text: str, ctx: _Ctx) -> str:
         ),
         text,
     )
-    text = _SLASH_UNIT_RE.sub(lambda m: f" {RATE_WORD} {_PER_WORDS.get(m['u']) or _UNITS[m['u']]}", text)
+    text = _SLASH_UNIT_RE.sub(
+        lambda m: f" {RATE_WORD} {_PER_WORDS.get(m['u']) or _UNITS[m['u']]}", text
+    )
     return _LONE_UNIT_RE.sub(lambda m: _UNITS[m.group(0)], text)

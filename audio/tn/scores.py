@@ -23,6 +23,7 @@ _RESULT_WORDS = {"số", "thắng", "hòa", "hoà", "thua", "bại", "cuộc", "
 
 #: Two-word results ("vượt qua", "cách biệt"): "qua" alone is also "đi qua cấp 8-9".
 _RESULT_PAIRS = ("vượt qua", "cách biệt", "chung cuộc", "đánh bại")
+_TY_SO_RE = re.compile(r"(?i:t[ỷỉ]\s+số)\b")
 
 
 def _scores(text: str, ctx: _Ctx) -> str:
@@ -31,8 +32,7 @@ def _scores(text: str, ctx: _Ctx) -> str:
         before = words.split()
         if not (set(before) & _RESULT_WORDS) and not any(p in words for p in _RESULT_PAIRS):
             return m.group(0)
-        if "số" in before and not re.search(r"t[ỷỉ]\s+số\b", m.string[max(0, m.start() - 30): m.start()],
-                                            re.IGNORECASE):
+        if "số" in before and not _TY_SO_RE.search(m.string[max(0, m.start() - 30): m.start()]):
             return m.group(0)  # "số 3-5" is a number, "tỷ số 3-5" a score
         return f"{ctx.num(int(m['a']))} {ctx.num(int(m['b']))}"
 
