@@ -104,3 +104,12 @@ def test_a_roman_period_before_a_year() -> None:
 def test_a_bracketed_loanword_is_not_said_twice() -> None:
     assert normalize("Tiêm vắc xin (vaccine) cho trẻ.") == "Tiêm vắc xin cho trẻ."
     assert normalize("Xem (video) rồi báo lại.") == "Xem, vi đê ô, rồi báo lại."
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [("30°C", "ba mươi độ xê"), ("30oC", "ba mươi độ xê"), ("86°F", "tám mươi sáu độ ép"),
+     ("300°K", "ba trăm độ ca"), ("góc 45°", "góc bốn mươi lăm độ")],
+)
+def test_degree_signs_however_typed(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
