@@ -201,7 +201,13 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "SXH": "sốt xuất huyết",
     "TCM": "tay chân miệng",
     "HIV/AIDS": "hát i vê ết",
-    "ĐTĐ": "điện thoại di động",
+    # ĐTĐ is the health workers' đái tháo đường (screening notices: "bệnh ĐTĐ, THA"); a mobile
+    # phone is written ĐTDĐ
+    "ĐTĐ": "đái tháo đường",
+    "ĐTDĐ": "điện thoại di động",
+    "THA": "tăng huyết áp",
+    "SDĐPNN": "sử dụng đất phi nông nghiệp",
+    "SDĐNN": "sử dụng đất nông nghiệp",
     "SĐT": "số điện thoại",
     "ĐT:": "điện thoại:",
     "ĐT": "đường tỉnh",
