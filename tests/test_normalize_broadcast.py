@@ -85,6 +85,10 @@ def test_tallies_and_choices_keep_their_own_readings() -> None:
         ("Trẻ từ 3-5 tuổi.", "Trẻ từ ba đến năm tuổi."),
         ("Bão đi qua cấp 8-9.", "Bão đi qua cấp tám đến chín."),
         ("Thôn số 3-5.", "Thôn số ba đến năm."),
+        ("Hướng dẫn 3-5 học sinh.", "Hướng dẫn ba đến năm học sinh."),
+        ("Hòa giải 3-5 vụ.", "Hòa giải ba đến năm vụ."),
+        ("Thua lỗ 2-3 tỷ đồng.", "Thua lỗ hai đến ba tỷ đồng."),
+        ("Thôn Nam hòa thôn Tây 0-0.", "Thôn Nam hòa thôn Tây không không."),
     ],
 )
 def test_scores_are_told_apart_from_ranges(written: str, spoken: str) -> None:

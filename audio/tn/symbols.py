@@ -34,6 +34,11 @@ _WORD_SLASH_RE = re.compile(
 )
 
 
+#: Who a notice addresses: 'ông/bà', 'anh/chị', 'nam/nữ' are a choice wherever they stand.
+_PEOPLE = frozenset({"ông", "bà", "anh", "chị", "em", "cô", "chú", "bác", "cháu", "con", "cha",
+                     "mẹ", "bố", "nam", "nữ"})
+
+
 _NOT_ALTERNATIVE_LEFT = frozenset({"đồng", "đ", "VNĐ", "VND", "vnđ", "USD", "usd"})
 
 
@@ -53,6 +58,8 @@ def _alternatives(text: str, ctx: _Ctx) -> str:
             return m.group(0)  # 'P/E', 'A/B': a ratio of two named quantities
         if a in _NOT_ALTERNATIVE_LEFT or ctx.lookup(f"{a}/{b}") is not None:
             return m.group(0)
+        if a.lower() in _PEOPLE and b.lower() in _PEOPLE:
+            return f"{a}, {b}"  # '2 ông/bà đại diện': a choice even after a number
         if a in _UNITS:
             return m.group(0)  # 'km/h', 'tấn/ha': a unit of its own, read with its number
         if re.search(rf"/[{_L}]+(?: [{_L}]+)* $", m.string[: m.start()]):
