@@ -117,3 +117,23 @@ def test_a_bracketed_loanword_is_not_said_twice() -> None:
 )
 def test_degree_signs_however_typed(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("trong 36h tới", "trong ba mươi sáu giờ tới"),  # no clock shows 36: hours counted
+        ("từ 24-36h", "từ hai mươi tư đến ba mươi sáu giờ"),
+        ("từ 20/11 - 25/11", "từ ngày hai mươi tháng mười một đến ngày hai mươi lăm tháng mười một"),
+        ("các ngày 3, 4/9", "các ngày ba, bốn tháng chín"),
+        ("KP.2, TDP.7", "khu phố hai, tổ dân phố bảy"),
+        ("bà Lê Thị Hoa, SN 1990", "bà Lê Thị Hoa, sinh năm một nghìn chín trăm chín mươi"),
+        ("tại SN 45 Trần Phú", "tại số nhà bốn mươi lăm Trần Phú"),
+        ("Ô. Trần Văn Nam", "ông Trần Văn Nam"),
+        ("rộng 2.5 m", "rộng hai phẩy năm mét"),
+        ("Quy định 205-QĐ/TW", "Quy định hai trăm linh năm quy định trung ương"),
+        ("Quyết định 205-QĐ/TW", "Quyết định hai trăm linh năm quyết định trung ương"),
+    ],
+)
+def test_spans_lists_addresses_and_people(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
