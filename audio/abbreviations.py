@@ -249,6 +249,12 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     # since 2025 the Party's propaganda and mass mobilisation boards are one
     "BTGDVTW": "ban tuyên giáo và dân vận trung ương",
     "Hội ND": "Hội nông dân",
+    "VH": "văn hóa",  # "Nhà VH thôn", "Phòng VH-XH"
+    "ĐVTN": "đoàn viên thanh niên",
+    "HSSV": "học sinh, sinh viên",
+    "TTATXH": "trật tự an toàn xã hội",
+    "SXKD": "sản xuất kinh doanh",
+    "GTNT": "giao thông nông thôn",
     "HCV": "huy chương vàng",
     "HCB": "huy chương bạc",
     "HCĐ": "huy chương đồng",

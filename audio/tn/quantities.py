@@ -36,7 +36,7 @@ _UNITS: dict[str, str] = {
     "mg": "mi li gam", "ml": "mi li lít", "°C": "độ xê", "ºC": "độ xê", "℃": "độ xê",
     "°c": "độ xê", "oC": "độ xê", "⁰C": "độ xê",  # offices type the degree as a letter o
     "°F": "độ ép", "°f": "độ ép", "°K": "độ ca", "°k": "độ ca", "°": "độ",
-    "%": "phần trăm", "kWh": "ki lô oát giờ", "kwh": "ki lô oát giờ", "kW": "ki lô oát",
+    "%": "phần trăm", "‰": "phần nghìn", "kWh": "ki lô oát giờ", "kwh": "ki lô oát giờ", "kW": "ki lô oát",
     "kw": "ki lô oát", "MW": "mê ga oát", "TW": "tê ra oát", "tw": "tê ra oát",
     "kV": "ki lô vôn", "kv": "ki lô vôn", "mV": "mi li vôn", "mA": "mi li am pe",
     "Hz": "héc", "hz": "héc", "GHz": "gi ga héc", "ghz": "gi ga héc", "MHz": "mê ga héc",
@@ -296,7 +296,14 @@ def _scientific(text: str, ctx: _Ctx) -> str:
 _HASH_NUMBER_RE = re.compile(r"#\s?(?=\d)")
 
 
+#: A rate over a counted span: "100 mm/24h", "3 lần/2 ngày" ("... mỗi hai mươi tư giờ").
+_PER_SPAN_RE = re.compile(r"/(?P<n>\d{1,3})\s?(?P<u>h|giờ|ngày|tuần|tháng|năm)(?![\w])")
+
+
 def _quantities(text: str, ctx: _Ctx) -> str:
+    text = _PER_SPAN_RE.sub(
+        lambda m: f" {RATE_WORD} {ctx.num(int(m['n']))} {_PER_WORDS.get(m['u'], m['u'])}", text
+    )
     text = _HASH_NUMBER_RE.sub("thăng ", text)  # "#1": the sign's own name (dấu thăng)
     text = _scientific(text, ctx)
     text = _KM_SPAN_RE.sub(" đến ", text)  # "km 3 - km 7": from one milestone to the other
