@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from gtts_breaker import cooldown_passes
 
 from audio import tts
 from audio.audiofile import peak_dbfs, sha256_file
 from audio.engines_espeak import EspeakEngine
 from audio.engines_gtts import GttsEngine
 from audio.tts import SpeechSettings, SynthesisError, split_text, synthesize
-
-from gtts_breaker import cooldown_passes
 
 if TYPE_CHECKING:
     from fake_gtts import FakeGtts

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gtts_breaker import cooldown_passes
+
 from audio.compose import ProgramItem, RenderSettings, render_program, speech_voices
 from audio.tts import SpeechSettings, breaker_reason, cached_engine, synthesize
-
-from gtts_breaker import cooldown_passes
 
 if TYPE_CHECKING:
     from black_hole import BlackHole
