@@ -83,8 +83,11 @@ def _header_marker(line: str) -> str:
         return "quốc hiệu"
     if _MOTTO_RE.search(line):
         return "tiêu ngữ"
-    if _NUMBER_LINE_RE.match(line):
-        return "số"
+    number = _NUMBER_LINE_RE.match(line)
+    if number:  # the symbol alone, or with the place and date beside it: not a sentence
+        rest = line[number.end():].strip()
+        if not rest or _PLACE_DATE_RE.match(rest):
+            return "số"
     if _PLACE_DATE_RE.match(line):
         return "ngày"
     return ""

@@ -130,6 +130,8 @@ def test_header_lines_alone_or_in_running_text_are_read() -> None:
     assert normalize("Số: 45/TB-UBND") == "Số: bốn mươi lăm thông báo ủy ban nhân dân"
     text = "Sáng nay, ngày 10 tháng 10 năm 2025\nII. NỘI DUNG\nCác thôn treo cờ."
     assert read_document(text).omitted == ()
+    sentences = "TIN BÃO KHẨN CẤP\nSố 45/TB-UBND quy định lịch sơ tán dân.\nBà con chú ý."
+    assert read_document(sentences).omitted == (), "a sentence that starts with Số is read"
 
 
 def test_a_lone_signature_line_is_still_read() -> None:
