@@ -137,3 +137,8 @@ def test_degree_signs_however_typed(written: str, spoken: str) -> None:
 )
 def test_spans_lists_addresses_and_people(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+def test_an_initial_is_not_a_sentence_end() -> None:
+    assert normalize("Ông Nguyễn Văn A. được khen thưởng.") == "Ông Nguyễn Văn a được khen thưởng."
+    assert normalize("Uống vitamin A. Sau đó nghỉ.") == "Uống vitamin a. Sau đó nghỉ."

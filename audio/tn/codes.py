@@ -42,6 +42,9 @@ _ADDRESS_RE = re.compile(
     rf"(?<![{_L}\d.])(?P<a>P|Q|TX|TT|X|TP|Tp|tp|KP|TDP)\.\s?(?=\d|[{_ABBR_CHARS}])"
 )
 
+#: One capital letter, a period, then a lower-case word: a name's initial ("anh M. đi bộ").
+_INITIAL_RE = re.compile(rf"(?<![{_L}\d.])(?P<c>[{_ABBR_CHARS}])\.(?=\s+[a-zà-ỹđ])")
+
 #: "SN 1985" after a name is the year of birth; "SN 12 Lê Lợi" a house number.
 _SN_RE = re.compile(rf"(?<![{_L}\d.])SN\.?\s?(?=\d)")
 _YEAR_AHEAD_RE = re.compile(r"(?:19|20)\d\d(?!\d)")
@@ -71,6 +74,7 @@ def _addresses(text: str, ctx: _Ctx) -> str:
         return word + " "
 
     text = _ADDRESS_RE.sub(repl, text)
+    text = _INITIAL_RE.sub(r"\g<c>", text)  # "anh M. đi bộ": an initial, not a sentence end
     text = _SN_RE.sub(
         lambda m: "sinh năm " if _YEAR_AHEAD_RE.match(m.string, m.end()) else "số nhà ",
         text,
