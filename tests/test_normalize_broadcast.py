@@ -56,8 +56,8 @@ def test_every_symbol_shape_reads_number_year_kind_issuer(symbol: str, spoken: s
         ("3 lần/tháng", "ba lần mỗi tháng"),
         ("5 lượt/người", "năm lượt mỗi người"),
         ("2 ca/ngày", "hai ca mỗi ngày"),
-        ("90 km/h", "chín mươi ki lô mét mỗi giờ"),
-        ("20 m³/s", "hai mươi mét khối mỗi giây"),
+        ("90 km/h", "chín mươi ki lô mét trên giờ"),
+        ("20 m³/s", "hai mươi mét khối trên giây"),
         ("12 tạ/sào", "mười hai tạ mỗi sào"),
         ("300 người/km²", "ba trăm người mỗi ki lô mét vuông"),
         ("25.000 đồng/kg", "hai mươi lăm nghìn đồng một ki lô gam"),  # a price keeps "một"

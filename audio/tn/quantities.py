@@ -30,8 +30,8 @@ _UNITS: dict[str, str] = {
     "km²": "ki lô mét vuông", "km2": "ki lô mét vuông", "m²": "mét vuông", "m2": "mét vuông",
     "cm²": "xăng ti mét vuông", "cm2": "xăng ti mét vuông", "m³": "mét khối",
     "m3": "mét khối", "cm³": "xăng ti mét khối", "cm3": "xăng ti mét khối",
-    "km/h": "ki lô mét mỗi giờ", "km/giờ": "ki lô mét mỗi giờ", "m/s": "mét mỗi giây",
-    "m/min": "mét mỗi phút", "m/phút": "mét mỗi phút",
+    "km/h": "ki lô mét trên giờ", "km/giờ": "ki lô mét trên giờ", "m/s": "mét trên giây",
+    "m/min": "mét trên phút", "m/phút": "mét trên phút",
     "km": "ki lô mét", "cm": "xăng ti mét", "mm": "mi li mét", "ha": "héc ta", "kg": "ki lô gam",
     "mg": "mi li gam", "ml": "mi li lít", "°C": "độ xê", "ºC": "độ xê", "℃": "độ xê",
     "°c": "độ xê", "oC": "độ xê", "⁰C": "độ xê",  # offices type the degree as a letter o
@@ -52,10 +52,27 @@ _UNITS: dict[str, str] = {
 }
 
 
-#: How a rate is said: "2 lần/ngày" is "hai lần mỗi ngày", "40 km/h" "bốn mươi ki lô mét mỗi
-#: giờ", "6,5 tấn/ha" "... tấn mỗi héc ta". A price keeps "một" ("7.500 đồng/kg" "... đồng một ki lô
+#: How a rate is said: "2 lần/ngày" is "hai lần mỗi ngày", "6,5 tấn/ha" "... tấn mỗi héc ta". A
+#: unit symbol over a unit symbol is read as the measuring unit it is, with "trên" ("40 km/h" "bốn
+#: mươi ki lô mét trên giờ", "1.200 m³/s", "0,4 mg/l"), the convention of weather bulletins and of
+#: the peers' corpus. A price keeps "một" ("7.500 đồng/kg" "... đồng một ki lô
 #: gam"), as a seller says it. "trên" is for tallies and fractions ("12/12 thôn"), never a rate.
 RATE_WORD = "mỗi"
+UNIT_OVER_UNIT_WORD = "trên"
+_SYMBOL_BEFORE_SLASH_RE = re.compile(r"(?<![^\W\d_])([A-Za-zµ]+[²³23]?)$")
+
+
+def _is_symbol(unit: str) -> bool:
+    """A unit written as a symbol ("m³", "s"), not as a Vietnamese word ("tấn", "sào")."""
+    return unit in _PER_WORDS or _UNITS.get(unit, unit) != unit
+
+
+def _rate_word(m: re.Match[str]) -> str:
+    """'mỗi' after a counted noun ("lần/ngày"), 'trên' between unit symbols ("m³/s", "mg/l")."""
+    before = _SYMBOL_BEFORE_SLASH_RE.search(m.string, 0, m.start())
+    if before and _is_symbol(before.group(1)) and _is_symbol(m["u"]):
+        return UNIT_OVER_UNIT_WORD
+    return RATE_WORD
 
 
 _PER_WORDS = {"h": "giờ", "s": "giây", "min": "phút", "ph": "phút", "p": "phút", "ng": "người"}
@@ -200,7 +217,12 @@ def read_quantity(text: str, dialect: str, *, with_unit: bool = True) -> str:
         words = f"{words} {unit_words}"
     per = m.group("per")
     if per and with_unit:
-        link = "một" if unit_words in _MONEY or unit_words == "phần trăm" else RATE_WORD
+        if unit_words in _MONEY or unit_words == "phần trăm":
+            link = "một"
+        elif unit and _is_symbol(unit.strip()) and all(_is_symbol(w) for w in per[1:].split("/")):
+            link = UNIT_OVER_UNIT_WORD  # one measuring unit: "m³/s", "mg/l" (not "kg/sào")
+        else:
+            link = RATE_WORD
         for per_word in per[1:].split("/"):
             per_words = _PER_WORDS.get(per_word) or _UNITS.get(per_word, per_word)
             words = f"{words} {link} {per_words}"
@@ -338,6 +360,6 @@ def _quantities(text: str, ctx: _Ctx) -> str:
         text,
     )
     text = _SLASH_UNIT_RE.sub(
-        lambda m: f" {RATE_WORD} {_PER_WORDS.get(m['u']) or _UNITS[m['u']]}", text
+        lambda m: f" {_rate_word(m)} {_PER_WORDS.get(m['u']) or _UNITS[m['u']]}", text
     )
     return _LONE_UNIT_RE.sub(lambda m: _UNITS[m.group(0)], text)
