@@ -56,6 +56,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, context: Context | 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="loaxa_session",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.web.session_minutes),
+        # The cookie is re-sent only when the session changes (``seen`` at most once a minute,
+        # web/security.py), not re-signed on every page.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # Login attempts per (IP, name) allowed inside the window before refusing.
         LOGIN_MAX_ATTEMPTS=5,
         LOGIN_WINDOW_S=300,
