@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import ValidationError
@@ -78,6 +78,12 @@ def _in_period(filters: Filters, tz: str) -> Any:
     """The reports' "day an entry belongs to" (scheduled, else started, else recorded), written
     so the database can use the index on ``scheduled_at`` for the usual case of a scheduled entry
     (the reports' single ``coalesce`` expression would scan the whole log)."""
+    scheduled_terms, fallback_terms = _period_terms(filters, tz)
+    return or_(and_(*scheduled_terms), and_(*fallback_terms))
+
+
+def _period_terms(filters: Filters, tz: str) -> tuple[list[Any], list[Any]]:
+    """The period as two exclusive halves: scheduled entries, and the unscheduled others."""
     start = day_bounds(filters.date_from, tz)[0] if filters.date_from else None
     end = day_bounds(filters.date_to, tz)[1] if filters.date_to else None
     scheduled = EvidenceEntry.scheduled_at
@@ -90,12 +96,12 @@ def _in_period(filters: Filters, tz: str) -> Any:
     if end is not None:
         scheduled_terms.append(scheduled < end)
         fallback_terms.append(fallback < end)
-    return or_(and_(*scheduled_terms), and_(*fallback_terms))
+    return scheduled_terms, fallback_terms
 
 
-def _criteria(filters: Filters, tz: str) -> list[Any]:
+def _criteria(filters: Filters, tz: str, *, period: bool = True) -> list[Any]:
     criteria = []
-    if filters.date_from or filters.date_to:
+    if period and (filters.date_from or filters.date_to):
         criteria.append(_in_period(filters, tz))
     if filters.status:
         criteria.append(EvidenceEntry.status == filters.status)
@@ -134,12 +140,28 @@ def summary_page(session: Session, filters: Filters, tz: str, *, limit: int,
     both), and only those rows are read: sorting a year of one category's entries with all
     their columns cost 8–10 ms, the ids 1–2 ms.
     """
-    ids = (select(EvidenceEntry.id).where(*_criteria(filters, tz))
-           .order_by(EvidenceEntry.id.desc()).limit(limit + 1).offset(offset))
-    stmt = (select(*SUMMARY_COLUMNS).where(EvidenceEntry.id.in_(ids.scalar_subquery()))
+    stmt = (select(*SUMMARY_COLUMNS).where(EvidenceEntry.id.in_(_page_ids(filters, tz, limit + 1, offset)))
             .order_by(EvidenceEntry.id.desc()))
     rows = session.execute(stmt).all()
     return rows[:limit], len(rows) > limit
+
+
+def _page_ids(filters: Filters, tz: str, limit: int, offset: int) -> Any:
+    """The ids of one page, newest first, as a subquery.
+
+    With a period, the scheduled and the unscheduled halves are asked apart and joined: written
+    as one ``OR``, SQLite (without ``ANALYZE`` statistics, as on a station) used only the
+    category of the (category, scheduled_at) index and read every entry of the category.
+    """
+    if not (filters.date_from or filters.date_to):
+        return (select(EvidenceEntry.id).where(*_criteria(filters, tz))
+                .order_by(EvidenceEntry.id.desc()).limit(limit).offset(offset).scalar_subquery())
+    others = _criteria(filters, tz, period=False)
+    scheduled_terms, fallback_terms = _period_terms(filters, tz)
+    both = union_all(select(EvidenceEntry.id).where(*others, *scheduled_terms),
+                     select(EvidenceEntry.id).where(*others, *fallback_terms)).subquery()
+    return (select(both.c.id).order_by(both.c.id.desc()).limit(limit).offset(offset)
+            .scalar_subquery())
 
 
 def page(session: Session, filters: Filters, tz: str, *, limit: int,
