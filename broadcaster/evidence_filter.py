@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import Select, and_, func, or_, select, union_all
+from sqlalchemy import Select, and_, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import ValidationError
-from broadcaster.models import EvidenceEntry
+from broadcaster.models import Campaign, EvidenceEntry, Zone
 from broadcaster.local_days import day_bounds
 from broadcaster.reports.query import Filters, parse_date
 
@@ -144,6 +144,23 @@ def summary_page(session: Session, filters: Filters, tz: str, *, limit: int,
             .order_by(EvidenceEntry.id.desc()))
     rows = session.execute(stmt).all()
     return rows[:limit], len(rows) > limit
+
+
+def filter_choices(session: Session, *, zones: bool = True) -> tuple[list[str], list[str]]:
+    """The filter form's choices: campaign names (newest first) and zone names (by name).
+
+    One statement for both, as the log page asks it on every view: each statement costs a
+    page about as much as the rows it returns.
+    """
+    campaigns = select(literal(0).label("kind"), Campaign.name.label("name"),
+                       Campaign.starts_on.label("k1"), Campaign.id.label("k2"))
+    parts = [campaigns]
+    if zones:
+        parts.append(select(literal(1), Zone.name, null(), literal(0)))
+    both = union_all(*parts).subquery()
+    rows = session.execute(select(both.c.kind, both.c.name).order_by(
+        both.c.kind, both.c.k1.desc(), both.c.k2.desc(), both.c.name)).all()
+    return [name for kind, name in rows if kind == 0], [name for kind, name in rows if kind == 1]
 
 
 def _page_ids(filters: Filters, tz: str, limit: int, offset: int) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from broadcaster.models import PanelAttempt, RevokedSession, User
@@ -81,5 +81,11 @@ def session_user(session: Session, user_id: int, sid: str, now: float) -> User |
     One statement because every page asks it: the user and the revocation list are read
     together, and deactivation or logout in any process is seen by the next request anywhere.
     """
-    revoked = exists().where(RevokedSession.sid == sid, RevokedSession.until > now)
-    return session.scalars(select(User).where(User.id == user_id, ~revoked)).first()
+    return session.scalars(_SESSION_USER, {"uid": user_id, "sid": sid, "now": now}).first()
+
+
+#: Built once: composing the statement anew cost more than running it (≈ 0.3 ms a page).
+_SESSION_USER = select(User).where(
+    User.id == bindparam("uid"),
+    ~exists().where(RevokedSession.sid == bindparam("sid"), RevokedSession.until > bindparam("now")),
+)

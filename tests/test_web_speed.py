@@ -93,3 +93,22 @@ def test_row_cache_is_bounded() -> None:
     again = cache.render([4, 3, 0], lambda n: n, lambda n: f"<tr><td>{n}!</td></tr>")
     assert str(again) == "<tr><td>4</td></tr><tr><td>3</td></tr><tr><td>0!</td></tr>"
     assert cache.hits == 2
+
+
+def test_log_filter_choices_campaigns_newest_first_and_zones_by_name(web_app, login_as) -> None:
+    """The log page's two choice lists come from one statement; their order is the old one."""
+    from broadcaster.models import Campaign
+
+    with web_app.extensions["broadcaster"].session() as session:
+        for name, start in (("Chiến dịch cũ", dt.date(2024, 1, 1)), ("Ngày Chuyển đổi số 10/10", dt.date(2025, 10, 1)),
+                            ("Bình dân học vụ số", dt.date(2025, 3, 1))):
+            session.add(Campaign(name=name, starts_on=start, ends_on=start + dt.timedelta(days=30)))
+    page = login_as("office").get("/logs").get_data(as_text=True)
+    form = page.split('name="campaign"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]+)"', form) == [
+        "Ngày Chuyển đổi số 10/10", "Bình dân học vụ số", "Chiến dịch cũ"], form
+    zones = page.split('name="zone"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]+)"', zones) == sorted(re.findall(r'<option value="([^"]+)"', zones))
+    assert ZONE in zones
+    village = login_as("village").get("/logs").get_data(as_text=True)
+    assert 'name="zone"' not in village.split("<main", 1)[1], "a village head reads only the own zone"
