@@ -5,7 +5,7 @@ import datetime as dt
 import unicodedata
 from typing import Any, Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from audio.normalize import TextInputError, clean_text
@@ -279,21 +279,22 @@ def list_bulletins(
     limit: int = 200,
     offset: int = 0,
 ) -> Sequence[Bulletin]:
-    query = select(Bulletin).where(*_list_criteria(search, status, category, priority, zone_id))
+    query = select(Bulletin).where(*_list_criteria(
+        f"%{search.strip()}%" if search.strip() else None, status or None, category or None,
+        priority or None, zone_id))
     return session.scalars(query.order_by(Bulletin.id.desc()).limit(limit).offset(offset)).all()
 
 
-def _list_criteria(search: str, status: str | None, category: str | None, priority: str | None,
-                   zone_id: int | None) -> list[Any]:
+def _list_criteria(like: Any, status: Any, category: Any, priority: Any, zone_id: Any) -> list[Any]:
+    """The list's filters; None leaves one out (values or bound parameters)."""
     criteria: list[Any] = []
-    if search:
-        like = f"%{search.strip()}%"
+    if like is not None:
         criteria.append(or_(Bulletin.title.ilike(like), Bulletin.body.ilike(like)))
-    if status:
+    if status is not None:
         criteria.append(Bulletin.status == status)
-    if category:
+    if category is not None:
         criteria.append(Bulletin.category == category)
-    if priority:
+    if priority is not None:
         criteria.append(Bulletin.priority == priority)
     if zone_id is not None:
         criteria.append(Bulletin.zone_id == zone_id)
@@ -323,9 +324,23 @@ def list_summaries(
     Why: fifty full bulletins carry their bodies (up to 20,000 characters) and build fifty ORM
     objects, and their zones took a second query; the list shows eight short values a row.
     """
-    query = (select(*SUMMARY_COLUMNS).outerjoin(Zone, Zone.id == Bulletin.zone_id)
-             .where(*_list_criteria(search, status, category, priority, zone_id)))
-    return session.execute(query.order_by(Bulletin.id.desc()).limit(limit).offset(offset)).all()
+    search = search.strip()
+    shape = (bool(search), bool(status), bool(category), bool(priority), zone_id is not None)
+    query = _SUMMARY_QUERIES.get(shape)
+    if query is None:
+        # Built once per combination of filters, with parameters: composing the statement
+        # anew cost about as much as running it.
+        query = (select(*SUMMARY_COLUMNS).outerjoin(Zone, Zone.id == Bulletin.zone_id)
+                 .where(*_list_criteria(*(bindparam(name) if on else None for name, on in zip(
+                     ("like", "status", "category", "priority", "zone_id"), shape))))
+                 .order_by(Bulletin.id.desc()).limit(bindparam("limit")).offset(bindparam("offset")))
+        _SUMMARY_QUERIES[shape] = query
+    return session.execute(query, {
+        "like": f"%{search}%", "status": status, "category": category, "priority": priority,
+        "zone_id": zone_id, "limit": limit, "offset": offset}).all()
+
+
+_SUMMARY_QUERIES: dict[tuple[bool, ...], Any] = {}
 
 
 def history(session: Session, bulletin: Bulletin) -> Sequence[BulletinEvent]:

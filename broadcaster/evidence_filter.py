@@ -157,7 +157,7 @@ def filter_choices(session: Session, *, zones: bool = True) -> tuple[list[str], 
     parts = [campaigns]
     if zones:
         parts.append(select(literal(1), Zone.name, null(), literal(0)))
-    both = union_all(*parts).subquery()
+    both = union_all(*parts).subquery("choices")  # named: an anonymous one costs an os.urandom
     rows = session.execute(select(both.c.kind, both.c.name).order_by(
         both.c.kind, both.c.k1.desc(), both.c.k2.desc(), both.c.name)).all()
     return [name for kind, name in rows if kind == 0], [name for kind, name in rows if kind == 1]
@@ -176,7 +176,7 @@ def _page_ids(filters: Filters, tz: str, limit: int, offset: int) -> Any:
     others = _criteria(filters, tz, period=False)
     scheduled_terms, fallback_terms = _period_terms(filters, tz)
     both = union_all(select(EvidenceEntry.id).where(*others, *scheduled_terms),
-                     select(EvidenceEntry.id).where(*others, *fallback_terms)).subquery()
+                     select(EvidenceEntry.id).where(*others, *fallback_terms)).subquery("period_ids")
     return (select(both.c.id).order_by(both.c.id.desc()).limit(limit).offset(offset)
             .scalar_subquery())
 

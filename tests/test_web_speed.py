@@ -112,3 +112,33 @@ def test_log_filter_choices_campaigns_newest_first_and_zones_by_name(web_app, lo
     assert ZONE in zones
     village = login_as("village").get("/logs").get_data(as_text=True)
     assert 'name="zone"' not in village.split("<main", 1)[1], "a village head reads only the own zone"
+
+
+def test_bulletin_summaries_match_the_full_list_for_every_filter(ctx) -> None:
+    """The list's plain rows (statements kept per filter combination) select what the full list
+    selects, and a kept statement takes each call's own values."""
+    from broadcaster import bulletins
+    from broadcaster.models import Zone
+
+    with ctx.session() as session:
+        east, west = Zone(name="Thôn Đông"), Zone(name="Thôn Tây")
+        session.add_all([east, west])
+        session.flush()
+        for n in range(12):
+            b = bulletins.add_bulletin(
+                session, title=f"Tin số {n} {'tiêm chủng' if n % 3 == 0 else 'họp thôn'}",
+                body="Kính thưa bà con.", category=["Y tế", "Thông báo"][n % 2],
+                priority=["normal", "priority"][n % 4 == 1], zone_id=[None, east.id, west.id][n % 3])
+            if n % 2:
+                bulletins.transition(session, b, "approve", None)
+        session.flush()
+        cases = [{}, {"search": "tiêm"}, {"search": "  họp "}, {"status": "approved"}, {"status": "draft"},
+                 {"category": "Y tế"}, {"category": "Thông báo", "status": "approved"},
+                 {"priority": "priority"}, {"zone_id": east.id}, {"zone_id": west.id},
+                 {"search": "Tin", "zone_id": east.id, "status": "draft"}, {"limit": 3, "offset": 2}]
+        for case in cases:
+            full = [(b.id, b.title, b.zone.name if b.zone else None, b.status)
+                    for b in bulletins.list_bulletins(session, **case)]
+            plain = [(r.id, r.title, r.zone_name, r.status) for r in bulletins.list_summaries(session, **case)]
+            assert plain == full, case
+            assert full or case == {"priority": "priority"}, f"the case selects something: {case}"
