@@ -142,3 +142,36 @@ def test_bulletin_summaries_match_the_full_list_for_every_filter(ctx) -> None:
             plain = [(r.id, r.title, r.zone_name, r.status) for r in bulletins.list_summaries(session, **case)]
             assert plain == full, case
             assert full or case == {"priority": "priority"}, f"the case selects something: {case}"
+
+
+def test_log_summary_pages_match_the_full_pages_for_every_filter(ctx) -> None:
+    """The log list's plain rows (kept statements, ids-first under a period) are the entries the
+    full query selects, in the same order, with each call's own values."""
+    from broadcaster import evidence_filter
+    from broadcaster.models import EvidenceEntry
+    from broadcaster.reports.query import Filters
+
+    start = dt.datetime(2025, 1, 1, 0, 30, tzinfo=dt.timezone.utc)
+    with ctx.session() as session:
+        for n in range(60):
+            at = start + dt.timedelta(hours=9 * n)
+            session.add(EvidenceEntry(
+                occurrence_key=f"slot-{n % 3}@{n}", status=["completed", "missed", "failed"][n % 3],
+                category=["Y tế", "Thông báo"][n % 2], campaign=["", "Chuyển đổi số"][n % 4 == 0],
+                zone=["", "Thôn Đông", "Thôn Tây, Thôn Đông"][n % 3],
+                scheduled_at=None if n % 7 == 0 else at, started_at=at, recorded_at=at,
+                prev_hash=f"{n:064d}", hash=f"{n + 1:064d}"))
+    cases = [Filters(), Filters(status="missed"), Filters(status="failed"), Filters(category="Y tế"),
+             Filters(category="Thông báo", status="completed"), Filters(campaign="Chuyển đổi số"),
+             Filters(zone="Thôn Đông"), Filters(category="Y tế", date_from=dt.date(2025, 1, 5),
+                                                 date_to=dt.date(2025, 1, 15)),
+             Filters(date_from=dt.date(2025, 1, 10)), Filters(date_to=dt.date(2025, 1, 8), status="missed")]
+    with ctx.session() as session:
+        for filters in cases:
+            for limit, offset in ((50, 0), (7, 3)):
+                full, more = evidence_filter.page(session, filters, "Asia/Ho_Chi_Minh", limit=limit, offset=offset)
+                plain, plain_more = evidence_filter.summary_page(session, filters, "Asia/Ho_Chi_Minh",
+                                                                 limit=limit, offset=offset)
+                assert [r.id for r in plain] == [e.id for e in full] and plain_more == more, (filters, limit)
+                assert [r.status for r in plain] == [e.status for e in full]
+            assert full or filters.date_to, f"the case selects something: {filters}"
