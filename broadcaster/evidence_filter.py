@@ -16,8 +16,8 @@ from sqlalchemy import Select, and_, bindparam, func, literal_column, null, or_,
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import ValidationError
-from broadcaster.models import Campaign, EvidenceEntry, Zone
 from broadcaster.local_days import day_bounds
+from broadcaster.models import Campaign, EvidenceEntry, Zone
 from broadcaster.reports.query import Filters, parse_date
 
 logger = logging.getLogger(__name__)
@@ -88,8 +88,8 @@ def _period_terms(filters: Filters, tz: str) -> tuple[list[Any], list[Any]]:
     end = day_bounds(filters.date_to, tz)[1] if filters.date_to else None
     scheduled = EvidenceEntry.scheduled_at
     fallback = func.coalesce(EvidenceEntry.started_at, EvidenceEntry.recorded_at)
-    scheduled_terms = [scheduled.is_not(None)]
-    fallback_terms = [scheduled.is_(None)]
+    scheduled_terms: list[Any] = [scheduled.is_not(None)]
+    fallback_terms: list[Any] = [scheduled.is_(None)]
     if start is not None:
         scheduled_terms.append(scheduled >= start)
         fallback_terms.append(fallback >= start)
@@ -183,7 +183,7 @@ def filter_choices(session: Session, *, zones: bool = True) -> tuple[list[str], 
     """
     stmt = _CHOICES.get(zones)
     if stmt is None:  # built once: composing it anew cost more than running it
-        parts = [select(literal_column("0").label("kind"), Campaign.name.label("name"),
+        parts: list[Any] = [select(literal_column("0").label("kind"), Campaign.name.label("name"),
                         Campaign.starts_on.label("k1"), Campaign.id.label("k2"))]
         if zones:
             parts.append(select(literal_column("1"), Zone.name, null(), literal_column("0")))

@@ -218,7 +218,7 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
                 _run(make_server(build_app(), settings, sockets=[sock], threads=threads))
-            except BaseException:  # noqa: BLE001 - a worker must never return into the parent's loop
+            except BaseException:  # a worker must never return into the parent's loop
                 logger.exception("tiến trình phục vụ bảng điều khiển %d dừng vì lỗi", os.getpid())
                 code = 1
             finally:
