@@ -332,7 +332,7 @@ def list_summaries(
         # anew cost about as much as running it.
         query = (select(*SUMMARY_COLUMNS).outerjoin(Zone, Zone.id == Bulletin.zone_id)
                  .where(*_list_criteria(*(bindparam(name) if on else None for name, on in zip(
-                     ("like", "status", "category", "priority", "zone_id"), shape))))
+                     ("like", "status", "category", "priority", "zone_id"), shape, strict=True))))
                  .order_by(Bulletin.id.desc()).limit(bindparam("limit")).offset(bindparam("offset")))
         _SUMMARY_QUERIES[shape] = query
     return session.execute(query, {

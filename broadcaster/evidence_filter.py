@@ -12,7 +12,18 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import Select, and_, bindparam, func, literal_column, null, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import ValidationError
@@ -88,8 +99,8 @@ def _period_terms(filters: Filters, tz: str) -> tuple[list[Any], list[Any]]:
     end = day_bounds(filters.date_to, tz)[1] if filters.date_to else None
     scheduled = EvidenceEntry.scheduled_at
     fallback = func.coalesce(EvidenceEntry.started_at, EvidenceEntry.recorded_at)
-    scheduled_terms: list[Any] = [scheduled.is_not(None)]
-    fallback_terms: list[Any] = [scheduled.is_(None)]
+    scheduled_terms: list[ColumnElement[bool]] = [scheduled.is_not(None)]
+    fallback_terms: list[ColumnElement[bool]] = [scheduled.is_(None)]
     if start is not None:
         scheduled_terms.append(scheduled >= start)
         fallback_terms.append(fallback >= start)
@@ -114,7 +125,7 @@ def _criteria(filters: Filters, tz: str, *, period: bool = True) -> list[Any]:
     return criteria
 
 
-def query(filters: Filters, tz: str) -> Select[tuple[EvidenceEntry]]:
+def query(filters: Filters, tz: str) -> Select[EvidenceEntry]:
     """Matching entries, newest first (log order)."""
     return select(EvidenceEntry).where(*_criteria(filters, tz)).order_by(EvidenceEntry.id.desc())
 
@@ -169,7 +180,8 @@ def _plain_page(session: Session, filters: Filters, *, limit: int,
                    "campaign": EvidenceEntry.campaign}
         stmt = _PLAIN_PAGES[shape] = (
             select(*SUMMARY_COLUMNS)
-            .where(*(columns[name] == bindparam(name) for name, on in zip(_PLAIN_FILTERS, shape) if on))
+            .where(*(columns[name] == bindparam(name)
+                     for name, on in zip(_PLAIN_FILTERS, shape, strict=True) if on))
             .order_by(EvidenceEntry.id.desc()).limit(bindparam("limit")).offset(bindparam("offset")))
     rows = session.execute(stmt, dict(values, limit=limit + 1, offset=offset)).all()
     return rows[:limit], len(rows) > limit

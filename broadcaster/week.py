@@ -142,7 +142,8 @@ class WeekView:
 
 def _item_title(item: Any) -> str:
     if item.kind == "bulletin" and item.bulletin is not None:
-        return item.bulletin.title
+        title: str = item.bulletin.title
+        return title
     if item.kind == "recording" and item.asset is not None:
         return item.asset.title or f"Bản ghi âm số {item.asset.id}"
     if item.kind == "jingle":
@@ -197,7 +198,7 @@ def occurrences_in(
     estimates: dict[int, float] = {}
     now_utc = dt.datetime.now(dt.timezone.utc)
     result: list[WeekOccurrence] = []
-    for (slot, local_date, instant), key in zip(found, keys):
+    for (slot, local_date, instant), key in zip(found, keys, strict=True):
         status = statuses.get(key)
         if status is None and _before_slot_existed(slot, instant):
             continue
@@ -542,7 +543,7 @@ def slot_form_fields(
     campaign: int | None = None
     if campaign_id not in (None, ""):
         try:
-            campaign = int(campaign_id)  # type: ignore[arg-type]
+            campaign = int(campaign_id)
         except (TypeError, ValueError):
             raise ValidationError(f"Chiến dịch không hợp lệ: {campaign_id!r}") from None
     fields: dict[str, Any] = {
