@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from audio.document import find_unspoken
-
 from audio.tn.codes import (
     _addresses,
     _capitals,
@@ -31,16 +30,15 @@ from audio.tn.common import (
     Pass,
     _Ctx,
 )
-from audio.tn.headings import _headings
-from audio.tn.places import _places
-from audio.tn.titles import _titles
 from audio.tn.dates import (
     _dates,
     _unmarked_date_words,
 )
+from audio.tn.headings import _headings
 from audio.tn.phones import (
     _phones,
 )
+from audio.tn.places import _places
 from audio.tn.quantities import (
     _negatives,
     _quantities,
@@ -48,6 +46,7 @@ from audio.tn.quantities import (
 from audio.tn.romans import (
     _romans,
 )
+from audio.tn.scores import _scores
 from audio.tn.symbols import (
     _alternatives,
     _symbols,
@@ -56,6 +55,7 @@ from audio.tn.symbols import (
 from audio.tn.times import (
     _times,
 )
+from audio.tn.titles import _titles
 from audio.tn.web import (
     _web,
 )
@@ -134,6 +134,7 @@ _PASSES: tuple[Pass, ...] = (
     _places,
     _phones,
     _times,
+    _scores,
     _negatives,
     _dates,
     _romans,

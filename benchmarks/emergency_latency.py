@@ -107,7 +107,7 @@ def main() -> int:
             with ctx.session() as session:
                 commands.request_stop(session, reason="đo xong")
 
-            def settled() -> bool:
+            def settled(command_id: int = command_id) -> bool:
                 with ctx.session() as session:
                     row = session.get(StationCommand, command_id)
                     return row is not None and row.status in ("done", "failed")

@@ -34,13 +34,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import requests
+import requests  # noqa: E402
 
-from broadcaster import bulletins, schedule
-from broadcaster.context import init_home
-from broadcaster.models import ReceiverCommand
-from broadcaster.station.aircheck import MonitorTap
-from broadcaster.zones import add_zone
+from broadcaster import bulletins, schedule  # noqa: E402
+from broadcaster.context import init_home  # noqa: E402
+from broadcaster.models import ReceiverCommand  # noqa: E402
+from broadcaster.station.aircheck import MonitorTap  # noqa: E402
+from broadcaster.zones import add_zone  # noqa: E402
 
 TZ = "Asia/Ho_Chi_Minh"
 
@@ -147,13 +147,13 @@ def main() -> int:
         for at in instants:
             for tap in taps.values():
                 tap.reset_first_audible()
-            wait(lambda: now() > at + dt.timedelta(seconds=6), 300, "an occurrence")
+            wait(lambda at=at: now() > at + dt.timedelta(seconds=6), 300, "an occurrence")
             heard = [t.first_audible_at() for t in taps.values()]
             if None in heard:
                 print(f"{at.isoformat()}: một máy thu không phát (xem {tmp})")
                 continue
             diffs.append(abs((heard[0] - heard[1]).total_seconds()) * 1000)  # type: ignore[operator]
-            wait(lambda: now() > at + dt.timedelta(seconds=13), 60, "the end of the occurrence")
+            wait(lambda at=at: now() > at + dt.timedelta(seconds=13), 60, "the end of the occurrence")
         total: list[float] = []
         box_part: list[float] = []
         cli: list[float] = []

@@ -142,7 +142,8 @@ class WeekView:
 
 def _item_title(item: Any) -> str:
     if item.kind == "bulletin" and item.bulletin is not None:
-        return item.bulletin.title
+        title: str = item.bulletin.title
+        return title
     if item.kind == "recording" and item.asset is not None:
         return item.asset.title or f"Bản ghi âm số {item.asset.id}"
     if item.kind == "jingle":
@@ -159,6 +160,18 @@ def slot_serves_zone(slot: Slot, zone_name: str | None) -> bool:
     return any(zone.name == zone_name for zone in slot.zones)
 
 
+def _before_slot_existed(slot: Slot, instant: dt.datetime) -> bool:
+    """An airing earlier than the slot's creation never was planned: a daily slot made on
+    Thursday has no Monday airing to be "Chưa có nhật ký" about (evidence, if any, still shows).
+    The station's rule (``station.reconcile.expand``): a one-off keeps its one instant."""
+    created = slot.created_at
+    if slot.kind != "daily" or created is None:
+        return False
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.timezone.utc)
+    return instant < created
+
+
 def occurrences_in(
     session: Session,
     default_tz: str,
@@ -167,7 +180,9 @@ def occurrences_in(
     *,
     zone_name: str | None = None,
 ) -> list[WeekOccurrence]:
-    """Every airing of an active slot with start <= instant < end, in time order."""
+    """Every airing of an active slot with start <= instant < end, in time order.
+
+    Airings before the slot was created are left out unless the log has an entry for them."""
     tz = ZoneInfo(default_tz)
     slots = [s for s in schedule.active_slots(session) if slot_serves_zone(s, zone_name)]
     found = schedule.next_occurrences(slots, default_tz, start, end)
@@ -183,10 +198,12 @@ def occurrences_in(
     estimates: dict[int, float] = {}
     now_utc = dt.datetime.now(dt.timezone.utc)
     result: list[WeekOccurrence] = []
-    for (slot, local_date, instant), key in zip(found, keys):
+    for (slot, local_date, instant), key in zip(found, keys, strict=True):
+        status = statuses.get(key)
+        if status is None and _before_slot_existed(slot, instant):
+            continue
         if slot.id not in estimates:
             estimates[slot.id] = schedule.slot_estimated_seconds(slot)
-        status = statuses.get(key)
         label = EVIDENCE_STATUS_LABELS.get(status or "", "")
         state = label or ("Sắp phát" if instant > now_utc else "Chưa có nhật ký")
         result.append(
@@ -526,7 +543,7 @@ def slot_form_fields(
     campaign: int | None = None
     if campaign_id not in (None, ""):
         try:
-            campaign = int(campaign_id)  # type: ignore[arg-type]
+            campaign = int(campaign_id)
         except (TypeError, ValueError):
             raise ValidationError(f"Chiến dịch không hợp lệ: {campaign_id!r}") from None
     fields: dict[str, Any] = {

@@ -9,7 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from broadcaster import campaigns, village_reports
-from broadcaster.cli.common import command, command_group, context, print_json, write_output
+from broadcaster.cli.common import (
+    Commands,
+    command,
+    command_group,
+    context,
+    print_json,
+    write_output,
+)
 from broadcaster.errors import NotFoundError, ValidationError
 from broadcaster.models import Campaign
 from broadcaster.schedule import parse_date
@@ -40,7 +47,7 @@ def _plan_arguments(parser: argparse.ArgumentParser, *, new: bool) -> None:
     parser.add_argument("--peak-target", type=int, metavar="N", help="số lượt phát mỗi ngày cao điểm cho mỗi thôn")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Commands) -> None:
     sub = command_group(subparsers, "campaign", "chiến dịch tuyên truyền: kế hoạch, chủ đề, chỉ tiêu")
     _plan_arguments(command(sub, "add", "thêm chiến dịch", cmd_campaign_add), new=True)
     _plan_arguments(command(sub, "edit", "sửa chiến dịch (chỉ các mục được nêu)", cmd_campaign_edit),
@@ -216,7 +223,7 @@ def cmd_report_village(args: argparse.Namespace) -> int:
             raise NotFoundError(f"Không có thôn/khu phố “{args.zone}”")
         period = village_reports.get_period(session, args.period, int(ctx.settings.reports.village_due_day))
         report = village_reports.save(session, zone, period, raw, None, submit=args.submit)
-        result = {"id": report.id, "state": report.state}
+        result: dict[str, Any] = {"id": report.id, "state": report.state}
     print_json(result) if args.json else print(
         f"Báo cáo số {result['id']}: {village_reports.STATE_LABELS[result['state']]}")
     return 0

@@ -5,11 +5,18 @@ import argparse
 from pathlib import Path
 
 from broadcaster import publishing
-from broadcaster.cli.common import command, command_group, context, print_json, write_output
+from broadcaster.cli.common import (
+    Commands,
+    command,
+    command_group,
+    context,
+    print_json,
+    write_output,
+)
 from broadcaster.errors import ValidationError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Commands) -> None:
     sub = command_group(subparsers, "public", "trang công khai: bản tin đã đăng, áp phích")
     lst = command(sub, "list", "liệt kê bản tin đang đăng công khai (mới nhất trước)", cmd_public_list)
     lst.add_argument("--campaign", type=int, help="chỉ bản tin của chiến dịch này")
@@ -101,8 +108,8 @@ def cmd_public_render(args: argparse.Namespace) -> int:
         print_json({"rendered": done, "failed": failed})
     else:
         print(f"Đã có MP3 của {len(done)} bản tin")
-        for row in failed:
-            print(f"  bản tin số {row['id']}: {row['error']}")
+        for failure in failed:
+            print(f"  bản tin số {failure['id']}: {failure['error']}")
     if failed:
         raise ValidationError(f"{len(failed)} bản tin chưa tạo được MP3 (xem danh sách ở trên)")
     return 0

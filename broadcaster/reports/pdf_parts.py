@@ -37,7 +37,7 @@ VIETNAMESE_LETTERS = frozenset(_VOWELS + _VOWELS.upper())
 
 
 def _covers_vietnamese(path: Path) -> bool:
-    from fontTools.ttLib import TTFont  # fpdf2's own dependency
+    from fontTools.ttLib import TTFont  # type: ignore[import-untyped]  # fpdf2's own dependency
 
     try:
         with TTFont(str(path), lazy=True) as font:
