@@ -5,7 +5,7 @@ last month's report was overdue. Villages of an older database get the date of t
 first account (its installation) when there is one; none: NULL, which owes every period.
 
 Revision ID: 0014_polish
-Revises: 0011_receivers2, 0012_webspeed
+Revises: 0020_join
 """
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from alembic import op
 import broadcaster.models
 
 revision = "0014_polish"
-# Assigned 0010_join; main has since added 0011_receivers2 and 0012_webspeed, both on
-# 0010_join: this revision follows both, so the schema keeps one head.
-down_revision = ("0011_receivers2", "0012_webspeed")
+# Assigned 0010_join; main has since joined its heads in 0020_join: this follows it (one head).
+down_revision = "0020_join"
 branch_labels = None
 depends_on = None
 
