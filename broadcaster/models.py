@@ -145,6 +145,9 @@ class Zone(Base):
     #: where the village is (WGS 84 degrees), for the receivers' map; both NULL until placed
     latitude: Mapped[Optional[float]] = mapped_column(Float)
     longitude: Mapped[Optional[float]] = mapped_column(Float)
+    # When the village was added (NULL: before this was recorded): it owes no village report for
+    # a month that ended before it (broadcaster.village_reports.owes).
+    created_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Campaign(Base):
