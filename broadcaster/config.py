@@ -130,7 +130,8 @@ class AudioSettings:
     max_upload_mb: float = setting(200.0, "largest recording the panel accepts (MB)", minimum=1)
     max_upload_minutes: float = setting(60.0, "longest recording the panel accepts (minutes)", minimum=1)
     cache_max_mb: float = setting(2048.0, "speech and render caches together; the least recently used "
-                                  "files go first (never a program rendered for a broadcast to come)",
+                                  "files go first (never a program rendered for a broadcast to come, "
+                                  "nor one a village box may still fetch)",
                                   minimum=1)
 
 

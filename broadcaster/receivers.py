@@ -273,6 +273,45 @@ def program_path(session: Session, settings: Settings, box: Receiver, sha256: st
     raise NotFoundError("Không có chương trình này cho máy thu")
 
 
+#: An urgent programme (an emergency sent, or one rendered ahead at approval) stays served and
+#: reusable this long: the hub renders ahead the emergency bulletins of the last two days.
+URGENT_SERVED_FOR = dt.timedelta(days=2)
+
+
+def programs_still_served(session: Session, settings: Settings,
+                          now: dt.datetime | None = None) -> list[Path]:
+    """The files of every programme a box may still fetch, so the cache's pruning keeps them.
+
+    A slot's programme is served from the plan until ``station.grace_s`` after its time (and kept
+    while it may still be airing); one withdrawn is no longer planned and the hub renders it again
+    if it comes back. An emergency or a pre-rendered urgent programme is kept while its command may
+    still be delivered or the hub would reuse it (:data:`URGENT_SERVED_FOR`, at least
+    ``receivers.command_ttl_s``).
+    """
+    now = now or utcnow()
+    grace = dt.timedelta(seconds=float(settings.station.grace_s))
+    urgent_for = max(URGENT_SERVED_FOR,
+                     dt.timedelta(seconds=float(settings.receivers.command_ttl_s)))
+    rows = session.execute(
+        select(ReceiverProgram.occurrence_key, ReceiverProgram.scheduled_at,
+               ReceiverProgram.seconds, ReceiverProgram.withdrawn, ReceiverProgram.relpath)
+        .where(ReceiverProgram.scheduled_at >= now - max(urgent_for, grace + dt.timedelta(days=1)))
+    ).all()
+    base = settings.audio_dir
+    paths: list[Path] = []
+    for key, scheduled_at, seconds, withdrawn, relpath in rows:
+        if not relpath:
+            continue
+        if key.startswith("slot-"):
+            ends = scheduled_at + dt.timedelta(seconds=float(seconds or 0.0))
+            needed = not withdrawn and ends >= now - grace
+        else:
+            needed = scheduled_at >= now - urgent_for
+        if needed:
+            paths.append(base / relpath)
+    return paths
+
+
 def expected_within(session: Session, zone_id: int, start: dt.datetime, end: dt.datetime) -> int:
     """How many programs the commune has rendered for a zone between two instants."""
     rows = session.scalars(

@@ -269,7 +269,8 @@ class Hub:
             wanted: list[tuple[int, dt.date, dt.datetime, list[int], list[int], str]] = []
             upcoming = list(next_occurrences(active_slots(session), self.tz, now, now + self.horizon))
             # The priority heads the station will give each occurrence (every zone's slots count:
-            # a commune-wide bulletin leads the first slot anywhere), so a box airs the same ones.
+            # a commune-wide bulletin leads each zone's next slot until every zone heard it), so a
+            # box airs the same ones.
             heads = priority_heads.choose_ahead(session, upcoming, now, self.render_lead_s, self.grace_s)
             for slot, local_date, instant in upcoming:
                 zone_ids = sorted(z.id for z in slot.zones)

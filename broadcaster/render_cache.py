@@ -2,11 +2,14 @@
 
 Why its own module: both the panel's renders (:mod:`broadcaster.library`) and the station's own
 (:mod:`broadcaster.station.render_jobs`) add files to the same cache, and the station daemon must
-not import the renderer (numpy, SciPy) to prune it. A kept program keeps its metadata file
+not import the renderer (numpy, SciPy) to prune it. The receivers hub renders the boxes'
+programmes into the same cache, so every programme a box may still fetch is kept too
+(:func:`broadcaster.receivers.programs_still_served`). A kept program keeps its metadata file
 (``<key>.json``) too: without it the render is no longer found by its key.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from audio.cache import PruneResult, prune
 from broadcaster.config import Settings
 from broadcaster.models import Occurrence
 from broadcaster.programs import cache_dir
+from broadcaster.receivers import programs_still_served
 
 #: Occurrence states whose render is still to air (or airing).
 UPCOMING_STATES = ("pending", "rendered", "playing")
@@ -31,11 +35,13 @@ def upcoming_renders(session: Session) -> list[Path]:
     return [Path(p) for p in paths if p]
 
 
-def prune_caches(session: Session, settings: Settings, keep: Iterable[Path] = ()) -> PruneResult:
+def prune_caches(session: Session, settings: Settings, keep: Iterable[Path] = (),
+                 now: dt.datetime | None = None) -> PruneResult:
     """Hold the speech and render caches to ``audio.cache_max_mb``, least recently used first,
-    never removing a program rendered for a broadcast still to come, nor one in ``keep``."""
+    never removing a program rendered for a broadcast still to come, a receiver programme a box
+    may still fetch, nor one in ``keep``."""
     kept: list[Path] = []
-    for path in [*keep, *upcoming_renders(session)]:
+    for path in [*keep, *upcoming_renders(session), *programs_still_served(session, settings, now)]:
         kept += [path, path.with_suffix(".json")]
     max_bytes = int(float(settings.audio.cache_max_mb) * 1024 * 1024)
     return prune(cache_dir(settings), max_bytes, keep=kept)

@@ -3,9 +3,10 @@
 Three slots on one morning, rendered by the station's own render jobs in its real render worker
 (espeak-ng), each in the order the station renders them (soonest first): thôn Tây's, thôn Đông's,
 then a commune-wide one. Two priority bulletins were approved: a notice for thôn Đông only and a
-commune-wide power cut. The rule (broadcaster/priority_heads.py): a village-only bulletin never
-leads a slot heard outside its village; a commune-wide one may lead any zone's slot, and leads the
-first that may carry it, once. What a villager would check is what each program says first.
+commune-wide power cut. The rule (broadcaster/priority_heads.py): a village-only bulletin leads
+only its own village's next slot, never another village's nor a commune-wide one; a commune-wide
+one leads the next slot of each village until every village has heard it, a commune-wide slot
+serving every village at once. What a villager would check is what each program says first.
 """
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def _spoken(jobs: RenderJobs, due: Due) -> list[str]:
     return titles
 
 
-def test_a_village_notice_leads_only_its_own_village_and_a_commune_notice_leads_any_zones_slot(
+def test_a_village_notice_leads_only_its_own_village_and_a_commune_notice_leads_every_village(
         ctx: Any, jobs: RenderJobs) -> None:
     with ctx.session() as session:
         add_zone(session, "Thôn Đông")
@@ -82,15 +83,34 @@ def test_a_village_notice_leads_only_its_own_village_and_a_commune_notice_leads_
     assert "Họp thôn Đông" not in heard_west, (
         f"thôn Đông's notice never leads thôn Tây's slot: {heard_west}")
     assert heard_west == ["Lịch cắt điện", "Tin sáng"], (
-        f"the commune-wide power cut leads a village's slot, the first that may carry it: {heard_west}")
+        f"the commune-wide power cut leads thôn Tây's next slot: {heard_west}")
 
     heard_east = _spoken(jobs, east)
-    assert heard_east == ["Họp thôn Đông", "Tin sáng"], (
-        f"thôn Đông's slot is led by its own notice; the power cut led once already: {heard_east}")
+    assert heard_east == ["Họp thôn Đông", "Lịch cắt điện", "Tin sáng"], (
+        f"thôn Đông's slot is led by its own notice and by the power cut it has not heard yet "
+        f"(thôn Tây's slot carrying it does not keep it from thôn Đông): {heard_east}")
 
     heard_commune = _spoken(jobs, commune)
     assert heard_commune == ["Tin sáng"], (
-        f"a village notice never leads a commune-wide slot (heard in every village): {heard_commune}")
+        f"every village has heard the power cut, and a village notice never leads a commune-wide "
+        f"slot: {heard_commune}")
+
+
+def test_a_commune_wide_slot_carries_the_notice_to_the_villages_that_have_not_heard_it(
+        ctx: Any, jobs: RenderJobs) -> None:
+    with ctx.session() as session:
+        add_zone(session, "Thôn Đông")
+        add_zone(session, "Thôn Tây")
+    news = _approved(ctx, "Tin sáng", "Bà con đi tiêm phòng.")
+    _approved(ctx, "Lịch cắt điện", "Mai cắt điện toàn xã.", "priority")
+    start = dt.datetime.now(UTC).replace(microsecond=0) + dt.timedelta(hours=1)
+    west = _slot(ctx, news, start, ("Thôn Tây",))
+    commune = _slot(ctx, news, start + dt.timedelta(minutes=30), ())
+    east = _slot(ctx, news, start + dt.timedelta(minutes=60), ("Thôn Đông",))
+    assert _spoken(jobs, west) == ["Lịch cắt điện", "Tin sáng"], "thôn Tây hears it first"
+    assert _spoken(jobs, commune) == ["Lịch cắt điện", "Tin sáng"], (
+        "the commune-wide slot is led by it: thôn Đông has not heard it")
+    assert _spoken(jobs, east) == ["Tin sáng"], "thôn Đông heard it in the commune-wide slot"
 
 
 def test_a_commune_notice_leads_the_commune_wide_slot_when_it_comes_first(

@@ -2,8 +2,9 @@
 
 The hub renders the boxes' programs up to 48 hours ahead, long before the station renders its
 own (``station.render_lead_s`` before the air time). Both follow :mod:`broadcaster.priority_heads`:
-a priority bulletin leads the first slot that may carry it, once; a village-only one never leads a
-slot heard elsewhere. Here the station's side is played out with the same ``choose`` it calls at
+a commune-wide priority bulletin leads the next slot of each village until every village has heard
+it (a commune-wide slot serving them all at once); a village-only one leads its own village's next
+slot only, never a slot heard elsewhere. Here the station's side is played out with the same ``choose`` it calls at
 render time and the claims it records, and compared with what the hub put in the boxes' programs.
 """
 from __future__ import annotations
@@ -94,8 +95,12 @@ def _station_heads(ctx: Any) -> dict[int, list[int]]:
                                     utcnow() + dt.timedelta(hours=48))
         aired = {(r.slot_id, r.local_date): r for r in session.scalars(select(Occurrence))}
         for slot, local_date, instant in sorted(upcoming, key=lambda o: o[2]):
-            if (slot.id, local_date) in aired:  # already played at the commune: its heads stand
-                chosen[slot.id] = priority_heads.heads_of(session, aired[(slot.id, local_date)].id)
+            if (slot.id, local_date) in aired:  # already rendered or played: its heads stand
+                done = aired[(slot.id, local_date)]
+                if done.state == "rendered":  # it airs before the later slots render
+                    done.state = "completed"
+                    session.flush()
+                chosen[slot.id] = priority_heads.heads_of(session, done.id)
                 continue
             heads = priority_heads.choose(session, slot, local_date, instant - dt.timedelta(seconds=lead), grace)
             row = Occurrence(slot_id=slot.id, local_date=local_date, scheduled_at=instant,
@@ -114,15 +119,18 @@ def test_box_programs_carry_the_heads_the_station_gives_the_same_occurrence(ctx:
     slots = day["slots"]
     assert counts["rendered"] == 2, "the east box needs its own slot and the commune-wide one"
     station = _station_heads(ctx)
-    # the commune-wide warning leads the first slot anywhere (Thôn Tây's), the village notice
-    # leads Thôn Đông's own slot, and the commune-wide slot carries neither
-    assert station == {slots["tay"]: [day["storm"]], slots["dong"]: [day["water"]], slots["all"]: []}
+    # the commune-wide warning leads Thôn Tây's slot and then Thôn Đông's (which has not heard it
+    # yet), with Thôn Đông's own notice; once both villages heard it, the commune-wide slot
+    # carries neither (the village notice never leads a slot heard in another village)
+    assert station == {slots["tay"]: [day["storm"]], slots["dong"]: [day["storm"], day["water"]],
+                       slots["all"]: []}
     assert hub.renderer.heads == {slots["dong"]: station[slots["dong"]], slots["all"]: station[slots["all"]]}
     with ctx.session() as session:
         box = receivers.get_receiver(session, "thon-dong-1")
         plan = {o["slot_id"]: o for o in receivers.plan_for(session, ctx.settings, box)["occurrences"]}
-    assert plan[slots["dong"]]["fields"]["priority_heads"] == [day["water"]]
-    assert [i["title"] for i in plan[slots["dong"]]["fields"]["items"]] == [f"head {day['water']}"]
+    assert plan[slots["dong"]]["fields"]["priority_heads"] == [day["storm"], day["water"]]
+    assert [i["title"] for i in plan[slots["dong"]]["fields"]["items"]] == [
+        f"head {day['storm']}", f"head {day['water']}"]
     assert plan[slots["all"]]["fields"]["priority_heads"] == []
     again = hub.render_ahead()
     assert again["rendered"] == 0 and again["kept"] == 2, "nothing moved: nothing rendered again"
@@ -143,10 +151,35 @@ def test_when_the_station_fails_the_slot_that_carried_a_head_the_box_gets_it_nex
         session.flush()
         priority_heads.claim(session, row, [day["storm"]])
     expected = _station_heads(ctx)
-    assert expected[slots["dong"]] == [day["storm"], day["water"]], "the next slot takes the warning"
+    assert expected[slots["dong"]] == [day["storm"], day["water"]], "Thôn Đông still hears the warning"
+    assert expected[slots["all"]] == [day["storm"]], (
+        "Thôn Tây never heard the warning: the next slot it hears, the commune-wide one, takes it")
     counts = hub.render_ahead()
-    assert counts["rendered"] == 1, "only the east slot's program changed"
+    assert counts["rendered"] == 1 and counts["kept"] == 1, "only the commune-wide slot's program changed"
     assert hub.renderer.heads[slots["dong"]] == expected[slots["dong"]]
+    assert hub.renderer.heads[slots["all"]] == expected[slots["all"]]
     with ctx.session() as session:
-        program = session.scalar(select(ReceiverProgram).where(ReceiverProgram.slot_id == slots["dong"]))
-        assert program is not None and program.fields["priority_heads"] == expected[slots["dong"]]
+        program = session.scalar(select(ReceiverProgram).where(ReceiverProgram.slot_id == slots["all"]))
+        assert program is not None and program.fields["priority_heads"] == expected[slots["all"]]
+
+
+def test_a_head_the_station_already_rendered_counts_as_heard_for_slots_rendered_later(
+        ctx: Any, day: dict[str, Any]) -> None:
+    """Thôn Tây's slot is rendered at the commune with the warning; it airs an hour before the
+    commune-wide slot renders, so that slot (all villages have heard it by then) carries none."""
+    slots = day["slots"]
+    with ctx.session() as session:
+        slot = session.get(Slot, slots["tay"])
+        _, local_date, instant = __import__("broadcaster.schedule", fromlist=["x"]).next_occurrences(
+            [slot], str(ctx.settings.station.timezone), utcnow(), utcnow() + dt.timedelta(hours=24))[0]
+        row = Occurrence(slot_id=slot.id, local_date=local_date, scheduled_at=instant, state="rendered")
+        session.add(row)
+        session.flush()
+        priority_heads.claim(session, row, [day["storm"]])
+    expected = _station_heads(ctx)
+    assert expected == {slots["tay"]: [day["storm"]], slots["dong"]: [day["storm"], day["water"]],
+                        slots["all"]: []}
+    hub = _hub(ctx)
+    hub.render_ahead()
+    assert hub.renderer.heads == {slots["dong"]: expected[slots["dong"]], slots["all"]: []}, (
+        "the box plays what the station will: the commune-wide slot carries no head")
