@@ -72,6 +72,8 @@ SLOW_STEP_S = 0.5
 #: The station's own connections wait at most this long for a lock (SQLite busy timeout): the
 #: main loop and the playout never stand behind a long writer; the evidence writer retries.
 DB_LOCK_WAIT_S = 1.0
+#: Approved emergency bulletins this recent are kept rendered (a storm warning prepared ahead).
+PRERENDER_EMERGENCY_DAYS = 7
 
 
 class Station:
@@ -242,7 +244,7 @@ class Station:
     def _rerender(self) -> None:
         with self._lock:
             busy = set(self._busy)
-        self.renders.drop_all(keep=busy)
+        self.renders.drop_all(keep=busy, emergencies=True)
         self._maybe_reconcile(force=True)
 
     def _next_up(self) -> dict[str, Any] | None:
@@ -312,12 +314,18 @@ class Station:
         return result
 
     def _prerender_emergencies(self, now: dt.datetime) -> None:
-        """Approved emergency bulletins of the last day, rendered ahead of their command."""
+        """The urgent signal held, and approved emergency bulletins of the last
+        :data:`PRERENDER_EMERGENCY_DAYS` rendered ahead of their command (approval moves the
+        change marker, so this runs within ``station.reconcile_s`` of it)."""
+        if self.renders.signal() is None and self.scheduler.get_job("signal") is None:
+            self.scheduler.add_job(self.renders.prepare_signal, id="signal", executor="render",
+                                   replace_existing=True)
         with self.ctx.session() as session:
             wanted = dict(session.execute(
                 select(Bulletin.id, Bulletin.updated_at).where(
                     Bulletin.status == "approved", Bulletin.priority == "emergency",
-                    Bulletin.approved_at >= now - dt.timedelta(days=1))).tuples().all())
+                    Bulletin.approved_at >= now - dt.timedelta(days=PRERENDER_EMERGENCY_DAYS))
+            ).tuples().all())
         have = self.renders.emergency_versions()
         for bulletin_id, version in wanted.items():
             if have.get(bulletin_id) != version:

@@ -49,6 +49,7 @@ class RenderJobs:
         self._key_locks: dict[str, threading.Lock] = {}
         self._failure_notes: dict[str, str] = {}
         self._emergencies: dict[int, tuple[dt.datetime, Program]] = {}
+        self._signal: Program | None = None
         # Choosing the priority bulletins for a slot's head and claiming them is one step per
         # slot, soonest first, so two slots rendered within one lead never both carry them.
         self._head_turn = SoonestFirst()
@@ -67,12 +68,19 @@ class RenderJobs:
         with self._lock:
             self._ready.pop(key, None)
 
-    def drop_all(self, keep: set[str] | frozenset[str] = frozenset()) -> None:
-        """Forget every ready program but ``keep`` (something changed: render them again)."""
+    def drop_all(self, keep: set[str] | frozenset[str] = frozenset(),
+                 emergencies: bool = False) -> None:
+        """Forget every ready program but ``keep`` (something changed: render them again).
+
+        Pre-rendered emergencies are kept by their bulletin's version (an edit makes a new one,
+        and sends the bulletin back to draft), so another bulletin's edit does not throw them
+        away; ``emergencies`` forgets them too (a re-render command: the glossary changed).
+        """
         with self._lock:
             for key in [k for k in self._ready if k not in keep]:
                 self._ready.pop(key, None)
-            self._emergencies.clear()
+            if emergencies:
+                self._emergencies.clear()
 
     # ------------------------------------------------------------------ occurrences
 
@@ -162,6 +170,16 @@ class RenderJobs:
         done = self.renderer.render(what, ident, head_ids, instant=instant, urgent=urgent)
         return Program(Path(done["path"]), done["sha256"], float(done["seconds"]), done["items"])
 
+    def cached_emergency(self, bulletin_id: int, version: dt.datetime | None) -> Program | None:
+        """The bulletin's whole urgent programme pre-rendered from this very version, or None
+        (never waits: a pre-render under way is not the command's business)."""
+        with self._lock:
+            cached = self._emergencies.get(bulletin_id)
+        if cached is not None and version is not None and cached[0] == version \
+                and cached[1].path.is_file():
+            return cached[1]
+        return None
+
     def render_emergency(self, bulletin_id: int, instant: dt.datetime,
                          version: dt.datetime | None = None) -> Program:
         """The bulletin with the urgent template, before every other render.
@@ -172,16 +190,37 @@ class RenderJobs:
         with self._lock:
             lock = self._key_locks.setdefault(f"emergency:{bulletin_id}", threading.Lock())
         with lock:  # a pre-render under way is waited for, not started twice
-            with self._lock:
-                cached = self._emergencies.get(bulletin_id)
-            if cached is not None and version is not None and cached[0] == version \
-                    and cached[1].path.is_file():
-                return cached[1]
+            cached = self.cached_emergency(bulletin_id, version)
+            if cached is not None:
+                return cached
             program = self.render_in_worker("emergency", bulletin_id, None, instant, urgent=True)
             if version is not None:
                 with self._lock:
                     self._emergencies[bulletin_id] = (version, program)
             return program
+
+    def render_emergency_body(self, bulletin_id: int, instant: dt.datetime) -> Program:
+        """The urgent programme without its opening signal: fed behind the held signal."""
+        return self.render_in_worker("emergency-body", bulletin_id, None, instant, urgent=True)
+
+    def signal(self) -> Program | None:
+        """The urgent attention signal, rendered when the station starts (None: not yet)."""
+        with self._lock:
+            signal = self._signal
+        return signal if signal is not None and signal.path.is_file() else None
+
+    def prepare_signal(self) -> None:
+        """Render and hold the signal (at start, and again whenever it is missing)."""
+        if self.signal() is not None:
+            return
+        try:
+            program = self.render_in_worker("signal", 0, None, self.clock.now(), urgent=True)
+        except (RenderFailed, OSError) as exc:
+            logger.warning("chưa dựng được tín hiệu khẩn cấp: %s; thử lại sau", exc)
+            return
+        with self._lock:
+            self._signal = program
+        logger.info("tín hiệu khẩn cấp sẵn sàng (%.1f giây)", program.seconds)
 
     def prerender_emergency(self, bulletin_id: int, version: dt.datetime) -> None:
         """An approved emergency bulletin, rendered ahead so its command airs at once."""
