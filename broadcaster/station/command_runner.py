@@ -27,6 +27,10 @@ from broadcaster.station.render_jobs import RenderJobs
 
 logger = logging.getLogger(__name__)
 
+#: The bulletin's render waits at most this long for the signal's first sample (the signal lasts
+#: about 2.8 s; the render must not steal the CPU from the player's start on a loaded machine).
+BODY_AFTER_SIGNAL_S = 0.5
+
 
 class CommandRunner:
     """Polls, acknowledges and executes the commands for one output."""
@@ -146,6 +150,7 @@ class CommandRunner:
             follow = Follow()
 
             def render_body() -> None:
+                follow.on_air.wait(BODY_AFTER_SIGNAL_S)  # the player's start first
                 try:
                     follow.deliver(self.renders.render_emergency_body(bulletin_id,
                                                                      airing.scheduled_at))

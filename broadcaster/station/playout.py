@@ -209,6 +209,8 @@ class PreparedPlayback:
             os.write(fd, self._pcm[:first])
         except OSError:
             pass  # the player died: wait() reports its exit code and stderr
+        if follow is not None:
+            follow.on_air.set()
         feeder = threading.Thread(target=self._feed, args=(first, follow), name="player-feed",
                                   daemon=True)
         playback = Playback(self.proc, started_at, self._device, feeder)
@@ -256,8 +258,10 @@ class PreparedPlayback:
                 if decoded is None or decoded[1:] != self._format:
                     follow.unfed = "bản tin khác định dạng âm thanh với tín hiệu"
                     return
-                self._write_all(fd, decoded[0])
-                follow.fed_rest = True
+                first = int(FIRST_WRITE_S * self._bytes_per_s) // 4 * 4
+                self._write_all(fd, decoded[0][:first])
+                follow.fed_rest = True  # from its first sample on, the rest is on air
+                self._write_all(fd, decoded[0], first)
                 return
             if follow.error:
                 return
