@@ -137,7 +137,10 @@ class Station:
             ctx, self.clock, self.output, backend=self.player.backend, device=self.player.device,
             current=self.engine.current, next_up=self._next_up,
             extra=lambda: {"unwritten_evidence": self.writer.backlog(),
-                           "render_worker": self.renderer.status()},
+                           "render_worker": self.renderer.status(),
+                           # An emergency opens at once with the signal; these air whole at once.
+                           "emergency_signal": self.renders.signal() is not None,
+                           "emergencies_ready": sorted(self.renders.emergency_versions())},
             every_s=self.heartbeat_s, stopping=self.stopping, housekeeping=self._housekeeping)
         self._last_full = self._last_checkpoint = self._last_cleanup = 0.0
 
