@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 RENDER_ATTEMPTS = 3
 RENDER_RETRY_S = (1.0, 3.0)
+#: The signal's render queues as a broadcast this far ahead would (soonest broadcast first).
+SIGNAL_AFTER_S = 30.0
 
 
 class RenderJobs:
@@ -214,7 +216,10 @@ class RenderJobs:
         if self.signal() is not None:
             return
         try:
-            program = self.render_in_worker("signal", 0, None, self.clock.now(), urgent=True)
+            # Not urgent: a broadcast due within SIGNAL_AFTER_S (a station started just before
+            # a slot) renders first; the signal is for the emergency that may come later.
+            later = self.clock.now() + dt.timedelta(seconds=SIGNAL_AFTER_S)
+            program = self.render_in_worker("signal", 0, None, later)
         except (RenderFailed, OSError) as exc:
             logger.warning("chưa dựng được tín hiệu khẩn cấp: %s; thử lại sau", exc)
             return
