@@ -215,6 +215,9 @@ class RenderJobs:
         """Render and hold the signal (at start, and again whenever it is missing)."""
         if self.signal() is not None:
             return
+        # The worker's cold start (seconds) first: a slot due meanwhile takes its turn before.
+        while self.renderer.pid is None and not self.stopping.is_set():
+            self.stopping.wait(0.2)
         try:
             # Not urgent: a broadcast due within SIGNAL_AFTER_S (a station started just before
             # a slot) renders first; the signal is for the emergency that may come later.
