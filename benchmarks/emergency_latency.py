@@ -23,7 +23,6 @@ compare with an older revision. benchmarks/README-station.md records a run.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import statistics
 import subprocess
@@ -136,13 +135,6 @@ def main() -> int:
                     continue
                 key = f"emergency-{command_id}"
 
-                def started() -> EvidenceEntry | None:
-                    with ctx.session() as session:
-                        command_row = session.get(StationCommand, command_id)
-                        if command_row is None or command_row.acknowledged_at is None:
-                            return None
-                        return command_row  # type: ignore[return-value]
-                wait_until(started, 10)
                 time.sleep(4.5 if mode == "fresh" else 1.5)  # signal + bulletin on air
                 with ctx.session() as session:
                     commands.request_stop(session, reason="đo xong")

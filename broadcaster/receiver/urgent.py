@@ -47,7 +47,8 @@ class BoxEmergencies:
     def hold(self, plan: dict[str, Any]) -> list[str]:
         """With each plan: fetch the signal and urgent programmes not held (errors returned)."""
         failures: list[str] = []
-        signal = plan.get("signal") if isinstance(plan.get("signal"), dict) else None
+        given = plan.get("signal")
+        signal: dict[str, Any] | None = given if isinstance(given, dict) else None
         specs = [signal] + [u for u in plan.get("urgent") or [] if isinstance(u, dict)]
         for spec in specs:
             if not spec or not spec.get("sha256"):
@@ -57,8 +58,8 @@ class BoxEmergencies:
             except LinkError as exc:
                 failures.append(str(exc))
                 continue
-            if spec is signal:
-                self._remember_signal(spec)
+            if signal is not None and spec is signal:
+                self._remember_signal(signal)
         return failures
 
     def signal(self) -> Program | None:
