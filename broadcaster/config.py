@@ -163,6 +163,9 @@ class ReceiversSettings:
                                    "enrolment; empty: mqtt_url")
     broker_pid_file: str = setting("", "Mosquitto's pid file, signalled to reload its password file; "
                                    "empty: mqtt/mosquitto.pid in the data folder")
+    broker_control: str = setting("dynsec", "how the hub cuts a revoked box's open connection: `dynsec` "
+                                  "(Mosquitto's dynamic-security plugin) or `none` (reload only)",
+                                  choices=("dynsec", "none"))
     horizon_hours: float = setting(48.0, "how far ahead the commune renders and a box keeps its plan",
                                    minimum=1)
     lock_minutes: float = setting(20.0, "a programme due this soon is not changed by a late plan",

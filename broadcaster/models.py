@@ -116,6 +116,9 @@ class Zone(Base):
     kind: Mapped[str] = mapped_column(String(20), default="thôn")
     output: Mapped[str] = mapped_column(String(120), default="main")
     description: Mapped[str] = mapped_column(Text, default="")
+    #: where the village is (WGS 84 degrees), for the receivers' map; both NULL until placed
+    latitude: Mapped[Optional[float]] = mapped_column(Float)
+    longitude: Mapped[Optional[float]] = mapped_column(Float)
 
 
 class Campaign(Base):

@@ -5,6 +5,13 @@ them on SIGHUP, any MQTT broker of a province's cluster has an equivalent (files
 hook fed from the same table), and the commune database stays the one source of truth: the files
 are written again from the ``receivers`` table after every enrolment or revocation.
 
+A revoked box's *open* connection is cut at once through Mosquitto's dynamic-security plugin,
+loaded beside the files only as a deny list (:func:`cut_commands`): the hub, whose login may
+publish to ``$CONTROL/dynamic-security/v1``, creates the box there disabled, which disconnects it
+now and refuses it from then on whatever the files say; a broker that reads the files again
+(SIGHUP) also drops a client whose login left them. A broker cluster swaps in its own way of
+kicking a client (docs/RECEIVERS.md) with ``receivers.broker_control``.
+
 Passwords are stored as Mosquitto 2's ``$7$`` PBKDF2-SHA512 hashes (what ``mosquitto_passwd``
 writes), so the commune never keeps a box's MQTT password in clear text.
 """
@@ -18,6 +25,7 @@ import secrets
 import signal
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,6 +39,9 @@ logger = logging.getLogger(__name__)
 #: PBKDF2 rounds: 1000 keeps a reconnect storm of hundreds of boxes cheap for the broker.
 ITERATIONS = 1000
 COMMUNE_USER = "loaxa-commune"
+#: Mosquitto's dynamic-security control topic (and where its answers come)
+DYNSEC_TOPIC = "$CONTROL/dynamic-security/v1"
+DYNSEC_RESPONSES = DYNSEC_TOPIC + "/response"
 
 
 def hash_password(password: str, *, iterations: int = ITERATIONS, salt: bytes | None = None) -> str:
@@ -90,7 +101,7 @@ def _write_atomic(path: Path, text: str) -> None:
 def render_files(commune_hash: str, boxes: Iterable[Receiver]) -> tuple[str, str]:
     """(password file, ACL file) for the commune hub and every enrolled, unrevoked box."""
     passwd = [f"{COMMUNE_USER}:{commune_hash}"]
-    acl = [f"user {COMMUNE_USER}", f"topic readwrite {topics.PREFIX}/#", ""]
+    acl = [f"user {COMMUNE_USER}", f"topic readwrite {topics.PREFIX}/#", f"topic readwrite {DYNSEC_TOPIC}/#", ""]
     for box in boxes:
         if box.revoked_at is not None or not box.mqtt_password_hash or not box.mqtt_username:
             continue
@@ -132,3 +143,25 @@ def reload_broker(settings: Settings) -> bool:
         return False
     logger.info("đã báo máy chủ MQTT nạp lại mật khẩu và ACL")
     return True
+
+
+def cut_commands(usernames: Iterable[str]) -> dict[str, Any]:
+    """Dynamic-security commands that disconnect these logins now and refuse them from then on.
+
+    Each is created in the plugin with a random password nobody keeps, then disabled: disabling
+    kicks every connection of that username (``mosquitto_kick_client_by_username``), and the
+    plugin answers "not authorised" for a login it knows as disabled before the password file is
+    even read. Sent again, ``createClient`` answers "already exists" and ``disableClient`` is a
+    no-op, so the hub may send them every time it starts.
+    """
+    commands: list[dict[str, Any]] = []
+    for name in usernames:
+        commands.append({"command": "createClient", "username": name, "password": secrets.token_urlsafe(24),
+                         "textname": "Loa xã: máy thu đã thu hồi"})
+        commands.append({"command": "disableClient", "username": name})
+    return {"commands": commands}
+
+
+def uncut_commands(usernames: Iterable[str]) -> dict[str, Any]:
+    """Remove these logins from the plugin's deny list (a login of that name is active again)."""
+    return {"commands": [{"command": "deleteClient", "username": name} for name in usernames]}

@@ -89,3 +89,33 @@ def heads_of(session: Session, occurrence_id: int) -> list[int]:
     return list(session.scalars(
         select(OccurrenceHead.bulletin_id).where(OccurrenceHead.occurrence_id == occurrence_id)
         .order_by(OccurrenceHead.position)).all())
+
+
+def choose_ahead(session: Session, occurrences: Sequence[tuple[Slot, dt.date, dt.datetime]],
+                 now: dt.datetime, lead_s: float, grace_s: float) -> dict[tuple[int, dt.date], list[Bulletin]]:
+    """The heads the station will give each of these upcoming occurrences, decided today.
+
+    For programs rendered long before they air (the village receivers' 48 hours). An occurrence
+    the station has already rendered keeps the heads it claimed. Each other one, in time order,
+    gets what :func:`choose` gives it at the moment the station will render it (``lead_s`` before
+    it airs, or now when that moment has passed), the earlier ones of the list being taken to air
+    their heads, so a bulletin leads the first of them only. ``occurrences`` must hold every
+    slot's occurrences over the period, not only some zones': a commune-wide bulletin leads the
+    first slot of any zone.
+    """
+    decided = {(row.slot_id, row.local_date): row for row in session.scalars(
+        select(Occurrence).where(Occurrence.slot_id.in_({slot.id for slot, _d, _i in occurrences}),
+                                 Occurrence.state != "pending"))}
+    taken: set[int] = set()
+    chosen: dict[tuple[int, dt.date], list[Bulletin]] = {}
+    for slot, local_date, instant in sorted(occurrences, key=lambda o: (o[2], o[0].id)):
+        done = decided.get((slot.id, local_date))
+        if done is not None:  # rendered (its claims count in ``choose``), aired, failed or missed
+            held = (session.get(Bulletin, i) for i in heads_of(session, done.id))
+            chosen[(slot.id, local_date)] = [b for b in held if b is not None]
+            continue
+        at = max(now, instant - dt.timedelta(seconds=lead_s))
+        heads = [b for b in choose(session, slot, local_date, at, grace_s) if b.id not in taken]
+        taken.update(b.id for b in heads)
+        chosen[(slot.id, local_date)] = heads
+    return chosen

@@ -54,11 +54,10 @@ from broadcaster.models import (
     ReceiverCommand,
     ReceiverEvidence,
     ReceiverProgram,
-    Zone,
     utcnow,
 )
 from broadcaster.mqtt_auth import hash_password
-from broadcaster.names import find_by_name
+from broadcaster.zones import find_zone
 
 logger = logging.getLogger(__name__)
 
@@ -100,16 +99,6 @@ def _normal_code(code: str) -> str:
     return re.sub(r"[\s-]", "", code or "").upper()
 
 
-def _find_zone(session: Session, zone: str) -> Zone:
-    text = (zone or "").strip()
-    found = find_by_name(session, Zone.name, text)  # NFC + Vietnamese case folding (names.py)
-    if found is None and text.isdigit():
-        found = session.get(Zone, int(text))
-    if found is None:
-        raise NotFoundError(f"Không có thôn/khu phố “{text}” (xem: broadcaster zone list)")
-    return found
-
-
 def get_receiver(session: Session, name: str) -> Receiver:
     box = session.scalar(select(Receiver).where(Receiver.name == (name or "").strip().lower()))
     if box is None:
@@ -131,7 +120,7 @@ def add_receiver(session: Session, settings: Settings, name: str, zone: str,
             f"ví dụ thon-dong-1; không dùng được {name!r}")
     if session.scalar(select(Receiver.id).where(Receiver.name == clean)) is not None:
         raise DuplicateError(f"Đã có máy thu tên “{clean}”")
-    place = _find_zone(session, zone)
+    place = find_zone(session, zone)
     code = _code()
     box = Receiver(name=clean, zone_id=place.id, code_sha256=_sha(_normal_code(code)),
                    code_expires_at=now + dt.timedelta(hours=float(settings.receivers.code_hours)),
@@ -408,7 +397,8 @@ def warnings(rows: Sequence[dict[str, Any]], settings: Settings, now: dt.datetim
         if row["revoked"] or row["state"] == "waiting":
             continue
         if not row["online"]:
-            since = row["last_seen"] or "chưa từng kết nối"
+            since = (f"{dt.datetime.fromisoformat(row['last_seen']):%H:%M %d/%m/%Y}" if row["last_seen"]
+                     else "chưa từng kết nối")
             out.append(f"Máy thu {row['name']} ({row['zone']}) mất kết nối từ {since}")
         elif not row["programs_ready"]:
             out.append(f"Máy thu {row['name']} ({row['zone']}) chưa có đủ chương trình 24 giờ tới "
@@ -439,7 +429,7 @@ def request_command(session: Session, settings: Settings, kind: str, *, zone: st
     command = ReceiverCommand(
         kind=kind, payload=body, created_at=now, station_command_id=station_command_id,
         expires_at=now + dt.timedelta(seconds=float(settings.receivers.command_ttl_s)),
-        zone_id=_find_zone(session, zone).id if zone else None,
+        zone_id=find_zone(session, zone).id if zone else None,
         receiver_id=get_receiver(session, receiver).id if receiver else None,
     )
     session.add(command)
@@ -583,44 +573,16 @@ def verify_chains(session: Session) -> list[tuple[str, evidence.VerifyResult]]:
 def entry_dicts(session: Session, tz: str, filters: Any = None) -> list[dict[str, Any]]:
     """Receivers' entries as ``log list --json`` gives them, ``receiver`` naming the box.
 
-    ``id``, ``prev_hash`` and ``hash`` are the box's own chain's; ``filters`` is a
-    :class:`broadcaster.reports.Filters` (dates are local days, both ends included).
+    ``id``, ``prev_hash`` and ``hash`` are the box's own chain's; ``receiver_zone`` is the village
+    where the box stands; ``filters`` is a :class:`broadcaster.reports.Filters` (dates are local
+    days, both ends included; the zone is the box's village).
     """
-    from broadcaster.reports.query import day_bounds, zones_of
+    from broadcaster.reports.receiver_rows import select_receiver_entries
 
-    query = select(ReceiverEvidence).order_by(ReceiverEvidence.receiver_id, ReceiverEvidence.seq)
-    rows = session.scalars(query).all()
-    names = dict(session.execute(select(Receiver.id, Receiver.name)).all())
     out = []
-    for row in rows:
-        when = row.scheduled_at or row.started_at or row.recorded_at
-        if filters is not None:
-            if filters.date_from and when < day_bounds(filters.date_from, tz)[0]:
-                continue
-            if filters.date_to and when >= day_bounds(filters.date_to, tz)[1]:
-                continue
-            if filters.status and row.status != filters.status:
-                continue
-            if filters.category and row.category != filters.category:
-                continue
-            if filters.campaign and row.campaign != filters.campaign:
-                continue
-            if filters.zone and not any(z.casefold() == filters.zone.strip().casefold()
-                                        for z in zones_of(row)) and row.zone:
-                continue
-        shown = evidence.entry_dict(_AsEntry(row), tz)  # type: ignore[arg-type]
-        shown["receiver"] = names.get(row.receiver_id)
+    for airing in select_receiver_entries(session, filters, tz):
+        shown = evidence.entry_dict(airing, tz)  # type: ignore[arg-type]
+        shown["receiver"] = airing.receiver
+        shown["receiver_zone"] = airing.receiver_zone
         out.append(shown)
     return out
-
-
-class _AsEntry:
-    """A receiver's row seen with the commune entry's attribute names (``id`` = its seq)."""
-
-    def __init__(self, row: ReceiverEvidence) -> None:
-        self._row = row
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "id":
-            return self._row.seq
-        return getattr(self._row, name)

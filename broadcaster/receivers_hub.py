@@ -28,13 +28,14 @@ import queue
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcaster import receivers
+from broadcaster import priority_heads, receivers
 from broadcaster.context import Context
 from broadcaster.evidence import utc_text
 from broadcaster.models import (
@@ -48,7 +49,14 @@ from broadcaster.models import (
     StationCommand,
     utcnow,
 )
-from broadcaster.mqtt_auth import commune_credentials, write_broker_files
+from broadcaster.mqtt_auth import (
+    DYNSEC_RESPONSES,
+    DYNSEC_TOPIC,
+    commune_credentials,
+    cut_commands,
+    uncut_commands,
+    write_broker_files,
+)
 from broadcaster.occurrence_keys import occurrence_key
 from broadcaster.receiver import topics
 from broadcaster.receiver.link import MqttLink
@@ -63,12 +71,20 @@ PROGRAM_KIND = topics.EMERGENCY_PROGRAM
 SIGNAL_FINGERPRINT = "signal:urgent-v1"
 MAX_STATUS_BYTES = 16 * 1024
 STATUS_FLUSH_S = 1.0
+#: logins per dynamic-security message (the plugin takes a list of commands)
+CONTROL_BATCH = 100
+#: a control message unanswered this long means the broker has no dynamic-security plugin
+CONTROL_ANSWER_S = 5.0
 
 
-def slot_fingerprint(slot: Slot, glossary_marker: Any) -> str:
-    """What decides a slot's program: if none of it moved, the render is still right."""
+def slot_fingerprint(slot: Slot, glossary_marker: Any, heads: Sequence[Bulletin] = ()) -> str:
+    """What decides a slot's program: if none of it moved, the render is still right.
+
+    ``heads`` are the priority bulletins that lead this occurrence (:mod:`broadcaster.priority_heads`).
+    """
     parts: list[Any] = [slot.id, slot.updated_at and slot.updated_at.isoformat(), slot.priority,
-                        slot.greeting, slot.repeats, str(glossary_marker)]
+                        slot.greeting, slot.repeats, str(glossary_marker),
+                        [(b.id, b.updated_at and b.updated_at.isoformat()) for b in heads]]
     for item in slot.items:
         b = item.bulletin
         parts.append((item.kind, item.position, item.asset_id, item.jingle, item.seconds,
@@ -85,6 +101,8 @@ class Hub:
         self.horizon = dt.timedelta(hours=float(rc.horizon_hours))
         self.poll_s = max(0.05, float(rc.hub_poll_s))
         self.tz = str(self.settings.station.timezone)
+        self.render_lead_s = float(self.settings.station.render_lead_s)
+        self.grace_s = float(self.settings.station.grace_s)
         self.stopping = threading.Event()
         self.renderer = RenderWorker(self.settings.home, verbose=verbose)
         self.statuses: queue.Queue[tuple[str, bytes, dt.datetime]] = queue.Queue()
@@ -92,9 +110,15 @@ class Hub:
         self._last_full = 0.0
         self._pending_notices: set[str] = set()
         self._notices_lock = threading.Lock()
+        self.control = str(rc.broker_control)
+        self._cut: set[str] = set()  # revoked logins the broker was told to cut, this connection
+        self._cut_epoch = -1
+        self._control_asked_at: float | None = None  # monotonic time of a control message unanswered
         user, secret = commune_credentials(self.settings)
         self.link = MqttLink(str(rc.mqtt_url), user, secret, client_id="loaxa-commune-hub",
-                             subscriptions=[topics.STATUS_WILDCARD], on_message=self._message,
+                             subscriptions=[topics.STATUS_WILDCARD]
+                             + ([DYNSEC_RESPONSES] if self.control == "dynsec" else []),
+                             on_message=self._message,
                              clean_session=True)
 
     # ------------------------------------------------------------------ life cycle
@@ -136,8 +160,8 @@ class Hub:
         signal.signal(signal.SIGINT, handler)
 
     def tick(self, steps: tuple[Any, ...] | None = None) -> None:
-        for step in steps or (self.relay_station_emergencies, self.publish_commands,
-                              self.publish_notices):
+        for step in steps or (self.cut_revoked, self.relay_station_emergencies,
+                              self.publish_commands, self.publish_notices):
             try:
                 step()
             except Exception:
@@ -153,6 +177,46 @@ class Hub:
     def _message(self, topic: str, payload: bytes) -> None:
         if topic.startswith(topics.PREFIX + "/status/"):
             self.statuses.put((topic.rsplit("/", 1)[-1], payload, utcnow()))
+        elif topic == DYNSEC_RESPONSES:
+            self._control_asked_at = None
+            _log_control_answer(payload)
+
+    # ------------------------------------------------------------------ revoked boxes
+
+    def cut_revoked(self) -> int:
+        """Tell the broker to drop every revoked box's open connection now (``broker_control``).
+
+        Sent once per broker connection for each revoked login (again after the hub reconnects,
+        in case the broker lost its plugin's file); on the first pass the active logins are
+        taken off the plugin's deny list, should a name have been revoked and given out again.
+        """
+        if self.control != "dynsec" or not self.link.connected.is_set():
+            return 0
+        asked = self._control_asked_at
+        if asked is not None and time.monotonic() - asked > CONTROL_ANSWER_S:
+            logger.warning("máy chủ MQTT không trả lời lệnh của plugin dynamic-security (chưa nạp plugin?): "
+                           "máy thu bị thu hồi chỉ bị cắt khi máy chủ nạp lại tệp mật khẩu (docs/RECEIVERS.md)")
+            self._control_asked_at = None
+        first = self._cut_epoch != self.link.connections
+        if first:
+            self._cut.clear()
+            self._cut_epoch = self.link.connections
+        with self.ctx.session() as session:
+            logins = session.execute(select(Receiver.mqtt_username, Receiver.revoked_at)
+                                     .where(Receiver.mqtt_username != "")).all()
+        revoked = {name for name, at in logins if at is not None}
+        fresh = sorted(revoked - self._cut)
+        if first:
+            active = sorted({name for name, at in logins if at is None} - revoked)
+            for start in range(0, len(active), CONTROL_BATCH):
+                self.link.publish(DYNSEC_TOPIC, uncut_commands(active[start:start + CONTROL_BATCH]))
+        for start in range(0, len(fresh), CONTROL_BATCH):
+            chunk = fresh[start:start + CONTROL_BATCH]
+            self._control_asked_at = time.monotonic()  # before: the answer may come at once
+            if self.link.publish(DYNSEC_TOPIC, cut_commands(chunk)):
+                self._cut.update(chunk)
+                logger.info("đã yêu cầu máy chủ MQTT cắt kết nối của máy thu đã thu hồi: %s", ", ".join(chunk))
+        return len(fresh)
 
     def _status_loop(self) -> None:
         """Heartbeats are written in batches: 500 boxes a minute is one commit a second."""
@@ -221,24 +285,28 @@ class Hub:
                 return counts
             glossary = session.execute(select(func.count(GlossaryEntry.id),
                                               func.max(GlossaryEntry.updated_at))).one()
-            wanted: list[tuple[int, dt.date, dt.datetime, list[int], str]] = []
-            for slot, local_date, instant in next_occurrences(active_slots(session), self.tz, now,
-                                                              now + self.horizon):
+            wanted: list[tuple[int, dt.date, dt.datetime, list[int], list[int], str]] = []
+            upcoming = list(next_occurrences(active_slots(session), self.tz, now, now + self.horizon))
+            # The priority heads the station will give each occurrence (every zone's slots count:
+            # a commune-wide bulletin leads the first slot anywhere), so a box airs the same ones.
+            heads = priority_heads.choose_ahead(session, upcoming, now, self.render_lead_s, self.grace_s)
+            for slot, local_date, instant in upcoming:
                 zone_ids = sorted(z.id for z in slot.zones)
                 if zone_ids and not served.intersection(zone_ids):
                     continue
-                wanted.append((slot.id, local_date, instant, zone_ids,
-                               slot_fingerprint(slot, tuple(glossary))))
+                lead = heads.get((slot.id, local_date), [])
+                wanted.append((slot.id, local_date, instant, zone_ids, [b.id for b in lead],
+                               slot_fingerprint(slot, tuple(glossary), lead)))
             existing = {p.occurrence_key: p for p in session.scalars(
                 select(ReceiverProgram).where(ReceiverProgram.occurrence_key.like("slot-%"),
                                               ReceiverProgram.scheduled_at >= now)).all()}
-            wanted_keys = {occurrence_key(s, d) for s, d, _i, _z, _f in wanted}
+            wanted_keys = {occurrence_key(s, d) for s, d, _i, _z, _h, _f in wanted}
             for key, row in existing.items():
                 if key not in wanted_keys and not row.withdrawn:
                     row.withdrawn = True
                     counts["withdrawn"] += 1
                     self._notice(row.zone_ids)
-        for slot_id, local_date, instant, zone_ids, fingerprint in wanted:
+        for slot_id, local_date, instant, zone_ids, head_ids, fingerprint in wanted:
             if self.stopping.is_set():
                 break
             key = occurrence_key(slot_id, local_date)
@@ -248,13 +316,13 @@ class Hub:
                 counts["kept"] += 1
                 continue
             try:
-                done = self.renderer.render("slot", slot_id, [], instant=instant)
+                done = self.renderer.render("slot", slot_id, head_ids, instant=instant)
             except RenderFailed as exc:
                 counts["failed"] += 1
                 logger.warning("không dựng được %s cho máy thu: %s", key, exc)
                 continue
             with self.ctx.session() as session:
-                fields = slot_fields(session, slot_id)
+                fields = dict(slot_fields(session, slot_id), priority_heads=head_ids)
                 self._store_program(session, key, slot_id, instant, zone_ids, done, fields, fingerprint)
             counts["rendered"] += 1
             self._notice(zone_ids)
@@ -510,6 +578,22 @@ def _urgent_fingerprint(bulletin: Bulletin) -> str:
     """What decides a bulletin's urgent program: its text, title, category and recording."""
     parts = [bulletin.id, bulletin.title, bulletin.body, bulletin.category, bulletin.recording_id]
     return "urgent:" + hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+#: answers of the dynamic-security plugin that mean "already so", not a fault
+_BENIGN_ANSWERS = ("Client already exists", "Client not found")
+
+
+def _log_control_answer(payload: bytes) -> None:
+    try:
+        answers = json.loads(payload.decode("utf-8")).get("responses", [])
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        logger.warning("câu trả lời không đọc được từ plugin dynamic-security của máy chủ MQTT")
+        return
+    for answer in answers if isinstance(answers, list) else []:
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if error and error not in _BENIGN_ANSWERS:
+            logger.warning("máy chủ MQTT không làm lệnh %s: %s", answer.get("command"), error)
 
 
 def run_hub(ctx: Context, verbose: bool = False) -> int:

@@ -1,6 +1,7 @@
 """Zones (thôn, khu phố): the places a slot can target and a village head belongs to."""
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from sqlalchemy import select
@@ -37,10 +38,38 @@ def _clean(session: Session, name: str, kind: str, output: str, zone: Zone | Non
     return name, kind, output
 
 
+def _degrees(text: object, label: str, limit: float) -> float | None:
+    """One coordinate in decimal degrees; a comma is read as the decimal mark (21,0278)."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        value = float(text)
+    else:
+        cleaned = str(text).strip().replace(",", ".").rstrip("°").strip()
+        try:
+            value = float(cleaned)
+        except ValueError:
+            raise ValidationError(f"{label} phải là một số độ thập phân, ví dụ 21.0278 (nhận được “{text}”)") from None
+    if not math.isfinite(value) or not -limit <= value <= limit:
+        raise ValidationError(f"{label} phải nằm trong khoảng −{limit:g} đến {limit:g} độ (nhận được “{text}”)")
+    return round(value, 6)
+
+
+def parse_coordinates(latitude: object, longitude: object) -> tuple[float | None, float | None]:
+    """Latitude and longitude, checked; both empty clears them, one without the other is an error."""
+    lat = _degrees(latitude, "Vĩ độ", 90.0)
+    lon = _degrees(longitude, "Kinh độ", 180.0)
+    if (lat is None) != (lon is None):
+        raise ValidationError("Cần nhập cả vĩ độ và kinh độ (hoặc để trống cả hai)")
+    return lat, lon
+
+
 def add_zone(session: Session, name: str, kind: str = "thôn", output: str = "main",
-             description: str = "") -> Zone:
+             description: str = "", latitude: object = None, longitude: object = None) -> Zone:
     name, kind, output = _clean(session, name, kind, output, None)
-    zone = Zone(name=name, kind=kind, output=output, description=(description or "").strip()[:2000])
+    lat, lon = parse_coordinates(latitude, longitude)
+    zone = Zone(name=name, kind=kind, output=output, description=(description or "").strip()[:2000],
+                latitude=lat, longitude=lon)
     try:
         with session.begin_nested():  # a concurrent add of the same name: an error, not a 500
             session.add(zone)
@@ -51,9 +80,23 @@ def add_zone(session: Session, name: str, kind: str = "thôn", output: str = "ma
 
 
 def update_zone(session: Session, zone: Zone, name: str, kind: str, output: str,
-                description: str = "") -> None:
+                description: str = "", latitude: object = None, longitude: object = None) -> None:
+    """Every field at once, as the panel's row form sends it (empty coordinates clear them)."""
+    lat, lon = parse_coordinates(latitude, longitude)
     zone.name, zone.kind, zone.output = _clean(session, name, kind, output, zone)
     zone.description = (description or "").strip()[:2000]
+    zone.latitude, zone.longitude = lat, lon
+
+
+def find_zone(session: Session, name_or_id: str) -> Zone:
+    """A zone by its name (Vietnamese case folding) or its number."""
+    text = (name_or_id or "").strip()
+    found = find_by_name(session, Zone.name, text)
+    if found is None and text.isdigit():
+        found = session.get(Zone, int(text))
+    if found is None:
+        raise NotFoundError(f"Không có thôn/khu phố “{text}” (xem: broadcaster zone list)")
+    return found
 
 
 def configured_outputs(session: Session, station_output: str) -> list[str]:

@@ -13,7 +13,7 @@ from broadcaster import db
 def test_the_migrations_have_one_head() -> None:
     engine = create_engine("sqlite://")
     script = ScriptDirectory.from_config(db.alembic_config(engine))
-    assert script.get_heads() == ["0010_join"], script.get_heads()
+    assert script.get_heads() == ["0011_receivers2"], script.get_heads()
 
 
 def test_a_database_made_at_0001_upgrades_to_the_newest_schema_keeping_its_rows(tmp_path: Path) -> None:
@@ -30,7 +30,9 @@ def test_a_database_made_at_0001_upgrades_to_the_newest_schema_keeping_its_rows(
     with engine.connect() as connection:
         versions = [row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))]
         zones = [row[0] for row in connection.execute(text("SELECT name FROM zones"))]
-    assert versions == ["0010_join"]
+    assert versions == ["0011_receivers2"]
     assert zones == ["Thôn Đông"]
+    columns = {c["name"] for c in inspect(engine).get_columns("zones")}
+    assert {"latitude", "longitude"} <= columns, columns
     tables = set(inspect(engine).get_table_names())
     assert {"occurrence_heads", "public_airings", "receivers"} <= tables, tables

@@ -5,15 +5,12 @@ The broker is a real Mosquitto (scripts/mqtt-broker); the HTTP side goes through
 """
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from broadcaster import evidence, mqtt_auth, receivers
 from broadcaster.models import ReceiverProgram, utcnow
@@ -21,7 +18,10 @@ from broadcaster.receiver import store, topics
 from broadcaster.zones import add_zone
 
 pytest_plugins = ["receiver_fixtures"]
-from receiver_helpers import Listener
+from receiver_helpers import BoxChain, Listener
+from receiver_helpers import auth as _auth
+from receiver_helpers import enrol_box as _enrol
+from receiver_helpers import new_key as _key
 
 API = "/api/v1/receiver"
 
@@ -34,27 +34,6 @@ def app(ctx: Any) -> Any:
         add_zone(session, "Thôn Đông")
         add_zone(session, "Thôn Tây")
     return create_app({"TESTING": True}, context=ctx)
-
-
-def _key() -> tuple[Ed25519PrivateKey, str]:
-    key = Ed25519PrivateKey.generate()
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    return key, pem
-
-
-def _enrol(app: Any, cli: Any, name: str, zone: str) -> dict[str, Any]:
-    added = cli("receiver", "add", name, "--zone", zone, "--json")
-    assert added.exit_code == 0, added.output
-    code = json.loads(added.stdout)["code"]
-    key, pem = _key()
-    answer = app.test_client().post(f"{API}/enrol", json={"code": code, "public_key": pem})
-    assert answer.status_code == 200, answer.get_data(as_text=True)
-    return answer.get_json() | {"private_key": key, "code": code}
-
-
-def _auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def _program(ctx: Any, key: str, zone_ids: list[int], when: dt.datetime, content: bytes) -> str:
@@ -186,39 +165,6 @@ def test_box_plan_locks_programs_due_within_twenty_minutes(ctx: Any) -> None:
 
 
 # ------------------------------------------------------------------ evidence from a box
-
-
-class BoxChain:
-    """A box's own chain, built with the same functions the box uses."""
-
-    def __init__(self, box_ctx: Any, key: Ed25519PrivateKey) -> None:
-        self.ctx = box_ctx
-        self.key = key
-
-    def add(self, n: int, status: str = "completed") -> None:
-        base = utcnow()
-        with self.ctx.session() as session:
-            for i in range(n):
-                when = base + dt.timedelta(minutes=i)
-                count, _ = evidence.head(session)
-                evidence.append_entry(session, occurrence_key=f"slot-9@{count + 1}", status=status,
-                                      scheduled_at=when, started_at=when, ended_at=when,
-                                      seconds_played=12.5, title="Bản tin thôn", zone="Thôn Đông",
-                                      output="thon-dong-1 (pulse:loa)", host="box",
-                                      items=[{"kind": "speech", "title": "Tin", "seconds": 12.5}])
-
-    def batch(self, after: int) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        from broadcaster.models import EvidenceEntry
-
-        with self.ctx.session() as session:
-            rows = session.query(EvidenceEntry).filter(EvidenceEntry.id > after).order_by(EvidenceEntry.id).all()
-            entries = [receivers.wire_entry(evidence.entry_values(r), r.prev_hash, r.hash) for r in rows]
-        last = entries[-1]
-        created = utcnow()
-        sig = self.key.sign(evidence.checkpoint_text(last["id"], last["hash"], created).encode())
-        return entries, {"count": last["id"], "head_hash": last["hash"],
-                         "created_at": evidence.utc_text(created),
-                         "signature": base64.b64encode(sig).decode()}
 
 
 @pytest.fixture
@@ -357,6 +303,59 @@ def test_broker_acl_each_box_hears_its_zone_and_writes_only_its_status(app: Any,
         assert late.wait(lambda: bool(late.refused), timeout=5), "a revoked box must be refused"
     finally:
         late.close()
+
+
+def test_a_connected_box_stops_hearing_commands_the_moment_it_is_revoked(app: Any, cli: Any, ctx: Any,
+                                                                        broker: Any, home: Path) -> None:
+    """The hub cuts the open connection through the broker's dynamic-security plugin (no reload,
+    the password file untouched); ``receiver revoke`` also reloads the broker, which cuts too."""
+    import time
+
+    from broadcaster.context import open_context
+    from broadcaster.receivers_hub import Hub
+
+    east = _enrol(app, cli, "thon-dong-1", "Thôn Đông")
+    west = _enrol(app, cli, "thon-tay-1", "Thôn Tây")
+    hub_ctx = open_context(home)  # reads the broker's address from the environment
+    hub = Hub(hub_ctx)
+    e = Listener(broker.port, "thon-dong-1", east["mqtt"]["password"],
+                 topics.box_subscriptions("thon-dong-1", east["zone"]["id"]))
+    w = Listener(broker.port, "thon-tay-1", west["mqtt"]["password"],
+                 topics.box_subscriptions("thon-tay-1", west["zone"]["id"]))
+    try:
+        hub.link.start()
+        assert hub.link.connected.wait(5) and e.wait(e.connected.is_set) and w.wait(w.connected.is_set)
+        assert hub.cut_revoked() == 0
+        hub.link.publish(topics.all_command(), {"id": 1, "kind": "resync"})
+        assert e.wait(lambda: len(e.messages) == 1) and w.wait(lambda: len(w.messages) == 1)
+        with ctx.session() as session:  # revoked in the table only: no file written, no reload
+            receivers.revoke(session, "thon-dong-1")
+        revoked_at = time.monotonic()
+        assert hub.cut_revoked() == 1
+        assert e.wait(lambda: e.dropped_at is not None, timeout=2), "the open connection must be cut"
+        cut_after = e.dropped_at - revoked_at  # type: ignore[operator]
+        assert cut_after < 1.0, cut_after
+        hub.link.publish(topics.all_command(), {"id": 2, "kind": "stop"})
+        hub.link.publish(topics.zone_command(east["zone"]["id"]), {"id": 3, "kind": "stop"})
+        assert w.wait(lambda: len(w.messages) == 2), "the other box still hears the commune"
+        assert e.wait(lambda: bool(e.refused), timeout=12), "its reconnection must be refused"
+        e.wait(lambda: False, timeout=0.5)
+        assert [m[1]["id"] for m in e.messages] == [1], "nothing after the revocation"
+        assert "thon-dong-1:" in mqtt_auth.passwd_path(ctx.settings).read_text(), \
+            "the plugin alone cut it: the password file still had the login"
+        assert hub.cut_revoked() == 0, "told once per broker connection"
+        # The command line revokes the other box: files rewritten and the broker reloaded, which
+        # drops the connection too (the hub is not asked here).
+        assert cli("receiver", "revoke", "thon-tay-1").exit_code == 0
+        assert w.wait(lambda: w.dropped_at is not None, timeout=3), "a reload also cuts"
+        hub.link.publish(topics.all_command(), {"id": 4, "kind": "stop"})
+        w.wait(lambda: False, timeout=0.7)
+        assert [m[1]["id"] for m in w.messages] == [1, 2]
+    finally:
+        for c in (e, w):
+            c.close()
+        hub.link.stop()
+        hub_ctx.dispose()
 
 
 def test_status_makes_a_box_online_and_the_list_says_what_it_holds(app: Any, cli: Any, ctx: Any) -> None:

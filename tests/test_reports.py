@@ -205,7 +205,7 @@ def test_a_correction_replaces_the_corrected_entry_in_totals(station: Any, cli: 
 def test_xlsx_has_filtered_detail_summary_and_coverage(station: Any, cli: Any, tmp_path: Path) -> None:
     path = export(cli, tmp_path, "bao-cao.xlsx", "--format", "xlsx")
     book = load_workbook(path)
-    assert book.sheetnames == ["Chi tiết", "Tổng hợp", "Chiến dịch", "Xác thực"]
+    assert book.sheetnames == ["Chi tiết", "Tổng hợp", "Chiến dịch", "Máy thu các thôn", "Xác thực"]
     detail = book["Chi tiết"]
     assert detail.auto_filter.ref == "A1:P8", detail.auto_filter.ref
     header = [c.value for c in detail[1]]

@@ -157,7 +157,8 @@ def zones_page() -> Response | tuple[str, int]:
     if request.method == "POST":
         try:
             zone = zones.add_zone(session, request.form.get("name", ""), request.form.get("kind", "thôn"),
-                                  request.form.get("output", "main"), request.form.get("description", ""))
+                                  request.form.get("output", "main"), request.form.get("description", ""),
+                                  request.form.get("latitude"), request.form.get("longitude"))
         except BroadcasterError as exc:
             session.rollback()
             flash(str(exc), "error")
@@ -176,7 +177,8 @@ def zone_update(zone_id: int) -> Response:
     try:
         zone = zones.get_zone(session, zone_id)
         zones.update_zone(session, zone, request.form.get("name", ""), request.form.get("kind", "thôn"),
-                          request.form.get("output", "main"), request.form.get("description", ""))
+                          request.form.get("output", "main"), request.form.get("description", ""),
+                          request.form.get("latitude"), request.form.get("longitude"))
     except BroadcasterError as exc:
         session.rollback()
         flash(str(exc), "error")

@@ -152,6 +152,10 @@ def _offset() -> int:
     return (min(max(number, 1), MAX_PAGE) - 1) * PAGE_SIZE
 
 
+#: the village boxes' latest entries shown under the commune's (all of them are in the exports)
+BOX_ROWS = 50
+
+
 @bp.route("", endpoint="index")
 @login_required
 def index() -> Any:
@@ -174,9 +178,15 @@ def index() -> Any:
     from broadcaster.week import zone_names
 
     can_verify = has_role(*VERIFY_ROLES)
+    from broadcaster.reports.receiver_rows import select_receiver_entries
+
+    # what the village boxes aired (their own chains), newest first, for the same filters
+    box_rows = select_receiver_entries(session, filters, tz)
+    box_rows.sort(key=lambda e: e.scheduled_at or e.started_at or e.recorded_at, reverse=True)
     return render_template(
         "logs/index.html",
         rows=rows,
+        box_rows=box_rows[:BOX_ROWS] if page_number == 1 else [],
         rows_html=rendered_rows("logs", "logs/_row.html", "row", rows, tuple,
                                 fixed={"status_labels": STATUS_LABELS},
                                 entry_base=url_for("logs.index") + "/"),

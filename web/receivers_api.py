@@ -146,16 +146,24 @@ def _can_manage() -> bool:
     return permissions.allowed(current_user(), "receivers.manage")
 
 
+def _page(session: Any, settings: Any, new_code: dict[str, str] | None) -> str:
+    """The receivers page: the boxes, their warnings, the villages' map, the add form."""
+    from broadcaster.village_map import build_map
+
+    rows = receivers.receiver_rows(session, settings)
+    places = list_zones(session)
+    return render_template("receivers/index.html", rows=rows, warnings=receivers.warnings(rows, settings),
+                           zones=places, village_map=build_map(places, rows), new_code=new_code,
+                           can_manage=_can_manage())
+
+
 @bp.get("/receivers")
 @login_required
 @roles_required(*permissions.roles_for("receivers.view"))
 def index() -> str:
     session = get_session()
     settings = get_settings()
-    rows = receivers.receiver_rows(session, settings)
-    return render_template("receivers/index.html", rows=rows,
-                           warnings=receivers.warnings(rows, settings),
-                           zones=list_zones(session), new_code=None, can_manage=_can_manage())
+    return _page(session, settings, new_code=None)
 
 
 @bp.post("/receivers")
@@ -172,12 +180,8 @@ def add() -> Any:
         flash(str(exc), "error")
         return redirect(url_for("receivers.index"))
     session.commit()
-    rows = receivers.receiver_rows(session, settings)
     # The code is shown once, on this page only (never stored in clear, never in a redirect URL).
-    return render_template("receivers/index.html", rows=rows,
-                           warnings=receivers.warnings(rows, settings), zones=list_zones(session),
-                           new_code={"name": added.receiver.name, "code": added.code},
-                           can_manage=_can_manage())
+    return _page(session, settings, new_code={"name": added.receiver.name, "code": added.code})
 
 
 @bp.post("/receivers/<name>/revoke")

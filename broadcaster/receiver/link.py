@@ -42,6 +42,7 @@ class MqttLink:
         self.subscriptions = list(subscriptions)
         self._on_message = on_message
         self.connected = threading.Event()
+        self.connections = 0  # successful (re)connections so far
         self.refused = ""
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
                                   clean_session=clean_session, protocol=mqtt.MQTTv311)
@@ -77,6 +78,7 @@ class MqttLink:
             logger.warning("máy chủ MQTT %s:%d từ chối kết nối: %s", self.host, self.port, reason)
             return
         self.refused = ""
+        self.connections += 1
         for topic in self.subscriptions:
             client.subscribe(topic, qos=QOS)
         self.connected.set()

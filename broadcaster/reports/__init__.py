@@ -36,6 +36,7 @@ from broadcaster.reports.query import (
     parse_date,
     select_entries,
     summarize,
+    summarize_receivers,
 )
 
 logger = logging.getLogger(__name__)
@@ -78,9 +79,11 @@ def export_bytes(session: Session, settings: Any, fmt: str, filters: Filters,
 
         return json_report.to_bytes(bundle)
     summary = summarize(bundle.entries)
+    boxes = summarize_receivers(bundle.receiver_entries)
     # Coverage counts every category and status; reuse the selection when it is the same one.
     same = not (filters.category or filters.status or filters.campaign)
-    coverage = campaign_coverage(session, filters, bundle.tz, entries=bundle.entries if same else None)
+    coverage = campaign_coverage(session, filters, bundle.tz, entries=bundle.entries if same else None,
+                                 receiver_entries=bundle.receiver_entries if same else None)
     date_from, date_to = _period(bundle)
     from broadcaster.reports.pdf_report import period_text
 
@@ -88,13 +91,13 @@ def export_bytes(session: Session, settings: Any, fmt: str, filters: Filters,
         from broadcaster.reports import xlsx_report
 
         buffer = io.BytesIO()
-        xlsx_report.write_xlsx(bundle, summary, coverage, period_text(date_from, date_to), buffer)
+        xlsx_report.write_xlsx(bundle, summary, coverage, period_text(date_from, date_to), buffer, boxes)
         return buffer.getvalue()
     from broadcaster.reports import pdf_report
 
     issued = bundle.generated_at.astimezone(ZoneInfo(bundle.tz)).date()
     return pdf_report.write_pdf(bundle, summary, coverage, daily_minutes(bundle.entries, bundle.tz),
-                                issued, date_from, date_to)
+                                issued, date_from, date_to, boxes)
 
 
 def export_file(session: Session, settings: Any, fmt: str, filters: Filters, path: Path,

@@ -20,6 +20,13 @@ from broadcaster import evidence
 from broadcaster.errors import ValidationError
 from broadcaster.evidence import ChainRow, CheckpointView, VerifyResult
 from broadcaster.reports.query import Filters, select_entries, select_entry_texts
+from broadcaster.reports.receiver_rows import (
+    BoxChain,
+    ReceiverAiring,
+    box_chains,
+    select_receiver_entries,
+    verify_box_chain,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +45,10 @@ class ExportBundle:
     generated_at: dt.datetime
     public_key_id: str = ""
     stored_text: bool = False  # entries' times and items are the stored text (select_entry_texts)
+    #: what the village receivers aired (their own chains), by box name then seq, and each box's
+    #: chain with its links, signed checkpoints and key, so the export proves them too
+    receiver_entries: list[ReceiverAiring] = field(default_factory=list)
+    box_chains: list[BoxChain] = field(default_factory=list)
 
     @property
     def tz(self) -> str:
@@ -66,6 +77,7 @@ def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.date
         for row in evidence.iter_chain_rows(session, min_id=first, max_id=upto):
             if row.id not in selected:
                 links.append(ChainRow(id=row.id, hash=row.hash, digest=row.digest, full=False))
+    boxes_aired = select_receiver_entries(session, filters, tz)
     key_id = ""
     try:
         from broadcaster.keys import key_id as key_id_of
@@ -79,6 +91,8 @@ def build_bundle(session: Session, settings: Any, filters: Filters, now: dt.date
         head_count=head_count, head_hash=head_hash,
         generated_at=(now or dt.datetime.now(dt.timezone.utc)), public_key_id=key_id,
         stored_text=stored_text,
+        receiver_entries=boxes_aired,
+        box_chains=box_chains(session, boxes_aired),
     )
 
 
@@ -93,9 +107,33 @@ class ParsedExport:
     head_hash: str | None = None
     generated_at: dt.datetime | None = None  # when the station wrote the export
     tz: str | None = None
+    #: the village receivers' entries, by box name, and each box's chain proof
+    receiver_records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    box_chains: dict[str, BoxChain] = field(default_factory=dict)
 
 
 def verify_parsed(parsed: ParsedExport, public_key: Any) -> VerifyResult:
+    """The commune's entries (:func:`verify_commune_part`), then each receiver's chain."""
+    result = verify_commune_part(parsed, public_key)
+    if not result.ok:
+        return result
+    for name in sorted(set(parsed.receiver_records) | set(parsed.box_chains)):
+        chain = parsed.box_chains.get(name)
+        records = parsed.receiver_records.get(name, [])
+        if chain is None:
+            return evidence._fail(result, "malformed",  # noqa: SLF001 - the shared verdict shape
+                                  f"Bản xuất có mục của máy thu {name} nhưng thiếu chuỗi xác thực của nó")
+        box = verify_box_chain(chain, records)
+        if not box.ok:
+            return evidence._fail(result, box.problem or "edited",  # noqa: SLF001
+                                  f"Máy thu {name}: {box.message}", box.first_bad_id)
+        result.notes.append(f"Máy thu {name} ({chain.zone}): {len(records)} mục trong bản xuất, chuỗi "
+                            f"{chain.head_count} mục nguyên vẹn, {box.checkpoints_checked} điểm kiểm "
+                            f"ký bằng khóa {chain.key_id} của máy thu")
+    return result
+
+
+def verify_commune_part(parsed: ParsedExport, public_key: Any) -> VerifyResult:
     """Recompute every exported entry's hash and walk the chain to the signed checkpoints."""
     rows: list[ChainRow] = []
     for number, record in enumerate(parsed.records, start=1):

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 
 from broadcaster.campaigns import is_peak_day, weekly_target
 from broadcaster.models import Campaign, Slot, Zone
-from broadcaster.textsort import vietnamese_key
 from broadcaster.reports.query import (
     WHOLE_COMMUNE,
     Filters,
@@ -34,6 +33,8 @@ from broadcaster.reports.query import (
     select_entries,
     zones_of,
 )
+from broadcaster.reports.receiver_rows import select_receiver_entries
+from broadcaster.textsort import vietnamese_key
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +184,8 @@ def heard_in_zones(entries: Sequence[Any], zones: Sequence[str]) -> dict[str, li
         named = zones_of(entry)
         reached = list(zones) if named == [WHOLE_COMMUNE] else [folded[n.casefold()] for n in named
                                                                   if n.casefold() in folded]
-        identity = (entry.slot_id, entry.scheduled_at) if entry.slot_id is not None else ("entry", entry.id)
+        identity = ((entry.slot_id, entry.scheduled_at) if entry.slot_id is not None
+                    else ("entry", getattr(entry, "receiver", None), entry.id))
         for zone in reached:
             if (zone, identity) in seen:
                 continue
@@ -199,10 +201,13 @@ def _is_receiver(entry: Any) -> bool:
 def campaign_coverage(
     session: Session, filters: Filters, tz: str, entries: Sequence[Any] | None = None,
     today: dt.date | None = None, campaign_id: int | None = None,
+    receiver_entries: Sequence[Any] | None = None,
 ) -> list[CampaignCoverage]:
     """Coverage of every campaign (or ``filters.campaign`` / ``campaign_id``) over its weeks.
 
     Days after ``today`` (local) are left out: a campaign cannot have missed a day not yet come.
+    ``entries`` are the commune's own; what the village receivers aired in the period is added
+    (``receiver_entries``, else read from their uploaded chains).
     """
     zone_info = ZoneInfo(tz)
     today = today or dt.datetime.now(zone_info).date()
@@ -220,8 +225,12 @@ def campaign_coverage(
     if filters.zone:
         zone_names = [z for z in zone_names if z.casefold() == filters.zone.strip().casefold()] or [filters.zone]
     zone_names = zone_names or [WHOLE_COMMUNE]
+    period = Filters(filters.date_from, filters.date_to)
     if entries is None:
-        entries = select_entries(session, Filters(filters.date_from, filters.date_to), tz)
+        entries = select_entries(session, period, tz)
+    if receiver_entries is None:
+        receiver_entries = select_receiver_entries(session, period, tz)
+    entries = [*entries, *receiver_entries]
     slots = _campaign_slots(session, [c.id for c in campaigns])
     result: list[CampaignCoverage] = []
     for campaign in campaigns:

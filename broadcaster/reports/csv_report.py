@@ -20,14 +20,17 @@ from broadcaster.errors import ValidationError
 from broadcaster.evidence import ChainRow, CheckpointView
 from broadcaster.reports.bundle import FORMAT_ID, ExportBundle, ParsedExport
 from broadcaster.reports.cells import CSV_ESCAPED_STARTS, csv_cell
+from broadcaster.reports.receiver_rows import BoxChain, checkpoint_time
 
 logger = logging.getLogger(__name__)
 
 COLUMNS: tuple[str, ...] = (
     "id", "occurrence", "scheduled_at", "started_at", "ended_at", "status", "reason", "seconds_played",
     "title", "category", "campaign", "priority", "zone", "output", "host", "slot_id", "items",
-    "aircheck_sha256", "aircheck_path", "corrects_id", "recorded_at", "prev_hash", "hash",
+    "aircheck_sha256", "aircheck_path", "corrects_id", "recorded_at", "prev_hash", "hash", "receiver",
 )
+#: exports written before the receivers' entries travelled in them had no ``receiver`` column
+COLUMNS_V1 = COLUMNS[:-1]
 TIME_COLUMNS = ("scheduled_at", "started_at", "ended_at", "recorded_at")
 #: The header the office reads in Excel (the default); ``header="machine"`` writes COLUMNS instead
 #: for scripts. Either is read back by the verifier; the cells below are the same.
@@ -35,7 +38,7 @@ HEADERS_VI: tuple[str, ...] = (
     "Số", "Lần phát", "Giờ dự kiến", "Bắt đầu", "Kết thúc", "Kết quả", "Lý do", "Số giây đã phát",
     "Nội dung", "Chuyên mục", "Chiến dịch", "Mức ưu tiên", "Nơi phát", "Đầu ra", "Máy phát",
     "Số lịch phát", "Các mục (JSON)", "Mã băm bản thu (SHA-256)", "Tệp bản thu", "Đính chính mục số",
-    "Ghi lúc", "Mã băm mục trước", "Mã băm",
+    "Ghi lúc", "Mã băm mục trước", "Mã băm", "Máy thu",
 )
 CSV_HEADERS = ("vi", "machine")
 
@@ -55,7 +58,7 @@ def entry_row(entry: Any, zone: ZoneInfo) -> list[str]:
         entry.title, entry.category, entry.campaign, entry.priority, entry.zone, entry.output, entry.host,
         _cell(entry.slot_id), json.dumps(entry.items, ensure_ascii=False), _cell(entry.aircheck_sha256),
         _cell(entry.aircheck_path), _cell(entry.corrects_id), when(entry.recorded_at), entry.prev_hash,
-        entry.hash,
+        entry.hash, getattr(entry, "receiver", None) or "",
     ]
 
 
@@ -120,7 +123,7 @@ def stored_rows(entries: Iterable[Any], zone: ZoneInfo) -> Iterator[tuple[Any, .
          output, host, items, air_sha, air_path, corr, rec, prev, hash_) in entries:
         yield (id_, occ, when(sched), when(start), when(end), status, reason, repr(float(secs or 0.0)),
                title, cat, camp, prio, zone_name, output, host, slot, _items_cell(items), air_sha, air_path,
-               corr, when(rec), prev, hash_)
+               corr, when(rec), prev, hash_, "")
 
 
 class _TextWriter:
@@ -149,6 +152,8 @@ def write_csv(bundle: ExportBundle, stream: io.TextIOBase, header: str = "vi") -
         writer.writerows(stored_rows(bundle.entries, zone))
     else:
         writer.writerows(entry_row(entry, zone) for entry in bundle.entries)
+    # what each village receiver aired: its own chain's numbers and hashes, the box named
+    writer.writerows(entry_row(airing, zone) for airing in bundle.receiver_entries)
     writer.writerow([])
     writer.writerow(["#format", FORMAT_ID, bundle.tz, evidence.utc_text(bundle.generated_at),
                      bundle.public_key_id, bundle.settings.commune.name])
@@ -157,6 +162,13 @@ def write_csv(bundle: ExportBundle, stream: io.TextIOBase, header: str = "vi") -
         writer.writerow(["#checkpoint", str(cp.id), evidence.utc_text(cp.created_at), str(cp.count),
                          cp.head_hash, cp.key_id, cp.signature, cp.prev_hash or "", cp.hash])
     writer.writerow(["#head", str(bundle.head_count), bundle.head_hash])
+    for chain in bundle.box_chains:
+        writer.writerow(["#receiver", chain.name, chain.zone, chain.key_id, chain.public_key,
+                         str(chain.head_count), chain.head_hash])
+        writer.writerows(["#receiver-link", chain.name, str(link.id), link.digest, link.hash]
+                         for link in chain.links)
+        writer.writerows(["#receiver-checkpoint", chain.name, str(cp.id), evidence.utc_text(cp.created_at),
+                          str(cp.count), cp.head_hash, cp.key_id, cp.signature] for cp in chain.checkpoints)
 
 
 def to_bytes(bundle: ExportBundle, header: str = "vi") -> bytes:
@@ -173,8 +185,9 @@ def read_csv(path: Path) -> ParsedExport:
         raise ValidationError(f"Không đọc được tệp {path}: {exc}") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
-    if header is None or tuple(header) not in (COLUMNS, HEADERS_VI):
+    if header is None or tuple(header) not in (COLUMNS, HEADERS_VI, COLUMNS_V1, HEADERS_VI[:-1]):
         raise ValidationError(f"Tệp {path} không phải bản xuất nhật ký CSV của Loa xã (dòng tiêu đề khác)")
+    columns = COLUMNS[:len(header)]
     parsed = ParsedExport(records=[])
     try:
         for line_number, cells in enumerate(reader, start=2):
@@ -187,7 +200,7 @@ def read_csv(path: Path) -> ParsedExport:
                 parsed.links.append(ChainRow(id=int(row[1]), digest=row[2], hash=row[3], full=False))
             elif tag == "#checkpoint":
                 parsed.checkpoints.append(CheckpointView(
-                    id=int(row[1]), created_at=evidence.parse_utc_text(row[2]), count=int(row[3]),
+                    id=int(row[1]), created_at=checkpoint_time(row[2]), count=int(row[3]),
                     head_hash=row[4], key_id=row[5], signature=row[6],
                     prev_hash=(row[7] or None) if len(row) > 7 else None))
             elif tag == "#format":
@@ -195,12 +208,37 @@ def read_csv(path: Path) -> ParsedExport:
                 parsed.generated_at = evidence.parse_utc_text(row[3]) if len(row) > 3 else None
             elif tag == "#head":
                 parsed.head_count, parsed.head_hash = int(row[1]), row[2]
+            elif tag.startswith("#receiver"):
+                _read_receiver_line(parsed, row)
             elif tag.startswith("#"):
                 continue
             else:
-                if len(row) != len(COLUMNS):
-                    raise ValidationError(f"Dòng {line_number} của {path} có {len(row)} cột, cần {len(COLUMNS)}")
-                parsed.records.append(dict(zip(COLUMNS, row)))
+                if len(row) != len(columns):
+                    raise ValidationError(f"Dòng {line_number} của {path} có {len(row)} cột, cần {len(columns)}")
+                record = dict(zip(columns, row))
+                box = record.pop("receiver", "")
+                if box:
+                    parsed.receiver_records.setdefault(box, []).append(record)
+                else:
+                    parsed.records.append(record)
     except (IndexError, ValueError) as exc:
         raise ValidationError(f"Tệp {path} bị hỏng ở dòng {reader.line_num}: {exc}") from None
     return parsed
+
+
+def _read_receiver_line(parsed: ParsedExport, row: list[str]) -> None:
+    """A ``#receiver`` (the box, its key and head), ``#receiver-link`` or ``#receiver-checkpoint``."""
+    tag, name = row[0], row[1]
+    if tag == "#receiver":
+        parsed.box_chains[name] = BoxChain(name=name, zone=row[2], key_id=row[3], public_key=row[4],
+                                           head_count=int(row[5]), head_hash=row[6])
+        return
+    chain = parsed.box_chains.get(name)
+    if chain is None:
+        raise ValueError(f"dòng {tag} của máy thu {name} đứng trước dòng #receiver của nó")
+    if tag == "#receiver-link":
+        chain.links.append(ChainRow(id=int(row[2]), digest=row[3], hash=row[4], full=False))
+    elif tag == "#receiver-checkpoint":
+        chain.checkpoints.append(CheckpointView(
+            id=int(row[2]), created_at=checkpoint_time(row[3]), count=int(row[4]),
+            head_hash=row[5], key_id=row[6], signature=row[7]))

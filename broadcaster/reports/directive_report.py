@@ -24,7 +24,13 @@ from broadcaster.errors import ValidationError
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.models import Bulletin, Campaign, Slot
 from broadcaster.reports.coverage import CampaignCoverage, campaign_coverage, entries_of_campaign
-from broadcaster.reports.letterhead import RECEIVERS, issuer_lines, recipient_of, signature_lines, signer_name
+from broadcaster.reports.letterhead import (
+    RECEIVERS,
+    issuer_lines,
+    recipient_of,
+    signature_lines,
+    signer_name,
+)
 from broadcaster.reports.pdf_report import official_date
 from broadcaster.reports.query import Filters, effective, entry_when, select_entries
 
@@ -329,7 +335,8 @@ def _annex(session: Session, settings: Any, entries: Sequence[Any], zone: ZoneIn
     cp = signed.view_of(newest) if newest is not None else None
     key_id = ""
     try:
-        from broadcaster.keys import key_id as key_id_of, load_public_key
+        from broadcaster.keys import key_id as key_id_of
+        from broadcaster.keys import load_public_key
 
         key_id = key_id_of(load_public_key(settings.public_key_path))
     except Exception:  # noqa: BLE001 - the annex says the key could not be read

@@ -20,7 +20,7 @@ from broadcaster import evidence
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.reports.bundle import ExportBundle
 from broadcaster.reports.coverage import CampaignCoverage
-from broadcaster.reports.query import GroupRow, Summary, entry_when
+from broadcaster.reports.query import GroupRow, ReceiverSummary, Summary, entry_when
 
 logger = logging.getLogger(__name__)
 
@@ -294,6 +294,48 @@ def _problems(pdf: ReportPDF, problems: Sequence[Any], zone: ZoneInfo) -> None:
     pdf.set_font("Serif", "", 10.5)
 
 
+def _receivers(pdf: ReportPDF, bundle: ExportBundle, boxes: ReceiverSummary, zone: ZoneInfo) -> None:
+    """What each village receiver aired and what failed there, from the box's own chain."""
+    if not bundle.receiver_entries:
+        pdf.cell(0, 6, "Không có máy thu nào gửi nhật ký trong kỳ.", new_x="LMARGIN", new_y="NEXT")
+        return
+    total = boxes.total
+    pdf.multi_cell(
+        0, 5.5,
+        f"Các máy thu ở thôn ghi {total.scheduled} buổi phát; đã phát {total.aired} buổi "
+        f"({_minutes(total.minutes)} phút); {total.missed} buổi bị lỡ, {total.failed} buổi lỗi, "
+        f"{total.interrupted} buổi bị ngắt. Mỗi máy thu ghi nhật ký riêng, ký bằng khóa riêng.",
+        new_x="LMARGIN", new_y="NEXT",
+    )
+    pdf.table(("Máy thu (thôn)", "Theo lịch", "Đã phát", "Số phút", "Lỡ", "Lỗi", "Ngắt"),
+              (73, 20, 18, 22, 14, 14, 14),
+              [[g.key, str(g.scheduled), str(g.aired), _minutes(g.minutes), str(g.missed), str(g.failed),
+                str(g.interrupted)] for g in boxes.by_box + [total]],
+              ("L", "R", "R", "R", "R", "R", "R"))
+    pdf.ln(2)
+    rows = []
+    for e in bundle.receiver_entries:
+        when = entry_when(e)
+        rows.append([e.receiver, str(e.id), f"{when.astimezone(zone):%d/%m/%Y %H:%M}" if when else "",
+                     e.title or e.occurrence_key or "", e.receiver_zone, STATUS_LABELS.get(e.status, e.status),
+                     _minutes((e.seconds_played or 0) / 60)])
+    pdf.table(("Máy thu", "Số", "Thời gian", "Nội dung", "Thôn", "Trạng thái", "Phút"),
+              (26, 10, 26, 50, 24, 19, 13), rows, ("L", "R", "L", "L", "L", "L", "R"), size=7.5)
+    if boxes.problems:
+        pdf.ln(1.5)
+        pdf.set_font("Sans", "", 8)
+        for e in boxes.problems:
+            when = entry_when(e)
+            local = f"{when.astimezone(zone):%d/%m/%Y %H:%M}" if when else ""
+            pdf.multi_cell(
+                0, 4.5,
+                f"• Máy thu {e.receiver} ({e.receiver_zone}), mục #{e.id}, {local}, {e.title or e.occurrence_key}: "
+                f"{STATUS_LABELS.get(e.status, e.status).lower()} — lý do: {e.reason or 'không ghi lý do'}",
+                new_x="LMARGIN", new_y="NEXT",
+            )
+        pdf.set_font("Serif", "", 10.5)
+
+
 def _proof(pdf: ReportPDF, bundle: ExportBundle) -> None:
     lines = [
         ("Số mục trong nhật ký", str(bundle.head_count)),
@@ -310,6 +352,11 @@ def _proof(pdf: ReportPDF, bundle: ExportBundle) -> None:
             ("Mã điểm kiểm (đối chiếu)", f"{cp.id}:{cp.hash}"),
             ("Chữ ký Ed25519 (base64)", cp.signature),
         ]
+    for chain in bundle.box_chains:
+        box_cp = chain.latest_checkpoint
+        lines.append((f"Máy thu {chain.name}", f"{chain.zone}; khóa {chain.key_id}; {chain.head_count} mục; "
+                      f"đầu chuỗi {chain.head_hash}"
+                      + (f"; điểm kiểm #{box_cp.id} ({box_cp.count} mục)" if box_cp else "; chưa có điểm kiểm")))
     for label, value in lines:
         pdf.set_font("Serif", "", 9.5)
         pdf.cell(52, 5, label + ":")
@@ -351,7 +398,8 @@ def _signatures(pdf: ReportPDF, settings: Any) -> None:
 
 def write_pdf(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCoverage],
               days: dict[dt.date, dict[str, float]], issued: dt.date,
-              date_from: dt.date | None, date_to: dt.date | None) -> bytes:
+              date_from: dt.date | None, date_to: dt.date | None,
+              boxes: ReceiverSummary | None = None) -> bytes:
     """The whole report as PDF bytes."""
     zone = ZoneInfo(bundle.tz)
     pdf = ReportPDF()
@@ -384,7 +432,9 @@ def write_pdf(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCov
     _airings(pdf, bundle.entries, zone)
     pdf.heading("IV. Các buổi phát bị lỡ, lỗi hoặc bị ngắt và lý do")
     _problems(pdf, summary.problems, zone)
-    pdf.heading("V. Xác thực nhật ký")
+    pdf.heading("V. Phát tại các thôn qua máy thu")
+    _receivers(pdf, bundle, boxes or ReceiverSummary([], []), zone)
+    pdf.heading("VI. Xác thực nhật ký")
     _proof(pdf, bundle)
     _signatures(pdf, bundle.settings)
     return bytes(pdf.output())

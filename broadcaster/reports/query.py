@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 from zoneinfo import ZoneInfo
 
@@ -22,7 +22,8 @@ from broadcaster import schedule
 from broadcaster.errors import ValidationError
 from broadcaster.evidence import CONTENT_FIELDS, STATUS_LABELS
 from broadcaster.local_days import day_bounds
-from broadcaster.models import EVIDENCE_STATUSES, Campaign, EvidenceEntry, Zone
+from broadcaster.models import EVIDENCE_STATUSES, EvidenceEntry
+from broadcaster.reports.receiver_rows import is_receiver_airing
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,12 @@ def entry_when(entry: Any) -> dt.datetime:
 
 
 def zones_of(entry: Any) -> list[str]:
-    """The zones an entry reached; an empty zone means the whole commune."""
+    """The zones an entry reached; an empty zone means the whole commune.
+
+    What a village receiver aired reached its own village only, whatever the occurrence's zone.
+    """
+    if is_receiver_airing(entry):
+        return [entry.receiver_zone]
     names = [part.strip() for part in (entry.zone or "").split(",") if part.strip()]
     return names or [WHOLE_COMMUNE]
 
@@ -147,8 +153,12 @@ def select_entry_texts(session: Session, filters: Filters, tz: str) -> list[Any]
 
 def effective(entries: Sequence[Any]) -> list[Any]:
     """Entries as they count in totals: one that a later correction amends is replaced by it."""
-    superseded = {e.corrects_id for e in entries if e.corrects_id is not None}
-    return [e for e in entries if e.id not in superseded]
+    superseded = {(e.receiver if is_receiver_airing(e) else None, e.corrects_id)
+                  for e in entries if e.corrects_id is not None}
+    if not superseded:
+        return list(entries)
+    return [e for e in entries
+            if ((e.receiver if is_receiver_airing(e) else None), e.id) not in superseded]
 
 
 @dataclass
@@ -231,6 +241,34 @@ def summarize(entries: Sequence[Any]) -> Summary:
         problems=[e for e in counted if e.status in PROBLEMS],
         corrections=sum(1 for e in entries if e.corrects_id is not None),
     )
+
+
+@dataclass
+class ReceiverSummary:
+    """What the village receivers aired in the period, box by box, and what failed there."""
+
+    by_box: list[GroupRow]
+    problems: list[Any]
+
+    @property
+    def total(self) -> GroupRow:
+        total = GroupRow("Tổng cộng")
+        for g in self.by_box:
+            for name in ("scheduled", "aired", "minutes", "missed", "failed", "interrupted"):
+                setattr(total, name, getattr(total, name) + getattr(g, name))
+        return total
+
+
+def box_label(airing: Any) -> str:
+    """How a report names a box: its name and the village where it stands."""
+    return f"{airing.receiver} ({airing.receiver_zone})"
+
+
+def summarize_receivers(airings: Sequence[Any]) -> ReceiverSummary:
+    """Airings, minutes and failures per box (``ReceiverAiring`` rows)."""
+    counted = effective(airings)
+    return ReceiverSummary(by_box=sorted(_grouped(counted, lambda e: [box_label(e)]), key=lambda g: g.key),
+                           problems=[e for e in counted if e.status in PROBLEMS])
 
 
 def daily_minutes(entries: Sequence[Any], tz: str) -> dict[dt.date, dict[str, float]]:

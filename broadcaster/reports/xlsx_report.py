@@ -22,7 +22,7 @@ from broadcaster.labels import PRIORITY_LABELS
 from broadcaster.reports.bundle import ExportBundle
 from broadcaster.reports.cells import xlsx_row
 from broadcaster.reports.coverage import CampaignCoverage
-from broadcaster.reports.query import GroupRow, Summary, entry_when
+from broadcaster.reports.query import GroupRow, ReceiverSummary, Summary, entry_when
 
 logger = logging.getLogger(__name__)
 
@@ -142,6 +142,39 @@ def _coverage(workbook: Workbook, coverage: list[CampaignCoverage]) -> None:
     sheet.freeze_panes = "A2"
 
 
+RECEIVER_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("Máy thu", 16), ("Thôn, khu phố", 18), ("Số (trong nhật ký máy thu)", 9), ("Mã lượt phát", 22),
+    ("Giờ theo lịch", 19), ("Bắt đầu", 19), ("Kết thúc", 19), ("Trạng thái", 11), ("Lý do", 36),
+    ("Số giây đã phát", 10), ("Tiêu đề", 40), ("Chuyên mục", 18), ("Chiến dịch", 22), ("Đầu ra", 18),
+    ("Mã băm", 20),
+)
+
+
+def _receivers(workbook: Workbook, bundle: ExportBundle, boxes: ReceiverSummary) -> None:
+    """What each village receiver aired and what failed there, from the box's own chain."""
+    sheet = workbook.create_sheet("Máy thu các thôn")
+    for index, (_, width) in enumerate(RECEIVER_COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    _title(sheet, "Phát tại các thôn qua máy thu (theo nhật ký riêng của từng máy thu)")
+    if not bundle.receiver_entries:
+        sheet.append(["Không có máy thu nào gửi nhật ký trong kỳ."])
+        return
+    _group_table(sheet, "Theo máy thu", "Máy thu (thôn)", boxes.by_box + [boxes.total])
+    _title(sheet, "Các buổi phát tại thôn")
+    _header(sheet, (name for name, _ in RECEIVER_COLUMNS))
+    zone = ZoneInfo(bundle.tz)
+    for e in bundle.receiver_entries:
+        times = []
+        for value in (e.scheduled_at, e.started_at, e.ended_at):
+            cell = WriteOnlyCell(sheet, value=_local(value, zone))
+            cell.number_format = DATETIME_FORMAT
+            times.append(cell)
+        sheet.append(xlsx_row(sheet, [
+            e.receiver, e.receiver_zone, e.id, e.occurrence_key, *times, STATUS_LABELS.get(e.status, e.status),
+            e.reason, e.seconds_played, e.title, e.category, e.campaign, e.output, e.hash,
+        ]))
+
+
 def _proof(workbook: Workbook, bundle: ExportBundle) -> None:
     sheet = workbook.create_sheet("Xác thực")
     sheet.column_dimensions["A"].width = 34
@@ -165,13 +198,23 @@ def _proof(workbook: Workbook, bundle: ExportBundle) -> None:
     sheet.append(["Kiểm tra", "Xuất CSV hoặc JSON rồi chạy: broadcaster log verify --file TỆP --public-key KHÓA.pem"])
     if cp is not None:
         sheet.append(["Đối chiếu về sau", f"broadcaster log verify --checkpoint {cp.id}:{cp.hash}"])
+    for chain in bundle.box_chains:
+        sheet.append([])
+        sheet.append(xlsx_row(sheet, [f"Máy thu {chain.name}", f"{chain.zone}; mã khóa {chain.key_id}"]))
+        sheet.append(xlsx_row(sheet, ["Số mục trong nhật ký máy thu", chain.head_count]))
+        sheet.append(xlsx_row(sheet, ["Mã băm đầu chuỗi", chain.head_hash]))
+        box_cp = chain.latest_checkpoint
+        sheet.append(xlsx_row(sheet, ["Điểm kiểm mới nhất (máy thu ký)",
+                                      f"#{box_cp.id}, lúc {evidence.utc_text(box_cp.created_at)}, {box_cp.count} mục"
+                                      if box_cp else "chưa có"]))
 
 
 def write_xlsx(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCoverage], period: str,
-               stream: io.BufferedIOBase | io.BytesIO) -> None:
+               stream: io.BufferedIOBase | io.BytesIO, boxes: ReceiverSummary | None = None) -> None:
     workbook = Workbook(write_only=True)
     _detail(workbook, bundle)
     _summary(workbook, bundle, summary, period)
     _coverage(workbook, coverage)
+    _receivers(workbook, bundle, boxes or ReceiverSummary([], []))
     _proof(workbook, bundle)
     workbook.save(stream)
