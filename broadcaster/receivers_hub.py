@@ -94,6 +94,9 @@ def slot_fingerprint(slot: Slot, glossary_marker: Any, heads: Sequence[Bulletin]
 
 
 class Hub:
+    #: The render thread adds plan notices, the main loop publishes them (one hub per process).
+    _notices_lock = threading.Lock()
+
     def __init__(self, ctx: Context, *, verbose: bool = False) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
@@ -109,7 +112,6 @@ class Hub:
         self._marker: Any = None
         self._last_full = 0.0
         self._pending_notices: set[str] = set()
-        self._notices_lock = threading.Lock()
         self.control = str(rc.broker_control)
         self._cut: set[str] = set()  # revoked logins the broker was told to cut, this connection
         self._cut_epoch = -1

@@ -55,7 +55,7 @@ def _hub(ctx: Any, renderer: Any) -> Any:
 
     hub = Hub.__new__(Hub)
     hub.ctx, hub.settings, hub.renderer, hub.link = ctx, ctx.settings, renderer, _Link()
-    hub._pending_notices, hub._notices_lock = set(), threading.Lock()
+    hub._pending_notices = set()
     return hub
 
 
