@@ -8,7 +8,8 @@ emergency bulletin approved ahead is rendered then, and its command airs the who
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from test_station import (  # noqa: F401 - fixtures
     StationProcess,
