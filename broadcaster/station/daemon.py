@@ -121,6 +121,7 @@ class Station:
             journal=self.journal, amp=self.amp, stopping=self.stopping,
             on_air_changed=lambda: self.heartbeat.poke())
         self._airings: dict[str, Airing] = {}
+        self._signal_thread: threading.Thread | None = None
         # One render at a time, soonest broadcast first (emergencies before all): renders are
         # CPU-bound and must not starve a playout about to start.
         self.renderer = RenderWorker(self.settings.home, verbose=verbose)
@@ -320,9 +321,13 @@ class Station:
         """The urgent signal held, and approved emergency bulletins of the last
         :data:`PRERENDER_EMERGENCY_DAYS` rendered ahead of their command (approval moves the
         change marker, so this runs within ``station.reconcile_s`` of it)."""
-        if self.renders.signal() is None and self.scheduler.get_job("signal") is None:
-            self.scheduler.add_job(self.renders.prepare_signal, id="signal", executor="render",
-                                   replace_existing=True)
+        if self.renders.signal() is None and not (self._signal_thread and
+                                                  self._signal_thread.is_alive()):
+            # A thread of its own, not one of the render executor's two: it waits for the
+            # worker's cold start, and broadcasts' renders must not wait for a free thread.
+            self._signal_thread = threading.Thread(target=self.renders.prepare_signal,
+                                                   name="render-signal", daemon=True)
+            self._signal_thread.start()
         with self.ctx.session() as session:
             wanted = dict(session.execute(
                 select(Bulletin.id, Bulletin.updated_at).where(
