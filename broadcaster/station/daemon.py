@@ -55,7 +55,7 @@ from broadcaster.station.occurrences import (
 from broadcaster.station.playout import Player
 from broadcaster.prerender import Prerenderer
 from broadcaster.station.render import RenderWorker
-from broadcaster.station.render_jobs import RenderJobs
+from broadcaster.station.render_jobs import SIGNAL_AFTER_S, RenderJobs
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +251,12 @@ class Station:
         self.renders.drop_all(keep=busy, emergencies=True)
         self._maybe_reconcile(force=True)
 
+    def _nothing_due_soon(self) -> bool:
+        """No broadcast planned within SIGNAL_AFTER_S (the signal's render may take the worker)."""
+        soon = self.clock.now() + dt.timedelta(seconds=SIGNAL_AFTER_S)
+        with self._lock:
+            return not any(at <= soon for key, at in self._planned.items() if key not in self._busy)
+
     def _next_up(self) -> dict[str, Any] | None:
         with self._lock:
             upcoming = sorted((at, key) for key, at in self._planned.items() if key not in self._busy)
@@ -326,6 +332,7 @@ class Station:
             # A thread of its own, not one of the render executor's two: it waits for the
             # worker's cold start, and broadcasts' renders must not wait for a free thread.
             self._signal_thread = threading.Thread(target=self.renders.prepare_signal,
+                                                   args=(self._nothing_due_soon,),
                                                    name="render-signal", daemon=True)
             self._signal_thread.start()
         with self.ctx.session() as session:
