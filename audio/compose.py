@@ -24,6 +24,7 @@ import wave
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -378,7 +379,7 @@ def _join(sounded: list[tuple[_Part, Path | None]], rate: int
             overlaps.append(part.crossfade_ms)
             runs.append([])
     program = _concat(runs[0], rate)
-    for overlap_ms, run in zip(overlaps, runs[1:]):
+    for overlap_ms, run in zip(overlaps, runs[1:], strict=True):
         following = _concat(run, rate)
         if len(program) > overlap_ms and len(following) > overlap_ms:
             program = program.append(following, crossfade=overlap_ms)
@@ -468,7 +469,7 @@ def render_program(items: Sequence[ProgramItem], settings: RenderSettings, cache
                         tuple(ItemRecord(**r) for r in meta["items"]), cached=False)
 
 
-def _has_fallback_speech(meta: dict, settings: RenderSettings) -> bool:
+def _has_fallback_speech(meta: dict[str, Any], settings: RenderSettings) -> bool:
     preferred = settings.speech.engines[0]
     return any(r.get("kind") == "speech" and r.get("engine") not in (None, preferred)
                for r in meta.get("items", []))
@@ -503,7 +504,7 @@ def speech_voices(items: Sequence[ProgramItem], settings: RenderSettings, cache_
 
 
 def _render_wav(parts: list[_Part], settings: RenderSettings, cache_dir: Path,
-                wav_path: Path, deadline: float | None = None, upgrade: bool = False) -> dict:
+                wav_path: Path, deadline: float | None = None, upgrade: bool = False) -> dict[str, Any]:
     rate = settings.sample_rate
     sounded, top_peak = _sound(parts, settings, cache_dir, deadline, upgrade)
     samples, records = _join(sounded, rate)
@@ -538,9 +539,9 @@ def _render_wav(parts: list[_Part], settings: RenderSettings, cache_dir: Path,
             "sha256": {"wav": sha256_file(wav_path)}}
 
 
-def _load_meta(path: Path) -> dict | None:
+def _load_meta(path: Path) -> dict[str, Any] | None:
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(meta.get("sha256"), dict):
             return None
         return meta
@@ -548,7 +549,7 @@ def _load_meta(path: Path) -> dict | None:
         return None
 
 
-def _save_meta(path: Path, meta: dict) -> None:
+def _save_meta(path: Path, meta: dict[str, Any]) -> None:
     tmp = _tmp_beside(path, ".json")
     try:
         tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")

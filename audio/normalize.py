@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from audio.document import find_unspoken
-
 from audio.tn.codes import (
     _addresses,
     _capitals,
@@ -31,16 +30,15 @@ from audio.tn.common import (
     Pass,
     _Ctx,
 )
-from audio.tn.headings import _headings
-from audio.tn.places import _places
-from audio.tn.titles import _titles
 from audio.tn.dates import (
     _dates,
     _unmarked_date_words,
 )
+from audio.tn.headings import _headings
 from audio.tn.phones import (
     _phones,
 )
+from audio.tn.places import _places
 from audio.tn.quantities import (
     _negatives,
     _quantities,
@@ -56,6 +54,7 @@ from audio.tn.symbols import (
 from audio.tn.times import (
     _times,
 )
+from audio.tn.titles import _titles
 from audio.tn.web import (
     _web,
 )

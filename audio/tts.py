@@ -140,8 +140,12 @@ class Engine(Protocol):
     """What :func:`synthesize` needs from a speech engine."""
 
     name: str
-    voice: str
     parallelism: int
+
+    @property
+    def voice(self) -> str:
+        """The voice the engine speaks with, recorded beside each file (read-only for gTTS)."""
+        ...
 
     def available(self) -> bool:
         """Tell whether the engine's programs and libraries are installed."""
@@ -397,7 +401,8 @@ def _breaker_open(engine: str, cache_dir: Path) -> str:
 def _trip_breaker(engine: str, cache_dir: Path, cooldown_s: float, reason: str) -> None:
     """Remember, for every process using this cache, that ``engine`` is unreachable."""
     path = _breaker_file(engine, cache_dir)
-    state = {"until": time.time() + cooldown_s, "reason": reason, "pid": os.getpid()}
+    until = time.time() + cooldown_s
+    state = {"until": until, "reason": reason, "pid": os.getpid()}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -407,7 +412,7 @@ def _trip_breaker(engine: str, cache_dir: Path, cooldown_s: float, reason: str) 
         logger.exception("không ghi được tệp trạng thái kết nối %s", path)
         return
     logger.warning("bỏ qua %s đến %s (%.0f giây) vì mất kết nối: %s", engine,
-                   time.strftime("%H:%M:%S", time.localtime(state["until"])), cooldown_s, reason)
+                   time.strftime("%H:%M:%S", time.localtime(until)), cooldown_s, reason)
 
 
 def _reset_breaker(engine: str, cache_dir: Path) -> None:

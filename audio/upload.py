@@ -22,6 +22,7 @@ import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from audio.audiofile import sha256_file
 
@@ -72,7 +73,7 @@ def _vi(value: float) -> str:
     """One decimal with a comma, as Vietnamese readers write it ("2,5 phút")."""
     return f"{value:.1f}".replace(".", ",")
 
-def _probe(src: Path) -> dict:
+def _probe(src: Path) -> dict[str, Any]:
     try:
         proc = subprocess.run(
             ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams",
@@ -87,7 +88,8 @@ def _probe(src: Path) -> dict:
             f"Tệp tải lên không phải là âm thanh (chỉ nhận {_ACCEPTED}) hoặc đã hỏng."
         )
     try:
-        return json.loads(proc.stdout or b"{}")
+        info: dict[str, Any] = json.loads(proc.stdout or b"{}")
+        return info
     except ValueError as exc:
         raise UploadRejected("Không đọc được thông tin của tệp tải lên.") from exc
 
@@ -146,7 +148,7 @@ def _wav_header_seconds(path: Path) -> float | None:
     return frames / rate
 
 
-def _validate(path: Path, max_seconds: float) -> tuple[str, dict, float]:
+def _validate(path: Path, max_seconds: float) -> tuple[str, dict[str, Any], float]:
     """Probe and decode ``path``; return (stored extension, audio stream info, seconds)."""
     info = _probe(path)
     fmt_name = info.get("format", {}).get("format_name", "")

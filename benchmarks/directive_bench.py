@@ -86,7 +86,7 @@ def main() -> int:
             print(f"  {len(coverage[0].cells)} week × village cells, {coverage[0].cells_met} met")
         for fmt in ("docx", "pdf"):
             with ctx.session() as session:
-                data = timed(f"report compile {fmt} of the month", lambda: compile_bytes(
+                data = timed(f"report compile {fmt} of the month", lambda fmt=fmt: compile_bytes(
                     session, ctx.settings, campaign_id, fmt, month_first, month_last, now=now), figures)
             print(f"  {len(data) / 1024:.0f} kB")
         with ctx.session() as session:

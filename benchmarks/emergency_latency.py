@@ -34,10 +34,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import select  # noqa: E402
+
 from broadcaster import bulletins, commands  # noqa: E402
 from broadcaster.context import init_home, open_context  # noqa: E402
 from broadcaster.models import EvidenceEntry, Heartbeat, StationCommand  # noqa: E402
-from sqlalchemy import select  # noqa: E402
 from broadcaster.station.aircheck import MonitorTap  # noqa: E402
 
 NUMBERS = ["một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín", "mười", "mười một",
@@ -121,7 +122,7 @@ def main() -> int:
                     bulletin_id = bulletin.id
                 if mode == "prerendered":
                     said = f"đã dựng sẵn bản tin khẩn cấp số {bulletin_id}"
-                    if not wait_until(lambda: said in log.read_text(), 30):
+                    if not wait_until(lambda said=said: said in log.read_text(), 30):  # type: ignore[misc]
                         print(f"lần {trial}: trạm chưa dựng sẵn bản tin số {bulletin_id} sau 30 giây")
                 tap.reset_first_audible()
                 with ctx.session() as session:
@@ -139,7 +140,7 @@ def main() -> int:
                 with ctx.session() as session:
                     commands.request_stop(session, reason="đo xong")
 
-                def settled() -> EvidenceEntry | None:
+                def settled(command_id: int = command_id, key: str = key) -> EvidenceEntry | None:
                     with ctx.session() as session:
                         row = session.get(StationCommand, command_id)
                         if row is None or row.status not in ("done", "failed"):

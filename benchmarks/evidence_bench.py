@@ -146,7 +146,7 @@ def main() -> int:
         for fmt in ("csv", "xlsx"):
             with ctx.session() as session:
                 timed(f"export {fmt} of {args.entries}",
-                      lambda: export_file(session, ctx.settings, fmt, Filters(), out / f"all.{fmt}"), figures)
+                      lambda fmt=fmt: export_file(session, ctx.settings, fmt, Filters(), out / f"all.{fmt}"), figures)
             print(f"  {fmt}: {(out / f'all.{fmt}').stat().st_size / 1e6:.1f} MB")
         with ctx.session() as session:
             from broadcaster.reports import verify_export_file

@@ -40,14 +40,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import requests
+import requests  # noqa: E402
 
-from broadcaster import mqtt_auth, receivers
-from broadcaster.context import init_home
-from broadcaster.models import ReceiverProgram, utcnow
-from broadcaster.receiver import topics
-from broadcaster.receiver.client import CommuneClient, LinkError
-from broadcaster.zones import add_zone
+from broadcaster import mqtt_auth, receivers  # noqa: E402
+from broadcaster.context import init_home  # noqa: E402
+from broadcaster.models import ReceiverProgram, utcnow  # noqa: E402
+from broadcaster.receiver import topics  # noqa: E402
+from broadcaster.receiver.client import CommuneClient, LinkError  # noqa: E402
+from broadcaster.zones import add_zone  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 

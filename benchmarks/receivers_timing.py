@@ -39,13 +39,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import requests
+import requests  # noqa: E402
 
-from broadcaster import bulletins, receivers, schedule
-from broadcaster.context import init_home
-from broadcaster.models import ReceiverCommand
-from broadcaster.station.aircheck import MonitorTap
-from broadcaster.zones import add_zone
+from broadcaster import bulletins, receivers, schedule  # noqa: E402
+from broadcaster.context import init_home  # noqa: E402
+from broadcaster.models import ReceiverCommand  # noqa: E402
+from broadcaster.station.aircheck import MonitorTap  # noqa: E402
+from broadcaster.zones import add_zone  # noqa: E402
 
 TZ = "Asia/Ho_Chi_Minh"
 
@@ -153,13 +153,13 @@ def main() -> int:
         for at in instants:
             for tap in taps.values():
                 tap.reset_first_audible()
-            wait(lambda: now() > at + dt.timedelta(seconds=6), 300, "an occurrence")
+            wait(lambda at=at: now() > at + dt.timedelta(seconds=6), 300, "an occurrence")
             heard = [t.first_audible_at() for t in taps.values()]
             if None in heard:
                 print(f"{at.isoformat()}: một máy thu không phát (xem {tmp})")
                 continue
             diffs.append(abs((heard[0] - heard[1]).total_seconds()) * 1000)  # type: ignore[operator]
-            wait(lambda: now() > at + dt.timedelta(seconds=13), 60, "the end of the occurrence")
+            wait(lambda at=at: now() > at + dt.timedelta(seconds=13), 60, "the end of the occurrence")
         total: list[float] = []
         box_part: list[float] = []
         cli: list[float] = []
@@ -202,7 +202,7 @@ def main() -> int:
             subprocess.run([*py, "receiver", "command", "stop"], cwd=ROOT, env=env, check=True,
                            capture_output=True)
             time.sleep(3)
-            for name, h in zip(taps, heard):
+            for name, h in zip(taps, heard, strict=True):
                 print(f"chưa dựng lần {trial + 1} {name}: {(h - created).total_seconds():.2f} s; "
                       f"mục: {_box_entry(tmp / name, f'emergency-r{command_id}')}")
         load_after = os.getloadavg()

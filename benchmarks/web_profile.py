@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from broadcaster.context import init_home  # noqa: E402
 from web_bench import PAGES, PASSWORD, fill  # noqa: E402
+
+from broadcaster.context import init_home  # noqa: E402
 
 
 def main() -> int:

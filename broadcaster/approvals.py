@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from broadcaster.bulletins import STATUS_LABELS
@@ -24,7 +24,7 @@ class Waiting:
     submitted_at: dt.datetime
 
 
-def _submitted_at():  # type: ignore[no-untyped-def]
+def _submitted_at() -> Subquery:
     return (
         select(BulletinEvent.bulletin_id, func.max(BulletinEvent.at).label("at"))
         .where(BulletinEvent.action == "submit")
@@ -119,10 +119,10 @@ def notices(session: Session, user: User, limit: int = 20) -> list[Outcome]:
 def _scheduled_ids(session: Session, ids: Sequence[int]) -> set[int]:
     if not ids:
         return set()
-    return set(session.scalars(
+    return {bulletin_id for bulletin_id in session.scalars(
         select(SlotItem.bulletin_id).join(Slot, Slot.id == SlotItem.slot_id)
         .where(Slot.active.is_(True), SlotItem.bulletin_id.in_(list(ids)))
-    ).all())
+    ).all() if bulletin_id is not None}
 
 
 def _last_events(session: Session, ids: Sequence[int], action: str) -> dict[int, BulletinEvent]:

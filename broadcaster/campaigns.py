@@ -53,7 +53,7 @@ def parse_themes(text: str | Sequence[str] | None) -> list[str]:
 
 def _count(value: object, label: str, low: int, high: int) -> int:
     try:
-        number = int(value)  # type: ignore[call-overload]
+        number: int = int(value)  # type: ignore[call-overload]  # value is whatever the form or CLI gave
     except (TypeError, ValueError):
         raise ValidationError(f"{label} phải là số nguyên") from None
     if not low <= number <= high:
@@ -96,6 +96,7 @@ def _clean(session: Session, values: dict[str, Any], campaign: Campaign | None) 
     if peak_from or peak_until:
         peak_from = peak_from or peak_until
         peak_until = peak_until or peak_from
+        assert peak_from is not None and peak_until is not None  # one of them was given
         if peak_until < peak_from:
             raise ValidationError("Ngày kết thúc đợt cao điểm phải sau ngày bắt đầu")
         if peak_from < starts_on or peak_until > ends_on:

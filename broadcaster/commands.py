@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Sequence
-
 from pathlib import Path
+from typing import Sequence
 
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
@@ -35,8 +34,8 @@ STATUS_LABELS = COMMAND_STATUS_LABELS
 
 def _nudge_after_commit(session: Session) -> None:
     """Once this transaction commits, wake the stations (SQLite: their sockets sit beside it)."""
-    bind = session.get_bind()
-    database = bind.url.database if bind.url.get_backend_name() == "sqlite" else None
+    url = session.get_bind().engine.url  # an Engine is its own .engine
+    database = url.database if url.get_backend_name() == "sqlite" else None
     if not database or database == ":memory:":
         return
     folder = Path(database).resolve().parent

@@ -103,7 +103,8 @@ def parse_utc_text(value: str | None) -> dt.datetime | None:
 
 def normalize_items(items: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """Items as JSON gives them back, so what is stored is exactly what was hashed."""
-    return json.loads(json.dumps(list(items or ()), ensure_ascii=False, allow_nan=False))
+    normalized: list[dict[str, Any]] = json.loads(json.dumps(list(items or ()), ensure_ascii=False, allow_nan=False))
+    return normalized
 
 
 def items_text(items: Any) -> str:
@@ -670,6 +671,12 @@ def _qt(value: Any) -> str:
     return f'"{utc_text(dt.datetime.fromisoformat(value).replace(tzinfo=dt.timezone.utc))}"'
 
 
+def _rows(cursor: Any) -> Iterator[tuple[Any, ...]]:
+    """A DB-API cursor's rows, as sqlite3 yields them when iterated (PEP 249 leaves iteration
+    optional, so SQLAlchemy's cursor type does not promise it)."""
+    return iter(cursor)
+
+
 def _sqlite_links(
     session: Session, min_id: int, max_id: int | None
 ) -> Iterator[tuple[int, str, str, str, bool]]:
@@ -688,6 +695,7 @@ def _sqlite_links(
     and re-encoded; when neither matches, the re-encoded digest is the one given, as before.
     """
     raw = session.connection().connection.dbapi_connection
+    assert raw is not None, "an open session holds a live DB-API connection"
     cursor = raw.cursor()
     if max_id is None:
         cursor.execute(f"SELECT {_SELECT_COLUMNS} FROM evidence WHERE id >= ? ORDER BY id", (min_id,))
@@ -700,7 +708,7 @@ def _sqlite_links(
     legacy = False  # True while entries store items in json.dumps' form (written before canonical text)
     try:
         for (id_, occ, slot, title, cat, camp, sched, start, end, status, reason, secs, prio, zone,
-             output, host, items, air_sha, air_path, corr, rec, prev, hash_) in cursor:
+             output, host, items, air_sha, air_path, corr, rec, prev, hash_) in _rows(cursor):
             # Inlined on purpose (this loop runs once per entry): NOT NULL text goes straight to
             # the C string encoder; a non-text value planted by raw SQL raises and marks the row bad.
             try:
@@ -750,7 +758,7 @@ def iter_chain_rows(
         query = query.where(table.c.id <= max_id)
     result = session.execute(query.execution_options(yield_per=batch))
     for row in result:
-        values = dict(zip(CONTENT_FIELDS, row[:-2]))
+        values = dict(zip(CONTENT_FIELDS, row[:-2], strict=True))
         try:
             digest = content_digest(values)
         except (ValueError, TypeError, AttributeError):

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping, Sequence
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import ValidationError
-from broadcaster.models import EvidenceEntry
 from broadcaster.local_days import day_bounds
+from broadcaster.models import EvidenceEntry
 from broadcaster.reports.query import Filters, parse_date
 
 logger = logging.getLogger(__name__)
@@ -82,8 +82,8 @@ def _in_period(filters: Filters, tz: str) -> Any:
     end = day_bounds(filters.date_to, tz)[1] if filters.date_to else None
     scheduled = EvidenceEntry.scheduled_at
     fallback = func.coalesce(EvidenceEntry.started_at, EvidenceEntry.recorded_at)
-    scheduled_terms = [scheduled.is_not(None)]
-    fallback_terms = [scheduled.is_(None)]
+    scheduled_terms: list[ColumnElement[bool]] = [scheduled.is_not(None)]
+    fallback_terms: list[ColumnElement[bool]] = [scheduled.is_(None)]
     if start is not None:
         scheduled_terms.append(scheduled >= start)
         fallback_terms.append(fallback >= start)
@@ -108,7 +108,7 @@ def _criteria(filters: Filters, tz: str) -> list[Any]:
     return criteria
 
 
-def query(filters: Filters, tz: str) -> Select[tuple[EvidenceEntry]]:
+def query(filters: Filters, tz: str) -> Select[EvidenceEntry]:
     """Matching entries, newest first (log order)."""
     return select(EvidenceEntry).where(*_criteria(filters, tz)).order_by(EvidenceEntry.id.desc())
 

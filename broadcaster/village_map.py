@@ -108,7 +108,7 @@ def _project(points: Sequence[tuple[float, float]]) -> tuple[list[tuple[float, f
     width_used, height_used = span_x * scale, span_y * scale
     left = (WIDTH - width_used) / 2
     top = (height - height_used) / 2
-    return [(left + (x - min(xs)) * scale, top + (y - min(ys)) * scale) for x, y in zip(xs, ys)], height
+    return [(left + (x - min(xs)) * scale, top + (y - min(ys)) * scale) for x, y in zip(xs, ys, strict=True)], height
 
 
 def _place_labels(villages: list[MapVillage], height: float) -> None:
@@ -146,7 +146,7 @@ def build_map(zones: Iterable[Zone], rows: Sequence[dict[str, Any]]) -> VillageM
         return None
     points, height = _project([(float(z.latitude), float(z.longitude)) for z in placed])  # type: ignore[arg-type]
     villages = []
-    for zone, (x, y) in zip(placed, points):
+    for zone, (x, y) in zip(placed, points, strict=True):
         mine = boxes.get(zone.name, [])
         state = min((b.state for b in mine), key=SEVERITY.index, default="none")
         villages.append(MapVillage(zone.name, round(x, 1), round(y, 1), state, mine))

@@ -142,7 +142,8 @@ class WeekView:
 
 def _item_title(item: Any) -> str:
     if item.kind == "bulletin" and item.bulletin is not None:
-        return item.bulletin.title
+        title: str = item.bulletin.title
+        return title
     if item.kind == "recording" and item.asset is not None:
         return item.asset.title or f"Bản ghi âm số {item.asset.id}"
     if item.kind == "jingle":
@@ -183,7 +184,7 @@ def occurrences_in(
     estimates: dict[int, float] = {}
     now_utc = dt.datetime.now(dt.timezone.utc)
     result: list[WeekOccurrence] = []
-    for (slot, local_date, instant), key in zip(found, keys):
+    for (slot, local_date, instant), key in zip(found, keys, strict=True):
         if slot.id not in estimates:
             estimates[slot.id] = schedule.slot_estimated_seconds(slot)
         status = statuses.get(key)
@@ -526,7 +527,7 @@ def slot_form_fields(
     campaign: int | None = None
     if campaign_id not in (None, ""):
         try:
-            campaign = int(campaign_id)  # type: ignore[arg-type]
+            campaign = int(campaign_id)
         except (TypeError, ValueError):
             raise ValidationError(f"Chiến dịch không hợp lệ: {campaign_id!r}") from None
     fields: dict[str, Any] = {

@@ -91,7 +91,7 @@ def update_zone(session: Session, zone: Zone, name: str, kind: str, output: str,
 def find_zone(session: Session, name_or_id: str) -> Zone:
     """A zone by its name (Vietnamese case folding) or its number."""
     text = (name_or_id or "").strip()
-    found = find_by_name(session, Zone.name, text)
+    found: Zone | None = find_by_name(session, Zone.name, text)
     if found is None and text.isdigit():
         found = session.get(Zone, int(text))
     if found is None:

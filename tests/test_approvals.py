@@ -31,7 +31,7 @@ def test_queue_oldest_first_counted_in_the_menu_and_cleared(web_app, login_as) -
             ids.append(b.id)
         # Resubmitted bulletins wait from their last submission, not from when they were drafted.
         base = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.timezone.utc)
-        for bulletin_id, minutes in zip(ids, (30, 0, 10)):
+        for bulletin_id, minutes in zip(ids, (30, 0, 10), strict=True):
             event = session.scalar(select(BulletinEvent).where(BulletinEvent.bulletin_id == bulletin_id,
                                                                BulletinEvent.action == "submit"))
             event.at = base + dt.timedelta(minutes=minutes)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audio import compose, jingles, level
+from audio import jingles, level
 from audio.compose import (
     ProgramItem,
     RenderError,

@@ -75,7 +75,7 @@ def test_intact_log_verifies_and_links_each_entry_to_the_one_before(log5: Any, c
     with log5.session() as session:
         entries = session.query(EvidenceEntry).order_by(EvidenceEntry.id).all()
     assert entries[0].prev_hash == "0" * 64, "the first entry chains to 64 zeros"
-    for before, after in zip(entries, entries[1:]):
+    for before, after in zip(entries, entries[1:], strict=False):
         assert after.prev_hash == before.hash, f"entry #{after.id} must carry #{before.id}'s hash"
     result = cli("log", "verify")
     assert result.exit_code == 0, result.output

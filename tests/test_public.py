@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 from lxml import html as lxml_html
+from web_helpers import ZONE, post
 
 pytest_plugins = ["web_fixtures"]
 
-from web_helpers import ZONE, post
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"

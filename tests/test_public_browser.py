@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import etree
 from playwright.sync_api import sync_playwright
-
 from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, served, station_daemon  # noqa: F401
 from test_public import decode_qr, make_campaign
 

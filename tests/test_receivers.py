@@ -11,6 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from receiver_helpers import BoxChain, Listener
+from receiver_helpers import auth as _auth
+from receiver_helpers import enrol_box as _enrol
+from receiver_helpers import new_key as _key
 
 from broadcaster import evidence, mqtt_auth, receivers
 from broadcaster.models import ReceiverProgram, utcnow
@@ -18,10 +22,6 @@ from broadcaster.receiver import store, topics
 from broadcaster.zones import add_zone
 
 pytest_plugins = ["receiver_fixtures"]
-from receiver_helpers import BoxChain, Listener
-from receiver_helpers import auth as _auth
-from receiver_helpers import enrol_box as _enrol
-from receiver_helpers import new_key as _key
 
 API = "/api/v1/receiver"
 

@@ -84,7 +84,7 @@ def read_csv_rows(path: Path) -> tuple[list[dict[str, str]], list[list[str]]]:
     header, body = rows[0], rows[1:]
     assert tuple(header) in (HEADERS_VI, COLUMNS), header
     header = list(COLUMNS)  # the same cells under either header
-    entries = [dict(zip(header, r)) for r in body if r and not r[0].startswith("#")]
+    entries = [dict(zip(header, r, strict=False)) for r in body if r and not r[0].startswith("#")]
     trailer = [r for r in body if r and r[0].startswith("#")]
     return entries, trailer
 
@@ -98,7 +98,7 @@ def test_csv_export_matches_the_database_and_verifies_offline(station: Any, cli:
     rows, trailer = read_csv_rows(path)
     entries = db_entries(station)
     assert [int(r["id"]) for r in rows] == [e.id for e in entries]
-    for row, entry in zip(rows, entries):
+    for row, entry in zip(rows, entries, strict=True):
         assert row["title"] == entry.title and row["category"] == entry.category, row
         assert row["status"] == entry.status and row["reason"] == entry.reason
         assert float(row["seconds_played"]) == entry.seconds_played
@@ -149,7 +149,7 @@ def test_a_filtered_export_is_still_proven_up_to_the_signed_checkpoint(station: 
     forged.write_text(text.replace(",90.0,", ",900.0,"), encoding="utf-8-sig")
     assert cli("log", "verify", "--file", str(forged), "--public-key", public_key(station)).exit_code == 1
     unlinked = tmp_path / "yte-bo-lien-ket.csv"
-    unlinked.write_text("".join(l for l in text.splitlines(keepends=True) if not l.startswith("#link,4,")),
+    unlinked.write_text("".join(line for line in text.splitlines(keepends=True) if not line.startswith("#link,4,")),
                         encoding="utf-8-sig")
     result = cli("log", "verify", "--file", str(unlinked), "--public-key", public_key(station))
     assert result.exit_code == 1 and "#4" in result.stderr, result.output
@@ -209,10 +209,10 @@ def test_xlsx_has_filtered_detail_summary_and_coverage(station: Any, cli: Any, t
     detail = book["Chi tiết"]
     assert detail.auto_filter.ref == "A1:P8", detail.auto_filter.ref
     header = [c.value for c in detail[1]]
-    rows = [dict(zip(header, (c.value for c in r))) for r in detail.iter_rows(min_row=2)]
+    rows = [dict(zip(header, (c.value for c in r), strict=False)) for r in detail.iter_rows(min_row=2)]
     entries = db_entries(station)
     assert [r["Số"] for r in rows] == [e.id for e in entries]
-    for row, entry in zip(rows, entries):
+    for row, entry in zip(rows, entries, strict=True):
         assert row["Tiêu đề"] == entry.title and row["Chuyên mục"] == entry.category
         assert row["Mã băm"] == entry.hash and row["Số giây đã phát"] == entry.seconds_played
         assert row["Giờ theo lịch"] == entry.scheduled_at.astimezone(dt.timezone(dt.timedelta(hours=7))).replace(tzinfo=None)
@@ -324,7 +324,7 @@ def test_csv_rows_from_stored_text_match_the_decoded_entries(station: Any) -> No
                 for row in stored_rows(select_entry_texts(session, Filters(), tz), ZoneInfo(tz))]
     assert len(fast) == len(decoded) == len(PLAN)
     items = 16
-    for mine, reference in zip(fast, decoded):
+    for mine, reference in zip(fast, decoded, strict=True):
         assert mine[:items] + mine[items + 1:] == reference[:items] + reference[items + 1:], (mine, reference)
         assert json.loads(mine[items]) == json.loads(reference[items]), (mine[items], reference[items])
         assert "Bản tin" in mine[items], f"diacritics intact in the items cell: {mine[items]}"

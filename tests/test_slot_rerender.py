@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any, Callable
 
 import pytest
-
 from test_station import (  # noqa: F401 (fixtures)
     StationProcess,
     add_once,

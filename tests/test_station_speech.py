@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pytest
-
 from test_station import (  # noqa: F401 - fixtures are used by name
     StationProcess,
     add_once,

@@ -4,7 +4,6 @@ guessing slowed on every door, and bad JSON answered as bad input."""
 from __future__ import annotations
 
 import dataclasses
-
 import datetime as dt
 import os
 import time

@@ -6,7 +6,6 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from web_helpers import ZONE
 
 pytest_plugins = ["web_fixtures"]

@@ -7,9 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
-
 from web_helpers import OTHER_ZONE, ZONE, post, post_json, user_id
 
 pytest_plugins = ["web_fixtures"]

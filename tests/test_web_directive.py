@@ -8,7 +8,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-
 from web_helpers import OTHER_ZONE, ZONE, post
 
 pytest_plugins = ["web_fixtures"]
@@ -156,8 +155,8 @@ def test_report_download_from_the_panel(web_app: Any, login_as: Any) -> None:
 
 
 def test_village_reports_api(web_app: Any, client: Any) -> None:
-    from broadcaster.users import issue_token
     from broadcaster.models import User
+    from broadcaster.users import issue_token
 
     with web_app.extensions["broadcaster"].session() as session:
         tokens = {u.name: issue_token(session, u, "kiểm thử") for u in session.scalars(select(User))}

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
-
 from web_helpers import OTHER_ZONE, ZONE, post
 
 pytest_plugins = ["web_fixtures"]

@@ -7,7 +7,6 @@ import time
 
 import pytest
 from sqlalchemy import select
-
 from web_helpers import PASSWORDS, post, user_id
 
 pytest_plugins = ["web_fixtures"]
@@ -395,9 +394,10 @@ def test_without_the_https_setting_forwarded_headers_are_not_believed(web_app):
 
 
 def test_village_head_cannot_play_another_zones_render_by_its_id(web_app, login_as):
+    from web_helpers import OTHER_ZONE, ZONE, post_json
+
     from broadcaster.bulletins import add_bulletin
     from broadcaster.models import Zone
-    from web_helpers import OTHER_ZONE, ZONE, post_json
 
     with web_app.extensions["broadcaster"].session() as s:
         other = add_bulletin(s, title="Riêng thôn Tây", body="Họp thôn Tây.",

@@ -36,7 +36,7 @@ def server(home: Path) -> Iterator[int]:
             break
         except OSError:
             if proc.poll() is not None:
-                raise AssertionError(proc.stdout.read().decode() if proc.stdout else "web exited")
+                raise AssertionError(proc.stdout.read().decode() if proc.stdout else "web exited") from None
             time.sleep(0.1)
     else:
         proc.kill()

@@ -5,7 +5,6 @@ import datetime as dt
 import re
 
 from sqlalchemy import select, text
-
 from web_helpers import ZONE
 
 pytest_plugins = ["web_fixtures"]

@@ -21,8 +21,8 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from broadcaster import bulletins, commands, permissions, schedule, week
-from broadcaster.local_days import days_bounds
 from broadcaster.errors import BroadcasterError, ScheduleConflictError, ValidationError
+from broadcaster.local_days import days_bounds
 from broadcaster.models import PRIORITIES, Bulletin, Slot, User, utcnow
 from broadcaster.shapes import bulletin_dict, command_dict, slot_dict
 from broadcaster.users import TokenRefused, check_token

@@ -14,11 +14,11 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from werkzeug.wrappers import Response
 
 from broadcaster import approvals, bulletins, commands, library, permissions, publishing
+from broadcaster.campaigns import list_campaigns
 from broadcaster.errors import BroadcasterError, ValidationError
 from broadcaster.glossary import reading_preview
 from broadcaster.models import BULLETIN_STATUSES, PRIORITIES, Bulletin
 from broadcaster.schedule import parse_date
-from broadcaster.campaigns import list_campaigns
 from broadcaster.zones import list_zones
 from web.db import get_session, get_settings
 from web.format import duration

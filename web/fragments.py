@@ -43,10 +43,10 @@ class RowCache:
         with self._lock:
             keyed = [(key(row), row) for row in rows]
             cached = [rows_cache.get(k) for k, _ in keyed]
-            for (k, _), html in zip(keyed, cached):
+            for (k, _), html in zip(keyed, cached, strict=True):
                 if html is not None:
                     rows_cache.move_to_end(k)
-        for (k, row), html in zip(keyed, cached):
+        for (k, row), html in zip(keyed, cached, strict=True):
             if html is None:
                 html = Markup(render_one(row))
                 fresh.append((k, html))

@@ -29,7 +29,7 @@ bp = Blueprint("schedule", __name__, url_prefix="/schedule")
 register_nav(bp, "Lịch phát", "schedule.week", order=30)
 
 EDIT_ROLES = permissions.roles_for("schedule.edit")
-DAY_CHOICES = list(zip(schedule.WEEKDAYS, schedule.WEEKDAY_LABELS))
+DAY_CHOICES = list(zip(schedule.WEEKDAYS, schedule.WEEKDAY_LABELS, strict=True))
 #: How many approved bulletins the form offers (newest first).
 BULLETIN_CHOICES = 300
 

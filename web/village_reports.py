@@ -52,7 +52,8 @@ def _form_content() -> dict[str, Any]:
     form = request.form
     meetings = []
     for kind, date, participants, note in zip(form.getlist("meeting_kind"), form.getlist("meeting_date"),
-                                              form.getlist("meeting_participants"), form.getlist("meeting_note")):
+                                              form.getlist("meeting_participants"), form.getlist("meeting_note"),
+                                              strict=False):
         if not (date.strip() or participants.strip() or note.strip()):
             continue
         meetings.append({"kind": kind, "date": date, "participants": participants, "note": note})

@@ -18,15 +18,15 @@ from audio.abbreviations import (
 )
 from audio.tn.common import (
     _ABBR_CHARS,
-    _Ctx,
     _L,
     _NA,
     _NB,
+    _Ctx,
     _fold_words,
 )
 from audio.vi_numbers import (
-    read_digits,
     is_roman,
+    read_digits,
 )
 
 logger = logging.getLogger(__name__)

@@ -7,9 +7,9 @@ import logging
 import re
 
 from audio.tn.common import (
-    _Ctx,
     _L,
     _NA,
+    _Ctx,
     _next_word,
     _prev_word,
 )

@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 _DEG = r"(?P<{n}>\d{{1,3}}(?:[,.]\d{{1,3}})?)\s?(?:°|độ)?\s?"
 _COORD_PAIR_RE = re.compile(
-    rf"(?<![\d,.])" + _DEG.format(n="a") + r"(?P<ns>[NS])(?:\s*[-–,;/]\s*|\s+)"
+    r"(?<![\d,.])" + _DEG.format(n="a") + r"(?P<ns>[NS])(?:\s*[-–,;/]\s*|\s+)"
     + _DEG.format(n="b") + rf"(?P<ew>[EW])(?![{_L}\d])"
 )
 _COORD_ONE_RE = re.compile(

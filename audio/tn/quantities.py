@@ -11,10 +11,10 @@ import logging
 import re
 
 from audio.tn.common import (
-    _Ctx,
     _L,
     _NA,
     _NUM,
+    _Ctx,
     _prev_word,
 )
 from audio.vi_numbers import (
@@ -198,7 +198,7 @@ def read_quantity(text: str, dialect: str, *, with_unit: bool = True) -> str:
 
 
 # --- sizes, ranges, quantities, negatives ---------------------------------------------------
-_SIZE_RE = re.compile(rf"(?<=\d)(?P<u>(?:cm|mm|m)?)\s*[x×]\s*(?=\d)")
+_SIZE_RE = re.compile(r"(?<=\d)(?P<u>(?:cm|mm|m)?)\s*[x×]\s*(?=\d)")
 
 
 _RANGE_RE = re.compile(
@@ -206,7 +206,7 @@ _RANGE_RE = re.compile(
 )
 
 
-_NEG_RE = re.compile(rf"(?:(?<=^)|(?<=[\s(\[:;=]))[-−–](?=\d)", re.MULTILINE)
+_NEG_RE = re.compile(r"(?:(?<=^)|(?<=[\s(\[:;=]))[-−–](?=\d)", re.MULTILINE)
 
 
 _DOC_WORDS = {"án", "thị", "văn", "mã", "hiệu"}

@@ -8,9 +8,9 @@ import re
 
 from audio.tn.common import (
     _ABBR_CHARS,
-    _Ctx,
     _L,
     _NA,
+    _Ctx,
 )
 from audio.tn.dates import (
     _Y,

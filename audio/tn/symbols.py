@@ -8,8 +8,8 @@ import logging
 import re
 
 from audio.tn.common import (
-    _Ctx,
     _L,
+    _Ctx,
 )
 from audio.tn.quantities import (
     _PER_WORDS,

@@ -7,8 +7,8 @@ import logging
 import re
 
 from audio.tn.common import (
-    _Ctx,
     _L,
+    _Ctx,
 )
 
 logger = logging.getLogger(__name__)

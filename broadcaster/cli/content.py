@@ -16,7 +16,7 @@ from broadcaster.shapes import bulletin_dict
 from broadcaster.wording import decimal
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     norm = subparsers.add_parser("normalize", help="in ra chữ mà máy đọc sẽ nhận (chuẩn hóa văn bản)")
     norm.add_argument("text", nargs="?", help="văn bản; bỏ trống để đọc từng dòng từ stdin")
     norm.add_argument("--dialect", choices=("north", "south"), help="giọng đọc số: bắc hoặc nam")
@@ -124,7 +124,7 @@ def cmd_bulletin_add(args: argparse.Namespace) -> int:
 
 def _zone_id(session: Session, zone: str) -> int:
     """A zone given by name (as ``schedule add --zone``, same name rule) or by its number."""
-    found = find_by_name(session, Zone.name, zone)
+    found: Zone | None = find_by_name(session, Zone.name, zone)
     wanted = zone.strip()
     if found is None and wanted.isdigit():
         found = session.get(Zone, int(wanted))

@@ -43,7 +43,7 @@ def _plan_arguments(parser: argparse.ArgumentParser, *, new: bool) -> None:
     parser.add_argument("--json", action="store_true")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     campaign = subparsers.add_parser("campaign", help="chiến dịch tuyên truyền: kế hoạch, chủ đề, chỉ tiêu")
     sub = campaign.add_subparsers(dest="campaign_command", metavar="LỆNH")
     sub.required = True
@@ -232,7 +232,7 @@ def cmd_report_village(args: argparse.Namespace) -> int:
             raise NotFoundError(f"Không có thôn/khu phố “{args.zone}”")
         period = village_reports.get_period(session, args.period, int(ctx.settings.reports.village_due_day))
         report = village_reports.save(session, zone, period, raw, None, submit=args.submit)
-        result = {"id": report.id, "state": report.state}
+        result: dict[str, Any] = {"id": report.id, "state": report.state}
     print_json(result) if args.json else print(
         f"Báo cáo số {result['id']}: {village_reports.STATE_LABELS[result['state']]}")
     return 0

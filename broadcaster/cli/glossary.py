@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 
+from sqlalchemy.orm import Session
+
 from broadcaster import glossary
 from broadcaster.cli.common import context, print_json
 from broadcaster.errors import NotFoundError
@@ -10,7 +12,7 @@ from broadcaster.models import GlossaryEntry
 from broadcaster.names import find_by_name
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("glossary", help="từ điển cách đọc riêng của xã")
     sub = parser.add_subparsers(dest="glossary_command", metavar="LỆNH")
     sub.required = True
@@ -26,8 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     remove.set_defaults(handler=cmd_remove)
 
 
-def _find(session, word: str) -> GlossaryEntry | None:  # type: ignore[no-untyped-def]
-    return find_by_name(session, GlossaryEntry.word, word)
+def _find(session: Session, word: str) -> GlossaryEntry | None:
+    entry: GlossaryEntry | None = find_by_name(session, GlossaryEntry.word, word)
+    return entry
 
 
 def cmd_add(args: argparse.Namespace) -> int:

@@ -5,12 +5,16 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from broadcaster.cli.common import context, print_json
 from broadcaster.errors import ConfigError, ValidationError
 from broadcaster.evidence import STATUS_LABELS, VerifyResult
 from broadcaster.models import EVIDENCE_STATUSES
+
+if TYPE_CHECKING:
+    from broadcaster.reports import Filters
 
 
 def _add_filters(parser: argparse.ArgumentParser, *, full: bool) -> None:
@@ -23,7 +27,7 @@ def _add_filters(parser: argparse.ArgumentParser, *, full: bool) -> None:
         parser.add_argument("--zone", help="khu vực (thôn, khu phố)")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     log = subparsers.add_parser("log", help="nhật ký phát thanh: xem, kiểm tra, xuất báo cáo")
     sub = log.add_subparsers(dest="log_command", metavar="LỆNH")
     sub.required = True
@@ -65,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     checkpoint.set_defaults(handler=cmd_checkpoint)
 
 
-def _filters(args: argparse.Namespace):  # noqa: ANN202 - Filters, imported lazily
+def _filters(args: argparse.Namespace) -> Filters:
     from broadcaster.reports import Filters, parse_date
 
     return Filters(

@@ -9,7 +9,7 @@ from broadcaster.cli.common import context, print_json
 from broadcaster.errors import ValidationError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     public = subparsers.add_parser("public", help="trang công khai: bản tin đã đăng, áp phích")
     sub = public.add_subparsers(dest="public_command", metavar="LỆNH")
     sub.required = True
@@ -111,8 +111,8 @@ def cmd_public_render(args: argparse.Namespace) -> int:
         print_json({"rendered": done, "failed": failed})
     else:
         print(f"Đã có MP3 của {len(done)} bản tin")
-        for row in failed:
-            print(f"  bản tin số {row['id']}: {row['error']}")
+        for failure in failed:
+            print(f"  bản tin số {failure['id']}: {failure['error']}")
     if failed:
         raise ValidationError(f"{len(failed)} bản tin chưa tạo được MP3 (xem danh sách ở trên)")
     return 0

@@ -8,7 +8,7 @@ from broadcaster.cli.common import context, print_json
 from broadcaster.models import RECEIVER_COMMAND_KINDS
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rec = subparsers.add_parser("receiver", help="máy thu ở các thôn (cụm loa IP)")
     sub = rec.add_subparsers(dest="receiver_command", metavar="LỆNH")
     sub.required = True

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import datetime as dt
 import sys
+from typing import Any
 
 from broadcaster import schedule, week
 from broadcaster.cli.common import context, print_json
@@ -26,7 +26,7 @@ class _RundownItem(argparse.Action):
         namespace.rundown = found
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("schedule", help="lịch phát")
     sub = parser.add_subparsers(dest="schedule_command", metavar="LỆNH")
     sub.required = True
@@ -128,7 +128,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     end = now + dt.timedelta(days=max(1, args.days))
     with ctx.session() as session:
         slots = schedule.active_slots(session)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for slot in slots:
             upcoming = [i for _, i in schedule.occurrences_between(schedule.SlotTimes.of(slot, tz), now, end)]
             rows.append(slot_dict(slot, tz, upcoming[:10]))
@@ -153,7 +153,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def _save_changes(args: argparse.Namespace, changes: dict[str, object]) -> int:
+def _save_changes(args: argparse.Namespace, changes: dict[str, Any]) -> int:
     ctx = context()
     tz = ctx.settings.station.timezone
     with ctx.session() as session:
@@ -169,11 +169,11 @@ def _save_changes(args: argparse.Namespace, changes: dict[str, object]) -> int:
         now = dt.datetime.now(dt.timezone.utc)
         upcoming = [i for _, i in schedule.occurrences_between(
             schedule.SlotTimes.of(slot, tz), now, now + dt.timedelta(days=7))]
-        row = slot_dict(slot, tz, upcoming[:10])
+        row: dict[str, Any] = slot_dict(slot, tz, upcoming[:10])
     if args.json:
         print_json(row)
     else:
-        nxt = row["next"][0] if row["next"] else "không có trong 7 ngày tới"  # type: ignore[index]
+        nxt = row["next"][0] if row["next"] else "không có trong 7 ngày tới"
         print(f"Đã sửa lịch phát số {args.slot_id}; lần tới: {nxt}")
     return 0
 

@@ -15,7 +15,7 @@ from broadcaster.models import ROLES, User
 from broadcaster.names import find_by_name
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     init = subparsers.add_parser("init", help="tạo thư mục dữ liệu, cơ sở dữ liệu và khóa của đài")
     init.set_defaults(handler=cmd_init)
 
@@ -121,7 +121,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     else:
         for row in data:
             zone = f" — {row['zone']}" if row["zone"] else ""
-            print(f"{row['id']:>4}  {row['name']:<20} {users.ROLE_LABELS[row['role']]}{zone}")
+            print(f"{row['id']:>4}  {row['name']:<20} {users.ROLE_LABELS[str(row['role'])]}{zone}")
     return 0
 
 

@@ -24,7 +24,7 @@ class StationTimeoutError(BroadcasterError):
     pass
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     station = subparsers.add_parser(
         "station", help="chạy trạm phát (phát theo lịch, khẩn cấp, ghi nhật ký) đến khi bị dừng")
     station.set_defaults(handler=cmd_station)

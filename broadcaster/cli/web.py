@@ -9,7 +9,7 @@ from broadcaster.cli.common import context
 logger = logging.getLogger(__name__)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     web = subparsers.add_parser("web", help="chạy bảng điều khiển web")
     web.add_argument("--host")
     web.add_argument("--port", type=int)

@@ -8,7 +8,7 @@ from broadcaster.cli.common import context, print_json
 from broadcaster.models import Zone
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     zone = subparsers.add_parser("zone", help="thôn, khu phố: nơi một lịch phát hướng tới")
     zone_sub = zone.add_subparsers(dest="zone_command", metavar="LỆNH")
     zone_sub.required = True

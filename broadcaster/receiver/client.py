@@ -76,7 +76,8 @@ class CommuneClient:
         return response
 
     def enrol(self, code: str, public_key_pem: str) -> dict[str, Any]:
-        return self._call("POST", "/enrol", json={"code": code, "public_key": public_key_pem}).json()
+        enrolled: dict[str, Any] = self._call("POST", "/enrol", json={"code": code, "public_key": public_key_pem}).json()
+        return enrolled
 
     def clock_offset_ms(self) -> float:
         """This box's clock minus the commune's, NTP-style over one request (half the round trip)."""
@@ -90,14 +91,16 @@ class CommuneClient:
         return ((t0 + t1) / 2 - server.timestamp()) * 1000.0
 
     def plan(self) -> dict[str, Any]:
-        return self._call("GET", "/plan").json()
+        plan: dict[str, Any] = self._call("GET", "/plan").json()
+        return plan
 
     def evidence_head(self) -> tuple[int, str]:
         body = self._call("GET", "/evidence/head").json()
         return int(body["count"]), str(body["hash"])
 
     def upload_evidence(self, entries: list[dict[str, Any]], checkpoint: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", "/evidence", json={"entries": entries, "checkpoint": checkpoint}).json()
+        receipt: dict[str, Any] = self._call("POST", "/evidence", json={"entries": entries, "checkpoint": checkpoint}).json()
+        return receipt
 
     def fetch_program(self, sha256: str, folder: Path) -> Path:
         """Download (or resume) a program into ``folder/<sha256>.wav``; verified before use."""

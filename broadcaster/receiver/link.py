@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from broadcaster.errors import ConfigError
 from broadcaster.receiver.topics import QOS
@@ -44,7 +45,7 @@ class MqttLink:
         self.connected = threading.Event()
         self.connections = 0  # successful (re)connections so far
         self.refused = ""
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   clean_session=clean_session, protocol=mqtt.MQTTv311)
         self.client.username_pw_set(username, password)
         if tls:

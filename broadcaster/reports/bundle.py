@@ -52,7 +52,8 @@ class ExportBundle:
 
     @property
     def tz(self) -> str:
-        return self.settings.station.timezone
+        tz: str = self.settings.station.timezone
+        return tz
 
     @property
     def latest_checkpoint(self) -> CheckpointView | None:

@@ -265,11 +265,11 @@ def campaign_coverage(
                 if not first <= day <= counted_until:
                     continue
                 minutes = (entry.seconds_played or 0.0) / 60.0
-                cell = by_week.get(monday_of(day))
-                if cell is not None:
-                    cell.airings += 1
-                    cell.minutes += minutes
-                    cell.from_receivers += _is_receiver(entry)
+                week_cell = by_week.get(monday_of(day))
+                if week_cell is not None:
+                    week_cell.airings += 1
+                    week_cell.minutes += minutes
+                    week_cell.from_receivers += _is_receiver(entry)
                 if is_peak_day(campaign, day) and day in peak_days:
                     peak_days[day].airings += 1
                     peak_days[day].minutes += minutes

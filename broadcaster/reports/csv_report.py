@@ -215,7 +215,7 @@ def read_csv(path: Path) -> ParsedExport:
             else:
                 if len(row) != len(columns):
                     raise ValidationError(f"Dòng {line_number} của {path} có {len(row)} cột, cần {len(columns)}")
-                record = dict(zip(columns, row))
+                record = dict(zip(columns, row, strict=True))
                 box = record.pop("receiver", "")
                 if box:
                     parsed.receiver_records.setdefault(box, []).append(record)

@@ -152,13 +152,13 @@ def by_theme(session: Session, campaign: Campaign, aired: Sequence[Any]) -> list
         themes_here: set[str] = set()
         matched = False
         for item in entry.items or []:
-            bulletin = by_title.get(str(item.get("title") or "").strip().casefold())
-            if bulletin is None:
+            found = by_title.get(str(item.get("title") or "").strip().casefold())
+            if found is None:
                 continue
             matched = True
-            theme = bulletin.theme or NO_THEME
+            theme = found.theme or NO_THEME
             row = rows.setdefault(theme, ThemeRow(theme))
-            row.bulletins.add(bulletin.id)
+            row.bulletins.add(found.id)
             row.minutes += float(item.get("seconds") or 0.0) / 60.0
             themes_here.add(theme)
         if not matched:  # no item named: the slot's bulletins, the airing's whole length

@@ -11,12 +11,17 @@ import io
 import logging
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
+from docx.table import Table as DocxTable
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from broadcaster.reports.directive_report import CompiledReport, Heading, Para, Table
 
@@ -28,8 +33,8 @@ ALIGN = {"justify": WD_ALIGN_PARAGRAPH.JUSTIFY, "center": WD_ALIGN_PARAGRAPH.CEN
          "left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT}
 
 
-def _run(paragraph, text: str, *, size: float = BODY_PT, bold: bool = False, italic: bool = False,
-         underline: bool = False):  # type: ignore[no-untyped-def]
+def _run(paragraph: Paragraph, text: str, *, size: float = BODY_PT, bold: bool = False, italic: bool = False,
+         underline: bool = False) -> Run:
     run = paragraph.add_run(text)
     run.font.name = FONT
     run.font.size = Pt(size)
@@ -38,9 +43,9 @@ def _run(paragraph, text: str, *, size: float = BODY_PT, bold: bool = False, ita
     return run
 
 
-def _para(container, text: str = "", *, align: str = "center", size: float = BODY_PT, bold: bool = False,
-          italic: bool = False, indent: bool = False, before: float = 0, after: float = 0,
-          underline: bool = False):  # type: ignore[no-untyped-def]
+def _para(container: DocxDocument | _Cell, text: str = "", *, align: str = "center", size: float = BODY_PT,
+          bold: bool = False, italic: bool = False, indent: bool = False, before: float = 0, after: float = 0,
+          underline: bool = False) -> Paragraph:
     paragraph = container.add_paragraph()
     paragraph.alignment = ALIGN[align]
     fmt = paragraph.paragraph_format
@@ -53,7 +58,7 @@ def _para(container, text: str = "", *, align: str = "center", size: float = BOD
     return paragraph
 
 
-def _no_borders(table) -> None:  # type: ignore[no-untyped-def]
+def _no_borders(table: DocxTable) -> None:
     borders = OxmlElement("w:tblBorders")
     for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
         element = OxmlElement(f"w:{edge}")
@@ -62,13 +67,13 @@ def _no_borders(table) -> None:  # type: ignore[no-untyped-def]
     table._tbl.tblPr.append(borders)  # noqa: SLF001
 
 
-def _cell(table, row: int, col: int):  # type: ignore[no-untyped-def]
+def _cell(table: DocxTable, row: int, col: int) -> _Cell:
     cell = table.cell(row, col)
     cell.paragraphs[0]._element.getparent().remove(cell.paragraphs[0]._element)  # noqa: SLF001
     return cell
 
 
-def _header(document, report: CompiledReport) -> None:  # type: ignore[no-untyped-def]
+def _header(document: DocxDocument, report: CompiledReport) -> None:
     table = document.add_table(rows=1, cols=2)
     _no_borders(table)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -87,7 +92,7 @@ def _header(document, report: CompiledReport) -> None:  # type: ignore[no-untype
     _para(right, report.place_date, size=14, italic=True, before=8)
 
 
-def _table(document, block: Table) -> None:  # type: ignore[no-untyped-def]
+def _table(document: DocxDocument, block: Table) -> None:
     table = document.add_table(rows=1 + len(block.rows), cols=len(block.headers))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -106,7 +111,7 @@ def _table(document, block: Table) -> None:  # type: ignore[no-untyped-def]
     _para(document, "", size=6)
 
 
-def _block(document, block) -> None:  # type: ignore[no-untyped-def]
+def _block(document: DocxDocument, block: Heading | Para | Table) -> None:
     if isinstance(block, Heading):
         _para(document, block.text, align="justify", bold=True, indent=block.level == 2, before=6, after=3)
     elif isinstance(block, Para):
@@ -116,7 +121,7 @@ def _block(document, block) -> None:  # type: ignore[no-untyped-def]
         _table(document, block)
 
 
-def _closing(document, report: CompiledReport) -> None:  # type: ignore[no-untyped-def]
+def _closing(document: DocxDocument, report: CompiledReport) -> None:
     table = document.add_table(rows=1, cols=2)
     _no_borders(table)
     for index, width in enumerate((Cm(8.0), Cm(8.0))):

@@ -51,8 +51,8 @@ def _read_chain(document: dict[str, Any]) -> BoxChain:
         name=str(document["name"]), zone=str(document.get("zone", "")), key_id=str(document["key_id"]),
         public_key=str(document["public_key"]), head_count=int(document["head"]["count"]),
         head_hash=str(document["head"]["hash"]),
-        links=[ChainRow(id=int(l["id"]), digest=l["content_sha256"], hash=l["hash"], full=False)
-               for l in document.get("links", [])],
+        links=[ChainRow(id=int(link["id"]), digest=link["content_sha256"], hash=link["hash"], full=False)
+               for link in document.get("links", [])],
         checkpoints=[CheckpointView(id=int(c["id"]), created_at=checkpoint_time(c["created_at"]),
                                     count=int(c["count"]), head_hash=c["head_hash"], key_id=c["key_id"],
                                     signature=c["signature"]) for c in document.get("checkpoints", [])],
@@ -78,8 +78,8 @@ def read_json(path: Path) -> ParsedExport:
             receiver_records=boxes,
             box_chains={c.name: c for c in (_read_chain(d) for d in document.get("receivers", []))},
             records=list(document["entries"]),
-            links=[ChainRow(id=int(l["id"]), digest=l["content_sha256"], hash=l["hash"], full=False)
-                   for l in document.get("links", [])],
+            links=[ChainRow(id=int(link["id"]), digest=link["content_sha256"], hash=link["hash"], full=False)
+                   for link in document.get("links", [])],
             checkpoints=[view_from_record(c) for c in document.get("checkpoints", [])],
             head_count=int(document["head"]["count"]),
             head_hash=document["head"]["hash"],

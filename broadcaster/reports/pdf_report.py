@@ -107,7 +107,7 @@ class ReportPDF(FPDF):
         def header() -> None:
             self.set_font("Sans", "B", size)
             self.set_fill_color(222, 230, 240)
-            for text, width in zip(headers, widths):
+            for text, width in zip(headers, widths, strict=False):
                 self.cell(width, 6, self.fit(text, width), border=1, align="C", fill=True)
             self.ln(6)
             self.set_font("Sans", "", size)
@@ -118,7 +118,7 @@ class ReportPDF(FPDF):
             if self.get_y() + height > self.page_break_trigger:
                 self.add_page()
                 header()
-            for text, width, align in zip(row, widths, aligns):
+            for text, width, align in zip(row, widths, aligns, strict=False):
                 self.cell(width, height, self.fit(text, width), border=1, align=align)
             self.ln(height)
 

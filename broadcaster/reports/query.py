@@ -85,7 +85,8 @@ def when_column() -> Any:
 
 
 def entry_when(entry: Any) -> dt.datetime:
-    return entry.scheduled_at or entry.started_at or entry.recorded_at
+    when: dt.datetime = entry.scheduled_at or entry.started_at or entry.recorded_at
+    return when
 
 
 def zones_of(entry: Any) -> list[str]:

@@ -93,7 +93,7 @@ def _group_table(sheet: Any, title: str, label: str, rows: list[GroupRow]) -> No
 
 def _summary(workbook: Workbook, bundle: ExportBundle, summary: Summary, period: str) -> None:
     sheet = workbook.create_sheet("Tổng hợp")
-    for letter, width in zip("ABCDEFG", (40, 16, 10, 14, 9, 9, 9)):
+    for letter, width in zip("ABCDEFG", (40, 16, 10, 14, 9, 9, 9), strict=True):
         sheet.column_dimensions[letter].width = width
     _title(sheet, f"Tổng hợp kết quả truyền thanh — {bundle.settings.commune.name}")
     sheet.append([f"Kỳ báo cáo: {period}"])
@@ -122,7 +122,7 @@ def _summary(workbook: Workbook, bundle: ExportBundle, summary: Summary, period:
 def _coverage(workbook: Workbook, coverage: list[CampaignCoverage]) -> None:
     """One row per campaign × zone × week (then per peak day), judged against its target."""
     sheet = workbook.create_sheet("Chiến dịch")
-    for letter, width in zip("ABCDEFGHIJK", (30, 20, 12, 12, 10, 10, 14, 12, 12, 14, 10)):
+    for letter, width in zip("ABCDEFGHIJK", (30, 20, 12, 12, 10, 10, 14, 12, 12, 14, 10), strict=True):
         sheet.column_dimensions[letter].width = width
     _header(sheet, ("Chiến dịch", "Khu vực", "Tuần từ ngày", "Đến ngày", "Số lượt", "Số phút",
                     "Qua máy thu thôn", "Chỉ tiêu lượt", "Chỉ tiêu phút", "Kết quả", "Loại"))

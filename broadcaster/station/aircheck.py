@@ -178,9 +178,9 @@ class MonitorTap:
             except subprocess.TimeoutExpired:
                 self._ffmpeg.kill()
                 code = -9
-            err = (self._ffmpeg.stderr.read() if self._ffmpeg.stderr else b"").decode("utf-8", "replace")
+            ffmpeg_err = (self._ffmpeg.stderr.read() if self._ffmpeg.stderr else b"").decode("utf-8", "replace")
             if code != 0:
-                self._error = self._error or f"ffmpeg lỗi mã {code}: {err.strip()[-200:]}"
+                self._error = self._error or f"ffmpeg lỗi mã {code}: {ffmpeg_err.strip()[-200:]}"
         if self._tmp is not None and self.encode_to is not None:
             if not self._error and self._tmp.exists() and self.frames > 0:
                 os.replace(self._tmp, self.encode_to)

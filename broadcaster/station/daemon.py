@@ -33,12 +33,13 @@ from sqlalchemy.orm import Session
 from broadcaster import checkpoints
 from broadcaster.context import Context
 from broadcaster.models import Bulletin, EvidenceEntry, Occurrence, Slot, SlotItem
+from broadcaster.prerender import Prerenderer
 from broadcaster.schedule import SlotTimes, active_slots
 from broadcaster.station import aircheck, reconcile
+from broadcaster.station.air_journal import AirJournal
 from broadcaster.station.amp import AmpHooks
 from broadcaster.station.clock import Clock, SystemClock
 from broadcaster.station.command_runner import CommandRunner
-from broadcaster.station.air_journal import AirJournal
 from broadcaster.station.engine import CRASHED_REASON, STATUS_LOG, PlayoutEngine
 from broadcaster.station.evidence_writer import EvidenceWriter
 from broadcaster.station.heartbeat import HeartbeatWriter
@@ -53,7 +54,7 @@ from broadcaster.station.occurrences import (
     slot_fields,
 )
 from broadcaster.station.playout import Player
-from broadcaster.prerender import Prerenderer
+from broadcaster.station.reconcile import Due, Plan
 from broadcaster.station.render import RenderWorker
 from broadcaster.station.render_jobs import SIGNAL_AFTER_S, RenderJobs
 
@@ -289,7 +290,7 @@ class Station:
             self._marker = marker
             self._last_full = mono
 
-    def reconcile(self, rerender: bool = False) -> reconcile.Plan:
+    def reconcile(self, rerender: bool = False) -> Plan:
         """Rebuild the jobs from the database; record crashed and missed occurrences."""
         now = self.clock.now()
         with self._lock:
@@ -312,7 +313,8 @@ class Station:
                 for row in rows
             }
             for key in keys_with_evidence:
-                known.setdefault(key, reconcile.Known(has_evidence=True))
+                if key is not None:  # entries outside the schedule (emergencies) have no key
+                    known.setdefault(key, reconcile.Known(has_evidence=True))
             result = reconcile.plan(plans, known, now, render_lead_s=self.render_lead_s,
                                     grace_s=self.grace_s, busy=busy)
         self._prerender_emergencies(now)
@@ -348,7 +350,7 @@ class Station:
                                        id=f"prerender:{bulletin_id}", replace_existing=True,
                                        executor="render")
 
-    def _schedule(self, result: reconcile.Plan, now: dt.datetime) -> None:
+    def _schedule(self, result: Plan, now: dt.datetime) -> None:
         wanted = {due.key: due for due in result.play}
         with self._lock:
             stale = [k for k in self._planned if k not in wanted and k not in self._busy]
@@ -404,12 +406,12 @@ class Station:
 
     # ------------------------------------------------------------------ occurrences
 
-    def _airing(self, session: Session, due: reconcile.Due) -> Airing:
+    def _airing(self, session: Session, due: Due) -> Airing:
         row = occurrence_row(session, due)
         fields = dict(slot_fields(session, due.slot_id), output=self.output_label)
         return Airing(due.key, due.scheduled_at, fields, row.id)
 
-    def _record_unplayed(self, due: reconcile.Due, status: str, reason: str) -> None:
+    def _record_unplayed(self, due: Due, status: str, reason: str) -> None:
         """Missed or crashed occurrences: one entry, no sound."""
         lock = self._key_lock(due.key)
         if not lock.acquire(blocking=False):
@@ -423,10 +425,10 @@ class Station:
         finally:
             lock.release()
 
-    def _amp_job(self, due: reconcile.Due) -> None:
+    def _amp_job(self, due: Due) -> None:
         self.amp.early(due.key)
 
-    def _play_job(self, due: reconcile.Due) -> None:
+    def _play_job(self, due: Due) -> None:
         with self._lock:
             if due.key in self._busy:
                 return
@@ -443,7 +445,7 @@ class Station:
             self.amp.forget(due.key)
             self._airings.pop(due.key, None)
 
-    def play_occurrence(self, due: reconcile.Due) -> None:
+    def play_occurrence(self, due: Due) -> None:
         """At T − PREFIRE_S. Reads only: a locked database never holds a ready program off air."""
         with self._key_lock(due.key):
             airing = self._airings.get(due.key)

@@ -19,10 +19,10 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from audio.audiofile import AudioToolError, check_speech_audio, sha256_file
+from broadcaster import priority_heads
 from broadcaster.context import Context
 from broadcaster.errors import BroadcasterError
 from broadcaster.models import Occurrence, Slot
-from broadcaster import priority_heads
 from broadcaster.station.clock import Clock
 from broadcaster.station.interfaces import Program
 from broadcaster.station.occurrences import occurrence_row

@@ -11,7 +11,6 @@ from alembic import op
 
 import broadcaster.models
 
-
 revision = '0008_receivers'
 down_revision = '0001'
 branch_labels = None
