@@ -163,6 +163,7 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "CSGT": "cảnh sát giao thông",
     "CSCĐ": "cảnh sát cơ động",
     "BĐBP": "bộ đội biên phòng",
+    "BĐ": "báo động",
     "QĐND": "quân đội nhân dân",
     "CAND": "công an nhân dân",
     "TDP": "tổ dân phố",
@@ -200,7 +201,13 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "SXH": "sốt xuất huyết",
     "TCM": "tay chân miệng",
     "HIV/AIDS": "hát i vê ết",
-    "ĐTĐ": "điện thoại di động",
+    # ĐTĐ is the health workers' đái tháo đường (screening notices: "bệnh ĐTĐ, THA"); a mobile
+    # phone is written ĐTDĐ
+    "ĐTĐ": "đái tháo đường",
+    "ĐTDĐ": "điện thoại di động",
+    "THA": "tăng huyết áp",
+    "SDĐPNN": "sử dụng đất phi nông nghiệp",
+    "SDĐNN": "sử dụng đất nông nghiệp",
     "SĐT": "số điện thoại",
     "ĐT:": "điện thoại:",
     "ĐT": "đường tỉnh",
@@ -239,6 +246,21 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "STK": "số tài khoản",
     "BTG": "ban tuyên giáo",
     "BTGTW": "ban tuyên giáo trung ương",
+    # since 2025 the Party's propaganda and mass mobilisation boards are one
+    "BTGDVTW": "ban tuyên giáo và dân vận trung ương",
+    "Hội ND": "Hội nông dân",
+    "VH": "văn hóa",  # "Nhà VH thôn", "Phòng VH-XH"
+    "ĐVTN": "đoàn viên thanh niên",
+    "HSSV": "học sinh, sinh viên",
+    "TTATXH": "trật tự an toàn xã hội",
+    "SXKD": "sản xuất kinh doanh",
+    "GTNT": "giao thông nông thôn",
+    "HCV": "huy chương vàng",
+    "HCB": "huy chương bạc",
+    "HCĐ": "huy chương đồng",
+    "BTGDV": "ban tuyên giáo và dân vận",
+    "BTGDVTU": "ban tuyên giáo và dân vận tỉnh ủy",
+    "BTGDVĐU": "ban tuyên giáo và dân vận đảng ủy",
     "HD/BTGTW": "hướng dẫn ban tuyên giáo trung ương",
     "BDV": "ban dân vận",
     "BDVTW": "ban dân vận trung ương",
@@ -445,6 +467,7 @@ DEFAULT_GLOSSARY_ANYCASE.update({word.lower(): reading for word, reading in LOAN
 #: (Decree 30/2020/NĐ-CP, appendix III): "123/QĐ-UBND", "45-KH/TU", "316/PA-UBND". Looked up
 #: before the general glossary inside a symbol, where "CT" is a chỉ thị, not a chủ tịch.
 DOC_KINDS: dict[str, str] = {
+    "QĐi": "quy định",  # the Party's regulations since Hướng dẫn 36-HD/VPTW (2018)
     "NQ": "nghị quyết", "QĐ": "quyết định", "CT": "chỉ thị", "QC": "quy chế",
     "QyĐ": "quy định", "QYĐ": "quy định", "TB": "thông báo", "HD": "hướng dẫn",
     "CTr": "chương trình", "CTR": "chương trình", "KH": "kế hoạch", "PA": "phương án",
@@ -452,7 +475,7 @@ DOC_KINDS: dict[str, str] = {
     "TTR": "tờ trình", "HĐ": "hợp đồng", "CĐ": "công điện", "BGN": "bản ghi nhớ",
     "BTT": "bản thỏa thuận", "GUQ": "giấy ủy quyền", "GM": "giấy mời", "GGT": "giấy giới thiệu",
     "GNP": "giấy nghỉ phép", "PG": "phiếu gửi", "PC": "phiếu chuyển", "PB": "phiếu báo",
-    "TT": "thông tư", "NĐ": "nghị định", "KL": "kết luận", "CV": "công văn", "QĐi": "quy định",
+    "TT": "thông tư", "NĐ": "nghị định", "KL": "kết luận", "CV": "công văn",
     "TTg": "thủ tướng", "CP": "chính phủ", "QH": "quốc hội", "UBTVQH": "ủy ban thường vụ quốc hội",
     "TW": "trung ương", "TƯ": "trung ương", "TU": "tỉnh ủy", "HU": "huyện ủy", "ĐU": "đảng ủy",
     "BTV": "ban thường vụ", "BCĐ": "ban chỉ đạo", "VP": "văn phòng", "VPCP": "văn phòng chính phủ",

@@ -22,7 +22,7 @@ import tempfile
 import warnings
 import wave
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,236 +32,33 @@ with warnings.catch_warnings():  # pydub imports audioop, deprecated in 3.11 (au
     warnings.simplefilter("ignore", DeprecationWarning)
     from pydub import AudioSegment
 
-from audio import jingles, level
+from audio import level
 from audio.audiofile import sha256_file
 from audio.cache import touch
-from audio.normalize import normalize
-from audio.tts import SpeechSettings, SynthesisError, synthesize
+from audio.plan import (  # the program's definitions: callers import them from here too
+    FORMATS,
+    GREETING_TITLE,
+    KINDS,
+    PRIORITIES,
+    REPEAT_TITLE,
+    ItemRecord,
+    ProgramItem,
+    RenderError,
+    RenderResult,
+    RenderSettings,
+    bulletin_program,
+)
+from audio.plan import Part as _Part
+from audio.plan import normalise_text as _normalise
+from audio.plan import plan_parts as _plan
+from audio.plan import render_key as _render_key
+from audio.tts import SynthesisError, synthesize
+from audio.versions import RENDER_VERSION  # in the key, see audio.plan
 
 logger = logging.getLogger(__name__)
 
-#: Bump when the way a program is joined changes, so cached renders are redone.
-RENDER_VERSION = 2  # 2: joined with pydub
-KINDS = ("speech", "recording", "jingle", "pause")
-FORMATS = {"wav": "wav", "mp3": "mp3", "opus": "opus"}
-PRIORITIES = ("normal", "priority", "emergency")
 #: Short ramps at the edges of every part: no click, no inter-sample overshoot at a cut.
 EDGE_FADE_S = 0.005
-GREETING_TITLE = "Lời chào"
-REPEAT_TITLE = "Xin nhắc lại"
-
-
-class RenderError(Exception):
-    """A program could not be rendered; ``str(exc)`` is a Vietnamese message for the operator."""
-
-
-@dataclass(frozen=True)
-class ProgramItem:
-    """One item of a program.
-
-    ``speech`` speaks ``text`` (raw bulletin text; compose normalises it with the glossary); a
-    speech item with ``text=None`` speaks the greeting from :class:`RenderSettings`.
-    ``recording`` plays ``path``; ``jingle`` plays a built-in jingle named ``jingle`` or an
-    uploaded one at ``path``; ``pause`` is ``seconds`` of silence. ``repeat`` reads a speech or
-    recording item N times in all, with the repeat phrase ("Xin nhắc lại.") before each re-reading.
-    """
-
-    kind: str
-    title: str = ""
-    text: str | None = None
-    path: Path | None = None
-    jingle: str | None = None
-    seconds: float = 0.0
-    repeat: int = 1
-
-
-@dataclass(frozen=True)
-class RenderSettings:
-    """Everything besides the items that changes how a program sounds (all of it is in the key)."""
-
-    speech: SpeechSettings
-    glossary: tuple[tuple[str, str], ...] = ()
-    dialect: str = "north"
-    target_lufs: float = -16.0
-    true_peak_dbtp: float = -1.0
-    gap_s: float = 1.0
-    greeting: str = "Kính thưa bà con nhân dân trong xã."
-    repeat_phrase: str = "Xin nhắc lại."
-    sample_rate: int = 44100
-    #: A jingle followed by speech or a recording runs under its start for this long, instead of
-    #: the gap of silence (0: the gap, as before).
-    jingle_crossfade_s: float = 0.0
-
-
-@dataclass(frozen=True)
-class ItemRecord:
-    """What the evidence log stores for each part that airs, in order.
-
-    ``audio_sha256`` is the hash of the part's source audio (the TTS WAV, the uploaded file, the
-    jingle file; for a pause, of its PCM samples); ``seconds`` is its length in the program.
-    """
-
-    kind: str
-    title: str
-    text_sha256: str | None
-    normalized_text: str | None
-    audio_sha256: str
-    engine: str | None
-    seconds: float
-    text: str | None = None  # speech: the text as written, kept beside what was said
-
-
-@dataclass(frozen=True)
-class RenderResult:
-    path: Path
-    sha256: str
-    seconds: float
-    items: tuple[ItemRecord, ...]
-    cached: bool
-
-
-@dataclass
-class _Part:
-    """One piece of audio (or silence) in the joined program, before synthesis."""
-
-    kind: str
-    title: str
-    key: str                        # content identity, for the render cache key
-    text: str | None = None         # normalised text (speech)
-    raw: str | None = None          # the text as written (speech), for the evidence
-    source: Path | None = None      # audio file (recording, jingle)
-    seconds: float = 0.0            # pause length
-    record: ItemRecord | None = field(default=None)
-    crossfade_ms: int = 0           # overlap the next part by this much (a jingle into speech)
-
-
-def bulletin_program(title: str, text: str, *, priority: str = "normal",
-                     category: str | None = None, repeats: int = 1,
-                     greeting: bool = True) -> list[ProgramItem]:
-    """The standard commune bulletin: intro jingle, greeting, the bulletin, outro jingle.
-
-    Emergencies open with the ``urgent`` jingle; a category gets its own intro/outro variant.
-    ``repeats`` is how many times a priority or emergency bulletin is read in all (the same
-    meaning as ``ProgramItem.repeat``), each re-reading announced by "Xin nhắc lại."; normal
-    bulletins are read once. The bulletin item carries ``text`` exactly as given, so a caller
-    can swap it for a recording of the same bulletin (``item.text == body``).
-    """
-    if priority not in PRIORITIES:
-        raise RenderError(f"Mức ưu tiên “{priority}” không hợp lệ (normal, priority, emergency).")
-    if repeats < 1:
-        raise RenderError("Số lần đọc phải từ 1 trở lên.")
-    cat = (category or "").strip()
-    intro = "urgent" if priority == "emergency" else (f"intro:{cat}" if cat else "intro")
-    outro = f"outro:{cat}" if cat else "outro"
-    readings = repeats if priority in ("priority", "emergency") else 1
-    items = [ProgramItem(kind="jingle", title="Nhạc hiệu mở đầu", jingle=intro)]
-    if greeting:
-        items.append(ProgramItem(kind="speech", title=GREETING_TITLE, text=None))
-    items.append(ProgramItem(kind="speech", title=title, text=text, repeat=readings))
-    items.append(ProgramItem(kind="jingle", title="Nhạc hiệu kết thúc", jingle=outro))
-    return items
-
-
-def _sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _normalise(text: str, settings: RenderSettings) -> str:
-    try:
-        spoken = normalize(text, glossary=dict(settings.glossary) or None,
-                           dialect=settings.dialect)
-    except Exception as exc:  # TextInputError and friends carry a Vietnamese message
-        raise RenderError(f"Không chuẩn hoá được văn bản: {exc}") from exc
-    if not spoken.strip():
-        raise RenderError("Bản tin không có chữ nào để đọc.")
-    return spoken
-
-
-def _file_part(kind: str, title: str, path: Path) -> _Part:
-    path = Path(path)
-    if not path.is_file():
-        raise RenderError(f"Không tìm thấy tệp âm thanh “{path.name}” cho mục “{title or kind}”.")
-    digest = sha256_file(path)
-    return _Part(kind=kind, title=title, key=f"{kind}:{digest}", source=path,
-                 record=ItemRecord(kind, title, None, None, digest, None, 0.0))
-
-
-def _plan(items: Sequence[ProgramItem], settings: RenderSettings, cache_dir: Path) -> list[_Part]:
-    """Turn items into the parts that will sound, in order, gaps included; nothing synthesised."""
-    if not items:
-        raise RenderError("Chương trình không có mục nào.")
-    parts: list[_Part] = []
-    gap = _Part(kind="gap", title="", key=f"gap:{settings.gap_s:.3f}", seconds=settings.gap_s)
-
-    crossfade_ms = int(round(settings.jingle_crossfade_s * 1000))
-
-    def add(part: _Part) -> None:
-        if parts and crossfade_ms and parts[-1].kind == "jingle" and part.kind in ("speech", "recording"):
-            parts[-1] = replace(parts[-1], crossfade_ms=crossfade_ms)
-        elif parts and part.kind != "pause" and parts[-1].kind not in ("pause", "gap") \
-                and settings.gap_s > 0:
-            parts.append(gap)
-        parts.append(part)
-
-    phrase: _Part | None = None
-    for index, item in enumerate(items, start=1):
-        if item.kind not in KINDS:
-            raise RenderError(f"Mục {index}: loại “{item.kind}” không hợp lệ ({', '.join(KINDS)}).")
-        if item.repeat < 1:
-            raise RenderError(f"Mục {index}: số lần đọc phải từ 1 trở lên.")
-        if item.kind == "pause":
-            if not 0 < item.seconds <= 600:
-                raise RenderError(f"Mục {index}: khoảng lặng phải từ 0 đến 600 giây.")
-            parts.append(_Part(kind="pause", title=item.title, key=f"pause:{item.seconds:.3f}",
-                               seconds=item.seconds))
-            continue
-        if item.kind == "speech":
-            raw = settings.greeting if item.text is None else item.text
-            title = item.title or (GREETING_TITLE if item.text is None else "")
-            spoken = _normalise(raw, settings)
-            part = _Part(kind="speech", title=title, key=f"speech:{_sha256_text(spoken)}",
-                         text=spoken, raw=raw)
-        elif item.kind == "recording":
-            if item.path is None:
-                raise RenderError(f"Mục {index}: bản ghi chưa có tệp âm thanh.")
-            part = _file_part("recording", item.title, item.path)
-        else:  # jingle
-            if item.path is not None:
-                part = _file_part("jingle", item.title, item.path)
-            else:
-                try:
-                    path = jingles.jingle_path(item.jingle or "", cache_dir)
-                except jingles.JingleError as exc:
-                    raise RenderError(f"Mục {index}: {exc}") from exc
-                part = _file_part("jingle", item.title or str(item.jingle), path)
-        if item.repeat > 1 and item.kind == "jingle":
-            raise RenderError(f"Mục {index}: nhạc hiệu không nhắc lại được.")
-        for reading in range(item.repeat):
-            if reading:
-                if phrase is None:
-                    text = _normalise(settings.repeat_phrase, settings)
-                    phrase = _Part(kind="speech", title=REPEAT_TITLE,
-                                   key=f"speech:{_sha256_text(text)}", text=text)
-                add(replace(phrase))
-            add(replace(part))
-    return parts
-
-
-_TIMING_FIELDS = frozenset({"gtts_budget_s", "espeak_reserve_s"})
-
-
-def _render_key(parts: list[_Part], settings: RenderSettings) -> str:
-    blob = json.dumps({
-        "v": RENDER_VERSION, "level": level.LEVEL_VERSION, "jingles": jingles.JINGLE_VERSION,
-        "parts": [p.key + (f"~{p.crossfade_ms}" if p.crossfade_ms else "") for p in parts],
-        # how the audio sounds, not how long gTTS may take (budget, reserve)
-        "speech": {k: v for k, v in asdict(settings.speech).items() if k not in _TIMING_FIELDS},
-        "target": settings.target_lufs, "tp": settings.true_peak_dbtp,
-        "rate": settings.sample_rate,
-    }, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
 def _read_wav(path: Path) -> np.ndarray:
     with wave.open(str(path), "rb") as w:
         data = w.readframes(w.getnframes())
@@ -556,3 +353,10 @@ def _save_meta(path: Path, meta: dict[str, Any]) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+__all__ = [
+    "FORMATS", "GREETING_TITLE", "KINDS", "PRIORITIES", "RENDER_VERSION", "REPEAT_TITLE", "ItemRecord",
+    "ProgramItem", "RenderError", "RenderResult", "RenderSettings", "Voice", "bulletin_program",
+    "render_program", "speech_voices",
+]

@@ -1,4 +1,5 @@
-"""The parts of a pasted official document that are not read on air: recipients and signature.
+"""The parts of a pasted official document that are not read on air: the header (national name
+and motto, issuing body, number and symbol, place and date), recipients and signature.
 
 Why: an editor often pastes a whole document (Decree 30/2020/NĐ-CP layout) into a bulletin. Its
 last part is for the archive, not for listeners: the list of recipients ("Nơi nhận: - Như trên;
@@ -7,7 +8,18 @@ last part is for the archive, not for listeners: the list of recipients ("Nơi n
 notice. They are left out, line by line, and :func:`find_unspoken` says what was left out, so
 the editor's preview ("Máy sẽ đọc là") can show it and nothing disappears silently.
 
+A broadcaster reads a document's title ("THÔNG BÁO / Về việc ...") and its body. The header of
+the Decree 30 layout (appendix I) is for the file: "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM / Độc lập -
+Tự do - Hạnh phúc", the issuer ("UBND TỈNH ... / UBND XÃ ..."), "Số: 45/TB-UBND" and "Tân Lập, ngày
+10 tháng 10 năm 2025"; read aloud it is half a minute before the first word that matters.
+
 The rules are those of the layout, not of examples:
+- a header is a run of header lines (the national name, the motto, the Party's name, "Số: N/KIND-
+  ISSUER", "Place, ngày ... tháng ... năm ...", rules such as "-------", and the issuer's lines in
+  capitals) holding at least the national name, the motto, the Party's name, or a "Số:" line
+  beside an issuer or a date; it ends at its last such marker (or at the issuer's lines after it,
+  when the title follows them), so the title in capitals ("THÔNG BÁO", "KẾ HOẠCH") is read; a
+  "V/v ..." subject inside it is read too;
 - "Nơi nhận" opening a line starts the recipients block;
 - "TM.", "KT.", "TL.", "TUQ.", "Q." opening a line and followed by a title in capitals
   ("KT. CHỦ TỊCH", "TM. BAN THƯỜNG VỤ") starts the signature block;
@@ -15,7 +27,8 @@ The rules are those of the layout, not of examples:
   capitals, "(Đã ký)", a name) and ends at the first line of running text, so a pasted document
   whose blocks sit in the middle (two documents one after the other) keeps its text;
 - "Lưu: VT, ..." on its own line is the archive mark, left out wherever it is;
-- a block needs text before it: a lone "KT. CHỦ TỊCH" typed as a bulletin is read.
+- a block needs text before it, a header text after it: a lone "KT. CHỦ TỊCH" or "CỘNG HÒA XÃ
+  HỘI CHỦ NGHĨA VIỆT NAM" typed as a bulletin is read.
 """
 
 from __future__ import annotations
@@ -38,6 +51,93 @@ _SIGNED_RE = re.compile(r"^\s*[(\[]?\s*(?i:đã ký|đã kí|ký|kí|ký tên|k�
 #: A line that belongs to a block: list items, capitals only, or short (a title, a name).
 _LIST_ITEM_RE = re.compile(r"^\s*[-–•*+]")
 _BLOCK_LINE_MAX = 60
+
+
+_NATION_RE = re.compile(r"(?i:cộng\s*h[oò]à\s+xã\s+hội\s+chủ\s+nghĩa\s+việt\s+nam)")
+_MOTTO_RE = re.compile(r"(?i:độc\s*lập\s*[-–—,.]\s*tự\s*do\s*[-–—,.]\s*hạnh\s*phúc)")
+_PARTY_RE = re.compile(r"^\s*(?i:đảng\s+cộng\s+sản\s+việt\s+nam)\s*$")
+_RULE_LINE_RE = re.compile(r"^[\s\-–—_=*~.]+$")
+#: "Số: 45/TB-UBND", "Số:      /KH-UBND" (a draft), "Số 12-TB/ĐU", "Số: 30/2020/NĐ-CP" (and a
+#: place-date pasted beside it on the same line).
+_NUMBER_LINE_RE = re.compile(
+    rf"^\s*Số\s*[:.]?\s*\d*(?:/\d{{4}})?\s*[/-]\s*[{_CAPS}][{_CAPS}\dđ]*(?:\s*[-/]\s*[{_CAPS}][{_CAPS}\dđa-z]*)*"
+)
+#: "Tân Lập, ngày 10 tháng 10 năm 2025", "Hà Nội, ngày    tháng 10 năm 2025" (a draft),
+#: "..., ngày 10/10/2025".
+_PLACE_DATE_RE = re.compile(
+    r"^\s*[^\d,.;:!?]{2,40},\s*(?i:ngày)\b.{0,20}?(?:(?i:năm)\s*\d{4}|\d{1,2}[/.-]\d{1,2}[/.-]\d{4})\s*\.?\s*$"
+)
+_SUBJECT_RE = re.compile(r"^\s*(?i:v/v|về việc)\b")
+#: The first word of a document's title: a caps line starting with one is the title, not the issuer.
+_TITLE_WORDS_RE = re.compile(
+    r"^\s*(?:THÔNG BÁO|THÔNG CÁO|KẾ HOẠCH|QUYẾT ĐỊNH|NGHỊ QUYẾT|CHỈ THỊ|BÁO CÁO|TỜ TRÌNH|"
+    r"CÔNG VĂN|CÔNG ĐIỆN|HƯỚNG DẪN|CHƯƠNG TRÌNH|PHƯƠNG ÁN|ĐỀ ÁN|DỰ ÁN|LỜI KÊU GỌI|THƯ|GIẤY MỜI|"
+    r"BẢN TIN|BIÊN BẢN|QUY CHẾ|QUY ĐỊNH|KẾT LUẬN|TUYÊN BỐ|LỊCH|HỢP ĐỒNG|ĐIỀU LỆ|NỘI QUY)\b"
+)
+_HEADER_LINE_MAX = 160
+
+
+def _header_marker(line: str) -> str:
+    """What makes ``line`` a header line for sure: 'quốc hiệu', 'tiêu ngữ', 'số', 'ngày' or ''."""
+    if _NATION_RE.search(line) or _PARTY_RE.match(line):
+        return "quốc hiệu"
+    if _MOTTO_RE.search(line):
+        return "tiêu ngữ"
+    number = _NUMBER_LINE_RE.match(line)
+    if number:  # the symbol alone, or with the place and date beside it: not a sentence
+        rest = line[number.end():].strip()
+        if not rest or _PLACE_DATE_RE.match(rest):
+            return "số"
+    if _PLACE_DATE_RE.match(line):
+        return "ngày"
+    return ""
+
+
+def _header_like(line: str) -> bool:
+    """A line that may sit in a header: a marker, a rule, a subject, or the issuer in capitals."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > _HEADER_LINE_MAX:
+        return not stripped
+    if _header_marker(stripped) or _RULE_LINE_RE.match(stripped) or _SUBJECT_RE.match(stripped):
+        return True
+    return _is_caps_line(stripped) and not _TITLE_WORDS_RE.match(stripped)
+
+
+def _find_headers(lines: Sequence[str]) -> list[Omission]:
+    """The header runs of ``lines`` (see the module docstring), each cut at its last marker."""
+    found: list[Omission] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].strip() or not _header_like(lines[i]):
+            i += 1
+            continue
+        end = i
+        while end < len(lines) and _header_like(lines[end]):
+            end += 1
+        markers = [(k, _header_marker(lines[k].strip())) for k in range(i, end)]
+        kinds = {m for _, m in markers if m}
+        issuer = any(_is_caps_line(lines[k].strip()) and not m for k, m in markers)
+        strong = bool(kinds & {"quốc hiệu", "tiêu ngữ"}) or (
+            "số" in kinds and (issuer or "ngày" in kinds))
+        last = max((k for k, m in markers if m), default=-1)
+        if last >= 0:  # issuer lines after the markers, when the title follows them
+            after = last + 1
+            while after < end and lines[after].strip() and not _SUBJECT_RE.match(lines[after]):
+                after += 1
+            if after < len(lines) and _TITLE_WORDS_RE.match(lines[after]):
+                last = after - 1
+        body_after = any(line.strip() for line in lines[last + 1:]) if last >= 0 else False
+        if strong and body_after:
+            start = i
+            for k in range(i, last + 1):  # a subject line (V/v ...) inside the header is read
+                if _SUBJECT_RE.match(lines[k]):
+                    if k > start:
+                        found.append(Omission(start, k, "đầu văn bản"))
+                    start = k + 1
+            if last + 1 > start:
+                found.append(Omission(start, last + 1, "đầu văn bản"))
+        i = end
+    return found
 
 
 @dataclass(frozen=True)
@@ -75,11 +175,16 @@ def _block_like(line: str) -> bool:
 
 def find_unspoken(lines: Sequence[str]) -> list[Omission]:
     """The blocks of ``lines`` not to be read on air, in order (see the module docstring)."""
-    omissions: list[Omission] = []
+    headers = _find_headers(lines)
+    in_header = {k for om in headers for k in range(om.start, om.end)}
+    omissions: list[Omission] = list(headers)
     i = 0
     while i < len(lines):
         line = lines[i]
         kind = ""
+        if i in in_header:
+            i += 1
+            continue
         if _RECIPIENTS_RE.match(line):
             kind = "nơi nhận"
         elif _SIGNATURE_RE.match(line.strip()) and any(
@@ -105,7 +210,7 @@ def find_unspoken(lines: Sequence[str]) -> list[Omission]:
             end -= 1  # trailing blank lines are not part of the block
         omissions.append(Omission(i, end, kind))
         i = end
-    return _merge(omissions)
+    return _merge(sorted(omissions, key=lambda om: om.start))
 
 
 def _merge(omissions: list[Omission]) -> list[Omission]:

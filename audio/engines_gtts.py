@@ -6,7 +6,8 @@ Three things in gTTS have to be guarded against on a commune's link:
   abandoning the worker thread at a deadline);
 - ``save()`` opens the target file before the request: a failure leaves a 0-byte file, so the
   MP3 is written to memory and only a complete, converted, checked file reaches the cache;
-- a transient 5xx or connection reset is common: a few retries with a short backoff; but a
+- a transient 5xx or connection reset is common: a few retries with a short backoff (a 5xx or
+  429 that outlasts them opens the breaker in :mod:`audio.tts`, like a dead link); but a
   link that connects and never answers (a black hole) is not retried: the first timeout ends
   gTTS for this render (and trips the breaker in :mod:`audio.tts`), since three 10-second
   timeouts would make a broadcast added a few seconds ahead air late;
@@ -34,11 +35,18 @@ BACKOFF_S = 0.2
 MIN_REQUEST_S = 0.5
 
 
-class GttsUnreachableError(AudioToolError):
-    """gTTS failed for a network reason (no connection, timeout, DNS), not an answer from Google.
+class GttsUnavailableError(AudioToolError):
+    """gTTS cannot serve now, whatever the text: no answer at all, or Google's servers failing
+    (5xx, 429) after the retries.
 
-    :func:`audio.tts.synthesize` uses it to stop trying gTTS for a while (a circuit breaker).
+    :func:`audio.tts.synthesize` uses it to stop trying gTTS for a while (a circuit breaker):
+    a server that answered 503 to this render's retries will most likely answer 503 to the next
+    render's too, and every render would spend its backoff before espeak-ng speaks.
     """
+
+
+class GttsUnreachableError(GttsUnavailableError):
+    """gTTS failed for a network reason (no connection, timeout, DNS), not an answer from Google."""
 
 
 class GttsEngine:
@@ -61,6 +69,7 @@ class GttsEngine:
         self._gave_up = threading.Event()
         self._reason = ""
         self._unreachable = False
+        self._server_failing = False
         self._deadline: float | None = None  # time.monotonic() instant; None: no limit
         self.last_timeout_s = timeout_s  # the timeout the last request was given
 
@@ -108,7 +117,7 @@ class GttsEngine:
         last: Exception | None = None
         for attempt in range(self.retries + 1):
             if self._gave_up.is_set():
-                raise (GttsUnreachableError if self._unreachable else AudioToolError)(self._reason)
+                raise self._failure_class()(self._reason)
             remaining = self._remaining()
             if remaining is not None and remaining < MIN_REQUEST_S:
                 last = TimeoutError("gTTS time budget used up")
@@ -141,8 +150,15 @@ class GttsEngine:
             return data
         self._reason = _describe_failure(last, self)
         self._unreachable = _is_network_failure(last)
+        self._server_failing = _is_server_failure(last)
         self._gave_up.set()
-        raise (GttsUnreachableError if self._unreachable else AudioToolError)(self._reason)
+        raise self._failure_class()(self._reason)
+
+    def _failure_class(self) -> type[AudioToolError]:
+        """The error that says why gTTS gave up, so the caller knows whether to open the breaker."""
+        if self._unreachable:
+            return GttsUnreachableError
+        return GttsUnavailableError if self._server_failing else AudioToolError
 
     def _fetch(self, text: str) -> bytes:
         """One gTTS call (which may itself send several requests for text over 100 chars)."""
@@ -214,6 +230,13 @@ def _is_network_failure(exc: Exception | None) -> bool:
 
     cause = exc.__cause__ or exc.__context__
     return isinstance(cause, requests.ConnectionError | requests.Timeout | OSError)
+
+
+def _is_server_failure(exc: Exception | None) -> bool:
+    """Google answered, but with a server error or "too many requests" (5xx, 429): gTTS cannot
+    serve now; a 4xx other than 429 is a refusal of this one request."""
+    status = getattr(getattr(exc, "rsp", None), "status_code", None)
+    return isinstance(status, int) and (status >= 500 or status == 429)
 
 
 def _describe_failure(exc: Exception | None, engine: GttsEngine) -> str:

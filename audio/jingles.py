@@ -19,13 +19,15 @@ import tempfile
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+from audio.versions import JINGLE_VERSION
+
+if TYPE_CHECKING:  # numpy only where a jingle is synthesised (audio.plan needs the names)
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
-#: Bump when the synthesis changes, so cached jingle files are made again.
-JINGLE_VERSION = 1
 SAMPLE_RATE = 44100
 BASE_NAMES = ("intro", "outro", "urgent")
 
@@ -49,6 +51,8 @@ class _Note:
 
 def _chime(note: _Note, rate: int) -> np.ndarray:
     """One bell-like note: a few inharmonic partials, a soft 4 ms attack, exponential decay."""
+    import numpy as np
+
     n = int(note.length * rate)
     t = np.arange(n, dtype=np.float64) / rate
     partials = ((1.0, 1.0, 1.0), (2.0, 0.45 * note.bright, 1.6), (2.76, 0.25 * note.bright, 2.4),
@@ -68,6 +72,8 @@ def _chime(note: _Note, rate: int) -> np.ndarray:
 
 
 def _render(notes: list[_Note], rate: int) -> np.ndarray:
+    import numpy as np
+
     total = max(n.start + n.length for n in notes) + 0.05
     buf = np.zeros(int(total * rate))
     for note in notes:
@@ -127,6 +133,8 @@ def synthesize_jingle(name: str, rate: int = SAMPLE_RATE) -> np.ndarray:
 
 
 def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    import numpy as np
+
     pcm = np.clip(np.round(samples * 32767), -32768, 32767).astype("<i2")
     fd, tmp = tempfile.mkstemp(prefix=".jingle-", suffix=".wav", dir=path.parent)
     os.close(fd)
@@ -141,12 +149,18 @@ def _write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def jingle_path(name: str, cache_dir: Path) -> Path:
-    """Path of the jingle's WAV (s16 mono 44.1 kHz), made on first use under cache_dir/jingles."""
+def jingle_file(name: str, cache_dir: Path) -> Path:
+    """Where the jingle's WAV is kept under cache_dir/jingles (it may not be made yet)."""
     canonical = validate_name(name)
     safe = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
     label = canonical.split(":")[0]
-    path = Path(cache_dir) / "jingles" / f"{label}-{safe}-v{JINGLE_VERSION}.wav"
+    return Path(cache_dir) / "jingles" / f"{label}-{safe}-v{JINGLE_VERSION}.wav"
+
+
+def jingle_path(name: str, cache_dir: Path) -> Path:
+    """Path of the jingle's WAV (s16 mono 44.1 kHz), made on first use under cache_dir/jingles."""
+    canonical = validate_name(name)
+    path = jingle_file(canonical, cache_dir)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         _write_wav(path, synthesize_jingle(canonical), SAMPLE_RATE)

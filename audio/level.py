@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly, sosfilt, tf2sos
 
+from audio.versions import LEVEL_VERSION
+
 logger = logging.getLogger(__name__)
 
-#: Bump when the levelling chain changes, so cached levelled items are rebuilt.
-LEVEL_VERSION = 2
 #: Headroom under the ceiling given to each item's limiter. Resampling back from 4x and s16
 #: rounding add < 0.1 dB; the rest leaves room for the program's final correction (a few
 #: tenths of a dB, see finish_program) to be a plain gain instead of a second limiter pass.

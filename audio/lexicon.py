@@ -42,6 +42,7 @@ ACRONYM_WORDS: dict[str, str] = {
     "VietGAP": "việt gáp",
     "GlobalGAP": "gờ lô bồ gáp",
     "pH": "pê hát",
+    "bOPV": "bê ô pê vê",  # the oral polio vaccine of the national schedule
 }
 
 #: Loanwords and brand names, matched in any letter case.
@@ -75,6 +76,7 @@ LOANWORDS: dict[str, str] = {
     "virus": "vi rút",
     "vi-rút": "vi rút",
     "container": "công te nơ",
+    "chip": "chíp",
     "radio": "ra đi ô",
     "laptop": "láp tóp",
     "tivi": "ti vi",

@@ -46,6 +46,7 @@ from audio.tn.quantities import (
 from audio.tn.romans import (
     _romans,
 )
+from audio.tn.scores import _scores
 from audio.tn.symbols import (
     _alternatives,
     _symbols,
@@ -133,6 +134,7 @@ _PASSES: tuple[Pass, ...] = (
     _places,
     _phones,
     _times,
+    _scores,
     _negatives,
     _dates,
     _romans,

@@ -14,7 +14,8 @@ played). Hence:
   engine allows, then joined with short natural pauses;
 - a file that is empty or silent is a failure, never a result; nothing partial is left
   behind (every write is a temporary file renamed on success);
-- when gTTS cannot be reached at all (no connection, timeout, DNS), it is skipped for
+- when gTTS cannot be reached at all (no connection, timeout, DNS), or Google's servers keep
+  failing (5xx or 429 through every retry), it is skipped for
   ``gtts_cooldown_s`` (a circuit breaker): on a dead or hanging link every render would
   otherwise wait out gTTS's timeouts and retries before espeak-ng, and an emergency cannot
   wait. The breaker is a small file in the cache folder, so renders in other processes (the
@@ -55,7 +56,7 @@ from audio.audiofile import (
 from audio.cache import touch
 from audio.engines_espeak import VOICES as ESPEAK_VOICES
 from audio.engines_espeak import EspeakEngine
-from audio.engines_gtts import GttsEngine, GttsUnreachableError
+from audio.engines_gtts import GttsEngine, GttsUnavailableError, GttsUnreachableError
 from audio.normalize import TextInputError, clean_text
 
 logger = logging.getLogger(__name__)
@@ -327,7 +328,7 @@ def synthesize(text: str, settings: SpeechSettings, cache_dir: Path, *,
         try:
             path = _synthesize_with(engine, spoken, settings.rate, speech_dir, limit)
         except Exception as exc:  # noqa: BLE001 - every failure means: try the next engine
-            if isinstance(exc, GttsUnreachableError) and settings.gtts_cooldown_s > 0:
+            if isinstance(exc, GttsUnavailableError) and settings.gtts_cooldown_s > 0:
                 _trip_breaker(engine.name, cache_dir, settings.gtts_cooldown_s, str(exc))
             if not isinstance(exc, AudioToolError):
                 logger.exception("bộ đọc %s lỗi bất ngờ", engine.name)
@@ -394,7 +395,7 @@ def _breaker_open(engine: str, cache_dir: Path) -> str:
     if now >= until:
         return ""
     when = time.strftime("%H:%M:%S", time.localtime(until))
-    return (f"tạm bỏ qua đến {when} (còn {until - now:.0f} giây) vì lần trước không kết nối "
+    return (f"tạm bỏ qua đến {when} (còn {until - now:.0f} giây) vì lần trước không dùng "
             f"được: {reason}")
 
 
@@ -411,7 +412,7 @@ def _trip_breaker(engine: str, cache_dir: Path, cooldown_s: float, reason: str) 
     except OSError:
         logger.exception("không ghi được tệp trạng thái kết nối %s", path)
         return
-    logger.warning("bỏ qua %s đến %s (%.0f giây) vì mất kết nối: %s", engine,
+    logger.warning("bỏ qua %s đến %s (%.0f giây) vì không dùng được: %s", engine,
                    time.strftime("%H:%M:%S", time.localtime(until)), cooldown_s, reason)
 
 

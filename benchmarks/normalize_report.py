@@ -5,7 +5,7 @@ can see, printed the same way every time (issue 14). Run from the project folder
 
     .venv/bin/python benchmarks/normalize_report.py [--show-failures]
 
-1. tests/data/normalize_cases.tsv and tests/data/notice_cases.tsv: exact words, per table;
+1. tests/data/normalize_cases.tsv, notice_cases.tsv and broadcast_cases.tsv: exact words, per table;
 2. ../shared/peers/score.py over `broadcaster normalize` (its fold, one call for all cases);
 3. benchmarks/data/seed_directive.txt read end to end: what the loudspeaker says, what is left
    out, and how long it takes; then the time for a 20,000-character bulletin.
@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from audio.normalize import MAX_TEXT_CHARS, normalize, read_document  # noqa: E402
 
-TABLES = ("tests/data/normalize_cases.tsv", "tests/data/notice_cases.tsv")
+TABLES = ("tests/data/normalize_cases.tsv", "tests/data/notice_cases.tsv",
+          "tests/data/broadcast_cases.tsv")
 PEERS = ROOT.parent / "shared" / "peers"
 
 

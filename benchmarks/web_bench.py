@@ -1,10 +1,10 @@
 """Benchmark: the panel's list pages under load — 10,000 bulletins, 100,000 evidence entries.
 
 Run: ``.venv/bin/python benchmarks/web_bench.py [--bulletins 10000] [--entries 100000]
-[--clients 20] [--requests 40] [--threads 8]``.
+[--clients 20] [--requests 40] [--threads 8] [--processes 0]``.
 
 The panel is served by waitress on loopback exactly as ``broadcaster web`` serves it (same
-factory, same number of worker threads by default). Each client is a thread with its own
+factory, same number of processes and worker threads by default). Each client is a thread with its own
 ``http.client`` connection and its own logged-in session (the real login form, CSRF and all);
 every client makes a bounded number of requests, cycling through the list pages. Figures are
 printed per page: p50, p95 and max latency, and the throughput. The target from the issue is
@@ -163,10 +163,31 @@ def wait_listening(port: int, server: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError("broadcaster web did not start listening")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used so far (Linux ``/proc``), to tell cost from queueing."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The server process and its workers (``--processes N`` forks N children)."""
+    found = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(_stat(int(entry.name))[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the server's processes have used so far (Linux ``/proc``), to tell cost
+    from queueing."""
+    total = 0
+    for pid in pids:
+        fields = _stat(pid)
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def own_cpu_seconds() -> float:
@@ -186,6 +207,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=40, help="requests per client")
     parser.add_argument("--threads", type=int, default=8, help="waitress worker threads")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="server processes (web.processes; 0: one per core, the default)")
     parser.add_argument("--think-ms", type=float, default=0.0,
                         help="mean pause between a client's requests (0: back to back, the worst case)")
     args = parser.parse_args()
@@ -204,11 +227,13 @@ def main() -> int:
         env = dict(os.environ, BROADCASTER_HOME=str(home))
         server = subprocess.Popen(
             [sys.executable, "-m", "broadcaster", "web", "--host", "127.0.0.1", "--port", str(port),
-             "--threads", str(args.threads)],
+             "--threads", str(args.threads), "--processes", str(args.processes)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
         try:
             wait_listening(port, server)
+            time.sleep(1.0)  # the other workers finish building their apps
+            pids = worker_pids(server.pid)
             results: dict[str, list[float]] = {}
             errors: list[str] = []
             lock = threading.Lock()
@@ -223,11 +248,11 @@ def main() -> int:
             except threading.BrokenBarrierError:
                 pass
             began = time.perf_counter()
-            server_cpu, client_cpu = cpu_seconds(server.pid), own_cpu_seconds()
+            server_cpu, client_cpu = cpu_seconds(pids), own_cpu_seconds()
             for client in clients:
                 client.join(600)
             wall = time.perf_counter() - began
-            server_cpu = cpu_seconds(server.pid) - server_cpu
+            server_cpu = cpu_seconds(pids) - server_cpu
             client_cpu = own_cpu_seconds() - client_cpu
         finally:
             server.terminate()
@@ -240,7 +265,8 @@ def main() -> int:
         print("LỖI:", *errors[:5], sep="\n  ")
         return 1
     every = [v for values in results.values() for v in values]
-    print(f"{args.clients} khách đồng thời, {len(every)} yêu cầu, waitress {args.threads} luồng, "
+    print(f"{args.clients} khách đồng thời, {len(every)} yêu cầu, {len(pids) - 1 or 1} tiến trình "
+          f"waitress × {args.threads} luồng, "
           f"nghỉ trung bình {args.think_ms:.0f} ms giữa hai yêu cầu, {len(every) / wall:.0f} yêu cầu/giây")
     print(f"CPU mỗi yêu cầu: máy chủ {server_cpu / len(every) * 1000:.2f} ms "
           f"({server_cpu / wall * 100:.0f}% một lõi), khách đo {client_cpu / len(every) * 1000:.2f} ms; "

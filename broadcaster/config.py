@@ -150,6 +150,8 @@ class WebSettings:
                                      minimum=0)
     channel_timeout_s: float = setting(20.0, "an idle connection is closed after this", minimum=1)
     connection_limit: int = setting(500, "connections the server holds at once", minimum=10)
+    processes: int = setting(0, "panel server processes (each with `--threads` threads); 0: one per "
+                             "core", minimum=0, maximum=16)
     token_days: int = setting(90, "API tokens expire after this many days (0: never)", minimum=0)
     renders_per_minute: int = setting(10, "\"listen before approving\" renders per user and minute",
                                       minimum=1)

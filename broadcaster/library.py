@@ -16,13 +16,13 @@ from typing import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audio.cache import PruneResult, prune
 from audio.compose import RenderError, render_program
 from audio.upload import UploadRejected, ingest_upload
 from broadcaster.config import Settings
 from broadcaster.errors import NotFoundError, ValidationError
 from broadcaster.models import AudioAsset, Bulletin, User
 from broadcaster.programs import bulletin_items, cache_dir, recording_path, render_settings
+from broadcaster.render_cache import prune_caches
 
 logger = logging.getLogger(__name__)
 
@@ -159,19 +159,6 @@ def render_bulletin(session: Session, settings: Settings, bulletin: Bulletin,
         asset.relpath = relpath
     prune_caches(session, settings, keep=[result.path])
     return asset
-
-
-def prune_caches(session: Session, settings: Settings, keep: Sequence[Path] = ()) -> PruneResult:
-    """Hold the speech and render caches to ``audio.cache_max_mb``, least recently used first,
-    never removing a program the station rendered for a broadcast still to come."""
-    from broadcaster.models import Occurrence
-
-    upcoming = session.scalars(
-        select(Occurrence.render_path).where(Occurrence.render_path.is_not(None),
-                                             Occurrence.state.in_(("pending", "rendered", "playing")))
-    ).all()
-    max_bytes = int(float(settings.audio.cache_max_mb) * 1024 * 1024)
-    return prune(cache_dir(settings), max_bytes, keep=[*keep, *(Path(p) for p in upcoming if p)])
 
 
 def media_type(asset: AudioAsset) -> str:

@@ -93,6 +93,32 @@ class User(Base):
     zone: Mapped[Optional["Zone"]] = relationship()
 
 
+class PanelAttempt(Base):
+    """One counted attempt against a limit: a failed login, a wrong current password, a render.
+
+    In the database, not in a process's memory, so that every panel process counts the same
+    attempts: two waitress processes must not allow twice the password guesses.
+    ``at`` is seconds since the epoch (the limits are windows of seconds).
+    """
+
+    __tablename__ = "panel_attempts"
+    __table_args__ = (Index("ix_panel_attempts_kind_ip_name_at", "kind", "ip", "name", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    ip: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    at: Mapped[float] = mapped_column(Float)
+
+
+class RevokedSession(Base):
+    """A panel login ended by logout: its cookie, if copied, is refused by every process until
+    ``until`` (seconds since the epoch), after which the idle limit refuses it anyway."""
+
+    __tablename__ = "revoked_sessions"
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[float] = mapped_column(Float, index=True)
+
+
 class ApiToken(Base):
     """Per-user tokens for scripts; only the SHA-256 of a token is stored."""
 
@@ -119,6 +145,9 @@ class Zone(Base):
     #: where the village is (WGS 84 degrees), for the receivers' map; both NULL until placed
     latitude: Mapped[Optional[float]] = mapped_column(Float)
     longitude: Mapped[Optional[float]] = mapped_column(Float)
+    # When the village was added (NULL: before this was recorded): it owes no village report for
+    # a month that ended before it (broadcaster.village_reports.owes).
+    created_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Campaign(Base):
@@ -388,6 +417,9 @@ class EvidenceEntry(BroadcastFields, Base):
     """
 
     __tablename__ = "evidence"
+    #: The panel's "category over a period" filter: the matching ids come from this index alone
+    #: (the row id is in every SQLite index), not from a scan of the period's every entry.
+    __table_args__ = (Index("ix_evidence_category_scheduled_at", "category", "scheduled_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     occurrence_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

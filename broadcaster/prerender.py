@@ -13,14 +13,19 @@ something changed. Renders run in a render worker of the pre-render's own
 after it), so a broadcast render never waits behind one and never pays a cold start for one.
 The same forecast (:func:`voices`) tells the dashboard, for each upcoming occurrence, which engine
 will speak each item, so the team sees in advance where espeak-ng would be heard.
+
+The same background worker makes the public site's MP3 of each newly published bulletin
+(:meth:`Prerenderer.run_public`), so the approval, not the first listener, pays for the render.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -40,6 +45,12 @@ QUIET_S = 15.0
 DEBOUNCE_S = 2.0
 
 ENGINE_LABELS = {"gtts": "Google", "espeak": "espeak-ng (dự phòng)"}
+#: Published bulletins looked at per pass for a missing MP3 (the newest: the site's first pages).
+PUBLIC_PER_PASS = 50
+#: A bulletin's public MP3 is made once its approval is this old: an approval is often followed by
+#: a correction, or by a broadcast scheduled at once, whose render and start must not share the
+#: CPU with a worker starting for the MP3 (it is made on the next pass, within two minutes).
+PUBLIC_AFTER_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -169,8 +180,8 @@ class Prerenderer:
 
     def start(self) -> None:
         if float(self.settings.tts.prerender_hours) <= 0:
-            logger.info("không dựng trước chương trình (tts.prerender_hours = 0)")
-            return
+            logger.info("không dựng trước chương trình (tts.prerender_hours = 0); "
+                        "vẫn tạo MP3 cho trang công khai")
         self._thread = threading.Thread(target=self._loop, name="prerender", daemon=True)
         self._thread.start()
 
@@ -192,10 +203,11 @@ class Prerenderer:
             self._wake.clear()
             if self._stop.wait(DEBOUNCE_S):
                 return
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - the station stays up; the next pass tries again
-                logger.exception("dựng trước chương trình lỗi; sẽ thử lại")
+            for step in (self.run_once, self.run_public):
+                try:
+                    step()
+                except Exception:  # noqa: BLE001 - the station stays up; the next pass tries again
+                    logger.exception("dựng trước chương trình lỗi; sẽ thử lại")
             self._wake.wait(PASS_EVERY_S)
 
     def run_once(self) -> list[int]:
@@ -205,20 +217,57 @@ class Prerenderer:
             if self._station_busy_soon(session, now):
                 logger.debug("chưa dựng trước: sắp có buổi phát hoặc lượt dựng của trạm")
                 return []
+            if float(self.settings.tts.prerender_hours) <= 0:
+                return []
             jobs = [job for job in plan(session, self.settings, self.output, now) if job.needed]
         done: list[int] = []
         if not jobs:
             return done
-        renderer = self._current = self.new_renderer()
-        try:
+        with self._worker() as renderer:
             for job in jobs:
                 if self._stop.is_set():
                     break
                 self._render(renderer, job, done)
+        return done
+
+    def run_public(self) -> list[int]:
+        """Make the MP3 of every published bulletin that has none for its current text (approved
+        bulletins are on the public site at once: the first listener must not wait for a render,
+        nor the web process do it); returns the bulletin ids made."""
+        with self.session_factory() as session:
+            if self._station_busy_soon(session, self.clock()):
+                return []
+            wanted = public_mp3s_to_make(session, self.settings, self.clock())
+        done: list[int] = []
+        if not wanted:
+            return done
+        with self._worker() as renderer:
+            for bulletin_id in wanted:
+                if self._stop.is_set():
+                    break
+                if self._public_mp3(renderer, bulletin_id):
+                    done.append(bulletin_id)
+        return done
+
+    @contextmanager
+    def _worker(self) -> Iterator[Renderer]:
+        """A render worker for one pass, stopped after it (and at once when the station stops)."""
+        renderer = self._current = self.new_renderer()
+        try:
+            yield renderer
         finally:
             self._current = None
             renderer.stop()
-        return done
+
+    def _public_mp3(self, renderer: Renderer, bulletin_id: int) -> bool:
+        try:
+            result = renderer.render("public", bulletin_id, [], background=True)
+        except Exception as exc:  # noqa: BLE001 - RenderFailed and friends: log, go on
+            logger.warning("chưa tạo được MP3 công khai của bản tin số %d: %s", bulletin_id, exc)
+            return False
+        logger.info("đã tạo MP3 công khai của bản tin số %d (%s)", bulletin_id,
+                    Path(result["path"]).name)
+        return True
 
     def _station_busy_soon(self, session: Session, now: dt.datetime) -> bool:
         """An airing within QUIET_S, or the station's render of one (at its render lead)."""
@@ -240,6 +289,18 @@ class Prerenderer:
         logger.info("đã dựng trước lịch phát số %d (phát lúc %s), giọng: %s", job.slot_id,
                     job.at_utc.isoformat(timespec="seconds"), ", ".join(engines) or "không có")
         done.append(job.slot_id)
+
+
+def public_mp3s_to_make(session: Session, settings: Settings, now: dt.datetime) -> list[int]:
+    """Published bulletins (newest first, at most :data:`PUBLIC_PER_PASS`, approved at least
+    :data:`PUBLIC_AFTER_S` ago) whose MP3 for the public site is not made for their current text."""
+    from broadcaster.public_media import mp3_ready
+    from broadcaster.publishing import list_published
+
+    settled = now - dt.timedelta(seconds=PUBLIC_AFTER_S)
+    return [row.bulletin.id for row in list_published(session, limit=PUBLIC_PER_PASS)
+            if row.bulletin.approved_at is not None and row.bulletin.approved_at <= settled
+            and not mp3_ready(settings, session, row.bulletin)]
 
 
 def warnings(item_voices: Sequence[ItemVoice]) -> list[str]:

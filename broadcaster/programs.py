@@ -10,7 +10,7 @@ from typing import Sequence
 
 from sqlalchemy.orm import Session
 
-from audio.compose import ProgramItem, RenderSettings, bulletin_program
+from audio.plan import ProgramItem, RenderSettings, bulletin_program
 from audio.tts import SpeechSettings
 from broadcaster.config import Settings
 from broadcaster.glossary import pairs as glossary_pairs

@@ -107,16 +107,40 @@ def _make_mp3(settings: Settings, session: Session, bulletin: Bulletin) -> Publi
     except (RenderError, SynthesisError, OSError) as exc:
         logger.warning("không dựng được bản tin số %s cho trang công khai: %s", bulletin.id, exc)
         raise MediaUnavailable(f"Chưa có bản nghe của bản tin này: {exc}") from None
-    commune = str(settings.commune.name)
-    tags = {"title": bulletin.title, "artist": station_name(commune),
-            "album": f"Bản tin {commune}", "genre": "Speech", "language": "vie"}
-    tag_key = hashlib.sha256(json.dumps(tags, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-    dest = public_dir(settings) / "mp3" / f"{result.sha256[:32]}-{tag_key[:12]}-v{MEDIA_VERSION}.mp3"
+    tags = _tags(settings, bulletin)
+    dest = mp3_path(settings, bulletin, result.sha256)
     if not dest.is_file():
         _encode_mp3(result.path, dest, tags)
         logger.info("trang công khai: đã tạo MP3 cho bản tin số %s (%.1f giây, %d kB)",
                     bulletin.id, result.seconds, dest.stat().st_size // 1024)
     return PublicAudio(dest, dest.stat().st_size, float(result.seconds))
+
+
+def _tags(settings: Settings, bulletin: Bulletin) -> dict[str, str]:
+    commune = str(settings.commune.name)
+    return {"title": bulletin.title, "artist": station_name(commune),
+            "album": f"Bản tin {commune}", "genre": "Speech", "language": "vie"}
+
+
+def mp3_path(settings: Settings, bulletin: Bulletin, render_sha256: str) -> Path:
+    """Where the MP3 of this render of the bulletin, with its tags, is kept."""
+    tags = _tags(settings, bulletin)
+    tag_key = hashlib.sha256(json.dumps(tags, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    return public_dir(settings) / "mp3" / f"{render_sha256[:32]}-{tag_key[:12]}-v{MEDIA_VERSION}.mp3"
+
+
+def mp3_ready(settings: Settings, session: Session, bulletin: Bulletin) -> bool:
+    """Whether the bulletin's MP3 is made for its current text and settings (no numpy, no render:
+    the station asks this to know which MP3s its render worker should make)."""
+    from audio.plan import find_render
+    from broadcaster.programs import bulletin_items, cache_dir, render_settings
+
+    try:
+        found = find_render(bulletin_items(settings, bulletin), render_settings(settings, session),
+                            cache_dir(settings), verify=False)
+    except Exception:  # noqa: BLE001 - unknown: let the worker make it and say what is wrong
+        return False
+    return found is not None and mp3_path(settings, bulletin, found.sha256).is_file()
 
 
 def _encode_mp3(wav: Path, dest: Path, tags: dict[str, str]) -> None:

@@ -281,6 +281,8 @@ def add_slot(
         starts_on=starts_on,
         ends_on=ends_on,
         created_by_id=created_by_id,
+        # The injected clock, so a slot made "at" ``now`` is not older than its first airing.
+        created_at=now,
     )
     _check_dates_and_repeats(starts_on, ends_on, repeats)
     _apply_when(slot, at_local=at_local, daily=daily, days=days, tz=tz, now=now)

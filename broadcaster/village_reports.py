@@ -51,6 +51,7 @@ STATUS_LABELS = {
     "returned": "Trả lại, chờ nộp lại",
     "missing": "Chưa nộp (quá hạn)",
     "pending": "Chưa nộp (còn hạn)",
+    "not_owed": "Không phải nộp (thôn chưa có trong kỳ này)",
 }
 ACTION_LABELS = {"save": "Lưu nháp", "submit": "Nộp báo cáo", "return": "Trả lại", "accept": "Duyệt",
                  "due": "Đổi hạn nộp"}
@@ -323,8 +324,23 @@ def is_late(report: VillageReport | None, period: ReportPeriod, tz: dt.tzinfo) -
     return report.first_submitted_at.astimezone(tz).date() > period.due_on
 
 
-def status_of(report: VillageReport | None, period: ReportPeriod, today: dt.date, tz: dt.tzinfo) -> str:
-    """One of ``STATUS_LABELS``' keys."""
+def owes(zone: Zone, period: ReportPeriod, tz: dt.tzinfo) -> bool:
+    """Whether the village owes a report for ``period``: it existed before the period ended.
+
+    A village added (or a station installed, which adds its villages) after a month owes nothing
+    for that month; one added during the month owes it, for the days it had. A village of an old
+    database with no date owes every period.
+    """
+    if zone.created_at is None:
+        return True
+    return zone.created_at.astimezone(tz).date() <= period.ends_on
+
+
+def status_of(report: VillageReport | None, period: ReportPeriod, today: dt.date, tz: dt.tzinfo,
+              zone: Zone | None = None) -> str:
+    """One of ``STATUS_LABELS``' keys (``zone``: say ``not_owed`` for a month before it existed)."""
+    if report is None and zone is not None and not owes(zone, period, tz):
+        return "not_owed"
     state = report.state if report is not None else "draft"
     if state == "accepted":
         return "accepted"
@@ -378,7 +394,7 @@ def villages_for_period(session: Session, period: ReportPeriod, today: dt.date, 
     rows = []
     for zone in zones:
         report = reports.get(zone.id)
-        rows.append(VillageRow(zone, period, report, status_of(report, period, today, tz),
+        rows.append(VillageRow(zone, period, report, status_of(report, period, today, tz, zone),
                                is_late(report, period, tz)))
     return rows
 
@@ -460,7 +476,7 @@ def reminders_for(session: Session, zone_id: int, today: dt.date, due_day: int, 
         if period.starts_on > today:
             continue
         report = find_report(session, zone_id, period)
-        status = status_of(report, period, today, tz)
+        status = status_of(report, period, today, tz, session.get(Zone, zone_id))
         days_left = (period.due_on - today).days
         if status in ("returned", "missing") or (status == "pending" and days_left <= remind_days):
             found.append(Reminder(period, status, days_left))

@@ -160,6 +160,18 @@ def slot_serves_zone(slot: Slot, zone_name: str | None) -> bool:
     return any(zone.name == zone_name for zone in slot.zones)
 
 
+def _before_slot_existed(slot: Slot, instant: dt.datetime) -> bool:
+    """An airing earlier than the slot's creation never was planned: a daily slot made on
+    Thursday has no Monday airing to be "Chưa có nhật ký" about (evidence, if any, still shows).
+    The station's rule (``station.reconcile.expand``): a one-off keeps its one instant."""
+    created = slot.created_at
+    if slot.kind != "daily" or created is None:
+        return False
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=dt.timezone.utc)
+    return instant < created
+
+
 def occurrences_in(
     session: Session,
     default_tz: str,
@@ -168,7 +180,9 @@ def occurrences_in(
     *,
     zone_name: str | None = None,
 ) -> list[WeekOccurrence]:
-    """Every airing of an active slot with start <= instant < end, in time order."""
+    """Every airing of an active slot with start <= instant < end, in time order.
+
+    Airings before the slot was created are left out unless the log has an entry for them."""
     tz = ZoneInfo(default_tz)
     slots = [s for s in schedule.active_slots(session) if slot_serves_zone(s, zone_name)]
     found = schedule.next_occurrences(slots, default_tz, start, end)
@@ -185,9 +199,11 @@ def occurrences_in(
     now_utc = dt.datetime.now(dt.timezone.utc)
     result: list[WeekOccurrence] = []
     for (slot, local_date, instant), key in zip(found, keys, strict=True):
+        status = statuses.get(key)
+        if status is None and _before_slot_existed(slot, instant):
+            continue
         if slot.id not in estimates:
             estimates[slot.id] = schedule.slot_estimated_seconds(slot)
-        status = statuses.get(key)
         label = EVIDENCE_STATUS_LABELS.get(status or "", "")
         state = label or ("Sắp phát" if instant > now_utc else "Chưa có nhật ký")
         result.append(

@@ -1,7 +1,9 @@
-"""Shared fixtures: a fresh data folder per test, the CLI runner, and the sound server.
+"""Shared fixtures: a fresh data folder per test, the CLI runner, the sound server and its sinks.
 
 Sound tests use a real PulseAudio server with a null sink (scripts/pulse-null-sink starts it);
-they record the sink's monitor to prove what played.
+they record the sink's monitor to prove what played. A station test plays on a null sink of its
+module's own (``sink``), a receiver test gives each box one (``sinks``), so other stations on the
+shared sound server stay out of what is recorded.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -100,3 +102,36 @@ def pulse_server() -> Iterator[dict[str, str]]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+@contextmanager
+def null_sinks(names: list[str], pulse_env: dict[str, str]) -> Iterator[list[str]]:
+    """Null sinks by these names on the test sound server, unloaded afterwards."""
+    env = {**os.environ, **pulse_env}
+    modules: list[str] = []
+    try:
+        for name in names:
+            loaded = subprocess.run(
+                ["pactl", "load-module", "module-null-sink", f"sink_name={name}", "norewinds=1",
+                 "rate=44100", "channels=2"], capture_output=True, text=True, env=env, check=False)
+            assert loaded.returncode == 0, loaded.stderr
+            modules.append(loaded.stdout.strip())
+        yield names
+    finally:
+        for module in modules:
+            subprocess.run(["pactl", "unload-module", module], capture_output=True, env=env,
+                           check=False)
+
+
+@pytest.fixture(scope="module")
+def sink(pulse_server: dict[str, str]) -> Iterator[str]:
+    """A null sink of this module's own: other stations on the shared sound server stay out."""
+    with null_sinks([f"loaxa_station_{os.getpid()}"], pulse_server) as names:
+        yield names[0]
+
+
+@pytest.fixture
+def sinks(pulse_server: dict[str, str]) -> Iterator[list[str]]:
+    """Two null sinks, one per village receiver box (thôn Đông, thôn Tây)."""
+    with null_sinks(["rx_dong", "rx_tay"], pulse_server) as names:
+        yield names

@@ -285,3 +285,4 @@ def fake_gtts(fake_gtts_audio: FakeAudio, monkeypatch: pytest.MonkeyPatch) -> It
         server.shutdown()
         server.server_close()
         thread.join(5)
+

@@ -13,7 +13,7 @@ from broadcaster import db
 def test_the_migrations_have_one_head() -> None:
     engine = create_engine("sqlite://")
     script = ScriptDirectory.from_config(db.alembic_config(engine))
-    assert script.get_heads() == ["0011_receivers2"], script.get_heads()
+    assert len(script.get_heads()) == 1, script.get_heads()
 
 
 def test_a_database_made_at_0001_upgrades_to_the_newest_schema_keeping_its_rows(tmp_path: Path) -> None:
@@ -30,9 +30,13 @@ def test_a_database_made_at_0001_upgrades_to_the_newest_schema_keeping_its_rows(
     with engine.connect() as connection:
         versions = [row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))]
         zones = [row[0] for row in connection.execute(text("SELECT name FROM zones"))]
-    assert versions == ["0011_receivers2"]
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert sorted(versions) == sorted(heads), (versions, heads)
     assert zones == ["Thôn Đông"]
     columns = {c["name"] for c in inspect(engine).get_columns("zones")}
     assert {"latitude", "longitude"} <= columns, columns
     tables = set(inspect(engine).get_table_names())
-    assert {"occurrence_heads", "public_airings", "receivers"} <= tables, tables
+    assert {"occurrence_heads", "public_airings", "receivers", "panel_attempts",
+            "revoked_sessions"} <= tables, tables
+    indexes = {ix["name"] for ix in inspect(engine).get_indexes("evidence")}
+    assert "ix_evidence_category_scheduled_at" in indexes, indexes

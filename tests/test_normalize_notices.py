@@ -25,8 +25,13 @@ CASES = [
     if line.strip() and not line.startswith("#")
 ]
 
-DOCUMENT = """ỦY BAN NHÂN DÂN XÃ TÂN LẬP
+DOCUMENT = """ỦY BAN NHÂN DÂN TỈNH QUẢNG NAM
+ỦY BAN NHÂN DÂN XÃ TÂN LẬP
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+---------------
 Số: 45/TB-UBND
+Tân Lập, ngày 10 tháng 12 năm 2026
 THÔNG BÁO
 Về việc tiêm vắc xin phòng bệnh sởi cho trẻ em
 Trạm Y tế xã tổ chức tiêm vắc xin sởi cho trẻ từ 1 đến 5 tuổi vào ngày 12/12/2026.
@@ -83,8 +88,50 @@ def test_pasted_document_leaves_out_recipients_and_signature() -> None:
     assert "tiêm vắc xin sởi" in spoken
     for unread in ("như trên", "lưu", "ký thay", "phó chủ tịch", "Nguyễn Văn An", "đã ký"):
         assert unread not in spoken.lower() if unread.islower() else unread not in spoken, spoken
-    assert len(reading.omitted) == 1 and "nơi nhận và chữ ký" in reading.omitted[0]
-    assert "10 dòng" in reading.omitted[0], reading.omitted
+    assert len(reading.omitted) == 2 and "nơi nhận và chữ ký" in reading.omitted[1]
+    assert "10 dòng" in reading.omitted[1], reading.omitted
+
+
+def test_pasted_document_header_is_left_out_and_its_title_read() -> None:
+    reading = read_document(DOCUMENT)
+    spoken = [line for line in reading.text.split("\n") if line]
+    assert spoken[0] == "thông báo", "the broadcaster starts at the title"
+    assert spoken[1] == "Về việc tiêm vắc xin phòng bệnh sởi cho trẻ em"
+    for unread in ("cộng hòa", "hạnh phúc", "quảng nam", "bốn mươi lăm", "ngày mười tháng mười hai"):
+        assert unread not in reading.text.lower(), reading.text
+    assert reading.omitted[0].startswith("khối đầu văn bản (7 dòng): ỦY BAN NHÂN DÂN TỈNH QUẢNG NAM")
+
+
+@pytest.mark.parametrize(
+    ("header", "kept"),
+    [
+        # a table pasted as one line per row: issuer beside the national name, number beside date
+        (("UBND XÃ TÂN LẬP CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập – Tự do – Hạnh phúc\n"
+          "Số: 123/UBND-VX Tân Lập, ngày 05/10/2025\nV/v hưởng ứng Ngày Chuyển đổi số quốc gia"),
+         "về việc hưởng ứng Ngày Chuyển đổi số quốc gia"),
+        # pasted column by column: the issuer and number first, then the national name and date
+        (("UBND TỈNH QUẢNG NAM\nUBND XÃ TÂN LẬP\nSố:      /KH-UBND\nCỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+          "ĐỘC LẬP - TỰ DO - HẠNH PHÚC\nTân Lập, ngày     tháng 10 năm 2025\nKẾ HOẠCH"), "kế hoạch"),
+        # a Party document: the Party's name, the committee, a star, the number and the date
+        (("ĐẢNG BỘ XÃ TÂN LẬP\nCHI BỘ THÔN ĐÔNG\n*\nSố 12-TB/CB\n"
+          "Thôn Đông, ngày 3 tháng 10 năm 2025\nTHÔNG BÁO"), "thông báo"),
+        ("ĐẢNG CỘNG SẢN VIỆT NAM\nĐẢNG ỦY XÃ TÂN LẬP\nLỜI KÊU GỌI", "lời kêu gọi"),
+    ],
+)
+def test_header_shapes_are_left_out(header: str, kept: str) -> None:
+    reading = read_document(header + "\nChi bộ họp vào 19h ngày 5/10 tại nhà văn hóa.")
+    spoken = [line for line in reading.text.split("\n") if line]
+    assert spoken == [kept, "Chi bộ họp vào mười chín giờ ngày năm tháng mười tại nhà văn hóa."], spoken
+    assert reading.omitted and reading.omitted[0].startswith("khối đầu văn bản"), reading.omitted
+
+
+def test_header_lines_alone_or_in_running_text_are_read() -> None:
+    assert normalize("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM") == "cộng hòa xã hội chủ nghĩa việt nam"
+    assert normalize("Số: 45/TB-UBND") == "Số: bốn mươi lăm thông báo ủy ban nhân dân"
+    text = "Sáng nay, ngày 10 tháng 10 năm 2025\nII. NỘI DUNG\nCác thôn treo cờ."
+    assert read_document(text).omitted == ()
+    sentences = "TIN BÃO KHẨN CẤP\nSố 45/TB-UBND quy định lịch sơ tán dân.\nBà con chú ý."
+    assert read_document(sentences).omitted == (), "a sentence that starts with Số is read"
 
 
 def test_a_lone_signature_line_is_still_read() -> None:
@@ -97,7 +144,8 @@ def test_blocks_end_where_running_text_starts_again() -> None:
         "Thông báo thứ hai: Trạm Y tế xã tiếp tục tiêm vét cho trẻ chưa tiêm vào ngày 20/12/2026."]
     out = normalize_lines(lines)
     assert len(out) == len(lines)
-    assert "tiêm vét" in out[-1] and out[6] == "" and out[15] == ""
+    assert "tiêm vét" in out[-1] and out[0] == out[6] == out[11] == out[20] == ""
+    assert out[7] == "thông báo"
 
 
 def test_stdin_keeps_one_line_per_line_with_a_document(home, cli) -> None:
@@ -105,7 +153,7 @@ def test_stdin_keeps_one_line_per_line_with_a_document(home, cli) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.split("\n")
     assert len(lines) == DOCUMENT.count("\n") + 2, lines  # one per line, then the final newline
-    assert "ủy ban nhân dân" in lines[0] and lines[7] == ""
+    assert lines[0] == lines[6] == "" and lines[7] == "thông báo" and lines[12] == ""
 
 
 def test_editor_preview_says_what_is_left_out(web_app, login_as) -> None:
@@ -116,7 +164,9 @@ def test_editor_preview_says_what_is_left_out(web_app, login_as) -> None:
     assert prev.status_code == 200, prev.get_data(as_text=True)
     assert "Nguyễn Văn An" not in prev.json["normalized"]
     assert "Không đọc trên loa" in prev.json["summary"] and "nơi nhận" in prev.json["summary"]
-    assert prev.json["omitted"] and "Như trên" in prev.json["omitted"][0]
+    assert "đầu văn bản" in prev.json["summary"], prev.json["summary"]
+    assert prev.json["omitted"] and "CỘNG HÒA" in prev.json["omitted"][0]
+    assert "Như trên" in prev.json["omitted"][1]
 
 
 def test_commune_glossary_overrides_the_lexicon() -> None:

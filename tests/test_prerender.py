@@ -111,6 +111,9 @@ def test_a_fallback_voice_is_upgraded_once_gtts_answers(ctx: Any, fake_gtts: Fak
     assert [(v.engine, v.ready, v.fallback) for v in voices] == [("espeak", True, True)]
     assert prerender.warnings(voices), "the dashboard warns"
     fake_gtts.status = 200
+    from gtts_breaker import cooldown_passes
+
+    cooldown_passes(cache_dir(ctx.settings))  # the 5xx opened the breaker; its cooldown ends
     assert _prerenderer(ctx, renderer).run_once() == [slot_id]
     assert [(v.engine, v.fallback) for v in _voices(ctx, slot_id)] == [("gtts", False)]
 

@@ -54,7 +54,7 @@ def air(ctx: Any, bulletin_id: int, started: dt.datetime, status: str = "complet
     from broadcaster import evidence
     from broadcaster.models import Bulletin
     from broadcaster.programs import bulletin_items, cache_dir, render_settings
-    from broadcaster.station.render import _records
+    from broadcaster.station.render import evidence_items as _records
 
     with ctx.session() as session:
         bulletin = session.get(Bulletin, bulletin_id)
@@ -539,3 +539,16 @@ def test_feed_makes_missing_mp3s_within_a_budget_and_the_cli_makes_them_all(
     listed = json.loads(cli("public", "list", "--json").stdout)
     assert [row["title"] for row in listed] == [f"Tin dựng âm thanh số {n}" for n in (2, 1, 0)]
     assert all(row["url"].startswith("http://") and "/public/ban-tin/" in row["url"] for row in listed)
+
+
+def test_the_panels_campaign_page_links_to_its_poster_and_its_public_page(
+        web_app: Any, login_as: Any, ctx: Any) -> None:
+    campaign = make_campaign(ctx)
+    page = lxml_html.fromstring(login_as("office").get(f"/campaigns/{campaign}").get_data(as_text=True))
+    poster = page.get_element_by_id("campaign-poster")
+    assert poster.get("href") == f"/public/chien-dich/{campaign}/ap-phich.pdf", poster.get("href")
+    assert "Áp phích" in poster.text_content()
+    public = page.get_element_by_id("campaign-public")
+    assert public.get("href") == f"/public/chien-dich/{campaign}", public.get("href")
+    pdf = web_app.test_client().get(poster.get("href"))  # a visitor's client: no login needed
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data[:5] == b"%PDF-"

@@ -20,7 +20,7 @@ import time
 import wave
 from array import array
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 import requests
@@ -86,21 +86,6 @@ class Proc:
 
     def text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-
-@pytest.fixture
-def sinks(pulse_server: dict[str, str]) -> Iterator[list[str]]:
-    names = ["rx_dong", "rx_tay"]
-    modules = []
-    env = {**os.environ, **pulse_server}
-    for name in names:
-        out = subprocess.run(["pactl", "load-module", "module-null-sink", f"sink_name={name}",
-                              "norewinds=1", "rate=44100", "channels=2"], capture_output=True,
-                             text=True, env=env, check=True)
-        modules.append(out.stdout.strip())
-    yield names
-    for module in modules:
-        subprocess.run(["pactl", "unload-module", module], capture_output=True, env=env, check=False)
 
 
 def _slot(ctx: Any, bulletin_id: int, at: dt.datetime, zone: str | None) -> tuple[int, str]:

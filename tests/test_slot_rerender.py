@@ -14,7 +14,6 @@ from test_station import (  # noqa: F401 (fixtures)
     key_of,
     now,
     occurrence,
-    sink,
     station,
     wait_for,
 )

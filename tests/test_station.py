@@ -81,19 +81,6 @@ class StationProcess:
             self.proc.wait(5)
 
 
-@pytest.fixture(scope="module")
-def sink(pulse_server: dict[str, str]) -> Iterator[str]:
-    """A null sink of this module's own: other stations on the shared sound server stay out."""
-    name = f"loaxa_station_{os.getpid()}"
-    loaded = subprocess.run(
-        ["pactl", "load-module", "module-null-sink", f"sink_name={name}", "norewinds=1",
-         "rate=44100", "channels=2"], capture_output=True, text=True, env={**os.environ, **pulse_server})
-    assert loaded.returncode == 0, loaded.stderr
-    yield name
-    subprocess.run(["pactl", "unload-module", loaded.stdout.strip()], capture_output=True,
-                   env={**os.environ, **pulse_server})
-
-
 @pytest.fixture
 def station(home: Path, pulse_server: dict[str, str], sink: str) -> Iterator[Callable[..., StationProcess]]:
     started: list[StationProcess] = []

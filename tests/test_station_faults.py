@@ -28,7 +28,6 @@ from test_station import (  # noqa: F401 - fixtures
     key_of,
     now,
     occurrence,
-    sink,
     station,
     tap,
     wait_for,
@@ -128,6 +127,9 @@ def test_killed_before_its_first_sample_it_airs_after_the_restart_with_its_delay
     assert now() < at - dt.timedelta(seconds=0.3), "marked playing ahead of the instant"
     first.crash()
     tap.reset_first_audible()
+    # Started again after the instant: a restarted station now airs a ready render from the cache
+    # at once, so one started before the instant would air on time, with no delay to record.
+    wait_for(lambda: now() > at + dt.timedelta(seconds=1), 10, "a second past the instant")
     second = started(station(), ctx)
     key = key_of(slot_id, at)
     entry = wait_for(lambda: entry_for(ctx, key), 30, "the occurrence's entry after the restart")
@@ -194,4 +196,54 @@ def test_a_locked_database_never_holds_a_ready_program_off_air(
     entry = wait_for(lambda: entry_for(ctx, key), 15, "the entry, once the lock is gone")
     assert entry.status == "completed", (entry.status, entry.reason)
     assert abs((entry.started_at - at).total_seconds()) < 0.1, entry.started_at  # type: ignore[operator]
+    assert st.terminate() == 0, st.output()
+
+
+def test_a_restarted_station_airs_what_the_killed_one_had_rendered_without_rendering_again(
+        ctx: Any, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
+    first = started(station(), ctx)
+    bulletin_id = approved_bulletin(ctx, MEDIUM)
+    at = now() + dt.timedelta(seconds=13)  # rendered at once (render lead 10 s)...
+    slot_id = add_once(ctx, bulletin_id, at)
+    wait_for(lambda: _state(ctx, slot_id) == "rendered", 12, "the program rendered ahead")
+    rendered = occurrence(ctx, slot_id)
+    assert rendered is not None and rendered.render_sha256
+    first.crash()  # ...and killed then: the restart has seconds to start, not a render worker too
+    tap.reset_first_audible()
+    second = station()  # not waited for: its render worker is still starting
+    key = key_of(slot_id, at)
+    entry = wait_for(lambda: entry_for(ctx, key), 30, "the entry after the restart")
+    assert entry.status == "completed", (entry.status, entry.reason)
+    again = occurrence(ctx, slot_id)
+    assert again is not None and again.render_sha256 == rendered.render_sha256, (
+        "the same verified render aired")
+    assert f"{key}: dùng lại bản dựng đã kiểm tra" in second.output(), (
+        f"the restarted station took the finished render from the cache: {second.output()[-2000:]}")
+    late = (entry.started_at - at).total_seconds()  # type: ignore[operator]
+    assert late < 0.5, f"on time after the restart, not after a new render: {late:.2f} s late"
+    assert tap.first_audible_at() is not None, "it was heard after the restart"
+    assert second.terminate() == 0, second.output()
+
+
+def test_the_station_holds_the_audio_cache_to_its_cap_and_keeps_what_is_still_to_air(
+        ctx: Any, home: Path, station: Callable[..., StationProcess]) -> None:
+    stale = home / "audio" / "cache" / "renders"
+    stale.mkdir(parents=True, exist_ok=True)
+    old = []
+    for index in range(3):  # 3 MB of last month's renders
+        path = stale / f"old-{index}.wav"
+        path.write_bytes(b"\0" * 1_000_000)
+        os.utime(path, (time.time() - 30 * 86400, time.time() - 30 * 86400))
+        old.append(path)
+    st = started(station(env_extra={"BROADCASTER_AUDIO_CACHE_MAX_MB": "1"}), ctx)
+    bulletin_id = approved_bulletin(ctx)
+    at = now() + dt.timedelta(seconds=6)
+    slot_id = add_once(ctx, bulletin_id, at)
+    wait_for(lambda: _state(ctx, slot_id) in ("rendered", "playing"), 20, "the program rendered")
+    rendered = Path(occurrence(ctx, slot_id).render_path)  # type: ignore[union-attr, arg-type]
+    wait_for(lambda: not any(p.exists() for p in old), 10, "last month's renders pruned")
+    assert rendered.is_file() and rendered.with_suffix(".json").is_file(), (
+        "the program still to air is kept, with its metadata")
+    entry = wait_for(lambda: entry_for(ctx, key_of(slot_id, at)), 30, "the entry")
+    assert entry.status == "completed", (entry.status, entry.reason)
     assert st.terminate() == 0, st.output()

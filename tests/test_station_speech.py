@@ -18,7 +18,6 @@ from test_station import (  # noqa: F401 - fixtures are used by name
     entry_for,
     key_of,
     now,
-    sink,
     station,
     wait_for,
     worker_ready,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from gtts_breaker import cooldown_passes
 
 from audio import tts
 from audio.audiofile import peak_dbfs, sha256_file
@@ -407,13 +408,46 @@ def test_cooldown_expires_by_itself(fake_gtts: FakeGtts, tmp_path: Path) -> None
     assert synthesize("Câu thứ ba.", settings, tmp_path).engine == "gtts"
 
 
-def test_connection_refused_opens_the_breaker_but_an_http_error_does_not(
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_a_server_error_through_every_retry_opens_the_breaker(
+    fake_gtts: FakeGtts, tmp_path: Path, status: int
+) -> None:
+    """Google answering 5xx (or 429) to a render's retries costs that render its backoff; the
+    renders after it go straight to espeak-ng until the cooldown is over."""
+    fake_gtts.status = status
+    assert synthesize("Xin chào bà con.", GTTS_FIRST, tmp_path).engine == "espeak"
+    tried = len(fake_gtts.requests)
+    assert tried == 2, "one try and one retry before giving up"
+    reason = tts.breaker_reason("gtts", tmp_path)
+    assert f"HTTP {status}" in reason and "tạm bỏ qua đến" in reason, reason
+
+    started = time.monotonic()
+    assert synthesize("Bà con chú ý.", GTTS_FIRST, tmp_path).engine == "espeak"
+    assert len(fake_gtts.requests) == tried, "no request to gTTS while the breaker is open"
+    assert time.monotonic() - started < 0.5, "no backoff waited"
+
+    fake_gtts.status = 200
+    cooldown_passes(tmp_path)
+    assert synthesize("Mời bà con đi họp.", GTTS_FIRST, tmp_path).engine == "gtts"
+    assert not tts.breaker_reason("gtts", tmp_path), "a success closes the breaker"
+
+
+def test_a_refused_request_does_not_open_the_breaker(fake_gtts: FakeGtts, tmp_path: Path) -> None:
+    fake_gtts.status = 400  # this one request is refused: the next text may well be served
+    assert synthesize("Xin chào.", GTTS_FIRST, tmp_path).engine == "espeak"
+    assert len(fake_gtts.requests) == 1, "a 4xx is not retried"
+    assert not tts.breaker_reason("gtts", tmp_path)
+
+
+def test_a_single_server_error_does_not_open_the_breaker(fake_gtts: FakeGtts, tmp_path: Path) -> None:
+    fake_gtts.fail_first = 1  # one 500, then Google answers: the retry wins, nothing to remember
+    assert synthesize("Xin chào.", GTTS_FIRST, tmp_path).engine == "gtts"
+    assert not tts.breaker_reason("gtts", tmp_path)
+
+
+def test_connection_refused_opens_the_breaker(
     fake_gtts: FakeGtts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake_gtts.status = 503  # Google answers with an error: the network works, keep trying
-    assert synthesize("Xin chào.", GTTS_FIRST, tmp_path / "a").engine == "espeak"
-    assert not (tmp_path / "a" / "gtts-unreachable.json").exists(), "HTTP 503 is not a dead link"
-
     import socket
 
     with socket.socket() as closed:  # a port nobody listens on: connection refused

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gtts_breaker import cooldown_passes
+
 from audio.compose import ProgramItem, RenderSettings, render_program, speech_voices
 from audio.tts import SpeechSettings, breaker_reason, cached_engine, synthesize
 
@@ -81,6 +83,7 @@ def test_upgrade_replaces_a_fallback_voice_once_gtts_answers(
     assert synthesize(text, DEFAULTS, tmp_path).engine == "espeak"
     assert cached_engine(text, DEFAULTS, tmp_path) == "espeak"
     fake_gtts.status = 200
+    cooldown_passes(tmp_path)  # the 5xx opened the breaker; Google answers again after it
     assert synthesize(text, DEFAULTS, tmp_path).engine == "espeak", (
         "an ordinary render keeps the cached audio (the evidence does not change under it)")
     assert synthesize(text, DEFAULTS, tmp_path, upgrade=True).engine == "gtts"
@@ -107,6 +110,7 @@ def test_program_upgrade_and_voices(fake_gtts: FakeGtts, tmp_path: Path) -> None
     assert {r.engine for r in down.items if r.kind == "speech"} == {"espeak"}
     assert [v.engine for v in speech_voices(items, settings, tmp_path)] == ["espeak", "espeak"]
     fake_gtts.status = 200
+    cooldown_passes(tmp_path)
     assert render_program(items, settings, tmp_path).cached, "air time: the render is cached"
     up = render_program(items, settings, tmp_path, upgrade=True)
     assert not up.cached and {r.engine for r in up.items if r.kind == "speech"} == {"gtts"}

@@ -73,7 +73,11 @@ def test_editor_schedules_a_daily_slot_and_sees_it_in_the_week(web_app, login_as
     assert response.status_code == 302, response.get_data(as_text=True)
     week_page = editor.get(response.location).get_data(as_text=True)
     assert "Đã lưu lịch phát số" in week_page
-    assert week_page.count("Bản tin sáng") >= 6, "lịch hằng ngày phải có mặt ở các ngày còn lại"
+    # Every day of next week; this week only from its creation on (issue 12: no airing before).
+    monday = today() - dt.timedelta(days=today().weekday())
+    next_week = editor.get(f"/schedule?week={(monday + dt.timedelta(days=7)).isoformat()}")
+    assert next_week.get_data(as_text=True).count("Bản tin sáng") >= 7, \
+        "lịch hằng ngày phải có mặt ở mọi ngày của tuần sau"
     assert "06:30" in week_page and "Bản tin: Lịch tiêm chủng tháng này" in week_page
     assert ZONE in week_page
     # The village of another zone does not see it; the village of this zone does.

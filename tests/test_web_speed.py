@@ -92,3 +92,85 @@ def test_row_cache_is_bounded() -> None:
     again = cache.render([4, 3, 0], lambda n: n, lambda n: f"<tr><td>{n}!</td></tr>")
     assert str(again) == "<tr><td>4</td></tr><tr><td>3</td></tr><tr><td>0!</td></tr>"
     assert cache.hits == 2
+
+
+def test_log_filter_choices_campaigns_newest_first_and_zones_by_name(web_app, login_as) -> None:
+    """The log page's two choice lists come from one statement; their order is the old one."""
+    from broadcaster.models import Campaign
+
+    with web_app.extensions["broadcaster"].session() as session:
+        for name, start in (("Chiến dịch cũ", dt.date(2024, 1, 1)), ("Ngày Chuyển đổi số 10/10", dt.date(2025, 10, 1)),
+                            ("Bình dân học vụ số", dt.date(2025, 3, 1))):
+            session.add(Campaign(name=name, starts_on=start, ends_on=start + dt.timedelta(days=30)))
+    page = login_as("office").get("/logs").get_data(as_text=True)
+    form = page.split('name="campaign"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]+)"', form) == [
+        "Ngày Chuyển đổi số 10/10", "Bình dân học vụ số", "Chiến dịch cũ"], form
+    zones = page.split('name="zone"', 1)[1].split("</select>", 1)[0]
+    assert re.findall(r'<option value="([^"]+)"', zones) == sorted(re.findall(r'<option value="([^"]+)"', zones))
+    assert ZONE in zones
+    village = login_as("village").get("/logs").get_data(as_text=True)
+    assert 'name="zone"' not in village.split("<main", 1)[1], "a village head reads only the own zone"
+
+
+def test_bulletin_summaries_match_the_full_list_for_every_filter(ctx) -> None:
+    """The list's plain rows (statements kept per filter combination) select what the full list
+    selects, and a kept statement takes each call's own values."""
+    from broadcaster import bulletins
+    from broadcaster.models import Zone
+
+    with ctx.session() as session:
+        east, west = Zone(name="Thôn Đông"), Zone(name="Thôn Tây")
+        session.add_all([east, west])
+        session.flush()
+        for n in range(12):
+            b = bulletins.add_bulletin(
+                session, title=f"Tin số {n} {'tiêm chủng' if n % 3 == 0 else 'họp thôn'}",
+                body="Kính thưa bà con.", category=["Y tế", "Thông báo"][n % 2],
+                priority=["normal", "priority"][n % 4 == 1], zone_id=[None, east.id, west.id][n % 3])
+            if n % 2:
+                bulletins.transition(session, b, "approve", None)
+        session.flush()
+        cases = [{}, {"search": "tiêm"}, {"search": "  họp "}, {"status": "approved"}, {"status": "draft"},
+                 {"category": "Y tế"}, {"category": "Thông báo", "status": "approved"},
+                 {"priority": "priority"}, {"zone_id": east.id}, {"zone_id": west.id},
+                 {"search": "Tin", "zone_id": east.id, "status": "draft"}, {"limit": 3, "offset": 2}]
+        for case in cases:
+            full = [(b.id, b.title, b.zone.name if b.zone else None, b.status)
+                    for b in bulletins.list_bulletins(session, **case)]
+            plain = [(r.id, r.title, r.zone_name, r.status) for r in bulletins.list_summaries(session, **case)]
+            assert plain == full, case
+            assert full or case == {"priority": "priority"}, f"the case selects something: {case}"
+
+
+def test_log_summary_pages_match_the_full_pages_for_every_filter(ctx) -> None:
+    """The log list's plain rows (kept statements, ids-first under a period) are the entries the
+    full query selects, in the same order, with each call's own values."""
+    from broadcaster import evidence_filter
+    from broadcaster.models import EvidenceEntry
+    from broadcaster.reports.query import Filters
+
+    start = dt.datetime(2025, 1, 1, 0, 30, tzinfo=dt.timezone.utc)
+    with ctx.session() as session:
+        for n in range(60):
+            at = start + dt.timedelta(hours=9 * n)
+            session.add(EvidenceEntry(
+                occurrence_key=f"slot-{n % 3}@{n}", status=["completed", "missed", "failed"][n % 3],
+                category=["Y tế", "Thông báo"][n % 2], campaign=["", "Chuyển đổi số"][n % 4 == 0],
+                zone=["", "Thôn Đông", "Thôn Tây, Thôn Đông"][n % 3],
+                scheduled_at=None if n % 7 == 0 else at, started_at=at, recorded_at=at,
+                prev_hash=f"{n:064d}", hash=f"{n + 1:064d}"))
+    cases = [Filters(), Filters(status="missed"), Filters(status="failed"), Filters(category="Y tế"),
+             Filters(category="Thông báo", status="completed"), Filters(campaign="Chuyển đổi số"),
+             Filters(zone="Thôn Đông"), Filters(category="Y tế", date_from=dt.date(2025, 1, 5),
+                                                 date_to=dt.date(2025, 1, 15)),
+             Filters(date_from=dt.date(2025, 1, 10)), Filters(date_to=dt.date(2025, 1, 8), status="missed")]
+    with ctx.session() as session:
+        for filters in cases:
+            for limit, offset in ((50, 0), (7, 3)):
+                full, more = evidence_filter.page(session, filters, "Asia/Ho_Chi_Minh", limit=limit, offset=offset)
+                plain, plain_more = evidence_filter.summary_page(session, filters, "Asia/Ho_Chi_Minh",
+                                                                 limit=limit, offset=offset)
+                assert [r.id for r in plain] == [e.id for e in full] and plain_more == more, (filters, limit)
+                assert [r.status for r in plain] == [e.status for e in full]
+            assert full or filters.date_to, f"the case selects something: {filters}"

@@ -262,3 +262,26 @@ def test_rundown_replaces_orders_and_estimates_everything_the_station_adds(ctx) 
         ]:
             with pytest.raises(BaseException, match=message):
                 schedule.set_items(session, slot, week.item_specs(raw), default_tz=TZ, now=NOW)
+
+
+def test_week_view_shows_no_airing_before_the_slot_existed(ctx) -> None:
+    """A daily slot made on Thursday 10:00 has no Monday–Wednesday airings, nor Thursday 06:00."""
+    created = dt.datetime(2025, 1, 9, 10, 0, tzinfo=VN).astimezone(dt.timezone.utc)
+    with ctx.session() as session:
+        b = approved(session)
+        slot = schedule.add_slot(session, items=items(b), default_tz=TZ, daily="06:00", now=created)
+        later = schedule.add_slot(session, items=items(b), default_tz=TZ, daily="17:00", now=created,
+                                  starts_on=dt.date(2025, 1, 11), name="Buổi chiều")
+        # An entry the log holds for a day before (an imported log): what the log says still shows.
+        session.add(EvidenceEntry(occurrence_key=f"slot-{slot.id}@2025-01-07", status="completed",
+                                  prev_hash="0" * 64, hash="b" * 64))
+        assert later.id
+    with ctx.session() as session:
+        view = week.week_view(session, TZ, dt.date(2025, 1, 6), today=dt.date(2025, 1, 9))
+        by_day = {d.date.day: [(o.at_local.strftime("%H:%M"), o.state_label) for o in d.occurrences]
+                  for d in view.days}
+        assert by_day[6] == [] and by_day[8] == [], by_day
+        assert [s for _, s in by_day[7]] == ["Đã phát"], by_day
+        assert by_day[9] == [], "06:00 hôm tạo lịch (10:00) chưa từng được lên lịch"
+        assert [t for t, _ in by_day[10]] == ["06:00"], by_day
+        assert [t for t, _ in by_day[11]] == ["06:00", "17:00"], by_day

@@ -48,7 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, context: Context | 
     settings = ctx.settings
     app.extensions["broadcaster"] = ctx
     app.config.update(
-        SECRET_KEY=settings.web.secret_key or _secret_key_from_file(settings.home),
+        SECRET_KEY=ensure_secret_key(settings),
         MAX_CONTENT_LENGTH=int(settings.audio.max_upload_mb * 1024 * 1024),
         # Any body but an audio upload's (forms, JSON): a 20,000-character bulletin is < 100 kB.
         MAX_FORM_BYTES=int(settings.web.max_body_kb) * 1024,
@@ -56,6 +56,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, context: Context | 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="loaxa_session",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.web.session_minutes),
+        # The cookie is re-sent only when the session changes (``seen`` at most once a minute,
+        # web/security.py), not re-signed on every page.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # Login attempts per (IP, name) allowed inside the window before refusing.
         LOGIN_MAX_ATTEMPTS=5,
         LOGIN_WINDOW_S=300,
@@ -104,6 +107,11 @@ def _configure_https(app: Flask, settings: Any) -> None:
         # the visitor used (public.base_url unset), e.g. https://xa.gov.vn/loaxa behind nginx.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
+
+
+def ensure_secret_key(settings: Any) -> str:
+    """The key sessions are signed with: the setting, else the data folder's file (made now)."""
+    return str(settings.web.secret_key or _secret_key_from_file(settings.home))
 
 
 def _secret_key_from_file(home: Path) -> str:

@@ -174,9 +174,7 @@ def index() -> Any:
     rows, more = evidence_filter.summary_page(session, filters, tz, limit=PAGE_SIZE, offset=offset)
     page_number = offset // PAGE_SIZE + 1
     query = evidence_filter.as_query(filters, include_zone=zone is None)
-    from broadcaster.campaigns import list_campaigns
-    from broadcaster.week import zone_names
-
+    campaigns, zones = evidence_filter.filter_choices(session, zones=zone is None)
     can_verify = has_role(*VERIFY_ROLES)
     from broadcaster.reports.receiver_rows import select_receiver_entries
 
@@ -198,8 +196,8 @@ def index() -> Any:
         zone=zone,
         statuses=STATUS_CHOICES,
         status_labels=STATUS_LABELS,
-        campaigns=[c.name for c in list_campaigns(session)],
-        zones=zone_names(session) if zone is None else [],
+        campaigns=campaigns,
+        zones=zones,
         chain=cached_chain_status(session) if can_verify else None,
         can_verify=can_verify,
         can_export=has_role(*EXPORT_ROLES),

@@ -437,9 +437,9 @@ SCHEMAS.update({
             "period": {"type": "string", "examples": ["2025-10"]}, "period_from": DATE, "period_until": DATE,
             "due_on": DATE, "id": {"type": ["integer", "null"]},
             "state": {"enum": ["draft", "submitted", "returned", "accepted", None]},
-            "status": {"enum": ["accepted", "submitted", "late", "returned", "missing", "pending"],
+            "status": {"enum": ["accepted", "submitted", "late", "returned", "missing", "pending", "not_owed"],
                        "description": "đã duyệt, nộp đúng hạn, nộp muộn, bị trả lại, thiếu (quá hạn), "
-                                      "chưa nộp (còn hạn)"},
+                                      "chưa nộp (còn hạn), không phải nộp (thôn chưa có trong kỳ)"},
             "status_label": {"type": "string"}, "late": {"type": "boolean"},
             "submitted_at": STAMP, "last_submitted_at": STAMP, "accepted_at": STAMP,
             "return_reason": {"type": "string"},

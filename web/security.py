@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from markupsafe import Markup
 
+from broadcaster import panel_state
 from broadcaster.models import ROLES, User
 from web.db import get_session
 
@@ -62,11 +63,16 @@ def _load_user() -> None:
         session.clear()
         g.session_expired = True
         return
-    user = get_session().get(User, uid)
+    sid = session.get(SESSION_ID_FIELD)
+    # The user and "was this login revoked" in one statement, seen alike by every process.
+    user = panel_state.session_user(get_session(), int(uid), str(sid), time.time()) if sid else None
     if user is None or not user.active or not _session_still_valid(user):
         session.clear()
         return
-    session["seen"] = now
+    if now - seen >= SEEN_EVERY_S:
+        # At most once a minute: writing it on every request re-signed and re-sent the cookie
+        # on every page (the idle limit is in minutes; a minute's slack changes nothing).
+        session["seen"] = now
     g.user = user
 
 
@@ -76,6 +82,9 @@ def _load_user() -> None:
 # session carries a mark of the password hash, so a password change or an admin's reset ends
 # every other session of that account.
 SESSION_ID_FIELD = "sid"
+#: How often a request refreshes the session's ``seen`` (and so the cookie): the idle limit is
+#: counted from it, so a session may live this much past ``web.session_minutes`` of idleness.
+SEEN_EVERY_S = 60.0
 PASSWORD_MARK_FIELD = "pw"
 _REVOKED_KEY = "loaxa_revoked_sessions"
 
@@ -102,31 +111,29 @@ class RevokedSessions:
     """Session ids ended by logout, kept until no cookie carrying them could still be fresh.
 
     A revoked id only needs remembering for the idle lifetime: its cookie's ``seen`` is no newer
-    than the logout, so after that long the idle check refuses it anyway. Kept in this process's
-    memory (the panel is one waitress process); a restart forgets them, which leaves a copied
-    cookie usable until its idle lifetime runs out.
+    than the logout, so after that long (plus the minute ``seen`` may lag) the idle check refuses
+    it anyway. Kept in the database (:mod:`broadcaster.panel_state`), so a logout in one panel
+    process ends the copied cookie in every process, and a restart forgets nothing.
     """
 
-    def __init__(self, lifetime_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.lifetime_s = lifetime_s
+    def __init__(self, lifetime_s: float, sessions: Callable[[], Any],
+                 clock: Callable[[], float] = time.time) -> None:
+        self.lifetime_s = lifetime_s + SEEN_EVERY_S
+        self.sessions = sessions
         self.clock = clock
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def revoke(self, sid: str) -> None:
-        with self._lock:
-            now = self.clock()
-            for old in [k for k, until in self._until.items() if until <= now]:
-                del self._until[old]
-            self._until[sid] = now + self.lifetime_s
+        now = self.clock()
+        with self.sessions() as db:
+            panel_state.revoke_session(db, sid, now + self.lifetime_s, now)
 
     def __contains__(self, sid: object) -> bool:
-        with self._lock:
-            until = self._until.get(str(sid))
-            return until is not None and until > self.clock()
+        with self.sessions() as db:
+            return panel_state.is_revoked(db, str(sid), self.clock())
 
     def __len__(self) -> int:
-        return len(self._until)
+        with self.sessions() as db:
+            return panel_state.count_revoked(db, self.clock())
 
 
 def revoked_sessions() -> RevokedSessions:
@@ -134,9 +141,11 @@ def revoked_sessions() -> RevokedSessions:
 
 
 def _session_still_valid(user: User) -> bool:
+    """The session carries an id and the mark of the account's current password (whether the
+    id was revoked was asked together with the user, by ``panel_state.session_user``)."""
     sid = session.get(SESSION_ID_FIELD)
     mark = session.get(PASSWORD_MARK_FIELD)
-    if not sid or not mark or sid in revoked_sessions():
+    if not sid or not mark:
         return False
     return hmac.compare_digest(str(mark), password_mark(user))
 
@@ -281,35 +290,99 @@ def _limit_body() -> None:
 # ------------------------------------------------------------------ login rate limit
 
 
-class LoginLimiter:
-    """Failed logins per (IP, name) in a sliding window, in this process's memory.
+class MemoryAttempts:
+    """Attempt instants per key in this process's memory (a limiter used on its own, in tests)."""
 
-    Per process is enough here: the panel runs as one waitress process; a restart forgets the
-    count, which only helps someone who can also restart the server. The name is compared as
-    the login compares it (trimmed, lower case), so ``Editor`` and `` editor`` share a count.
-    Keys whose failures have all aged out are dropped, so guessing with ever new names cannot
-    grow the table without bound.
+    def __init__(self, sweep_above: int) -> None:
+        self.sweep_above = sweep_above
+        self._times: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _prune(times: deque[float], since: float) -> None:
+        while times and times[0] < since:
+            times.popleft()
+
+    def times(self, key: tuple[str, str], since: float) -> list[float]:
+        with self._lock:
+            times = self._times.get(key)
+            if times is None:
+                return []
+            self._prune(times, since)
+            if not times:
+                del self._times[key]
+            return list(times)
+
+    def add(self, key: tuple[str, str], at: float, forget_before: float) -> None:
+        with self._lock:
+            if len(self._times) >= self.sweep_above:
+                for old, times in list(self._times.items()):
+                    self._prune(times, forget_before)
+                    if not times:
+                        del self._times[old]
+            times = self._times.setdefault(key, deque())
+            self._prune(times, forget_before)
+            times.append(at)
+
+    def clear(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            self._times.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+
+class DatabaseAttempts:
+    """Attempt instants in the database (:mod:`broadcaster.panel_state`), shared by every panel
+    process; each call is its own short transaction, apart from the request's."""
+
+    def __init__(self, kind: str, sessions: Callable[[], Any], window_s: float,
+                 clock: Callable[[], float]) -> None:
+        self.kind, self.sessions, self.window_s, self.clock = kind, sessions, window_s, clock
+
+    def times(self, key: tuple[str, str], since: float) -> list[float]:
+        with self.sessions() as db:
+            return list(panel_state.attempts_since(db, self.kind, *key, since=since))
+
+    def add(self, key: tuple[str, str], at: float, forget_before: float) -> None:
+        with self.sessions() as db:
+            panel_state.record_attempt(db, self.kind, *key, at=at, forget_before=forget_before)
+
+    def clear(self, key: tuple[str, str]) -> None:
+        with self.sessions() as db:
+            panel_state.forget_attempts(db, self.kind, *key)
+
+    def __len__(self) -> int:
+        with self.sessions() as db:
+            return panel_state.count_subjects(db, self.kind, self.clock() - self.window_s)
+
+
+class LoginLimiter:
+    """Failed logins per (IP, name) in a sliding window.
+
+    The panel's limiters keep their counts in the database (:class:`DatabaseAttempts`): with one
+    waitress process per core, a count per process would allow each process its own guesses. A
+    limiter built without a store counts in memory. The name is compared as the login compares
+    it (trimmed, lower case), so ``Editor`` and `` editor`` share a count. Keys whose failures
+    have all aged out are dropped, so guessing with ever new names cannot grow the store
+    without bound.
     """
 
-    #: Above this many keys, every new failure first sweeps out the aged ones.
+    #: Above this many keys, every new failure first sweeps out the aged ones (in memory).
     SWEEP_ABOVE = 1000
 
     def __init__(self, max_attempts: int, window_s: float,
-                 clock: Callable[[], float] = time.monotonic, per_address: int = 0) -> None:
+                 clock: Callable[[], float] = time.monotonic, per_address: int = 0,
+                 store: MemoryAttempts | DatabaseAttempts | None = None) -> None:
         self.max_attempts = max_attempts
         self.per_address = per_address
         self.window_s = window_s
         self.clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
+        self.store = store if store is not None else MemoryAttempts(self.SWEEP_ABOVE)
 
     @staticmethod
     def _key(ip: str, name: str) -> tuple[str, str]:
         return ip, " ".join(name.split()).lower()
-
-    def _prune(self, failures: deque[float], now: float) -> None:
-        while failures and now - failures[0] > self.window_s:
-            failures.popleft()
 
     def blocked_for(self, ip: str, name: str) -> float:
         """Seconds until another attempt is allowed (0 when allowed now).
@@ -324,17 +397,11 @@ class LoginLimiter:
         return wait
 
     def _blocked(self, key: tuple[str, str], max_attempts: int) -> float:
-        with self._lock:
-            failures = self._failures.get(key)
-            if failures is None:
-                return 0.0
-            now = self.clock()
-            self._prune(failures, now)
-            if not failures:
-                del self._failures[key]
-            if len(failures) < max_attempts:
-                return 0.0
-            return max(0.0, self.window_s - (now - failures[-max_attempts]))
+        now = self.clock()
+        failures = self.store.times(key, now - self.window_s)
+        if len(failures) < max_attempts:
+            return 0.0
+        return max(0.0, self.window_s - (now - failures[-max_attempts]))
 
     def failed(self, ip: str, name: str) -> None:
         self._failed(self._key(ip, name))
@@ -342,23 +409,14 @@ class LoginLimiter:
             self._failed((ip, ADDRESS_ANY))
 
     def _failed(self, key: tuple[str, str]) -> None:
-        with self._lock:
-            now = self.clock()
-            if len(self._failures) >= self.SWEEP_ABOVE:
-                for old, failures in list(self._failures.items()):
-                    self._prune(failures, now)
-                    if not failures:
-                        del self._failures[old]
-            failures = self._failures.setdefault(key, deque())
-            self._prune(failures, now)
-            failures.append(now)
+        now = self.clock()
+        self.store.add(key, now, now - self.window_s)
 
     def succeeded(self, ip: str, name: str) -> None:
-        with self._lock:
-            self._failures.pop(self._key(ip, name), None)
+        self.store.clear(self._key(ip, name))
 
     def __len__(self) -> int:
-        return len(self._failures)
+        return len(self.store)
 
 
 def login_limiter() -> LoginLimiter:
@@ -401,20 +459,28 @@ def _security_headers(response: Any) -> Any:
     return response
 
 
+def _shared_limiter(kind: str, sessions: Callable[[], Any], max_attempts: int, window_s: float,
+                    per_address: int = 0) -> LoginLimiter:
+    """A limiter counting in the database, on the wall clock every process shares."""
+    return LoginLimiter(max_attempts, window_s, clock=time.time, per_address=per_address,
+                        store=DatabaseAttempts(kind, sessions, window_s, time.time))
+
+
 def init_app(app: Flask) -> None:
-    app.extensions["loaxa_login_limiter"] = LoginLimiter(
-        int(app.config["LOGIN_MAX_ATTEMPTS"]), float(app.config["LOGIN_WINDOW_S"]),
+    sessions = app.extensions["broadcaster"].session
+    window = float(app.config["LOGIN_WINDOW_S"])
+    app.extensions["loaxa_login_limiter"] = _shared_limiter(
+        "login", sessions, int(app.config["LOGIN_MAX_ATTEMPTS"]), window,
         per_address=int(app.config["LOGIN_MAX_PER_ADDRESS"]),
     )
     # Failed current-password checks on the password change form, per account.
-    app.extensions["loaxa_password_limiter"] = LoginLimiter(
-        int(app.config["LOGIN_MAX_ATTEMPTS"]), float(app.config["LOGIN_WINDOW_S"])
-    )
+    app.extensions["loaxa_password_limiter"] = _shared_limiter(
+        "password", sessions, int(app.config["LOGIN_MAX_ATTEMPTS"]), window)
     # "Listen before approving" renders, per account, per minute.
-    app.extensions["loaxa_render_limiter"] = LoginLimiter(
-        int(app.config["RENDERS_PER_MINUTE"]), 60.0
-    )
-    app.extensions[_REVOKED_KEY] = RevokedSessions(app.permanent_session_lifetime.total_seconds())
+    app.extensions["loaxa_render_limiter"] = _shared_limiter(
+        "render", sessions, int(app.config["RENDERS_PER_MINUTE"]), 60.0)
+    app.extensions[_REVOKED_KEY] = RevokedSessions(
+        app.permanent_session_lifetime.total_seconds(), sessions)
     app.before_request(_load_user)
     app.before_request(_limit_body)
     app.before_request(_check_csrf)

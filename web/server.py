@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
+import signal
+import socket
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
@@ -147,11 +150,14 @@ def _channel_class(limits: Limits) -> type[HTTPChannel]:
     return GuardedChannel
 
 
-def make_server(app: Any, settings: Any, *, host: str, port: int, threads: int = 8) -> Any:
-    """A waitress server for ``app`` with :class:`Limits` from ``settings`` (call ``.run()``)."""
+def make_server(app: Any, settings: Any, *, host: str | None = None, port: int | None = None,
+                threads: int = 8, sockets: list[socket.socket] | None = None) -> Any:
+    """A waitress server for ``app`` with :class:`Limits` from ``settings`` (call ``.run()``),
+    on ``host``:``port`` or on already bound ``sockets``."""
     limits = limits_from_settings(settings)
+    where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
     server = create_server(
-        app, host=host, port=port, threads=threads, ident="loa-xa",
+        app, threads=threads, ident="loa-xa", **where,
         max_request_body_size=max(limits.upload_bytes, limits.form_bytes) + 1,
         channel_timeout=limits.channel_timeout_s,
         cleanup_interval=max(1, min(5, limits.channel_timeout_s)),
@@ -161,3 +167,118 @@ def make_server(app: Any, settings: Any, *, host: str, port: int, threads: int =
     )
     server.channel_class = _channel_class(limits)
     return server
+
+
+def worker_count(setting: int) -> int:
+    """``web.processes``: 0 means one per core (a station's server has two)."""
+    return setting if setting > 0 else max(1, os.cpu_count() or 1)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The one socket every worker process accepts from, bound before the workers exist.
+
+    Not yet listening: waitress listens when a worker's server is built, after its app is, so a
+    connection is never taken before some worker can answer it (a client that sees the port
+    open may use it at once)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, threads: int = 8,
+          processes: int = 1, ready: Callable[[], None] | None = None) -> None:
+    """Serve the panel until SIGTERM or Ctrl-C: in this process, or in ``processes`` workers.
+
+    Why several processes: one Python process runs its threads on one core at a time, so a
+    second core sits idle while pages queue. The socket is bound here and inherited by every
+    worker (each accepts from it); every worker builds its own app, engine and connections
+    after the fork (an SQLite connection must never cross a fork). Nothing a request needs is
+    kept in one worker's memory alone: the session and its CSRF token live in the signed
+    cookie, the login limits and revoked logins in the database (``broadcaster.panel_state``);
+    what workers do keep (rendered rows, the menu, the chain's last check) is a cache keyed by
+    content. A worker that dies is started again.
+    """
+    if processes <= 1:
+        server = make_server(build_app(), settings, host=host, port=port, threads=threads)
+        if ready:
+            ready()
+        _run(server)
+        return
+    sock = listening_socket(host, port)
+    workers: dict[int, float] = {}
+    stopping = False
+
+    def start_worker() -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 0
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
+                _run(make_server(build_app(), settings, sockets=[sock], threads=threads))
+            except BaseException:  # a worker must never return into the parent's loop
+                logger.exception("tiến trình phục vụ bảng điều khiển %d dừng vì lỗi", os.getpid())
+                code = 1
+            finally:
+                os._exit(code)
+        workers[pid] = time.monotonic()
+
+    def stop(_signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for _ in range(processes):
+            start_worker()
+        if ready:
+            ready()
+        restarts: list[float] = []
+        while not stopping:
+            try:
+                pid, status = os.waitpid(-1, 0)
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break
+            started = workers.pop(pid, None)
+            if stopping or started is None:
+                continue
+            now = time.monotonic()
+            restarts = [t for t in restarts if now - t < 60] + [now]
+            logger.error("tiến trình phục vụ %d đã dừng (mã %s); khởi động lại", pid, status)
+            if len(restarts) > 5:
+                logger.error("tiến trình phục vụ dừng quá 5 lần trong một phút: ngừng bảng điều khiển")
+                break
+            time.sleep(1.0)
+            start_worker()
+    finally:
+        for pid in list(workers):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + 10
+        for pid in list(workers):
+            while time.monotonic() < deadline:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    break
+                time.sleep(0.05)
+            else:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        sock.close()
+
+
+def _run(server: Any) -> None:
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

@@ -39,12 +39,19 @@ _CENTRE_WORDS = (
 
 
 _ADDRESS_RE = re.compile(
-    rf"(?<![{_L}\d.])(?P<a>P|Q|TX|TT|X|TP|Tp|tp)\.\s?(?=\d|[{_ABBR_CHARS}])"
+    rf"(?<![{_L}\d.])(?P<a>P|Q|TX|TT|X|TP|Tp|tp|KP|TDP)\.\s?(?=\d|[{_ABBR_CHARS}])"
 )
+
+#: One capital letter, a period, then a lower-case word: a name's initial ("anh M. đi bộ").
+_INITIAL_RE = re.compile(rf"(?<![{_L}\d.])(?P<c>[{_ABBR_CHARS}])\.(?=\s+[a-zà-ỹđ])")
+
+#: "SN 1985" after a name is the year of birth; "SN 12 Lê Lợi" a house number.
+_SN_RE = re.compile(rf"(?<![{_L}\d.])SN\.?\s?(?=\d)")
+_YEAR_AHEAD_RE = re.compile(r"(?:19|20)\d\d(?!\d)")
 
 
 _ADDRESS_WORDS = {"P": "phường", "Q": "quận", "TX": "thị xã", "X": "xã", "TP": "thành phố",
-                  "Tp": "thành phố", "tp": "thành phố"}
+                  "Tp": "thành phố", "tp": "thành phố", "KP": "khu phố", "TDP": "tổ dân phố"}
 
 
 _CAPS_DOT_NUM_RE = re.compile(rf"(?<![{_L}\d.])(?P<c>[{_ABBR_CHARS}]{{2,4}})\.(?=\d)")
@@ -67,6 +74,11 @@ def _addresses(text: str, ctx: _Ctx) -> str:
         return word + " "
 
     text = _ADDRESS_RE.sub(repl, text)
+    text = _INITIAL_RE.sub(r"\g<c>", text)  # "anh M. đi bộ": an initial, not a sentence end
+    text = _SN_RE.sub(
+        lambda m: "sinh năm " if _YEAR_AHEAD_RE.match(m.string, m.end()) else "số nhà ",
+        text,
+    )
     return _CAPS_DOT_NUM_RE.sub(
         lambda m: m.group(0) if is_roman(m["c"]) else m["c"] + " ", text  # quý III.2021
     )
@@ -97,7 +109,22 @@ def _paren_abbr(text: str, ctx: _Ctx) -> str:
                 return ""
         return m.group(0)
 
-    return _PAREN_ABBR_RE.sub(repl, text)
+    text = _PAREN_ABBR_RE.sub(repl, text)
+    return _PAREN_WORD_RE.sub(lambda m: _drop_repeated_word(m, ctx), text)
+
+
+#: "(smartphone)", "(vaccine)": a foreign word in brackets after its Vietnamese name.
+_PAREN_WORD_RE = re.compile(r"\s*\((?P<w>[A-Za-z][A-Za-z -]{1,30})\)")
+
+
+def _drop_repeated_word(m: re.Match[str], ctx: _Ctx) -> str:
+    """Drop '(smartphone)' after 'điện thoại thông minh': its reading repeats what was said."""
+    reading = ctx.lookup(m["w"].strip())
+    if reading is None:
+        return m.group(0)
+    said = _fold_words(reading)
+    before = _fold_words(m.string[max(0, m.start() - 80): m.start()])
+    return "" if said and before[-len(said):] == said else m.group(0)
 
 
 # --- document numbers: 39/2020/TT-BTTTT, 160/KH-SVHTTDL, 57-NQ/TW, 15/CT-TTg -------------------
@@ -132,11 +159,35 @@ def _read_code(code: str, ctx: _Ctx) -> str:
     return " ".join(out)
 
 
+_QUY_DINH_BEFORE_RE = re.compile(r"(?i:quy định)\s+(?:số\s+)?$")
+_SYMBOL_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+
+
+def _read_symbol_numbers(nums: str, ctx: _Ctx) -> str:
+    """'30/2020' -> 'ba mươi năm hai nghìn không trăm hai mươi': the number, then its year.
+
+    Why: in a symbol the slash only separates fields (Decree 30/2020/NĐ-CP, appendix I: number,
+    year of issue, kind and issuer); an announcer says the year as a year, never "trên".
+    """
+    words = []
+    for i, part in enumerate(nums.split("/")):
+        if i and _SYMBOL_YEAR_RE.fullmatch(part):
+            words.append(f"năm {ctx.num(int(part))}")
+        else:
+            words.append(ctx.num(int(part)))
+    return " ".join(words)
+
+
 def _docnum(text: str, ctx: _Ctx) -> str:
+    """A document symbol in every shape (123/QĐ-UBND, 57-NQ/TW, 30/2020/NĐ-CP, 15/2023/QH15,
+    456/UBND-VX) is read the same way: number, year if any, then kind and issuer in words."""
     def repl(m: re.Match[str]) -> str:
-        nums = " trên ".join(ctx.num(int(n)) for n in m.group("nums").split("/"))
-        link = " trên " if m.group("sep") == "/" else " "
-        return f"{nums}{link}{_read_code(m.group('code'), ctx)}"
+        code = _read_code(m.group("code"), ctx)
+        named = _QUY_DINH_BEFORE_RE.search(m.string[max(0, m.start() - 20): m.start()])
+        if named and m.group("code").startswith(("QĐ-", "QĐ/")):
+            # the Party's "Quy định số 144-QĐ/TW" is a quy định, not a quyết định
+            code = "quy định" + code.removeprefix("quyết định")
+        return f"{_read_symbol_numbers(m.group('nums'), ctx)} {code}"
 
     return _DOCNUM_RE.sub(repl, text)
 
@@ -191,6 +242,7 @@ def _read_caps_token(token: str, ctx: _Ctx) -> str:
 _ROAD_PREFIXES = {
     "QL": "quốc lộ", "ĐT": "đường tỉnh", "TL": "tỉnh lộ", "ĐH": "đường huyện", "HL": "hương lộ",
     "ĐX": "đường xã",
+    "BĐ": "báo động",  # flood alarm levels: BĐ2, BĐ3 (a hydrology bulletin's "trên BĐ3 0,2 m")
 }
 
 

@@ -57,6 +57,14 @@ _DMY_PAIR_RE = re.compile(
 )
 
 
+#: "01/10 - 05/10/2025", "30/4 - 1/5": two day/month dates joined by a dash are a span; the year,
+#: when written once at the end, belongs to both.
+_DM_PAIR_RE = re.compile(
+    rf"(?<![\d/.,-])(?P<d>{_D})/(?P<m>{_M})\s*[-–—]\s*(?P<d2>{_D})/(?P<m2>{_M})"
+    rf"(?:/(?P<y>{_Y}))?(?![\d/]|[.,]\d)"
+)
+
+
 _DDMY_RE = re.compile(
     rf"(?<![\d/.,-])(?P<d1>{_D})\s?[-–]\s?(?P<d2>{_D})(?P<sep>[/.])(?P<m>{_M})(?:(?P=sep)(?P<y>{_Y}))?(?![\d/]|[.,]\d)"
 )
@@ -96,9 +104,16 @@ def _names_a_day(two_words: str) -> bool:
     return second in _WEEKDAYS and first in {"thứ", "chủ"}
 
 
+#: "các ngày 10, 11 và 12/10": the last day of a list already has its "ngày" at the head.
+_DAY_LIST_BEFORE_RE = re.compile(r"(?i:ngày|mùng|mồng)\s+\d{1,2}(?:\s*,\s*\d{1,2})*\s*(?:,|và)\s*$")
+
+
 def _ngay(m: re.Match[str]) -> str:
     """'ngày ' unless the text already says ngày/mùng just before (never 'ngày ngày')."""
-    return "" if _prev_word(m) in _NO_NGAY else "ngày "
+    before = m.string[max(0, m.start() - 40): m.start()]
+    if _prev_word(m) in _NO_NGAY or _DAY_LIST_BEFORE_RE.search(before):
+        return ""
+    return "ngày "
 
 
 def _year(y: str, ctx: _Ctx) -> str:
@@ -179,6 +194,12 @@ def _dates(text: str, ctx: _Ctx) -> str:
     text = _DMY_PAIR_RE.sub(
         lambda m: f"{dmy(m)} đến ngày {ctx.num(int(m['d2']))} tháng "
         f"{read_month(int(m['m2']), ctx.dialect)} {_year(m['y2'], ctx)}",
+        text,
+    )
+    text = _DM_PAIR_RE.sub(
+        lambda m: f"{_ngay(m)}{ctx.num(int(m['d']))} tháng {read_month(int(m['m']), ctx.dialect)}"
+        f" đến ngày {ctx.num(int(m['d2']))} tháng {read_month(int(m['m2']), ctx.dialect)}"
+        + (f" {_year(m['y'], ctx)}" if m["y"] else ""),
         text,
     )
     text = _DDMY_RE.sub(ddmy, text)  # before single dates: "19 - 23/01/2026" is one span

@@ -25,6 +25,13 @@ _COORD_ONE_RE = re.compile(
     rf"(?<![\d,.])(?P<a>\d{{1,3}}(?:[,.]\d{{1,3}})?)\s?°\s?(?P<h>[NSEW])(?![{_L}\d])"
 )
 _HEMI = {"N": "độ vĩ bắc", "S": "độ vĩ nam", "E": "độ kinh đông", "W": "độ kinh tây"}
+#: A decimal glued to its hemisphere letter ("vĩ tuyến 16,0N", "kinh tuyến 112,0E") is a
+#: coordinate even without the degree sign; after "vĩ tuyến"/"kinh tuyến" the line is named
+#: already, so only the direction follows ("vĩ tuyến mười sáu phẩy không độ bắc").
+_COORD_GLUED_RE = re.compile(
+    rf"(?<![\d,.])(?P<a>\d{{1,3}}[,.]\d{{1,3}})(?P<h>[NSEW])(?![{_L}\d])"
+)
+_HEMI_AFTER_LINE = {"N": "độ bắc", "S": "độ nam", "E": "độ đông", "W": "độ tây"}
 _CHAINAGE_RE = re.compile(
     rf"(?<![{_L}\d])[Kk][Mm]\s?(?P<km>\d{{1,4}})(?:\s?\+\s?(?P<m>\d{{1,3}}))?(?![\d,.]\d|[{_L}])"
 )
@@ -41,6 +48,16 @@ def _places(text: str, ctx: _Ctx) -> str:
         text,
     )
     text = _COORD_ONE_RE.sub(lambda m: f"{_degrees(m['a'], ctx)} {_HEMI[m['h']]}", text)
+
+    def glued(m: re.Match[str]) -> str:
+        line_named = re.search(
+            r"(?i:vĩ tuyến|kinh tuyến)\s*(?:\d{1,3}[,.]\d{1,3}[NSEW]\s*(?:đến|tới|-|–)\s*)?$",
+            m.string[: m.start()],
+        )
+        hemi = _HEMI_AFTER_LINE if line_named else _HEMI
+        return f"{_degrees(m['a'], ctx)} {hemi[m['h']]}"
+
+    text = _COORD_GLUED_RE.sub(glued, text)
 
     def chainage(m: re.Match[str]) -> str:
         words = f"ki lô mét {ctx.num(int(m['km']))}"

@@ -34,8 +34,9 @@ _UNITS: dict[str, str] = {
     "m/min": "mét trên phút", "m/phút": "mét trên phút",
     "km": "ki lô mét", "cm": "xăng ti mét", "mm": "mi li mét", "ha": "héc ta", "kg": "ki lô gam",
     "mg": "mi li gam", "ml": "mi li lít", "°C": "độ xê", "ºC": "độ xê", "℃": "độ xê",
-    "°c": "độ xê", "°F": "độ ép", "°f": "độ ép", "°K": "độ ca", "°k": "độ ca", "°": "độ",
-    "%": "phần trăm", "kWh": "ki lô oát giờ", "kwh": "ki lô oát giờ", "kW": "ki lô oát",
+    "°c": "độ xê", "oC": "độ xê", "⁰C": "độ xê",  # offices type the degree as a letter o
+    "°F": "độ ép", "°f": "độ ép", "°K": "độ ca", "°k": "độ ca", "°": "độ",
+    "%": "phần trăm", "‰": "phần nghìn", "kWh": "ki lô oát giờ", "kwh": "ki lô oát giờ", "kW": "ki lô oát",
     "kw": "ki lô oát", "MW": "mê ga oát", "TW": "tê ra oát", "tw": "tê ra oát",
     "kV": "ki lô vôn", "kv": "ki lô vôn", "mV": "mi li vôn", "mA": "mi li am pe",
     "Hz": "héc", "hz": "héc", "GHz": "gi ga héc", "ghz": "gi ga héc", "MHz": "mê ga héc",
@@ -49,6 +50,29 @@ _UNITS: dict[str, str] = {
     # one letter: only when written against the number ("5m", "100g", "2l", "10đ")
     "m": "mét", "g": "gam", "l": "lít", "đ": "đồng", "v": "vôn", "V": "vôn", "W": "oát",
 }
+
+
+#: How a rate is said: "2 lần/ngày" is "hai lần mỗi ngày", "6,5 tấn/ha" "... tấn mỗi héc ta". A
+#: unit symbol over a unit symbol is read as the measuring unit it is, with "trên" ("40 km/h" "bốn
+#: mươi ki lô mét trên giờ", "1.200 m³/s", "0,4 mg/l"), the convention of weather bulletins and of
+#: the peers' corpus. A price keeps "một" ("7.500 đồng/kg" "... đồng một ki lô
+#: gam"), as a seller says it. "trên" is for tallies and fractions ("12/12 thôn"), never a rate.
+RATE_WORD = "mỗi"
+UNIT_OVER_UNIT_WORD = "trên"
+_SYMBOL_BEFORE_SLASH_RE = re.compile(r"(?<![^\W\d_])([A-Za-zµ]+[²³23]?)$")
+
+
+def _is_symbol(unit: str) -> bool:
+    """A unit written as a symbol ("m³", "s"), not as a Vietnamese word ("tấn", "sào")."""
+    return unit in _PER_WORDS or _UNITS.get(unit, unit) != unit
+
+
+def _rate_word(m: re.Match[str]) -> str:
+    """'mỗi' after a counted noun ("lần/ngày"), 'trên' between unit symbols ("m³/s", "mg/l")."""
+    before = _SYMBOL_BEFORE_SLASH_RE.search(m.string, 0, m.start())
+    if before and _is_symbol(before.group(1)) and _is_symbol(m["u"]):
+        return UNIT_OVER_UNIT_WORD
+    return RATE_WORD
 
 
 _PER_WORDS = {"h": "giờ", "s": "giây", "min": "phút", "ph": "phút", "p": "phút", "ng": "người"}
@@ -180,17 +204,25 @@ def read_quantity(text: str, dialect: str, *, with_unit: bool = True) -> str:
     cents = _read_cents(m, dialect)
     if cents is not None and with_unit:
         return cents
+    unit = m.group("unit")
+    dotted = re.fullmatch(r"(\d+)\.(\d{1,2})", m.group("num"))
     if m.group("mult"):
         words = _read_mult(m.group("num"), m.group("mult"), dialect)
+    elif dotted and unit:  # "3.5 ha": a decimal typed the English way, before its unit
+        words = read_decimal(dotted[1], dotted[2], dialect)
     else:
         words = read_written_number(m.group("num"), dialect)
-    unit = m.group("unit")
     unit_words = _read_unit(unit) if unit else ""
     if unit_words and with_unit:
         words = f"{words} {unit_words}"
     per = m.group("per")
     if per and with_unit:
-        link = "một" if unit_words in _MONEY or unit_words == "phần trăm" else "trên"
+        if unit_words in _MONEY or unit_words == "phần trăm":
+            link = "một"
+        elif unit and _is_symbol(unit.strip()) and all(_is_symbol(w) for w in per[1:].split("/")):
+            link = UNIT_OVER_UNIT_WORD  # one measuring unit: "m³/s", "mg/l" (not "kg/sào")
+        else:
+            link = RATE_WORD
         for per_word in per[1:].split("/"):
             per_words = _PER_WORDS.get(per_word) or _UNITS.get(per_word, per_word)
             words = f"{words} {link} {per_words}"
@@ -286,7 +318,14 @@ def _scientific(text: str, ctx: _Ctx) -> str:
 _HASH_NUMBER_RE = re.compile(r"#\s?(?=\d)")
 
 
+#: A rate over a counted span: "100 mm/24h", "3 lần/2 ngày" ("... mỗi hai mươi tư giờ").
+_PER_SPAN_RE = re.compile(r"/(?P<n>\d{1,3})\s?(?P<u>h|giờ|ngày|tuần|tháng|năm)(?![\w])")
+
+
 def _quantities(text: str, ctx: _Ctx) -> str:
+    text = _PER_SPAN_RE.sub(
+        lambda m: f" {RATE_WORD} {ctx.num(int(m['n']))} {_PER_WORDS.get(m['u'], m['u'])}", text
+    )
     text = _HASH_NUMBER_RE.sub("thăng ", text)  # "#1": the sign's own name (dấu thăng)
     text = _scientific(text, ctx)
     text = _KM_SPAN_RE.sub(" đến ", text)  # "km 3 - km 7": from one milestone to the other
@@ -320,5 +359,7 @@ def _quantities(text: str, ctx: _Ctx) -> str:
         ),
         text,
     )
-    text = _SLASH_UNIT_RE.sub(lambda m: f" trên {_PER_WORDS.get(m['u']) or _UNITS[m['u']]}", text)
+    text = _SLASH_UNIT_RE.sub(
+        lambda m: f" {_rate_word(m)} {_PER_WORDS.get(m['u']) or _UNITS[m['u']]}", text
+    )
     return _LONE_UNIT_RE.sub(lambda m: _UNITS[m.group(0)], text)

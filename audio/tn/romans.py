@@ -55,6 +55,11 @@ _ROMAN_LOWER_RE = re.compile(
 _ROMAN_YEAR_RE = re.compile(rf"(?i:(?<![{_L}])quý)\s+(?P<n>[IVX]+|\d{{1,2}})\s?[/.-]\s?(?P<y>{_Y}){_NA}")
 
 
+#: A Roman numeral with a year after its slash is a period of that year ("quý III và IV/2025",
+#: "giai đoạn II/2025"): the numeral, then "năm" and the year, never "trên".
+_ROMAN_SLASH_YEAR_RE = re.compile(rf"(?<![{_L}\d])(?P<r>[IVX]{{1,4}})\s?/\s?(?P<y>{_Y}){_NA}")
+
+
 _ORDINAL_RE = re.compile(rf"(?i:(?<![{_L}])(?P<key>thứ|hạng))\s+(?P<n>\d+){_NA}(?![.,/]\d)")
 
 
@@ -75,6 +80,11 @@ def _romans(text: str, ctx: _Ctx) -> str:
         return f"{key} {ctx.num(value)}"
 
     text = _ROMAN_YEAR_RE.sub(lambda m: quy(m) if (m["n"].isdigit() or is_roman(m["n"])) else m.group(0), text)
+    text = _ROMAN_SLASH_YEAR_RE.sub(
+        lambda m: f"{ctx.num(roman_to_int(m['r']))} {_year(m['y'], ctx)}" if is_roman(m["r"])
+        else m.group(0),
+        text,
+    )
     text = _ROMAN_UPPER_RE.sub(roman, text)
     text = _ROMAN_LOWER_RE.sub(roman, text)
     text = _ROMAN_NAME_RE.sub(

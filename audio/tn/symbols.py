@@ -14,6 +14,7 @@ from audio.tn.common import (
 from audio.tn.quantities import (
     _PER_WORDS,
     _UNITS,
+    RATE_WORD,
 )
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,11 @@ _WORD_SLASH_RE = re.compile(
     rf"(?<![{_L}\d/-])(?P<a>[{_L}]+)/(?P<b>[{_L}]+)(?![{_L}\d/-])"
     rf"|(?<![{_L}\d/])(?P<c>\d[A-Z])/(?P<d>\d[A-Z])(?![{_L}\d/])"
 )
+
+
+#: Who a notice addresses: 'ông/bà', 'anh/chị', 'nam/nữ' are a choice wherever they stand.
+_PEOPLE = frozenset({"ông", "bà", "anh", "chị", "em", "cô", "chú", "bác", "cháu", "con", "cha",
+                     "mẹ", "bố", "nam", "nữ"})
 
 
 _NOT_ALTERNATIVE_LEFT = frozenset({"đồng", "đ", "VNĐ", "VND", "vnđ", "USD", "usd"})
@@ -52,10 +58,15 @@ def _alternatives(text: str, ctx: _Ctx) -> str:
             return m.group(0)  # 'P/E', 'A/B': a ratio of two named quantities
         if a in _NOT_ALTERNATIVE_LEFT or ctx.lookup(f"{a}/{b}") is not None:
             return m.group(0)
-        if re.fullmatch(_PER_AFTER_SLASH, b, flags=re.IGNORECASE) or b in _UNITS or b in _PER_WORDS:
-            return m.group(0)
-        if a in _UNITS or re.search(r"\d\s?$", m.string[: m.start()]):
-            return m.group(0)  # '100 tấn/thôn', 'km/h': a rate after a quantity
+        if a.lower() in _PEOPLE and b.lower() in _PEOPLE:
+            return f"{a}, {b}"  # '2 ông/bà đại diện': a choice even after a number
+        if a in _UNITS:
+            return m.group(0)  # 'km/h', 'tấn/ha': a unit of its own, read with its number
+        if re.search(rf"/[{_L}]+(?: [{_L}]+)* $", m.string[: m.start()]):
+            return m.group(0)  # 'đồng/học sinh/tháng': one link of a price's chain
+        if (re.fullmatch(_PER_AFTER_SLASH, b, flags=re.IGNORECASE) or b in _UNITS
+                or b in _PER_WORDS or re.search(r"\d\s?$", m.string[: m.start()])):
+            return f"{a} {RATE_WORD} {b}"  # 'lần/ngày', '100 hộ/thôn': a rate, 'mỗi'
         return f"{a}, {b}"
 
     return _WORD_SLASH_RE.sub(repl, text)

@@ -19,7 +19,7 @@ _TIME = r"(?P<h{i}>[01]?\d|2[0-4])\s?(?:[hg:]|giờ)\s?(?P<m{i}>[0-5]\d|(?<=[hg]
 
 _TIME_LOOSE = (
     r"(?P<h{i}>[01]?\d|2[0-4])(?:\s?(?:[hg]|giờ)(?:\s?(?P<m{i}>[0-5]\d))?(?P<s{i}>)"
-    r"|:(?P<mm{i}>[0-5]\d))(?:p|ph|\s?phút)?"
+    r"|:(?P<mm{i}>[0-5]\d))(?:p|ph|\s?phút|['’])?"
 )
 
 
@@ -63,7 +63,22 @@ def _read_time(h: str, m: str | None, s: str | None, ctx: _Ctx) -> str:
 _ROUND_CLOCK_RE = re.compile(r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})\s?(?:h|giờ)(?![\w])")
 
 
+#: Hours counted, not a clock: no clock shows more than 24, so "48h", "72h", "24-48h" are spans
+#: ("trong 48-72h tới" is "bốn mươi tám đến bảy mươi hai giờ").
+_SPAN_HOURS_RE = re.compile(
+    r"(?<![\d:.,/])(?:(?P<a>\d{1,3})\s?[-–]\s?)?(?P<b>\d{2,3})h(?![\w])"
+)
+
+
+def _span_hours(m: re.Match[str], ctx: _Ctx) -> str:
+    if int(m["b"]) <= 24:
+        return m.group(0)
+    lead = f"{ctx.num(int(m['a']))} đến " if m["a"] else ""
+    return f"{lead}{ctx.num(int(m['b']))} giờ"
+
+
 def _times(text: str, ctx: _Ctx) -> str:
+    text = _SPAN_HOURS_RE.sub(lambda m: _span_hours(m, ctx), text)
     text = _ROUND_CLOCK_RE.sub(
         lambda m: f"{ctx.num(int(m['a']))} trên {ctx.num(int(m['b']))} giờ", text
     )

@@ -23,6 +23,7 @@ TITLES: dict[str, str] = {
     "NSND": "nghệ sĩ nhân dân", "NGƯT": "nhà giáo ưu tú", "NGND": "nhà giáo nhân dân",
     "CKI": "chuyên khoa một", "CKII": "chuyên khoa hai", "CK": "chuyên khoa",
     "Đ/c": "đồng chí", "đ/c": "đồng chí", "Đ/C": "đồng chí", "Th.S": "thạc sĩ",
+    "Ô": "ông",  # "Ô. Nguyễn Văn Hùng" in a list of people
 }
 _TITLE_ALT = "|".join(re.escape(t) for t in sorted(TITLES, key=len, reverse=True))
 #: One or more titles, each ended by a period (or, for đ/c, by nothing), then a capitalised name.

@@ -18,7 +18,28 @@ logger = logging.getLogger(__name__)
 # --- web addresses and e-mail: dichvucong.gov.vn, ubndxa@hanoi.gov.vn -------------------------
 _WEB_LABELS = {
     "www": "vê kép vê kép vê kép", "vn": "vê en", "gov": "gờ o vê", "com": "com", "net": "nét",
-    "org": "o rờ gờ", "edu": "e đu", "info": "in phô", "io": "i o",
+    "org": "o rờ gờ", "edu": "e đu", "info": "in phô", "io": "i o", "gmail": "gờ meo",
+    "yahoo": "da hu", "outlook": "ao lúc",
+}
+
+
+#: Labels of the addresses a commune reads out most (national services, the provinces since
+#: 2025): Vietnamese words written without their marks, said as the words, which is what the
+#: listener types back ("dịch vụ công chấm gờ o vê chấm vê en" for dichvucong.gov.vn).
+_WEB_WORDS = {
+    "dichvucong": "dịch vụ công", "baochinhphu": "báo chính phủ", "chinhphu": "chính phủ",
+    "quochoi": "quốc hội", "vanban": "văn bản", "congbao": "công báo", "baohiemxahoi":
+    "bảo hiểm xã hội", "thuvienphapluat": "thư viện pháp luật", "tiemchung": "tiêm chủng",
+    "hanoi": "hà nội", "hue": "huế", "laichau": "lai châu", "dienbien": "điện biên",
+    "sonla": "sơn la", "langson": "lạng sơn", "quangninh": "quảng ninh", "thanhhoa": "thanh hóa",
+    "nghean": "nghệ an", "hatinh": "hà tĩnh", "caobang": "cao bằng", "tuyenquang":
+    "tuyên quang", "laocai": "lào cai", "thainguyen": "thái nguyên", "phutho": "phú thọ",
+    "bacninh": "bắc ninh", "hungyen": "hưng yên", "haiphong": "hải phòng", "ninhbinh":
+    "ninh bình", "quangtri": "quảng trị", "danang": "đà nẵng", "quangngai": "quảng ngãi",
+    "gialai": "gia lai", "khanhhoa": "khánh hòa", "lamdong": "lâm đồng", "daklak": "đắk lắk",
+    "hochiminhcity": "hồ chí minh city", "dongnai": "đồng nai", "tayninh": "tây ninh",
+    "cantho": "cần thơ", "vinhlong": "vĩnh long", "dongthap": "đồng tháp", "camau": "cà mau",
+    "angiang": "an giang", "quangnam": "quảng nam",
 }
 
 
@@ -40,6 +61,8 @@ def _read_web_part(part: str) -> str:
         low = token.lower()
         if low in _WEB_LABELS:
             out.append(_WEB_LABELS[low])
+        elif low in _WEB_WORDS:
+            out.append(_WEB_WORDS[low])
         elif token.isdigit():
             out.append(read_digits(token))
         elif token == ".":

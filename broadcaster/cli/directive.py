@@ -4,14 +4,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from broadcaster import campaigns, village_reports
-from broadcaster.cli.common import context, print_json
+from broadcaster.cli.common import (
+    Commands,
+    command,
+    command_group,
+    context,
+    print_json,
+    write_output,
+)
 from broadcaster.errors import NotFoundError, ValidationError
 from broadcaster.models import Campaign
 from broadcaster.schedule import parse_date
@@ -40,59 +45,45 @@ def _plan_arguments(parser: argparse.ArgumentParser, *, new: bool) -> None:
     parser.add_argument("--peak-from", metavar="NGÀY", help="ngày bắt đầu đợt cao điểm (ví dụ 10/10)")
     parser.add_argument("--peak-until", metavar="NGÀY", help="ngày kết thúc đợt cao điểm")
     parser.add_argument("--peak-target", type=int, metavar="N", help="số lượt phát mỗi ngày cao điểm cho mỗi thôn")
-    parser.add_argument("--json", action="store_true")
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    campaign = subparsers.add_parser("campaign", help="chiến dịch tuyên truyền: kế hoạch, chủ đề, chỉ tiêu")
-    sub = campaign.add_subparsers(dest="campaign_command", metavar="LỆNH")
-    sub.required = True
-    add = sub.add_parser("add", help="thêm chiến dịch")
-    _plan_arguments(add, new=True)
-    add.set_defaults(handler=cmd_campaign_add)
-    edit = sub.add_parser("edit", help="sửa chiến dịch (chỉ các mục được nêu)")
-    _plan_arguments(edit, new=False)
-    edit.set_defaults(handler=cmd_campaign_edit)
-    lst = sub.add_parser("list", help="liệt kê chiến dịch")
-    lst.add_argument("--json", action="store_true")
-    lst.set_defaults(handler=cmd_campaign_list)
-    coverage = sub.add_parser("coverage", help="mức phủ sóng theo tuần và thôn so với chỉ tiêu (từ nhật ký)")
+def register(subparsers: Commands) -> None:
+    sub = command_group(subparsers, "campaign", "chiến dịch tuyên truyền: kế hoạch, chủ đề, chỉ tiêu")
+    _plan_arguments(command(sub, "add", "thêm chiến dịch", cmd_campaign_add), new=True)
+    _plan_arguments(command(sub, "edit", "sửa chiến dịch (chỉ các mục được nêu)", cmd_campaign_edit),
+                    new=False)
+    command(sub, "list", "liệt kê chiến dịch", cmd_campaign_list)
+    coverage = command(sub, "coverage", "mức phủ sóng theo tuần và thôn so với chỉ tiêu (từ nhật ký)",
+                       cmd_campaign_coverage)
     coverage.add_argument("campaign_id", type=int)
     coverage.add_argument("--from", dest="date_from", metavar="NGÀY")
     coverage.add_argument("--to", dest="date_to", metavar="NGÀY")
-    coverage.add_argument("--json", action="store_true")
-    coverage.set_defaults(handler=cmd_campaign_coverage)
 
-    report = subparsers.add_parser("report", help="báo cáo của thôn và báo cáo của xã gửi tỉnh")
-    rsub = report.add_subparsers(dest="report_command", metavar="LỆNH")
-    rsub.required = True
-    villages = rsub.add_parser("villages", help="báo cáo của từng thôn trong một kỳ và trạng thái")
+    rsub = command_group(subparsers, "report", "báo cáo của thôn và báo cáo của xã gửi tỉnh")
+    villages = command(rsub, "villages", "báo cáo của từng thôn trong một kỳ và trạng thái",
+                       cmd_report_villages)
     villages.add_argument("--period", required=True, metavar="YYYY-MM")
-    villages.add_argument("--json", action="store_true")
-    villages.set_defaults(handler=cmd_report_villages)
-    save = rsub.add_parser("village", help="lưu (và nộp) báo cáo của một thôn từ tệp JSON")
+    save = command(rsub, "village", "lưu (và nộp) báo cáo của một thôn từ tệp JSON", cmd_report_village)
     save.add_argument("--zone", required=True, help="tên thôn, khu phố")
     save.add_argument("--period", required=True, metavar="YYYY-MM")
     save.add_argument("--file", type=Path, required=True, help="nội dung báo cáo (JSON, xem docs)")
     save.add_argument("--submit", action="store_true", help="nộp luôn")
-    save.add_argument("--json", action="store_true")
-    save.set_defaults(handler=cmd_report_village)
-    review = rsub.add_parser("review", help="duyệt hoặc trả lại báo cáo của thôn")
+    review = command(rsub, "review", "duyệt hoặc trả lại báo cáo của thôn", cmd_report_review,
+                     json_flag=False)
     review.add_argument("report_id", type=int)
     review.add_argument("action", choices=("accept", "return"))
     review.add_argument("--reason", default="", help="lý do trả lại")
-    review.set_defaults(handler=cmd_report_review)
-    due = rsub.add_parser("due", help="đặt hạn nộp báo cáo của thôn cho một kỳ")
+    due = command(rsub, "due", "đặt hạn nộp báo cáo của thôn cho một kỳ", cmd_report_due,
+                  json_flag=False)
     due.add_argument("--period", required=True, metavar="YYYY-MM")
     due.add_argument("--on", required=True, metavar="NGÀY")
-    due.set_defaults(handler=cmd_report_due)
-    compile_ = rsub.add_parser("compile", help="báo cáo kết quả tuyên truyền của xã gửi tỉnh (DOCX hoặc PDF)")
+    compile_ = command(rsub, "compile", "báo cáo kết quả tuyên truyền của xã gửi tỉnh (DOCX hoặc PDF)",
+                       cmd_report_compile, json_flag=False)
     compile_.add_argument("--campaign", type=int, required=True, help="số chiến dịch")
     compile_.add_argument("--from", dest="date_from", metavar="NGÀY")
     compile_.add_argument("--to", dest="date_to", metavar="NGÀY")
     compile_.add_argument("--format", choices=("docx", "pdf"), help="mặc định: theo đuôi tệp --out")
     compile_.add_argument("--out", type=Path, required=True)
-    compile_.set_defaults(handler=cmd_report_compile)
 
 
 def _plan_fields(args: argparse.Namespace) -> dict[str, Any]:
@@ -267,14 +258,6 @@ def cmd_report_compile(args: argparse.Namespace) -> int:
     with ctx.session() as session:
         data = compile_bytes(session, ctx.settings, args.campaign, fmt, _date(args.date_from), _date(args.date_to))
     path = args.out
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_output(path, data)
     print(f"Đã ghi báo cáo {path} ({len(data):,} byte)".replace(",", "."))
     return 0

@@ -5,27 +5,28 @@ import argparse
 from pathlib import Path
 
 from broadcaster import publishing
-from broadcaster.cli.common import context, print_json
+from broadcaster.cli.common import (
+    Commands,
+    command,
+    command_group,
+    context,
+    print_json,
+    write_output,
+)
 from broadcaster.errors import ValidationError
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    public = subparsers.add_parser("public", help="trang công khai: bản tin đã đăng, áp phích")
-    sub = public.add_subparsers(dest="public_command", metavar="LỆNH")
-    sub.required = True
-    lst = sub.add_parser("list", help="liệt kê bản tin đang đăng công khai (mới nhất trước)")
+def register(subparsers: Commands) -> None:
+    sub = command_group(subparsers, "public", "trang công khai: bản tin đã đăng, áp phích")
+    lst = command(sub, "list", "liệt kê bản tin đang đăng công khai (mới nhất trước)", cmd_public_list)
     lst.add_argument("--campaign", type=int, help="chỉ bản tin của chiến dịch này")
-    lst.add_argument("--json", action="store_true")
-    lst.set_defaults(handler=cmd_public_list)
-    render = sub.add_parser("render", help="tạo sẵn MP3 của các bản tin đang đăng (trang và nguồn tin mở ngay)")
-    render.add_argument("--json", action="store_true")
-    render.set_defaults(handler=cmd_public_render)
-    poster = sub.add_parser("poster", help="áp phích A4 (PDF) của chiến dịch, có mã QR tới trang công khai")
+    command(sub, "render", "tạo sẵn MP3 của các bản tin đang đăng (trang và nguồn tin mở ngay)",
+            cmd_public_render)
+    poster = command(sub, "poster", "áp phích A4 (PDF) của chiến dịch, có mã QR tới trang công khai",
+                     cmd_public_poster)
     poster.add_argument("--campaign", type=int, required=True, help="số chiến dịch")
     poster.add_argument("--out", type=Path, required=True, help="tệp PDF")
     poster.add_argument("--base-url", help="địa chỉ trang công khai (mặc định: public.base_url)")
-    poster.add_argument("--json", action="store_true")
-    poster.set_defaults(handler=cmd_public_poster)
 
 
 def _base_url(settings: object, given: str | None) -> str:
@@ -76,11 +77,7 @@ def cmd_public_poster(args: argparse.Namespace) -> int:
             name=campaign.name, starts_on=campaign.starts_on, ends_on=campaign.ends_on,
             theme=campaign.theme or "", url=url, recent=recent,
         )
-    try:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_bytes(data)
-    except OSError as exc:
-        raise ValidationError(f"Không ghi được tệp {args.out}: {exc.strerror or exc}") from None
+    write_output(args.out, data)
     if args.json:
         print_json({"path": str(args.out), "url": url})
     else:

@@ -1,8 +1,8 @@
 """The compiled report as PDF (fpdf2), from the same :class:`CompiledReport` as the DOCX.
 
 Same layout and margins as the Word file (A4; top/bottom 20 mm, left 30 mm, right 15 mm). The
-serif face is DejaVu Serif from ``broadcaster/fonts`` (Times New Roman is not free to ship; DejaVu
-has every Vietnamese glyph and works offline), at 13–14 pt as the decree asks.
+serif face is Liberation Serif, metric-compatible with Times New Roman, when installed, else the
+bundled DejaVu Serif (:mod:`.pdf_parts`), at 13–14 pt as the decree asks.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import logging
 from fpdf import FPDF
 
 from broadcaster.reports.directive_report import CompiledReport, Heading, Para, Table
-from broadcaster.reports.pdf_report import FONTS
+from broadcaster.reports.pdf_parts import add_serif, receivers_and_signature
 
 logger = logging.getLogger(__name__)
 
@@ -22,10 +22,7 @@ LINE = 6.2
 class DecreePDF(FPDF):
     def __init__(self) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
-        for style, name in (("", "DejaVuSerif.ttf"), ("B", "DejaVuSerif-Bold.ttf"), ("I", "DejaVuSerif-Italic.ttf")):
-            self.add_font("Serif", style, str(FONTS / name))
-        # No bold-italic face ships: "BI" falls back to bold.
-        self.add_font("Serif", "BI", str(FONTS / "DejaVuSerif-Bold.ttf"))
+        add_serif(self)
         self.set_margins(30, 20, 15)
         self.set_auto_page_break(True, margin=20)
 
@@ -108,26 +105,6 @@ def _block(pdf: DecreePDF, block: object) -> None:
         _table(pdf, block)
 
 
-def _closing(pdf: DecreePDF, report: CompiledReport) -> None:
-    if pdf.get_y() > pdf.page_break_trigger - 48:
-        pdf.add_page()
-    pdf.ln(4)
-    half = pdf.epw / 2
-    top = pdf.get_y()
-    pdf.set_font("Serif", "BI", 12)
-    pdf.cell(half, 5.5, "Nơi nhận:", new_x="LEFT", new_y="NEXT")
-    pdf.set_font("Serif", "", 11)
-    for line in report.receivers:
-        pdf.cell(half, 5, f"- {line}", new_x="LEFT", new_y="NEXT")
-    pdf.set_xy(pdf.l_margin + half, top)
-    pdf.set_font("Serif", "B", BODY_PT)
-    for line in report.signature:
-        pdf.cell(half, 6, line, align="C", new_x="LEFT", new_y="NEXT")
-    pdf.set_y(pdf.get_y() + 20)
-    pdf.set_x(pdf.l_margin + half)
-    pdf.cell(half, 6, report.signer_name, align="C", new_x="LMARGIN", new_y="NEXT")
-
-
 def write_pdf(report: CompiledReport) -> bytes:
     pdf = DecreePDF()
     pdf.set_title(f"{report.title} {report.summary}")
@@ -148,7 +125,7 @@ def write_pdf(report: CompiledReport) -> bytes:
     pdf.ln(3)
     for block in report.body:
         _block(pdf, block)
-    _closing(pdf, report)
+    receivers_and_signature(pdf, report.receivers, report.signature, report.signer_name)
     pdf.add_page()
     pdf.set_font("Serif", "B", BODY_PT)
     pdf.multi_cell(0, 7, report.annex_title, align="C", new_x="LMARGIN", new_y="NEXT")

@@ -3,14 +3,14 @@
 National header and motto, the issuing body, place and date, the title, the period, the summary
 tables, a chart of minutes per day by category (bars drawn with fpdf2 primitives), the list of
 airings, what was missed or failed and why, and at the end the chain's head hash and the latest
-checkpoint's signature. DejaVu fonts ship in ``broadcaster/fonts`` so every Vietnamese glyph is
-there on any machine, offline.
+checkpoint's signature. The serif face is Liberation Serif (Times New Roman's metrics) when
+installed, else DejaVu Serif (:mod:`.pdf_parts`); DejaVu Sans and Mono ship in ``broadcaster/fonts``
+so every Vietnamese glyph is there on any machine, offline.
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
@@ -20,11 +20,11 @@ from broadcaster import evidence
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.reports.bundle import ExportBundle
 from broadcaster.reports.coverage import CampaignCoverage
+from broadcaster.reports.pdf_parts import FONTS, add_serif, receivers_and_signature
 from broadcaster.reports.query import GroupRow, ReceiverSummary, Summary, entry_when
 
 logger = logging.getLogger(__name__)
 
-FONTS = Path(__file__).resolve().parent.parent / "fonts"
 TITLE = "Báo cáo kết quả công tác truyền thanh cơ sở"
 #: The summary line under "BÁO CÁO": this report is the evidence of what aired.
 SUMMARY = "Kết quả công tác truyền thanh cơ sở (nhật ký phát thanh)"
@@ -59,9 +59,7 @@ class ReportPDF(FPDF):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.set_margins(20, 15, 15)
         self.set_auto_page_break(True, margin=15)
-        self.add_font("Serif", "", str(FONTS / "DejaVuSerif.ttf"))
-        self.add_font("Serif", "B", str(FONTS / "DejaVuSerif-Bold.ttf"))
-        self.add_font("Serif", "I", str(FONTS / "DejaVuSerif-Italic.ttf"))
+        add_serif(self)
         self.add_font("Sans", "", str(FONTS / "DejaVuSans.ttf"))
         self.add_font("Sans", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
         self.add_font("Mono", "", str(FONTS / "DejaVuSansMono.ttf"))
@@ -374,28 +372,6 @@ def _proof(pdf: ReportPDF, bundle: ExportBundle) -> None:
     )
 
 
-def _signatures(pdf: ReportPDF, settings: Any) -> None:
-    """"Nơi nhận" and the commune's signature block, as on every report it files."""
-    from broadcaster.reports.letterhead import RECEIVERS, signature_lines, signer_name
-
-    if pdf.get_y() > pdf.page_break_trigger - 45:
-        pdf.add_page()
-    pdf.ln(6)
-    half = pdf.epw / 2
-    top = pdf.get_y()
-    pdf.set_font("Serif", "B", 10)
-    pdf.multi_cell(half, 5, "Nơi nhận:", new_x="LEFT", new_y="NEXT")
-    pdf.set_font("Serif", "", 9)
-    pdf.multi_cell(half, 4.5, "\n".join(f"- {line}" for line in RECEIVERS), new_x="LEFT", new_y="NEXT")
-    pdf.set_xy(pdf.l_margin + half, top)
-    pdf.set_font("Serif", "B", 11)
-    for line in signature_lines(settings):
-        pdf.cell(half, 5.5, line, align="C", new_x="LEFT", new_y="NEXT")
-    pdf.set_y(pdf.get_y() + 20)
-    pdf.set_x(pdf.l_margin + half)
-    pdf.cell(half, 5.5, signer_name(settings), align="C", new_x="LMARGIN", new_y="NEXT")
-
-
 def write_pdf(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCoverage],
               days: dict[dt.date, dict[str, float]], issued: dt.date,
               date_from: dt.date | None, date_to: dt.date | None,
@@ -436,5 +412,7 @@ def write_pdf(bundle: ExportBundle, summary: Summary, coverage: list[CampaignCov
     _receivers(pdf, bundle, boxes or ReceiverSummary([], []), zone)
     pdf.heading("VI. Xác thực nhật ký")
     _proof(pdf, bundle)
-    _signatures(pdf, bundle.settings)
+    from broadcaster.reports.letterhead import RECEIVERS, signature_lines, signer_name
+
+    receivers_and_signature(pdf, RECEIVERS, signature_lines(bundle.settings), signer_name(bundle.settings))
     return bytes(pdf.output())

@@ -54,7 +54,8 @@ class RenderFailed(Exception):
 # ---------------------------------------------------------------------------- in the worker
 
 
-def _records(result: Any) -> list[dict[str, Any]]:
+def evidence_items(result: Any) -> list[dict[str, Any]]:
+    """The evidence items of a render (``result.items``: :class:`audio.plan.ItemRecord`)."""
     return [
         {"kind": r.kind, "title": r.title, "text_sha256": r.text_sha256,
          "audio_sha256": r.audio_sha256, "engine": r.engine, "seconds": r.seconds,
@@ -68,7 +69,8 @@ def _render(ctx: Any, what: str, ident: int, head_ids: list[int], deadline: floa
             upgrade: bool = False) -> dict[str, Any]:
     """In the worker: render a slot's program (``what="slot"``), an urgent bulletin
     (``"emergency"``: signal, greeting, the text read twice, outro), the same without its opening
-    signal (``"emergency-body"``, fed behind the held signal) or the signal alone (``"signal"``).
+    signal (``"emergency-body"``, fed behind the held signal), the signal alone (``"signal"``), or
+    a published bulletin's MP3 for the public site (``what="public"``).
 
     ``deadline`` (epoch seconds) is the air time: gTTS gets only what it leaves for espeak-ng;
     ``upgrade`` is the pre-render's "make a fallback voice again with gTTS" (audio.tts).
@@ -80,6 +82,8 @@ def _render(ctx: Any, what: str, ident: int, head_ids: list[int], deadline: floa
     from broadcaster.models import Bulletin, Slot
     from broadcaster.programs import bulletin_items, cache_dir, render_settings, slot_items
 
+    if what == "public":
+        return _public_mp3(ctx, ident)
     with ctx.session() as session:
         if what == "slot":
             slot = session.get(Slot, ident)
@@ -109,7 +113,24 @@ def _render(ctx: Any, what: str, ident: int, head_ids: list[int], deadline: floa
     except (RenderError, SynthesisError, AudioToolError, BroadcasterError, OSError) as exc:
         raise RenderFailed(str(exc)) from None
     return {"path": str(result.path), "sha256": result.sha256, "seconds": result.seconds,
-            "items": _records(result)}
+            "items": evidence_items(result)}
+
+
+def _public_mp3(ctx: Any, bulletin_id: int) -> dict[str, Any]:
+    """In the worker: the MP3 of a published bulletin for the public site (broadcaster.public_media)."""
+    from broadcaster.models import Bulletin
+    from broadcaster.public_media import MediaUnavailable, bulletin_mp3
+    from broadcaster.publishing import is_published
+
+    with ctx.session() as session:
+        bulletin = session.get(Bulletin, bulletin_id)
+        if bulletin is None or not is_published(session, bulletin):
+            raise RenderFailed(f"Bản tin số {bulletin_id} không đăng công khai")
+        try:
+            audio = bulletin_mp3(ctx.settings, session, bulletin)
+        except MediaUnavailable as exc:
+            raise RenderFailed(str(exc)) from None
+    return {"path": str(audio.path), "sha256": "", "seconds": audio.seconds, "items": []}
 
 
 def _rss_mb() -> float:

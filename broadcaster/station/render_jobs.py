@@ -5,6 +5,12 @@ At T − ``station.render_lead_s`` the program of an occurrence is rendered in t
 :data:`RENDER_RETRY_S`), and when all attempts fail replaced by the last good render of the same
 slot. What happened is noted on the occurrence row (``render_note``), and the ready
 :class:`~.interfaces.Program` is kept in memory for the play job.
+
+A program already in the render cache under its content key (the killed station before a restart
+rendered it, or an unchanged daily slot) is taken from there, verified by its hash, without the
+render worker (:func:`audio.plan.find_render`): a restarted station need not wait the worker's
+cold start to air what was ready. After each render of the worker the cache is held to its cap
+(:func:`broadcaster.render_cache.prune_caches`), keeping every program still to air.
 """
 from __future__ import annotations
 
@@ -19,15 +25,18 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from audio.audiofile import AudioToolError, check_speech_audio, sha256_file
+from audio.plan import find_render
 from broadcaster import priority_heads
 from broadcaster.context import Context
 from broadcaster.errors import BroadcasterError
-from broadcaster.models import Occurrence, Slot
+from broadcaster.models import Bulletin, Occurrence, Slot
+from broadcaster.programs import cache_dir, render_settings, slot_items
+from broadcaster.render_cache import prune_caches
 from broadcaster.station.clock import Clock
 from broadcaster.station.interfaces import Program
 from broadcaster.station.occurrences import occurrence_row
 from broadcaster.station.reconcile import PENDING, RENDERED, Due
-from broadcaster.station.render import RenderFailed, RenderWorker, SoonestFirst
+from broadcaster.station.render import RenderFailed, RenderWorker, SoonestFirst, evidence_items
 
 logger = logging.getLogger(__name__)
 
@@ -160,15 +169,47 @@ class RenderJobs:
                 slot = session.get(Slot, due.slot_id)
                 if slot is None:
                     raise BroadcasterError(f"Lịch phát số {due.slot_id} không còn")
-                head_ids = [b.id for b in priority_heads.choose(
-                    session, slot, due.local_date, self.clock.now(), self.grace_s)]
-            program = self.render_in_worker("slot", due.slot_id, head_ids, due.scheduled_at)
+                heads = priority_heads.choose(session, slot, due.local_date, self.clock.now(),
+                                              self.grace_s)
+                head_ids = [b.id for b in heads]
+                program = self._from_cache(session, slot, heads, due)
+            if program is None:
+                program = self.render_in_worker("slot", due.slot_id, head_ids, due.scheduled_at)
+                self.prune(keep=[program.path])
             try:  # claimed now: the next slot's render must not take them too
                 with self.ctx.session() as session:
                     priority_heads.claim(session, occurrence_row(session, due), head_ids)
             except Exception:  # noqa: BLE001 - the program airs all the same
                 logger.exception("%s: chưa ghi được bản tin đầu buổi", due.key)
             return program, head_ids
+
+    def _from_cache(self, session: Any, slot: Slot, heads: list[Bulletin], due: Due) -> Program | None:
+        """This very program, finished and verified in the render cache, or None (render it)."""
+        try:
+            items = slot_items(self.ctx.settings, slot, heads)
+            found = find_render(items, render_settings(self.ctx.settings, session),
+                                cache_dir(self.ctx.settings)) if items else None
+        except Exception:  # noqa: BLE001 - the worker renders it and says what is wrong
+            logger.debug("%s: không tìm được bản dựng trong bộ nhớ đệm", due.key, exc_info=True)
+            return None
+        if found is None:
+            return None
+        logger.info("%s: dùng lại bản dựng đã kiểm tra %s (không dựng lại)", due.key,
+                    found.path.name)
+        return Program(found.path, found.sha256, found.seconds, evidence_items(found))
+
+    def prune(self, keep: list[Path] | None = None) -> None:
+        """Hold the audio cache to its cap, never removing a program still to air."""
+        with self._lock:
+            keep = [*(keep or []), *(p.path for p in self._ready.values())]
+            keep += [program.path for _, program in self._emergencies.values()]
+            if self._signal is not None:  # the urgent signal an emergency opens with
+                keep.append(self._signal.path)
+        try:
+            with self.ctx.session() as session:
+                prune_caches(session, self.ctx.settings, keep=keep)
+        except Exception:  # noqa: BLE001 - a cache left too big is no reason to miss an airing
+            logger.exception("chưa dọn được bộ nhớ đệm âm thanh")
 
     def render_in_worker(self, what: str, ident: int, head_ids: list[int] | None,
                          instant: dt.datetime, urgent: bool = False) -> Program:

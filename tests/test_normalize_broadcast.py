@@ -1,0 +1,144 @@
+"""What a commune broadcasts, read by the rules of the language (speech, after issue 14).
+
+tests/data/broadcast_cases.tsv: storm and flood bulletins, health campaigns, digital
+transformation, money, dates and ranges, times, Roman numerals, ordinals, abbreviations, units,
+addresses and sports results, in the forms published notices use, with every word the
+loudspeaker says. The tests below it hold the general rules those sentences exposed, each on
+shapes the table does not contain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audio.normalize import normalize
+
+CASES_FILE = Path(__file__).parent / "data" / "broadcast_cases.tsv"
+CASES = [
+    tuple(line.split("\t"))
+    for line in CASES_FILE.read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), CASES, ids=[c[0][:40] for c in CASES])
+def test_broadcast_sentence(source: str, expected: str) -> None:
+    got = normalize(source)
+    assert got == expected, f"\n input: {source}\n   got: {got}\n  want: {expected}"
+
+
+@pytest.mark.parametrize(
+    ("symbol", "spoken"),
+    [
+        ("57-NQ/TW", "năm mươi bảy nghị quyết trung ương"),
+        ("30/2020/NĐ-CP", "ba mươi năm hai nghìn không trăm hai mươi nghị định chính phủ"),
+        ("39/2020/TT-BTTTT",
+         "ba mươi chín năm hai nghìn không trăm hai mươi thông tư bộ thông tin và truyền thông"),
+        ("15/2023/QH15", "mười lăm năm hai nghìn không trăm hai mươi ba quốc hội khóa mười lăm"),
+        ("123/KH-UBND", "một trăm hai mươi ba kế hoạch ủy ban nhân dân"),
+        ("45/TB-VP", "bốn mươi lăm thông báo văn phòng"),
+        ("123/QĐ-UBND", "một trăm hai mươi ba quyết định ủy ban nhân dân"),
+        ("09-HD/BTGTW", "chín hướng dẫn ban tuyên giáo trung ương"),
+        ("456/UBND-VX", "bốn trăm năm mươi sáu ủy ban nhân dân văn xã"),
+    ],
+)
+def test_every_symbol_shape_reads_number_year_kind_issuer(symbol: str, spoken: str) -> None:
+    got = normalize(f"Văn bản số {symbol} đã ban hành.")
+    assert got == f"Văn bản số {spoken} đã ban hành.", got
+    assert " trên " not in got
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("3 lần/tháng", "ba lần mỗi tháng"),
+        ("5 lượt/người", "năm lượt mỗi người"),
+        ("2 ca/ngày", "hai ca mỗi ngày"),
+        ("90 km/h", "chín mươi ki lô mét trên giờ"),
+        ("20 m³/s", "hai mươi mét khối trên giây"),
+        ("12 tạ/sào", "mười hai tạ mỗi sào"),
+        ("300 người/km²", "ba trăm người mỗi ki lô mét vuông"),
+        ("25.000 đồng/kg", "hai mươi lăm nghìn đồng một ki lô gam"),  # a price keeps "một"
+        ("1.500.000 đồng/người/tháng", "một triệu năm trăm nghìn đồng một người một tháng"),
+    ],
+)
+def test_a_rate_is_said_with_moi_and_a_price_with_mot(written: str, spoken: str) -> None:
+    assert normalize(f"Mức {written}.") == f"Mức {spoken}."
+
+
+def test_tallies_and_choices_keep_their_own_readings() -> None:
+    assert normalize("Đạt 9/9 tiêu chí") == "Đạt chín trên chín tiêu chí"
+    assert normalize("ông/bà") == "ông, bà"
+    assert normalize("trực 24/24h") == "trực hai mươi tư trên hai mươi tư giờ"
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Đội A thua 0-1.", "Đội a thua không một."),
+        ("Hai đội hòa 1 - 1.", "Hai đội hòa một một."),
+        ("Chung cuộc 3:2.", "Chung cuộc ba hai."),
+        ("Đội khách vượt qua chủ nhà 2-0.", "Đội khách vượt qua chủ nhà hai không."),
+        # not scores: the same dash between ages, levels and numbers is a range
+        ("Trẻ từ 3-5 tuổi.", "Trẻ từ ba đến năm tuổi."),
+        ("Bão đi qua cấp 8-9.", "Bão đi qua cấp tám đến chín."),
+        ("Thôn số 3-5.", "Thôn số ba đến năm."),
+        ("Hướng dẫn 3-5 học sinh.", "Hướng dẫn ba đến năm học sinh."),
+        ("Hòa giải 3-5 vụ.", "Hòa giải ba đến năm vụ."),
+        ("Thua lỗ 2-3 tỷ đồng.", "Thua lỗ hai đến ba tỷ đồng."),
+        ("Thôn Nam hòa thôn Tây 0-0.", "Thôn Nam hòa thôn Tây không không."),
+    ],
+)
+def test_scores_are_told_apart_from_ranges(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+def test_a_hydrology_alarm_level_is_said() -> None:
+    assert normalize("Trên BĐ3 0,2 m, dưới BĐ2.") == (
+        "Trên báo động ba không phẩy hai mét, dưới báo động hai.")
+    assert normalize("Trên BĐ II.") == "Trên báo động hai."
+
+
+def test_a_roman_period_before_a_year() -> None:
+    assert normalize("Giai đoạn II/2026.") == "Giai đoạn hai năm hai nghìn không trăm hai mươi sáu."
+
+
+def test_a_bracketed_loanword_is_not_said_twice() -> None:
+    assert normalize("Tiêm vắc xin (vaccine) cho trẻ.") == "Tiêm vắc xin cho trẻ."
+    assert normalize("Xem (video) rồi báo lại.") == "Xem, vi đê ô, rồi báo lại."
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [("30°C", "ba mươi độ xê"), ("30oC", "ba mươi độ xê"), ("86°F", "tám mươi sáu độ ép"),
+     ("300°K", "ba trăm độ ca"), ("góc 45°", "góc bốn mươi lăm độ")],
+)
+def test_degree_signs_however_typed(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("trong 36h tới", "trong ba mươi sáu giờ tới"),  # no clock shows 36: hours counted
+        ("từ 24-36h", "từ hai mươi tư đến ba mươi sáu giờ"),
+        ("từ 20/11 - 25/11", "từ ngày hai mươi tháng mười một đến ngày hai mươi lăm tháng mười một"),
+        ("các ngày 3, 4/9", "các ngày ba, bốn tháng chín"),
+        ("KP.2, TDP.7", "khu phố hai, tổ dân phố bảy"),
+        ("bà Lê Thị Hoa, SN 1990", "bà Lê Thị Hoa, sinh năm một nghìn chín trăm chín mươi"),
+        ("tại SN 45 Trần Phú", "tại số nhà bốn mươi lăm Trần Phú"),
+        ("Ô. Trần Văn Nam", "ông Trần Văn Nam"),
+        ("rộng 2.5 m", "rộng hai phẩy năm mét"),
+        ("Quy định 205-QĐ/TW", "Quy định hai trăm linh năm quy định trung ương"),
+        ("Quyết định 205-QĐ/TW", "Quyết định hai trăm linh năm quyết định trung ương"),
+    ],
+)
+def test_spans_lists_addresses_and_people(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+def test_an_initial_is_not_a_sentence_end() -> None:
+    assert normalize("Ông Nguyễn Văn A. được khen thưởng.") == "Ông Nguyễn Văn a được khen thưởng."
+    assert normalize("Uống vitamin A. Sau đó nghỉ.") == "Uống vitamin a. Sau đó nghỉ."

@@ -1,0 +1,204 @@
+"""``broadcaster web --processes 2``: two real waitress processes, one login.
+
+Each check pins one connection to each worker (the other worker is stopped with SIGSTOP while a
+connection is opened, so only one can accept it) and then does something on one worker that the
+other must know: a session and its CSRF token made by one are good on the other, a logout on one
+ends the copied cookie on the other, and failed logins or renders counted by one are counted by
+both. With the limits or the revoked logins in one process's memory, each of these fails.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "mat-khau-dai-12"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return sorted(found)
+
+
+class Browser:
+    """One keep-alive connection (so: one worker) carrying a cookie jar of one cookie."""
+
+    def __init__(self, port: int, cookie: str = "") -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookie = cookie
+        self.conn.connect()
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, str, str]:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=body, headers=headers)
+        response = self.conn.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                self.cookie = value.split(";", 1)[0]
+        return response.status, response.getheader("Location") or "", text
+
+    def token(self, path: str) -> str:
+        status, _, page = self.request("GET", path)
+        assert status == 200, (path, status)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert match, page[:500]
+        return match.group(1)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+@pytest.fixture
+def two_workers(home: Path, ctx) -> Iterator[tuple[int, list[int], int]]:
+    """``broadcaster web --processes 2``: (port, the two worker pids, a bulletin id)."""
+    from broadcaster import bulletins
+    from broadcaster.users import add_user
+
+    with ctx.session() as session:
+        add_user(session, "bientap", "editor", PASSWORD)
+        add_user(session, "duyet", "approver", PASSWORD)
+        bulletin = bulletins.add_bulletin(session, title="Lịch tiêm chủng", body="Kính thưa bà con.")
+        session.flush()
+        bulletin_id = bulletin.id
+    port = _free_port()
+    env = dict(os.environ, BROADCASTER_HOME=str(home), BROADCASTER_WEB_RENDERS_PER_MINUTE="1")
+    proc = subprocess.Popen([sys.executable, "-m", "broadcaster", "web", "--port", str(port),
+                             "--processes", "2", "--threads", "2"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        workers: list[int] = []
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(proc.stdout.read().decode() if proc.stdout else "web exited")
+            workers = _children(proc.pid)
+            if len(workers) == 2:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                    break
+                except OSError:
+                    pass
+            time.sleep(0.1)
+        else:
+            raise AssertionError(f"two workers were not listening within 60 s: {workers}")
+        # Both workers answer (a stopped one cannot, so each connection then lands on the other).
+        for pid in workers:
+            pinned = _pinned(port, workers, pid)
+            assert pinned.request("GET", "/login")[0] == 200
+            pinned.close()
+        yield port, workers, bulletin_id
+    finally:
+        for pid in _children(proc.pid):
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert not _children(proc.pid), "stopping the server stops its workers"
+
+
+def _pinned(port: int, workers: list[int], serving: int, cookie: str = "") -> Browser:
+    """A connection accepted by worker ``serving``: the others are stopped while it is made."""
+    others = [pid for pid in workers if pid != serving]
+    for pid in others:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        browser = Browser(port, cookie)
+        # The first answer proves the connection was accepted (by the only running worker).
+        assert browser.request("GET", "/healthz")[0] in (200, 503)
+    finally:
+        for pid in others:
+            os.kill(pid, signal.SIGCONT)
+    return browser
+
+
+def _login(browser: Browser, name: str, password: str = PASSWORD) -> int:
+    token = browser.token("/login")
+    return browser.request("POST", "/login", {"csrf_token": token, "name": name, "password": password})[0]
+
+
+def test_a_login_and_its_csrf_token_from_one_worker_hold_on_the_other_and_logout_ends_both(two_workers) -> None:
+    port, (first, second), _ = two_workers
+    a = _pinned(port, [first, second], first)
+    assert _login(a, "bientap") == 302
+    token = a.token("/bulletins/new")
+    b = _pinned(port, [first, second], second, cookie=a.cookie)
+    status, _, page = b.request("GET", "/bulletins")
+    assert status == 200 and "Đăng xuất" in page, "the other worker knows the login"
+    # A form whose token came from the first worker is accepted by the second.
+    status, location, page = b.request("POST", "/bulletins/new", {
+        "csrf_token": token, "title": "Họp thôn tháng 12", "body": "Kính mời bà con đi họp.",
+        "category": "Thông báo", "priority": "normal"})
+    assert status == 302 and "/bulletins/" in location, (status, page[:300])
+    copied = a.cookie
+    # Logging out on the second worker ends the cookie the first worker still holds a copy of.
+    logout_token = b.token("/bulletins")
+    assert b.request("POST", "/logout", {"csrf_token": logout_token})[0] == 302
+    thief = _pinned(port, [first, second], first, cookie=copied)
+    status, location, _ = thief.request("GET", "/bulletins")
+    assert status == 302 and "/login" in location, \
+        "a cookie copied before logout must be refused by every worker"
+    for browser in (a, b, thief):
+        browser.close()
+
+
+def test_failed_logins_on_one_worker_count_on_the_other(two_workers) -> None:
+    port, (first, second), _ = two_workers
+    a = _pinned(port, [first, second], first)
+    for _ in range(5):
+        assert _login(a, "bientap", "sai-mat-khau") == 401
+    b = _pinned(port, [first, second], second)
+    assert _login(b, "bientap") == 429, "the second worker must refuse after 5 failures on the first"
+    # Another name from the same address is still let in (the per-address limit is 20).
+    assert _login(b, "duyet") == 302
+    a.close()
+    b.close()
+
+
+def test_renders_counted_on_one_worker_count_on_the_other(two_workers) -> None:
+    port, (first, second), bulletin_id = two_workers
+    a = _pinned(port, [first, second], first)
+    assert _login(a, "duyet") == 302
+    token = a.token(f"/bulletins/{bulletin_id}")
+    status, _, body = a.request("POST", f"/bulletins/{bulletin_id}/render", {"csrf_token": token})
+    assert status in (200, 400), (status, body)  # counted whether or not the voice could render
+    b = _pinned(port, [first, second], second, cookie=a.cookie)
+    status, _, body = b.request("POST", f"/bulletins/{bulletin_id}/render", {"csrf_token": token})
+    assert status == 429 and "quá nhiều lần" in body, (status, body)
+    a.close()
+    b.close()
