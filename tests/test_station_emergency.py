@@ -15,7 +15,6 @@ from test_station import (  # noqa: F401 - fixtures
     StationProcess,
     _heartbeat,
     entry_for,
-    sink,
     station,
     tap,
     wait_for,
