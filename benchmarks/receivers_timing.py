@@ -1,7 +1,7 @@
 """Benchmark: two village receivers on one machine — how together they start, how fast a command lands.
 
 Run: ``eval "$(scripts/pulse-null-sink loaxa)"; .venv/bin/python benchmarks/receivers_timing.py
-[--occurrences 10] [--emergencies 10]``.
+[--occurrences 10] [--emergencies 10] [--fresh 10]``.
 
 Everything is real and separate, as deployed: a private Mosquitto, ``broadcaster web``,
 ``broadcaster receiver hub`` and two ``broadcaster receiver run`` boxes (own data folders, own
@@ -15,6 +15,11 @@ keys), each on a null sink of its own whose monitor is recorded with the air-che
   commune's part (the hub picks it up and renders the urgent program, cached after the first) and
   MQTT-publish → first sample at the box (delivery, download by SHA-256, preemption, start).
   Each emergency is stopped by a ``stop`` command once heard, so the next starts from quiet.
+  That bulletin was approved at the start: the hub rendered it then and the boxes hold it.
+* **Never rendered**: ``--fresh`` times, a new emergency bulletin is approved and its receiver
+  command written in one transaction, so nothing rendered it before; the figure is from that row
+  to the first audible sample at each box (the box opens with the urgent signal it holds and the
+  bulletin follows once the hub rendered it). Each box's entry is printed: what aired.
 """
 from __future__ import annotations
 
@@ -36,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 
-from broadcaster import bulletins, schedule  # noqa: E402
+from broadcaster import bulletins, receivers, schedule  # noqa: E402
 from broadcaster.context import init_home  # noqa: E402
 from broadcaster.models import ReceiverCommand  # noqa: E402
 from broadcaster.station.aircheck import MonitorTap  # noqa: E402
@@ -74,6 +79,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--occurrences", type=int, default=10)
     parser.add_argument("--emergencies", type=int, default=10)
+    parser.add_argument("--fresh", type=int, default=10)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="loaxa-rx-timing-"))
     home = tmp / "commune"
@@ -176,6 +182,29 @@ def main() -> int:
             subprocess.run([*py, "receiver", "command", "stop"], cwd=ROOT, env=env, check=True,
                            capture_output=True)
             time.sleep(3)
+        fresh: list[float] = []
+        for trial in range(args.fresh):
+            for tap in taps.values():
+                tap.reset_first_audible()
+            with ctx.session() as session:
+                new = bulletins.add_bulletin(
+                    session, title=f"Cảnh báo lũ lần {trial + 1}", priority="emergency",
+                    body=f"Cảnh báo lần {trial + 1}: nước sông đang lên nhanh, bà con vùng trũng "
+                         "di chuyển ngay lên chỗ cao.")
+                bulletins.transition(session, new, "approve", None)
+                row = receivers.request_command(session, ctx.settings, "emergency",
+                                                payload={"bulletin_id": new.id})
+                command_id, created = row.id, row.created_at
+            heard = [wait(t.first_audible_at, 60, "the never-rendered emergency") for t in taps.values()]
+            for h in heard:
+                fresh.append((h - created).total_seconds())
+            time.sleep(8)  # the signal, then the bulletin behind it
+            subprocess.run([*py, "receiver", "command", "stop"], cwd=ROOT, env=env, check=True,
+                           capture_output=True)
+            time.sleep(3)
+            for name, h in zip(taps, heard, strict=True):
+                print(f"chưa dựng lần {trial + 1} {name}: {(h - created).total_seconds():.2f} s; "
+                      f"mục: {_box_entry(tmp / name, f'emergency-r{command_id}')}")
         load_after = os.getloadavg()
         print(f"máy: {os.cpu_count()} lõi; load average 1 phút {load[0]:.2f} lúc bắt đầu, "
               f"{load_after[0]:.2f} lúc kết thúc")
@@ -190,6 +219,10 @@ def main() -> int:
                   f"tối đa {max(box_part):.2f} s")
             print(f"  tính cả thời gian khởi động tiến trình `broadcaster receiver command` (Python): "
                   f"trung vị {statistics.median(cli):.2f} s, p95 {pct(cli, 0.95):.2f} s")
+        if fresh:
+            print(f"lệnh khẩn cấp cho bản tin chưa dựng (dòng lệnh được ghi) → mẫu âm thanh đầu tiên "
+                  f"({len(fresh)} lần nghe): trung vị {statistics.median(fresh):.2f} s, p95 "
+                  f"{pct(fresh, 0.95):.2f} s, tối đa {max(fresh):.2f} s")
     finally:
         for tap in taps.values():
             tap.stop()
@@ -206,6 +239,19 @@ def main() -> int:
         for module in modules:
             subprocess.run(["pactl", "unload-module", module], capture_output=True, check=False)
     return 0
+
+
+def _box_entry(box_home: Path, key: str) -> str:
+    """What a box's own evidence says aired for an emergency: status, seconds, items."""
+    import sqlite3
+
+    with sqlite3.connect(box_home / "broadcaster.db") as db:
+        row = db.execute("SELECT status, seconds_played, items, reason FROM evidence "
+                         "WHERE occurrence_key = ?", (key,)).fetchone()
+    if row is None:
+        return "chưa có"
+    items = ", ".join(str(i.get("title")) for i in json.loads(row[2] or "[]"))
+    return f"{row[0]} {row[1]:.1f} s [{items}] {row[3] or ''}"
 
 
 def _answers(url: str) -> bool:

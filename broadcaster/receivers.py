@@ -79,6 +79,11 @@ class Added:
     code: str
 
 
+#: The urgent signal's row among the receiver programs (rendered by the hub, held by every box).
+SIGNAL_KEY = "urgent-signal"
+#: Urgent programmes rendered this recently are listed in the plans for the boxes to hold.
+URGENT_HELD_DAYS = 7
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -253,7 +258,25 @@ def plan_for(session: Session, settings: Settings, box: Receiver,
             "generated_at": evidence.utc_text(now),
             "horizon_hours": float(settings.receivers.horizon_hours),
             "lock_minutes": float(settings.receivers.lock_minutes),
-            "occurrences": occurrences}
+            "occurrences": occurrences, **_urgent_holdings(session, box, now)}
+
+
+def _urgent_holdings(session: Session, box: Receiver, now: dt.datetime) -> dict[str, Any]:
+    """What a box holds ahead for emergencies: the urgent signal it opens every emergency with,
+    and the urgent programmes of its zone's recently approved emergency bulletins (so their
+    command airs from its own disk)."""
+    rows = session.scalars(select(ReceiverProgram).where(
+        ReceiverProgram.occurrence_key.like("urgent-%"), ReceiverProgram.withdrawn.is_(False),
+        ReceiverProgram.rendered_at >= now - dt.timedelta(days=URGENT_HELD_DAYS))
+        .order_by(ReceiverProgram.id)).all()
+
+    def shown(p: ReceiverProgram) -> dict[str, Any]:
+        return {"key": p.occurrence_key, "sha256": p.sha256, "size": p.size_bytes,
+                "seconds": p.seconds, "fields": p.fields}
+    signal = next((p for p in reversed(rows) if p.occurrence_key == SIGNAL_KEY), None)
+    return {"signal": shown(signal) if signal is not None else None,
+            "urgent": [shown(p) for p in rows
+                       if p.occurrence_key.startswith("urgent-b") and _serves(p, box.zone_id)]}
 
 
 def program_path(session: Session, settings: Settings, box: Receiver, sha256: str) -> Path:

@@ -10,7 +10,11 @@ the panel must never run background work and the station must stay a small playo
   :class:`~broadcaster.models.ReceiverProgram` the boxes fetch by SHA-256;
 * tells the boxes when a plan changed: a notice on ``loaxa/zone/<id>/plan`` or ``loaxa/all/plan``;
 * publishes receiver commands (emergency, stop, volume, resync) and relays every station
-  emergency to the boxes of its zone (or all), with the program rendered first;
+  emergency to the boxes of its zone (or all): with the urgent program's hash when it was
+  rendered ahead (at approval; the boxes hold it already), else at once with ``pending`` — the
+  boxes open with the urgent signal they hold — followed by an ``emergency-program`` message
+  once the bulletin is rendered (or with the reason it could not be);
+* renders the urgent signal once; the boxes fetch it with their plan;
 * takes the boxes' heartbeats from ``loaxa/status/+`` into the ``receivers`` table, the time of
   arrival being what makes a box "online".
 """
@@ -58,11 +62,13 @@ from broadcaster.receiver import topics
 from broadcaster.receiver.link import MqttLink
 from broadcaster.schedule import active_slots, next_occurrences
 from broadcaster.station.occurrences import slot_fields
-from broadcaster.station.render import RenderFailed, RenderWorker
+from broadcaster.station.render import SIGNAL_TITLE, RenderFailed, RenderWorker
 
 logger = logging.getLogger(__name__)
 
 FULL_PASS_S = 60.0
+PROGRAM_KIND = topics.EMERGENCY_PROGRAM
+SIGNAL_FINGERPRINT = "signal:urgent-v1"
 MAX_STATUS_BYTES = 16 * 1024
 STATUS_FLUSH_S = 1.0
 #: logins per dynamic-security message (the plugin takes a list of commands)
@@ -88,6 +94,9 @@ def slot_fingerprint(slot: Slot, glossary_marker: Any, heads: Sequence[Bulletin]
 
 
 class Hub:
+    #: The render thread adds plan notices, the main loop publishes them (one hub per process).
+    _notices_lock = threading.Lock()
+
     def __init__(self, ctx: Context, *, verbose: bool = False) -> None:
         self.ctx = ctx
         self.settings = ctx.settings
@@ -124,6 +133,10 @@ class Hub:
         self.link.start()
         status_thread = threading.Thread(target=self._status_loop, name="hub-status", daemon=True)
         status_thread.start()
+        # Rendering ahead (minutes for 48 h of slots) in its own thread: commands and emergencies
+        # are published every poll, never after a render pass.
+        render_thread = threading.Thread(target=self._render_loop, name="hub-render", daemon=True)
+        render_thread.start()
         logger.info("trạm điều phối máy thu bắt đầu (MQTT %s:%d)", self.link.host, self.link.port)
         try:
             while not self.stopping.is_set():
@@ -133,6 +146,7 @@ class Hub:
             self.link.stop()
             self.renderer.stop()
             status_thread.join(timeout=5)
+            render_thread.join(timeout=5)
             logger.info("trạm điều phối máy thu đã dừng")
         return 0
 
@@ -147,13 +161,18 @@ class Hub:
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
 
-    def tick(self) -> None:
-        for step in (self.cut_revoked, self.relay_station_emergencies, self.publish_commands,
-                     self.maybe_render, self.publish_notices):
+    def tick(self, steps: tuple[Any, ...] | None = None) -> None:
+        for step in steps or (self.cut_revoked, self.relay_station_emergencies,
+                              self.publish_commands, self.publish_notices):
             try:
                 step()
             except Exception:
                 logger.exception("bước %s của trạm điều phối lỗi; thử lại ở vòng sau", step.__name__)
+
+    def _render_loop(self) -> None:
+        while not self.stopping.is_set():
+            self.tick((self.maybe_render,))
+            self.stopping.wait(self.poll_s)
 
     # ------------------------------------------------------------------ status from the boxes
 
@@ -251,7 +270,9 @@ class Hub:
             marker = self._marker_now(session)
         mono = time.monotonic()
         if force or marker != self._marker or mono - self._last_full >= FULL_PASS_S:
-            self.prerender_urgent()
+            self.prepare_signal()
+            if self.prerender_urgent():
+                self._notice([])  # the boxes fetch the new urgent programmes with their plan
             self.render_ahead()
             self._marker = marker
             self._last_full = mono
@@ -332,16 +353,20 @@ class Hub:
         return row
 
     def _notice(self, zone_ids: list[int]) -> None:
-        if zone_ids:
-            self._pending_notices.update(topics.zone_plan(z) for z in zone_ids)
-        else:
-            self._pending_notices.add(topics.all_plan())
+        with self._notices_lock:  # the render thread adds, the main loop publishes
+            if zone_ids:
+                self._pending_notices.update(topics.zone_plan(z) for z in zone_ids)
+            else:
+                self._pending_notices.add(topics.all_plan())
 
     def publish_notices(self) -> None:
         """Plan-change notices; kept until the broker takes them (the link may be down)."""
-        for topic in sorted(self._pending_notices):
+        with self._notices_lock:
+            pending = sorted(self._pending_notices)
+        for topic in pending:
             if self.link.publish(topic, {"changed_at": utc_text(utcnow())}):
-                self._pending_notices.discard(topic)
+                with self._notices_lock:
+                    self._pending_notices.discard(topic)
 
     # ------------------------------------------------------------------ commands
 
@@ -385,14 +410,19 @@ class Hub:
             message: dict[str, Any] = {"id": command_id, "kind": kind,
                                        "issued_at": utc_text(created_at),
                                        "expires_at": utc_text(expires_at)}
+            behind: dict[str, Any] | None = None
             if kind == "emergency":
-                program = self._emergency_program(command_id, payload, zone_id)
-                if program is None:
-                    self._mark_command(command_id, now, "Không dựng được bản tin khẩn cấp")
-                    continue
-                message.update(key=program.occurrence_key, sha256=program.sha256,
-                               seconds=program.seconds, fields=program.fields,
-                               size=program.size_bytes)
+                program = self._emergency_program(command_id, payload, zone_id, render=False)
+                if program is not None:
+                    message.update(key=program.occurrence_key, sha256=program.sha256,
+                                   seconds=program.seconds, fields=program.fields,
+                                   size=program.size_bytes)
+                else:  # never rendered: the boxes start their signal, the bulletin follows
+                    behind = self._pending_emergency(command_id, payload)
+                    if behind is None:
+                        self._mark_command(command_id, now, "Không có bản tin khẩn cấp để phát")
+                        continue
+                    message.update(key=behind["key"], pending=True, fields=behind["fields"])
             elif kind == "volume":
                 message["volume"] = int(payload.get("volume", 100))
             elif kind == "stop":
@@ -405,7 +435,65 @@ class Hub:
                 self._mark_command(command_id, utcnow(), f"Đã gửi tới {topic}")
                 sent += 1
                 logger.info("đã gửi lệnh máy thu số %d (%s) tới %s", command_id, kind, topic)
+                if behind is not None:
+                    threading.Thread(target=self._render_behind,
+                                     args=(command_id, behind, zone_id, topic, message),
+                                     name=f"hub-emergency-{command_id}", daemon=True).start()
         return sent
+
+    def _pending_emergency(self, command_id: int, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """What the boxes are told of an emergency whose programme is still to render."""
+        with self.ctx.session() as session:
+            bulletin = session.get(Bulletin, payload.get("bulletin_id"))
+            if bulletin is None:
+                return None
+            return {"key": str(payload.get("key") or f"emergency-r{command_id}"),
+                    "bulletin_id": bulletin.id, "fields": _urgent_fields(bulletin),
+                    "fingerprint": "body:" + hashlib.sha256(
+                        _urgent_fingerprint(bulletin).encode()).hexdigest()[:59]}
+
+    def _render_behind(self, command_id: int, behind: dict[str, Any], zone_id: int | None,
+                       topic: str, command: dict[str, Any]) -> None:
+        """Render the urgent programme without its signal (the boxes are playing theirs) and
+        tell them its hash, or why it could not be made (their entry says so)."""
+        follow_up: dict[str, Any] = {"id": command_id, "kind": PROGRAM_KIND, "key": behind["key"],
+                                     "issued_at": command["issued_at"],
+                                     "expires_at": command["expires_at"]}
+        try:
+            done = self.renderer.render("emergency-body", behind["bulletin_id"], None,
+                                        instant=utcnow(), urgent=True)
+            with self.ctx.session() as session:
+                row = self._store_program(session, f"{behind['key']}-body", None, utcnow(),
+                                          [zone_id] if zone_id else [], done, behind["fields"],
+                                          behind["fingerprint"])
+                follow_up.update(sha256=row.sha256, seconds=row.seconds, size=row.size_bytes,
+                                 fields=row.fields)
+        except (RenderFailed, OSError) as exc:
+            logger.error("không dựng được bản tin khẩn cấp số %s cho máy thu: %s",
+                         behind["bulletin_id"], exc)
+            follow_up["error"] = str(exc)
+        if not self.link.publish(topic, follow_up):
+            logger.error("chưa gửi được chương trình khẩn cấp của lệnh số %d tới %s", command_id, topic)
+
+    def prepare_signal(self) -> ReceiverProgram | None:
+        """The urgent signal the boxes hold (and fetch with their plan), rendered once."""
+        with self.ctx.session() as session:
+            if session.scalar(select(func.count(Receiver.id)).where(Receiver.revoked_at.is_(None))) == 0:
+                return None
+            held = self._current_urgent(session, SIGNAL_FINGERPRINT)
+            if held is not None:
+                return held
+        try:
+            done = self.renderer.render("signal", 0, None, instant=utcnow() + dt.timedelta(seconds=30))
+        except RenderFailed as exc:
+            logger.warning("chưa dựng được tín hiệu khẩn cấp cho máy thu: %s", exc)
+            return None
+        with self.ctx.session() as session:
+            row = self._store_program(session, receivers.SIGNAL_KEY, None, utcnow(), [], done,
+                                      {"title": SIGNAL_TITLE, "priority": "emergency"},
+                                      SIGNAL_FINGERPRINT)
+        self._notice([])
+        return row
 
     def _mark_command(self, command_id: int, at: dt.datetime, note: str) -> None:
         with self.ctx.session() as session:
@@ -414,9 +502,11 @@ class Hub:
                 row.published_at, row.note = at, note
 
     def _emergency_program(self, command_id: int, payload: dict[str, Any],
-                           zone_id: int | None) -> ReceiverProgram | None:
+                           zone_id: int | None, render: bool = True) -> ReceiverProgram | None:
         """The urgent program of a command: reused when that bulletin's urgent render is current
-        (pre-rendered at approval, or sent before), so an emergency waits for no render."""
+        (pre-rendered at approval, or sent before), so an emergency waits for no render.
+        ``render=False``: None instead of rendering (the command goes out at once, see
+        :meth:`_render_behind`)."""
         key = str(payload.get("key") or f"emergency-r{command_id}")
         with self.ctx.session() as session:
             existing = session.scalar(select(ReceiverProgram).where(ReceiverProgram.occurrence_key == key))
@@ -434,6 +524,8 @@ class Hub:
                         "seconds": ready.seconds, "items": (ready.fields or {}).get("items", [])}
                 return self._store_program(session, key, None, utcnow(),
                                            [zone_id] if zone_id else [], done, fields, fingerprint)
+        if not render:
+            return None
         try:
             done = self.renderer.render("emergency", bulletin_id, None, instant=utcnow(), urgent=True)
         except RenderFailed as exc:

@@ -159,3 +159,50 @@ def test_the_gate_gives_up_at_the_deadline_and_when_stopping() -> None:
     stop.set()
     assert not gate.take(gate.enqueue(urgent=True)), "stopping: nobody takes the air"
     assert not gate._waiting, "a ticket that gave up leaves the queue"
+
+
+# ---------------------------------------------------------------- an emergency's signal, then its bulletin
+
+def _program(title: str, seconds: float) -> object:
+    from broadcaster.station.interfaces import Program
+
+    return Program(Path(f"/tmp/{title}.wav"), "0" * 64, seconds,
+                   [{"kind": "speech" if title != "signal" else "jingle", "title": title}])
+
+
+def test_a_follow_lists_the_signal_as_often_as_it_aired_then_the_bulletin() -> None:
+    from broadcaster.station.follow import Follow
+
+    follow = Follow()
+    follow.deliver(_program("Cảnh báo lũ", 20.0))
+    follow.openings, follow.silence_s, follow.fed_rest = 2, 2.0, True
+    items, seconds, note = follow.compose(_program("signal", 2.8))
+    assert [i["title"] for i in items] == ["signal", "signal", "Cảnh báo lũ"], items
+    assert seconds == 2.8 * 2 + 2.0 + 20.0 and "phát 2 lần" in note, (seconds, note)
+    assert follow.unaired_reason() == ""
+
+
+def test_a_bulletin_that_failed_after_its_signal_is_failed_with_both_said() -> None:
+    from broadcaster.station.follow import Follow
+
+    follow = Follow()
+    follow.openings, follow.silence_s = 1, 1.5
+    follow.fail("Không tìm thấy tệp âm thanh “ghi-am.mp3”")
+    items, seconds, _ = follow.compose(_program("signal", 2.8))
+    assert [i["title"] for i in items] == ["signal"] and seconds == 4.3, (items, seconds)
+    unaired = follow.unaired_reason()
+    assert "Chỉ phát được tín hiệu khẩn cấp" in unaired and "ghi-am.mp3" in unaired, unaired
+    verdict = judge(played(seconds=4.3), heard(), unaired=unaired)
+    assert verdict.status == "failed" and unaired in verdict.reason, verdict
+    cut = judge(played(seconds=1.0, code=-15, preempted=True, reason="Dừng theo lệnh số 9"), heard(),
+                unaired=unaired)
+    assert cut.status == "interrupted" and "Dừng theo lệnh số 9" in cut.reason, cut
+
+
+def test_a_late_bulletin_is_not_aired_once_the_feeder_gave_up() -> None:
+    from broadcaster.station.follow import Follow
+
+    follow = Follow(max_wait_s=0.0)
+    follow.give_up("chưa dựng xong sau 0 giây")
+    follow.deliver(_program("Cảnh báo lũ", 20.0))  # too late: the stream has ended
+    assert follow.rest is None and "chưa dựng xong" in follow.unaired_reason()

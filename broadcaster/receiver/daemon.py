@@ -40,6 +40,7 @@ from broadcaster.receiver import store, topics
 from broadcaster.receiver.client import CommuneClient, LinkError, RefusedError
 from broadcaster.receiver.identity import Identity
 from broadcaster.receiver.link import MqttLink
+from broadcaster.receiver.urgent import BoxEmergencies
 from broadcaster.receivers import wire_entry
 from broadcaster.station.amp import AmpHooks
 from broadcaster.station.clock import Clock, SystemClock
@@ -118,6 +119,7 @@ class ReceiverDaemon:
         self.upload_wanted = threading.Event()
         self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.client = CommuneClient(identity.commune_url, identity.token)
+        self.urgent = BoxEmergencies(ctx, self.home, self.client)
         self.sink = BoxEvidenceSink(ctx, on_written=self.upload_wanted.set)
         self.writer = EvidenceWriter(self.sink)
         st = self.settings.station
@@ -317,6 +319,9 @@ class ReceiverDaemon:
 
     def command(self, body: dict[str, Any]) -> str:
         """Run a command once; one that arrives after its expiry is recorded and not run."""
+        if body.get("kind") == topics.EMERGENCY_PROGRAM:  # an emergency's programme, rendered now
+            self.urgent.arrived(body)
+            return topics.EMERGENCY_PROGRAM
         try:
             command_id = int(body["id"])
             kind = str(body["kind"])
@@ -358,15 +363,10 @@ class ReceiverDaemon:
         fields["priority"] = "emergency"
         when = evidence.parse_utc_text(str(body.get("issued_at"))) or self.clock.now()
         airing = self._airing(key, when, fields, None)
-        sha = str(body.get("sha256") or "")
-        try:
-            path = self.client.fetch_program(sha, store.programs_dir(self.home))
-        except LinkError as exc:
-            self.engine.record(airing, "failed", f"Không tải được bản tin khẩn cấp: {exc}")
+        program, why = self.urgent.program(dict(body, key=key))
+        if program is None:
+            self.engine.record(airing, "failed", f"Không phát được bản tin khẩn cấp: {why}")
             return
-        with self.ctx.session() as session:
-            store.record_program(session, self.home, sha, path)
-        program = Program(path, sha, float(body.get("seconds") or 0.0), list(fields.get("items") or []))
         self.engine.broadcast(airing, program, urgent=True,
                               preempt_reason=f"Bị ngắt để phát bản tin khẩn cấp (lệnh số {command_id} từ xã)")
 
@@ -431,6 +431,7 @@ class ReceiverDaemon:
                 continue
             with self.ctx.session() as session:
                 store.record_program(session, self.home, sha, path)
+        failures += self.urgent.hold(plan)  # the urgent signal and programmes, held ahead
         self.plan_version = str(plan.get("version", ""))
         self.refused = ""
         if failures:

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 PREFIX = "loaxa"
 QOS = 1
+#: A command-topic message that follows an ``emergency`` sent with ``pending``: the programme's
+#: hash once the hub rendered it, or ``error`` (docs/RECEIVERS.md).
+EMERGENCY_PROGRAM = "emergency-program"
 
 
 def zone_plan(zone_id: int) -> str:

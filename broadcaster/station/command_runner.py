@@ -20,11 +20,16 @@ from broadcaster.models import Bulletin, StationCommand
 from broadcaster.occurrence_keys import emergency_key
 from broadcaster.station.clock import Clock
 from broadcaster.station.engine import PlayoutEngine
-from broadcaster.station.interfaces import Airing
+from broadcaster.station.follow import Follow
+from broadcaster.station.interfaces import Airing, Program
 from broadcaster.station.render import RenderFailed
 from broadcaster.station.render_jobs import RenderJobs
 
 logger = logging.getLogger(__name__)
+
+#: The bulletin's render waits at most this long for the signal's first sample (the signal lasts
+#: about 2.8 s; the render must not steal the CPU from the player's start on a loaded machine).
+BODY_AFTER_SIGNAL_S = 0.5
 
 
 class CommandRunner:
@@ -130,8 +135,44 @@ class CommandRunner:
             logger.exception("phát khẩn cấp theo lệnh số %d lỗi", command_id)
             self.finish(command_id, f"Lỗi khi phát khẩn cấp: {exc}", ok=False)
 
+    def _urgent_program(self, command_id: int, bulletin_id: int, airing: Airing,
+                        version: dt.datetime | None) -> Program | None:
+        """What goes on air at once: the programme pre-rendered at approval when it is current;
+        else the held signal, with the bulletin rendered meanwhile and fed behind it
+        (:mod:`.follow`); else (no signal yet: the station just started) the render, waited for.
+        """
+        cached = self.renders.cached_emergency(bulletin_id, version)
+        if cached is not None:
+            logger.info("lệnh số %d: phát bản tin khẩn cấp đã dựng sẵn", command_id)
+            return cached
+        signal = self.renders.signal()
+        if signal is not None:
+            follow = Follow()
+
+            def render_body() -> None:
+                follow.on_air.wait(BODY_AFTER_SIGNAL_S)  # the player's start first
+                try:
+                    follow.deliver(self.renders.render_emergency_body(bulletin_id,
+                                                                     airing.scheduled_at))
+                    logger.info("lệnh số %d: bản tin khẩn cấp dựng xong, nối sau tín hiệu", command_id)
+                except (RenderFailed, OSError) as exc:
+                    logger.error("lệnh số %d: không dựng được bản tin khẩn cấp: %s", command_id, exc)
+                    follow.fail(str(exc))
+            threading.Thread(target=render_body, name=f"emergency-body-{command_id}",
+                             daemon=True).start()
+            logger.info("lệnh số %d: phát tín hiệu khẩn cấp ngay, dựng bản tin song song", command_id)
+            return Program(signal.path, signal.sha256, signal.seconds,
+                           [dict(item) for item in signal.items], then=follow)
+        try:
+            return self.renders.render_emergency(bulletin_id, airing.scheduled_at, version)
+        except (RenderFailed, OSError) as exc:
+            self.engine.record(airing, "failed", f"Không dựng được bản tin khẩn cấp: {exc}")
+            self.finish(command_id, f"Không dựng được bản tin khẩn cấp: {exc}", ok=False)
+            return None
+
     def play_emergency(self, command_id: int, bulletin_id: int) -> str:
-        """Render with the urgent template, cut off what plays, air it, record it."""
+        """Cut off what plays, air the emergency at once (signal first when it is not rendered
+        yet), record what aired."""
         key = emergency_key(command_id)
         if self.engine.writer.has_entry(key):
             return "done"
@@ -148,17 +189,15 @@ class CommandRunner:
                 "campaign": bulletin.campaign.name if bulletin.campaign else "",
                 "priority": "emergency", "zone": bulletin.zone.name if bulletin.zone else "",
                 "output": self.output_label})
-        try:
-            program = self.renders.render_emergency(bulletin_id, requested_at, version)
-        except (RenderFailed, OSError) as exc:
-            self.engine.record(airing, "failed", f"Không dựng được bản tin khẩn cấp: {exc}")
-            self.finish(command_id, f"Không dựng được bản tin khẩn cấp: {exc}", ok=False)
+        program = self._urgent_program(command_id, bulletin_id, airing, version)
+        if program is None:
             return "failed"
         reason = f"Bị ngắt để phát bản tin khẩn cấp số {bulletin_id} (lệnh số {command_id})"
         verdict = self.engine.broadcast(airing, program, urgent=True, preempt_reason=reason)
         status = verdict.status if verdict is not None else "failed"
+        why = f": {verdict.reason}" if verdict is not None and verdict.reason else ""
         self.finish(command_id, {
             "completed": f"Đã phát bản tin khẩn cấp số {bulletin_id}",
             "interrupted": f"Bản tin khẩn cấp số {bulletin_id} bị ngắt giữa chừng",
-        }.get(status, f"Phát bản tin khẩn cấp số {bulletin_id} thất bại"), ok=status != "failed")
+        }.get(status, f"Phát bản tin khẩn cấp số {bulletin_id} thất bại{why}"), ok=status != "failed")
         return status

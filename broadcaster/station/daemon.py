@@ -56,7 +56,7 @@ from broadcaster.station.occurrences import (
 from broadcaster.station.playout import Player
 from broadcaster.station.reconcile import Due, Plan
 from broadcaster.station.render import RenderWorker
-from broadcaster.station.render_jobs import RenderJobs
+from broadcaster.station.render_jobs import SIGNAL_AFTER_S, RenderJobs
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,8 @@ SLOW_STEP_S = 0.5
 #: The station's own connections wait at most this long for a lock (SQLite busy timeout): the
 #: main loop and the playout never stand behind a long writer; the evidence writer retries.
 DB_LOCK_WAIT_S = 1.0
+#: Approved emergency bulletins this recent are kept rendered (a storm warning prepared ahead).
+PRERENDER_EMERGENCY_DAYS = 7
 
 
 class Station:
@@ -120,6 +122,7 @@ class Station:
             journal=self.journal, amp=self.amp, stopping=self.stopping,
             on_air_changed=lambda: self.heartbeat.poke())
         self._airings: dict[str, Airing] = {}
+        self._signal_thread: threading.Thread | None = None
         # One render at a time, soonest broadcast first (emergencies before all): renders are
         # CPU-bound and must not starve a playout about to start.
         self.renderer = RenderWorker(self.settings.home, verbose=verbose)
@@ -136,7 +139,10 @@ class Station:
             ctx, self.clock, self.output, backend=self.player.backend, device=self.player.device,
             current=self.engine.current, next_up=self._next_up,
             extra=lambda: {"unwritten_evidence": self.writer.backlog(),
-                           "render_worker": self.renderer.status()},
+                           "render_worker": self.renderer.status(),
+                           # An emergency opens at once with the signal; these air whole at once.
+                           "emergency_signal": self.renders.signal() is not None,
+                           "emergencies_ready": sorted(self.renders.emergency_versions())},
             every_s=self.heartbeat_s, stopping=self.stopping, housekeeping=self._housekeeping)
         self._last_full = self._last_checkpoint = self._last_cleanup = 0.0
 
@@ -243,8 +249,14 @@ class Station:
     def _rerender(self) -> None:
         with self._lock:
             busy = set(self._busy)
-        self.renders.drop_all(keep=busy)
+        self.renders.drop_all(keep=busy, emergencies=True)
         self._maybe_reconcile(force=True)
+
+    def _nothing_due_soon(self) -> bool:
+        """No broadcast planned within SIGNAL_AFTER_S (the signal's render may take the worker)."""
+        soon = self.clock.now() + dt.timedelta(seconds=SIGNAL_AFTER_S)
+        with self._lock:
+            return not any(at <= soon for key, at in self._planned.items() if key not in self._busy)
 
     def _next_up(self) -> dict[str, Any] | None:
         with self._lock:
@@ -314,12 +326,23 @@ class Station:
         return result
 
     def _prerender_emergencies(self, now: dt.datetime) -> None:
-        """Approved emergency bulletins of the last day, rendered ahead of their command."""
+        """The urgent signal held, and approved emergency bulletins of the last
+        :data:`PRERENDER_EMERGENCY_DAYS` rendered ahead of their command (approval moves the
+        change marker, so this runs within ``station.reconcile_s`` of it)."""
+        if self.renders.signal() is None and not (self._signal_thread and
+                                                  self._signal_thread.is_alive()):
+            # A thread of its own, not one of the render executor's two: it waits for the
+            # worker's cold start, and broadcasts' renders must not wait for a free thread.
+            self._signal_thread = threading.Thread(target=self.renders.prepare_signal,
+                                                   args=(self._nothing_due_soon,),
+                                                   name="render-signal", daemon=True)
+            self._signal_thread.start()
         with self.ctx.session() as session:
             wanted = dict(session.execute(
                 select(Bulletin.id, Bulletin.updated_at).where(
                     Bulletin.status == "approved", Bulletin.priority == "emergency",
-                    Bulletin.approved_at >= now - dt.timedelta(days=1))).tuples().all())
+                    Bulletin.approved_at >= now - dt.timedelta(days=PRERENDER_EMERGENCY_DAYS))
+            ).tuples().all())
         have = self.renders.emergency_versions()
         for bulletin_id, version in wanted.items():
             if have.get(bulletin_id) != version:

@@ -34,6 +34,7 @@ from broadcaster.station.air_journal import PROGRESS_EVERY_S, AirJournal
 from broadcaster.station.amp import AmpHooks
 from broadcaster.station.clock import Clock
 from broadcaster.station.evidence_writer import EvidenceWriter
+from broadcaster.station.follow import file_to_play
 from broadcaster.station.interfaces import Airing, EntryRecord, Output, Program, StateMark
 from broadcaster.station.playout import (
     OutputMissingError,
@@ -188,20 +189,21 @@ class PlayoutEngine:
             return None
         if waited:
             notes.insert(0, waited)
+        program, unaired = self._as_aired(program, result)
         if result is not None and self.journal is not None:
             # The end first, as the player saw it: a crash from here on cannot turn a broadcast
             # heard in full into "interrupted, 0.0 s".
             first = self._entry(airing, program, decide(
                 result, error, None, scheduled_at=airing.scheduled_at,
                 program_seconds=program.seconds, now=self.clock.now(),
-                notes=[program.note, *notes]), None)
+                notes=[program.note, *notes], unaired=unaired), None)
             self.journal.ended(airing.key, first, airing.ref, first["status"])
         check = self._stop_tap(tap)
         if self.amp is not None:
             notes.append(self.amp.off(airing.key, airing.zone))
         verdict = decide(result, error, check, scheduled_at=airing.scheduled_at,
                          program_seconds=program.seconds, now=self.clock.now(),
-                         notes=[program.note, *notes])
+                         notes=[program.note, *notes], unaired=unaired)
         fields = self._entry(airing, program, verdict, check)
         if result is not None and self.journal is not None:
             self.journal.ended(airing.key, fields, airing.ref, verdict.status)
@@ -212,6 +214,20 @@ class PlayoutEngine:
         else:
             logger.info("%s: %s", airing.key, said)
         return verdict
+
+    @staticmethod
+    def _as_aired(program: Program, result: PlayResult | None) -> tuple[Program, str]:
+        """The program as it went out: with a follow (signal, then bulletin), what the feeder
+        actually fed, and why the rest did not air when it did not ("" when it did)."""
+        follow = program.then
+        if follow is None:
+            return program, ""
+        items, seconds, note = follow.compose(program)
+        rest = follow.rest if follow.fed_rest else None
+        notes = "; ".join(n for n in (program.note, note, rest.note if rest is not None else "") if n)
+        aired = Program(rest.path if rest is not None else program.path,
+                        rest.sha256 if rest is not None else program.sha256, seconds, items, notes)
+        return aired, follow.unaired_reason() if result is not None else ""
 
     def _entry(self, airing: Airing, program: Program, verdict: Verdict,
                check: aircheck.Aircheck | None) -> dict[str, Any]:
@@ -295,9 +311,9 @@ class PlayoutEngine:
         playback: Playback
         try:
             if prepared is not None:
-                playback = prepared.go(started_at)
+                playback = prepared.go(started_at, program.then)
             else:
-                playback = self.output.start(program.path, started_at)
+                playback = self.output.start(file_to_play(program.path, program.then), started_at)
         except PlayoutError as exc:
             return None, str(exc)
         finally:

@@ -21,18 +21,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from broadcaster.station.follow import Follow
 from broadcaster.station.playout import Playback, PreparedPlayback
 
 
 @dataclass
 class Program:
-    """A program ready to air: the file, its hash, and the per-item records for the evidence."""
+    """A program ready to air: the file, its hash, and the per-item records for the evidence.
+
+    ``then``: the rest of the programme, still being made while this opening airs (an
+    emergency's signal, then its bulletin: :mod:`.follow`); the engine feeds it into the same
+    stream and the entry lists what actually aired.
+    """
 
     path: Path
     sha256: str
     seconds: float
     items: list[dict[str, Any]]
     note: str = ""
+    then: Follow | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from typing import Callable
 
 from broadcaster.errors import PlayoutError
 from broadcaster.station import children
+from broadcaster.station.follow import Follow
 
 logger = logging.getLogger(__name__)
 
@@ -167,6 +168,7 @@ class PreparedPlayback:
         self.proc = proc
         self._pcm = pcm
         self._bytes_per_s = rate * channels * 2
+        self._format = (rate, channels)
         self._device = device
         self._err = b""
 
@@ -194,8 +196,12 @@ class PreparedPlayback:
                 raise PlayoutError(reason)
             self._err += chunk
 
-    def go(self, started_at: dt.datetime) -> Playback:
-        """At the instant: hand the first 100 ms to the stream, the rest from a feeder thread."""
+    def go(self, started_at: dt.datetime, follow: Follow | None = None) -> Playback:
+        """At the instant: hand the first 100 ms to the stream, the rest from a feeder thread.
+
+        With ``follow`` (an emergency's signal whose bulletin is still rendering), the feeder
+        then waits for the rest and feeds it into the same stream (:mod:`.follow`).
+        """
         assert self.proc.stdin is not None
         fd = self.proc.stdin.fileno()
         first = int(FIRST_WRITE_S * self._bytes_per_s) // 4 * 4
@@ -203,25 +209,67 @@ class PreparedPlayback:
             os.write(fd, self._pcm[:first])
         except OSError:
             pass  # the player died: wait() reports its exit code and stderr
-        feeder = threading.Thread(target=self._feed, args=(first,), name="player-feed", daemon=True)
+        if follow is not None:
+            follow.on_air.set()
+        feeder = threading.Thread(target=self._feed, args=(first, follow), name="player-feed",
+                                  daemon=True)
         playback = Playback(self.proc, started_at, self._device, feeder)
         feeder.start()
         return playback
 
-    def _feed(self, offset: int) -> None:
+    def _write_all(self, fd: int, data: bytes | memoryview, offset: int = 0) -> None:
+        view = memoryview(data)
+        while offset < len(view):
+            offset += os.write(fd, view[offset:offset + 65536])
+
+    def _feed(self, offset: int, follow: Follow | None = None) -> None:
         assert self.proc.stdin is not None
         stdin = self.proc.stdin
         try:
-            view = memoryview(self._pcm)
-            while offset < len(view):
-                offset += os.write(stdin.fileno(), view[offset:offset + 65536])
+            self._write_all(stdin.fileno(), self._pcm, offset)
+            if follow is not None:
+                follow.openings = 1
+                self._feed_follow(stdin.fileno(), follow)
         except OSError:
             pass  # preempted (the player was terminated) or died
         finally:
+            if follow is not None and not follow.fed_rest and not follow.decided():
+                follow.give_up("luồng phát đã dừng")
             try:
                 stdin.close()
             except OSError:
                 pass
+
+    def _feed_follow(self, fd: int, follow: Follow) -> None:
+        """After the opening: silence (a gap, then a wait), the rest once ready, else the opening
+        again; the pipe's back-pressure keeps all of it in step with the output."""
+        step_s = 0.1
+        silence = bytes(int(step_s * self._bytes_per_s) // 4 * 4)
+        began = time.monotonic()
+        while True:
+            fed = 0.0
+            while fed < follow.gap_s or (not follow.decided() and fed < follow.pause_s):
+                self._write_all(fd, silence)
+                fed += step_s
+                follow.silence_s = round(follow.silence_s + step_s, 3)
+            rest = follow.rest
+            if rest is not None:
+                decoded = _pcm_of(Path(rest.path))
+                if decoded is None or decoded[1:] != self._format:
+                    follow.unfed = "bản tin khác định dạng âm thanh với tín hiệu"
+                    return
+                first = int(FIRST_WRITE_S * self._bytes_per_s) // 4 * 4
+                self._write_all(fd, decoded[0][:first])
+                follow.fed_rest = True  # from its first sample on, the rest is on air
+                self._write_all(fd, decoded[0], first)
+                return
+            if follow.error:
+                return
+            if time.monotonic() - began > follow.max_wait_s:
+                follow.give_up(f"chưa dựng xong sau {follow.max_wait_s:g} giây")
+                return
+            self._write_all(fd, self._pcm)
+            follow.openings += 1
 
     def cancel(self) -> None:
         """Never started: stop the waiting player."""

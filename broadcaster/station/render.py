@@ -43,6 +43,8 @@ WORKER_MAX_RSS_MB = 400.0
 ORPHAN_CHECK_S = 0.2
 
 _EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+#: How the evidence names the urgent attention signal that opens every emergency.
+SIGNAL_TITLE = "Tín hiệu khẩn cấp"
 
 
 class RenderFailed(Exception):
@@ -65,14 +67,16 @@ def evidence_items(result: Any) -> list[dict[str, Any]]:
 
 def _render(ctx: Any, what: str, ident: int, head_ids: list[int], deadline: float | None = None,
             upgrade: bool = False) -> dict[str, Any]:
-    """In the worker: render a slot's program (``what="slot"``), an urgent bulletin, or a
-    published bulletin's MP3 for the public site (``what="public"``).
+    """In the worker: render a slot's program (``what="slot"``), an urgent bulletin
+    (``"emergency"``: signal, greeting, the text read twice, outro), the same without its opening
+    signal (``"emergency-body"``, fed behind the held signal), the signal alone (``"signal"``), or
+    a published bulletin's MP3 for the public site (``what="public"``).
 
     ``deadline`` (epoch seconds) is the air time: gTTS gets only what it leaves for espeak-ng;
     ``upgrade`` is the pre-render's "make a fallback voice again with gTTS" (audio.tts).
     """
     from audio.audiofile import AudioToolError, check_speech_audio
-    from audio.compose import RenderError, render_program
+    from audio.compose import ProgramItem, RenderError, render_program
     from audio.tts import SynthesisError
     from broadcaster.errors import BroadcasterError
     from broadcaster.models import Bulletin, Slot
@@ -89,7 +93,9 @@ def _render(ctx: Any, what: str, ident: int, head_ids: list[int], deadline: floa
             items = slot_items(ctx.settings, slot, head)
             if not items:
                 raise RenderFailed("Chương trình trống: không có bản tin đã duyệt nào")
-        else:
+        elif what == "signal":  # the urgent attention signal, held to open any emergency at once
+            items = [ProgramItem(kind="jingle", title=SIGNAL_TITLE, jingle="urgent")]
+        else:  # "emergency": the whole urgent programme; "emergency-body": all but its signal
             bulletin = session.get(Bulletin, ident)
             if bulletin is None:
                 raise RenderFailed(f"Không có bản tin số {ident}")
@@ -97,6 +103,8 @@ def _render(ctx: Any, what: str, ident: int, head_ids: list[int], deadline: floa
                                      category=bulletin.category, priority="emergency",
                                      recording=bulletin.recording)
             items = bulletin_items(ctx.settings, urgent)  # type: ignore[arg-type]
+            if what == "emergency-body" and items and items[0].kind == "jingle":
+                items = items[1:]
         rsettings = render_settings(ctx.settings, session)
     try:
         result = render_program(items, rsettings, cache_dir(ctx.settings), deadline=deadline,

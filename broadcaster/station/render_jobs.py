@@ -18,8 +18,9 @@ import datetime as dt
 import json
 import logging
 import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 
@@ -41,6 +42,11 @@ logger = logging.getLogger(__name__)
 
 RENDER_ATTEMPTS = 3
 RENDER_RETRY_S = (1.0, 3.0)
+#: The signal's render queues as a broadcast this far ahead would (soonest broadcast first),
+#: and waits while a broadcast is due within this many seconds...
+SIGNAL_AFTER_S = 30.0
+#: ...but not longer than this (a station airing back-to-back slots still gets its signal).
+SIGNAL_MAX_DEFER_S = 120.0
 
 
 class RenderJobs:
@@ -58,6 +64,7 @@ class RenderJobs:
         self._key_locks: dict[str, threading.Lock] = {}
         self._failure_notes: dict[str, str] = {}
         self._emergencies: dict[int, tuple[dt.datetime, Program]] = {}
+        self._signal: Program | None = None
         # Choosing the priority bulletins for a slot's head and claiming them is one step per
         # slot, soonest first, so two slots rendered within one lead never both carry them.
         self._head_turn = SoonestFirst()
@@ -76,12 +83,19 @@ class RenderJobs:
         with self._lock:
             self._ready.pop(key, None)
 
-    def drop_all(self, keep: set[str] | frozenset[str] = frozenset()) -> None:
-        """Forget every ready program but ``keep`` (something changed: render them again)."""
+    def drop_all(self, keep: set[str] | frozenset[str] = frozenset(),
+                 emergencies: bool = False) -> None:
+        """Forget every ready program but ``keep`` (something changed: render them again).
+
+        Pre-rendered emergencies are kept by their bulletin's version (an edit makes a new one,
+        and sends the bulletin back to draft), so another bulletin's edit does not throw them
+        away; ``emergencies`` forgets them too (a re-render command: the glossary changed).
+        """
         with self._lock:
             for key in [k for k in self._ready if k not in keep]:
                 self._ready.pop(key, None)
-            self._emergencies.clear()
+            if emergencies:
+                self._emergencies.clear()
 
     # ------------------------------------------------------------------ occurrences
 
@@ -189,6 +203,8 @@ class RenderJobs:
         with self._lock:
             keep = [*(keep or []), *(p.path for p in self._ready.values())]
             keep += [program.path for _, program in self._emergencies.values()]
+            if self._signal is not None:  # the urgent signal an emergency opens with
+                keep.append(self._signal.path)
         try:
             with self.ctx.session() as session:
                 prune_caches(session, self.ctx.settings, keep=keep)
@@ -201,6 +217,16 @@ class RenderJobs:
         done = self.renderer.render(what, ident, head_ids, instant=instant, urgent=urgent)
         return Program(Path(done["path"]), done["sha256"], float(done["seconds"]), done["items"])
 
+    def cached_emergency(self, bulletin_id: int, version: dt.datetime | None) -> Program | None:
+        """The bulletin's whole urgent programme pre-rendered from this very version, or None
+        (never waits: a pre-render under way is not the command's business)."""
+        with self._lock:
+            cached = self._emergencies.get(bulletin_id)
+        if cached is not None and version is not None and cached[0] == version \
+                and cached[1].path.is_file():
+            return cached[1]
+        return None
+
     def render_emergency(self, bulletin_id: int, instant: dt.datetime,
                          version: dt.datetime | None = None) -> Program:
         """The bulletin with the urgent template, before every other render.
@@ -211,16 +237,49 @@ class RenderJobs:
         with self._lock:
             lock = self._key_locks.setdefault(f"emergency:{bulletin_id}", threading.Lock())
         with lock:  # a pre-render under way is waited for, not started twice
-            with self._lock:
-                cached = self._emergencies.get(bulletin_id)
-            if cached is not None and version is not None and cached[0] == version \
-                    and cached[1].path.is_file():
-                return cached[1]
+            cached = self.cached_emergency(bulletin_id, version)
+            if cached is not None:
+                return cached
             program = self.render_in_worker("emergency", bulletin_id, None, instant, urgent=True)
             if version is not None:
                 with self._lock:
                     self._emergencies[bulletin_id] = (version, program)
             return program
+
+    def render_emergency_body(self, bulletin_id: int, instant: dt.datetime) -> Program:
+        """The urgent programme without its opening signal: fed behind the held signal."""
+        return self.render_in_worker("emergency-body", bulletin_id, None, instant, urgent=True)
+
+    def signal(self) -> Program | None:
+        """The urgent attention signal, rendered when the station starts (None: not yet)."""
+        with self._lock:
+            signal = self._signal
+        return signal if signal is not None and signal.path.is_file() else None
+
+    def prepare_signal(self, quiet: Callable[[], bool] = lambda: True) -> None:
+        """Render and hold the signal (at start, and again whenever it is missing).
+
+        It waits for the worker's cold start, and while ``quiet()`` says a broadcast is due soon
+        (for at most :data:`SIGNAL_MAX_DEFER_S`): a slot added seconds ahead must not find the
+        worker busy with the signal (measured: 56 ms late at load 3).
+        """
+        if self.signal() is not None:
+            return
+        deferred = time.monotonic() + SIGNAL_MAX_DEFER_S
+        while not self.stopping.is_set() and (
+                self.renderer.pid is None or (not quiet() and time.monotonic() < deferred)):
+            self.stopping.wait(0.2)
+        try:
+            # Not urgent: a broadcast due within SIGNAL_AFTER_S (a station started just before
+            # a slot) renders first; the signal is for the emergency that may come later.
+            later = self.clock.now() + dt.timedelta(seconds=SIGNAL_AFTER_S)
+            program = self.render_in_worker("signal", 0, None, later)
+        except (RenderFailed, OSError) as exc:
+            logger.warning("chưa dựng được tín hiệu khẩn cấp: %s; thử lại sau", exc)
+            return
+        with self._lock:
+            self._signal = program
+        logger.info("tín hiệu khẩn cấp sẵn sàng (%.1f giây)", program.seconds)
 
     def prerender_emergency(self, bulletin_id: int, version: dt.datetime) -> None:
         """An approved emergency bulletin, rendered ahead so its command airs at once."""

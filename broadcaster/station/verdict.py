@@ -12,7 +12,9 @@ Why pure: this is the sentence the commune files with the province ("completed",
   air": evidence must not claim a broadcast nobody could hear (the program was checked to hold
   sound before it aired);
 * an air-check that could not be recorded at all is only a note: the status follows the player;
-* a start later than :data:`LATE_NOTE_S` after the instant is noted with its delay.
+* a start later than :data:`LATE_NOTE_S` after the instant is noted with its delay;
+* part of the program never fed to the player (an emergency's signal aired, its bulletin could
+  not be rendered) — ``failed``, saying what aired and why the rest did not.
 """
 from __future__ import annotations
 
@@ -44,12 +46,14 @@ def late_reason(late_s: float) -> str:
 
 def decide(result: PlayResult | None, error: str, check: Aircheck | None, *,
            scheduled_at: dt.datetime, program_seconds: float, now: dt.datetime,
-           notes: Iterable[str] = ()) -> Verdict:
+           notes: Iterable[str] = (), unaired: str = "") -> Verdict:
     """The status, times, seconds and reason of one airing.
 
     ``result`` is None when no player ran (``error`` says why); ``check`` is the air-check (None
     when the output cannot be recorded); ``notes`` are added to the reason as they are (render
-    fallback, amplifier hook, waiting for the output).
+    fallback, amplifier hook, waiting for the output). ``unaired`` says why part of the program
+    never reached the player (an emergency's bulletin that failed to render after its signal
+    aired): a playback that otherwise completed is then ``failed`` with that reason.
     """
     reasons: list[str] = []
     if result is None:
@@ -74,6 +78,9 @@ def decide(result: PlayResult | None, error: str, check: Aircheck | None, *,
                 reasons.append(f"stderr: {result.stderr[-500:]}")
         else:
             status = "completed"
+        if unaired and status == "completed":
+            status = "failed"
+            reasons.append(unaired)
         if check is not None and check.dead_air and status == "completed":
             status = "failed"
             reasons.append(check.note)
