@@ -4,7 +4,7 @@ A village head of a commune that installed Loa xã today, or of a village added 
 last month's report was overdue. Villages of an older database get the date of the station's
 first account (its installation) when there is one; none: NULL, which owes every period.
 
-Revision ID: 0014_polish
+Revision ID: 0021_polish
 Revises: 0020_join
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 import broadcaster.models
 
-revision = "0014_polish"
+revision = "0021_polish"
 # Assigned 0010_join; main has since joined its heads in 0020_join: this follows it (one head).
 down_revision = "0020_join"
 branch_labels = None
