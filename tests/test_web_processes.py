@@ -202,3 +202,43 @@ def test_renders_counted_on_one_worker_count_on_the_other(two_workers) -> None:
     assert status == 429 and "quá nhiều lần" in body, (status, body)
     a.close()
     b.close()
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for init to reap it has stopped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_workers_stop_when_their_parent_is_killed_and_the_port_is_free_again(home: Path) -> None:
+    """A parent killed outright (SIGKILL, a crash) leaves no worker holding the panel's port."""
+    port = _free_port()
+    env = dict(os.environ, BROADCASTER_HOME=str(home))
+    proc = subprocess.Popen([sys.executable, "-m", "broadcaster", "web", "--port", str(port),
+                             "--processes", "2", "--threads", "2"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(workers) != 2:
+            assert proc.poll() is None, "web exited"
+            workers = _children(proc.pid)
+            time.sleep(0.1)
+        assert len(workers) == 2, workers
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _alive(pid)], "orphaned workers still serve"
+        with socket.socket() as again:
+            again.bind(("127.0.0.1", port))  # a restarted panel can take its port
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()

@@ -18,6 +18,7 @@ An Internet-facing commune should still put nginx in front (docs/ARCHITECTURE.md
 from __future__ import annotations
 
 import copy
+import ctypes
 import logging
 import os
 import signal
@@ -210,11 +211,14 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
     workers: dict[int, float] = {}
     stopping = False
 
+    parent = os.getpid()
+
     def start_worker() -> None:
         pid = os.fork()
         if pid == 0:  # the worker
             code = 0
             try:
+                _die_with_parent(parent)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
                 _run(make_server(build_app(), settings, sockets=[sock], threads=threads))
@@ -273,6 +277,25 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sock.close()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel stop this worker when its parent dies, however it dies.
+
+    Why: a parent killed outright (SIGKILL, a crash) cannot stop its workers, and orphaned
+    workers would keep serving from the inherited socket, so a restarted panel could not bind
+    its port. Linux's PR_SET_PDEATHSIG sends SIGTERM to the worker at the parent's death.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        logger.warning("không đặt được tín hiệu dừng theo tiến trình cha cho tiến trình phục vụ")
+    if os.getppid() != parent:  # the parent died before the call took effect
+        os._exit(0)
 
 
 def _run(server: Any) -> None:
