@@ -37,6 +37,15 @@ DETAIL_COLUMNS: tuple[tuple[str, int], ...] = (
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm:ss"
 
 
+def _time_cells(sheet: Any, values: Iterable[Any], zone: ZoneInfo) -> list[Any]:
+    """An entry's scheduled, start and end times as local date-time cells (commune and boxes)."""
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value=_local(value, zone))
+        cell.number_format = DATETIME_FORMAT
+        cells.append(cell)
+    return cells
+
 def _header(sheet: Any, names: Iterable[str]) -> None:
     bold = Font(bold=True, color="FFFFFF")
     fill = PatternFill("solid", fgColor="1F4E79")
@@ -70,11 +79,7 @@ def _detail(workbook: Workbook, bundle: ExportBundle) -> None:
     _header(sheet, (name for name, _ in DETAIL_COLUMNS))
     zone = ZoneInfo(bundle.tz)
     for e in bundle.entries:
-        times = []
-        for value in (e.scheduled_at, e.started_at, e.ended_at):
-            cell = WriteOnlyCell(sheet, value=_local(value, zone))
-            cell.number_format = DATETIME_FORMAT
-            times.append(cell)
+        times = _time_cells(sheet, (e.scheduled_at, e.started_at, e.ended_at), zone)
         sheet.append(xlsx_row(sheet, [
             e.id, e.occurrence_key, *times, STATUS_LABELS.get(e.status, e.status), e.reason,
             e.seconds_played, e.title, e.category, e.campaign, PRIORITY_LABELS.get(e.priority, e.priority),
@@ -164,11 +169,7 @@ def _receivers(workbook: Workbook, bundle: ExportBundle, boxes: ReceiverSummary)
     _header(sheet, (name for name, _ in RECEIVER_COLUMNS))
     zone = ZoneInfo(bundle.tz)
     for e in bundle.receiver_entries:
-        times = []
-        for value in (e.scheduled_at, e.started_at, e.ended_at):
-            cell = WriteOnlyCell(sheet, value=_local(value, zone))
-            cell.number_format = DATETIME_FORMAT
-            times.append(cell)
+        times = _time_cells(sheet, (e.scheduled_at, e.started_at, e.ended_at), zone)
         sheet.append(xlsx_row(sheet, [
             e.receiver, e.receiver_zone, e.id, e.occurrence_key, *times, STATUS_LABELS.get(e.status, e.status),
             e.reason, e.seconds_played, e.title, e.category, e.campaign, e.output, e.hash,
