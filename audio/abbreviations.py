@@ -151,7 +151,7 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "NTMNC": "nông thôn mới nâng cao",
     "OCOP": "ô cốp",
     "HTX": "hợp tác xã",
-    "THT": "tổ hợp tác",
+    "THT": "tổ hợp tác",  # in a veterinary notice: tụ huyết trùng (audio.tn.codes, by context)
     "DN": "doanh nghiệp",
     "CA": "công an",
     "CAX": "công an xã",
@@ -226,7 +226,6 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "VNĐ": "đồng",
     "VND": "đồng",
     "USD": "đô la",
-    "GDP": "giê đê pê",
     "CLB": "câu lạc bộ",
     "HLV": "huấn luyện viên",
     "LHQ": "liên hợp quốc",
@@ -315,7 +314,6 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "SARS-CoV-2": "sác cô vi hai",
     "ASF": "dịch tả lợn châu phi",
     "LMLM": "lở mồm long móng",
-    "QR": "quy rờ",
     "SMS": "ét em ét",
     "TV": "ti vi",
     "PC": "pê xê",
@@ -425,6 +423,20 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "BCH quân sự": "ban chỉ huy quân sự",
 }
 
+#: Abbreviations whose reading depends on the sentence: (words that, anywhere on the line, mark
+#: the other sense, that reading). "THT" is a tổ hợp tác (a farmers' group) in an agriculture
+#: notice and the cattle disease tụ huyết trùng in a veterinary one ("tiêm phòng THT, LMLM",
+#: "ổ dịch THT"); "THT chăn nuôi bò" stays a tổ hợp tác, since only disease words count.
+CONTEXT_READINGS: dict[str, tuple[re.Pattern[str], str]] = {
+    "THT": (
+        re.compile(
+            r"(?i)(?<![\w])(?:bệnh|ổ dịch|dịch(?!\s+vụ)|tiêm phòng|tiêm|vắc\s?xin|vaccine|"
+            r"thú y|LMLM|lở mồm|nhiễm|mắc|triệu chứng|tiêu độc|khử trùng)(?![\w])"
+        ),
+        "tụ huyết trùng",
+    ),
+}
+
 #: Case-insensitive entries: brand names and short forms written in any case.
 DEFAULT_GLOSSARY_ANYCASE: dict[str, str] = {
     "zalo": "da lô",
@@ -497,13 +509,16 @@ DOC_KINDS: dict[str, str] = {
     "NV": "nghiệp vụ", "TCHC": "tổ chức hành chính", "QLĐT": "quản lý đô thị", "HĐBCQG": "hội đồng bầu cử quốc gia", "ĐĐBQH": "đoàn đại biểu quốc hội",
 }
 
-#: How a broadcaster spells each letter (the brief's and common radio usage).
+#: How a broadcaster spells each letter of an acronym on air: the names radio uses for the
+#: Latin letters (D "đê" as in GDP "giê đê pê", O "ô" as in bOPV, X "ích", Y "i dài", L "en lờ"),
+#: which are also the readings of the default glossary, so a spelled token and a glossary entry
+#: never say one letter two ways.
 LETTER_NAMES: dict[str, str] = {
-    "A": "a", "Ă": "á", "Â": "ớ", "B": "bê", "C": "xê", "D": "dê", "Đ": "đê", "E": "e",
-    "Ê": "ê", "F": "ép", "G": "giê", "H": "hát", "I": "i", "J": "gi", "K": "ca", "L": "e lờ",
-    "M": "em mờ", "N": "en nờ", "O": "o", "Ô": "ô", "Ơ": "ơ", "P": "pê", "Q": "quy",
+    "A": "a", "Ă": "á", "Â": "ớ", "B": "bê", "C": "xê", "D": "đê", "Đ": "đê", "E": "e",
+    "Ê": "ê", "F": "ép", "G": "giê", "H": "hát", "I": "i", "J": "gi", "K": "ca", "L": "en lờ",
+    "M": "em mờ", "N": "en nờ", "O": "ô", "Ô": "ô", "Ơ": "ơ", "P": "pê", "Q": "quy",
     "R": "e rờ", "S": "ét", "T": "tê", "U": "u", "Ư": "ư", "V": "vê", "W": "vê kép",
-    "X": "ích xì", "Y": "i", "Z": "dét",
+    "X": "ích", "Y": "i dài", "Z": "dét",
 }
 
 _SYLLABLE_RE = re.compile(

@@ -37,6 +37,7 @@ from audio.tn.dates import (
 from audio.tn.headings import _headings
 from audio.tn.phones import (
     _phones,
+    _plates,
 )
 from audio.tn.places import _places
 from audio.tn.quantities import (
@@ -129,6 +130,7 @@ _PASSES: tuple[Pass, ...] = (
     _addresses,
     _paren_abbr,
     _alternatives,
+    _plates,
     _docnum,
     _glossary,
     _places,

@@ -192,7 +192,7 @@ def test_a_cong_van_addressee_lines_are_not_read_and_the_preview_says_so() -> No
     assert len(spoken) == 2, spoken
     assert "kính gửi" not in reading.text.lower() and "các khu vực" not in reading.text
     addressees = [om for om in reading.omitted if "kính gửi" in om]
-    assert addressees and "(4 dòng): Kính gửi: - UBND các xã, phường;" in addressees[0], reading.omitted
+    assert addressees and "(3 dòng): Kính gửi: - UBND các xã, phường;" in addressees[0], reading.omitted
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import logging
 import re
 
 from audio.abbreviations import (
+    CONTEXT_READINGS,
     DEFAULT_GLOSSARY,
     DEFAULT_GLOSSARY_ANYCASE,
     has_vietnamese_marks,
@@ -27,6 +28,7 @@ from audio.tn.common import (
 from audio.vi_numbers import (
     is_roman,
     read_digits,
+    roman_to_int,
 )
 
 logger = logging.getLogger(__name__)
@@ -110,7 +112,48 @@ def _paren_abbr(text: str, ctx: _Ctx) -> str:
         return m.group(0)
 
     text = _PAREN_ABBR_RE.sub(repl, text)
+    text = _ABBR_THEN_MEANING_RE.sub(lambda m: _drop_repeated_meaning(m, ctx), text)
+    text = _AMOUNT_IN_WORDS_RE.sub(_drop_amount_in_words, text)
     return _PAREN_WORD_RE.sub(lambda m: _drop_repeated_word(m, ctx), text)
+
+
+#: "vắc xin MR (sởi - rubella)", "ATTP (an toàn thực phẩm)": an abbreviation, then its meaning.
+_ABBR_THEN_MEANING_RE = re.compile(
+    rf"(?<![{_L}\d])(?P<a>[{_ABBR_CHARS}][{_ABBR_CHARS}A-Za-z\d&-]*)\s*\((?P<w>[^()\d]{{2,80}})\)"
+)
+
+
+def _drop_repeated_meaning(m: re.Match[str], ctx: _Ctx) -> str:
+    """Drop '(sởi - rubella)' after 'MR': the abbreviation's reading already says those words."""
+    reading = ctx.lookup(m["a"])
+    if reading is None:
+        return m.group(0)
+    said, meaning = _fold_words(reading), _fold_words(m["w"])
+    lead = meaning[: len(meaning) - len(said)]  # "Hội LHPN (Hội Liên hiệp Phụ nữ)"
+    before = _fold_words(m.string[max(0, m.start() - 40): m.start()])
+    if said and meaning[len(lead):] == said and (not lead or before[-len(lead):] == lead):
+        return m["a"]
+    return m.group(0)
+
+
+#: "350.000.000 đồng (ba trăm năm mươi triệu đồng)", "(Bằng chữ: Năm trăm nghìn đồng chẵn)".
+_AMOUNT_IN_WORDS_RE = re.compile(
+    r"(?P<n>\d[\d.,]*(?:\s*(?:đồng|nghìn|ngàn|triệu|tỷ|tỉ|VNĐ|VND|đ)\b\.?)*)\s*"
+    r"\((?P<w>[^()\d]{3,160})\)"
+)
+_NUMBER_WORDS = frozenset(
+    "không một mốt hai ba bốn tư năm lăm nhăm sáu bảy tám chín mười mươi trăm nghìn ngàn triệu "
+    "tỷ tỉ linh lẻ đồng chẵn phẩy bằng chữ".split()
+)
+
+
+def _drop_amount_in_words(m: re.Match[str]) -> str:
+    """Drop an amount written out in words right after its figure: the figure is read in words
+    already, so the listener would hear the same sum twice."""
+    words = _fold_words(m["w"])
+    if words and all(w in _NUMBER_WORDS for w in words) and words != ["bằng", "chữ"]:
+        return m["n"]
+    return m.group(0)
 
 
 #: "(smartphone)", "(vaccine)": a foreign word in brackets after its Vietnamese name.
@@ -159,6 +202,8 @@ def _read_code(code: str, ctx: _Ctx) -> str:
     return " ".join(out)
 
 
+#: A Roman numeral of I, V and X after a dash: the level of a grade or standard (RON 95-III).
+_GRADE_ROMAN_RE = re.compile(r"[IVX]{2,5}")
 _QUY_DINH_BEFORE_RE = re.compile(r"(?i:quy định)\s+(?:số\s+)?$")
 _SYMBOL_YEAR_RE = re.compile(r"(?:19|20)\d\d")
 
@@ -182,6 +227,10 @@ def _docnum(text: str, ctx: _Ctx) -> str:
     """A document symbol in every shape (123/QĐ-UBND, 57-NQ/TW, 30/2020/NĐ-CP, 15/2023/QH15,
     456/UBND-VX) is read the same way: number, year if any, then kind and issuer in words."""
     def repl(m: re.Match[str]) -> str:
+        if _GRADE_ROMAN_RE.fullmatch(m["code"]) and is_roman(m["code"]) and m["sep"] == "-":
+            # a grade, not a symbol: "xăng RON 95-III" is "chín mươi lăm ba"
+            return f"{ctx.num(int(m['nums']))} {ctx.num(roman_to_int(m['code']))}" \
+                if m["nums"].isdigit() else m.group(0)
         code = _read_code(m.group("code"), ctx)
         named = _QUY_DINH_BEFORE_RE.search(m.string[max(0, m.start() - 20): m.start()])
         if named and m.group("code").startswith(("QĐ-", "QĐ/")):
@@ -211,8 +260,12 @@ def _glossary(text: str, ctx: _Ctx) -> str:
     pattern = _glossary_regex(commune)
 
     def repl(m: re.Match[str]) -> str:
-        hit = ctx.lookup(m.group(0))
-        return hit if hit is not None else m.group(0)
+        token = m.group(0)
+        sense = CONTEXT_READINGS.get(token)
+        if sense is not None and token.lower() not in ctx.glossary_ci and sense[0].search(text):
+            return sense[1]
+        hit = ctx.lookup(token)
+        return hit if hit is not None else token
 
     return pattern.sub(repl, text)
 

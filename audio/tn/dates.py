@@ -141,6 +141,27 @@ _COUNT_NEXT = {
 _DATE_NAME_WORDS = {"ngày", "tết", "lễ", "kỷ", "kỉ", "dịp", "khánh", "hạn", "hôm", "mùng", "mồng"}
 
 
+#: House numbers with a slash ("số nhà 12/3", "ngõ 12/3", "số 12/3 đường Lê Lợi"): the house
+#: behind the house, said "mười hai trên ba", never a date.
+_HOUSE_PREV = {"nhà", "ngõ", "ngách", "hẻm", "kiệt"}
+_STREET_NEXT = {"đường", "phố", "ngõ", "ngách", "hẻm", "kiệt", "quốc", "tỉnh", "khu", "tổ", "ấp",
+                "khóm", "thôn", "xóm"}
+
+
+def _house_number(m: re.Match[str]) -> bool:
+    prev = _prev_word(m)
+    if prev in _HOUSE_PREV or _prev_word(m, 2) in ("nhà số", "căn số", "địa chỉ số"):
+        return True
+    return prev == "số" and _next_word(m) in _STREET_NEXT
+
+
+#: "hoạt động 24/7", "trực 24/7": all day every day, unless a date word says it is 24 July.
+def _round_the_clock(m: re.Match[str]) -> bool:
+    if (m["d"], m["m"].lstrip("0")) != ("24", "7"):
+        return False
+    return _prev_word(m) not in _DATE_CONTEXT and not _DATE_NAME_WORDS & set(_prev_word(m, 6).split())
+
+
 def _fraction(m: re.Match[str], ctx: _Ctx) -> str:
     """'3/4' -> 'ba phần tư'; after a whole number ('5 1/2') the fraction is joined with 'và'."""
     den = int(m["m"])
@@ -177,6 +198,8 @@ def _dates(text: str, ctx: _Ctx) -> str:
         prev = _prev_word(m)
         after_number = re.search(r"\d\s$", m.string[: m.start()]) is not None
         single = len(m["d"]) == 1 and len(m["m"]) == 1
+        if slash and (_house_number(m) or _round_the_clock(m)):
+            return f"{ctx.num(int(m['d']))} trên {ctx.num(int(m['m']))}"
         if slash and prev not in _DAY_WORDS:
             nxt = _next_word(m)
             if nxt in _FRACTION_NEXT:

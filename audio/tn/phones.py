@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
+from audio.abbreviations import spell_letters
 from audio.tn.common import (
     _L,
     _NA,
@@ -51,6 +52,29 @@ _EMERGENCY_PREV = {"gọi", "nóng", "đài", "hotline", "hoặc"}
 
 
 _EMERGENCY_NEXT = {"khi", "để", "cấp", "báo", "công", "cứu"}
+
+
+#: Vehicle plates: province, series (letters, a digit for a motorbike), number ("43A-123.45",
+#: "92H1-456.78", "29-B1 234.56", "30E-12345" after "biển số"). Read like a phone number, one
+#: digit at a time, the letters by name: that is how the police and the listener say a plate.
+_PLATE_RE = re.compile(
+    r"(?<![\w.,/-])(?P<p>\d{2})\s?-?\s?(?P<s>[A-Z]{1,2}\d?)\s?[-.]?\s?(?P<n>\d{3}\.\d{2}|\d{4,5})"
+    r"(?![\w]|[.,]\d)"
+)
+_PLATE_CONTEXT_RE = re.compile(r"(?i:biển số|biển kiểm soát|bks|bsx|biển)\s*(?:xe\s*)?:?\s*$")
+
+
+def _plate(m: re.Match[str]) -> str:
+    if "." not in m["n"] and not _PLATE_CONTEXT_RE.search(m.string[max(0, m.start() - 25): m.start()]):
+        return m.group(0)
+    series = " ".join(read_digits(p) if p.isdigit() else spell_letters(p)
+                      for p in re.findall(r"\d+|\D+", m["s"]))
+    return f"{read_digits(m['p'])} {series} {read_digits(m['n'].replace('.', ''))}"
+
+
+def _plates(text: str, ctx: _Ctx) -> str:
+    """Vehicle plates, before document symbols: "29-B1 234.56" is not a symbol "29-B1"."""
+    return _PLATE_RE.sub(_plate, text)
 
 
 def _phones(text: str, ctx: _Ctx) -> str:

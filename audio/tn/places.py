@@ -12,7 +12,7 @@ import logging
 import re
 
 from audio.tn.common import _L, _Ctx
-from audio.vi_numbers import read_decimal
+from audio.vi_numbers import is_roman, read_decimal, roman_to_int
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,11 @@ _HEMI = {"N": "độ vĩ bắc", "S": "độ vĩ nam", "E": "độ kinh đông",
 #: already, so only the direction follows ("vĩ tuyến mười sáu phẩy không độ bắc").
 _COORD_GLUED_RE = re.compile(
     rf"(?<![\d,.])(?P<a>\d{{1,3}}[,.]\d{{1,3}})(?P<h>[NSEW])(?![{_L}\d])"
+)
+#: Diesel graded by its sulphur ("dầu DO 0,05S-II", "điêzen 0,001S-V"): not a latitude.
+_FUEL_SULPHUR_RE = re.compile(
+    rf"(?P<f>(?i:dầu|diesel|điêzen|điezen|đi ê zen|DO|đê ô)\s+(?:(?i:DO|đê ô|diesel|điêzen|đi ê zen)\s+)?)"
+    rf"(?P<a>\d[,.]\d{{1,4}})S(?:\s?-\s?(?P<r>[IVX]{{1,4}}))?(?![{_L}\d])"
 )
 _HEMI_AFTER_LINE = {"N": "độ bắc", "S": "độ nam", "E": "độ đông", "W": "độ tây"}
 _CHAINAGE_RE = re.compile(
@@ -57,6 +62,11 @@ def _places(text: str, ctx: _Ctx) -> str:
         hemi = _HEMI_AFTER_LINE if line_named else _HEMI
         return f"{_degrees(m['a'], ctx)} {hemi[m['h']]}"
 
+    text = _FUEL_SULPHUR_RE.sub(
+        lambda m: f"{m['f']}{_degrees(m['a'], ctx)} ét"
+        + (f" {ctx.num(roman_to_int(m['r']))}" if m["r"] and is_roman(m["r"]) else ""),
+        text,
+    )
     text = _COORD_GLUED_RE.sub(glued, text)
 
     def chainage(m: re.Match[str]) -> str:

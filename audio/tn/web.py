@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
+from audio.abbreviations import spell_letters
 from audio.tn.common import (
     _Ctx,
 )
@@ -43,6 +44,9 @@ _WEB_WORDS = {
 }
 
 
+_VOWEL_RE = re.compile(r"[aeiouy]")
+
+
 _TLD = r"(?:vn|com|net|org|gov|edu|info|io)"
 
 
@@ -73,6 +77,8 @@ def _read_web_part(part: str) -> str:
             out.append("gạch ngang")
         elif token == "_":
             out.append("gạch dưới")
+        elif token.isalpha() and not _VOWEL_RE.search(low):
+            out.append(spell_letters(token))  # "csgt.vn": no vowel, so no word to say; spelled
         elif token.isalpha():
             out.append(low)
     return " ".join(out)
