@@ -243,6 +243,8 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "CBCCVC": "cán bộ, công chức, viên chức",
     "CCVC": "công chức, viên chức",
     "STK": "số tài khoản",
+    "BKS": "biển kiểm soát",
+    "BSX": "biển số xe",
     "BTG": "ban tuyên giáo",
     "BTGTW": "ban tuyên giáo trung ương",
     # since 2025 the Party's propaganda and mass mobilisation boards are one

@@ -61,6 +61,11 @@ ACRONYM_WORDS: dict[str, str] = {
     "CPI": "xê pê i",
     "AQI": "a quy i",
     "FDI": "ép đê i",
+    # governance indices a province reports on, said as their owners say them
+    "PAPI": "pa pi",
+    "SIPAS": "xi pát",
+    "PCI": "pê xê i",
+    "Zalo OA": "da lô ô a",
 }
 
 #: Loanwords and brand names, matched in any letter case.
@@ -136,6 +141,9 @@ LOANWORDS: dict[str, str] = {
     "abbank": "a bê banh",
     "ocb": "ô xê bê",
     "momo": "mô mô",
+    "mobile banking": "mô bai banh king",
+    "internet banking": "in tơ nét banh king",
+    "smart banking": "xmát banh king",
     "zalopay": "da lô pây",
     "vnpay": "vê en pây",
     "vinaphone": "vi na phôn",

@@ -17,6 +17,7 @@ from audio.abbreviations import (
     is_vietnamese_syllable,
     spell_letters,
 )
+from audio.lexicon import ACRONYM_WORDS
 from audio.tn.common import (
     _ABBR_CHARS,
     _L,
@@ -244,15 +245,14 @@ def _docnum(text: str, ctx: _Ctx) -> str:
 # --- glossary -------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=64)
 def _glossary_regex(commune_keys: tuple[str, ...]) -> re.Pattern[str]:
-    """One alternation of every glossary key, longest first; commune keys match in any case."""
-    cs = sorted(DEFAULT_GLOSSARY, key=len, reverse=True)
-    ci = sorted(set(DEFAULT_GLOSSARY_ANYCASE) | {k.lower() for k in commune_keys}, key=len,
-                reverse=True)
-    ci_re = "|".join(re.escape(k) for k in ci)
-    cs_re = "|".join(re.escape(k) for k in cs)
+    """One alternation of every glossary key, longest first whatever its case rule, so "Zalo OA"
+    wins over "zalo"; commune keys and the any-case defaults match in any case."""
+    ci = set(DEFAULT_GLOSSARY_ANYCASE) | {k.lower() for k in commune_keys}
+    keys = [(k, True) for k in ci] + [(k, False) for k in DEFAULT_GLOSSARY if k.lower() not in ci]
+    keys.sort(key=lambda item: len(item[0]), reverse=True)
+    alternation = "|".join(f"(?i:{re.escape(k)})" if anycase else re.escape(k) for k, anycase in keys)
     # a key may end in '.', so the right boundary only forbids letters and digits
-    return re.compile(rf"{_NB}(?:(?i:{ci_re})|{cs_re})(?![{_L}\d])" if ci_re else
-                      rf"{_NB}(?:{cs_re})(?![{_L}\d])")
+    return re.compile(rf"{_NB}(?:{alternation})(?![{_L}\d])")
 
 
 def _glossary(text: str, ctx: _Ctx) -> str:
@@ -286,6 +286,9 @@ def _read_caps_token(token: str, ctx: _Ctx) -> str:
         return _read_alnum(token, ctx)
     if token == "Y":
         return "y"  # 'Y tế', 'Y học': the letter is itself the word
+    alarm = _ALARM_ROMAN_RE.fullmatch(token)
+    if alarm:
+        return f"báo động {ctx.num(roman_to_int(alarm['r']))}"
     if len(token) > 1 and (has_vietnamese_marks(token) or is_vietnamese_syllable(token)):
         return token.lower()
     return spell_letters(token)
@@ -312,12 +315,19 @@ def _read_alnum(token: str, ctx: _Ctx) -> str:
     return " ".join(_read_code_part(p, ctx) for p in parts)
 
 
+#: A flood alarm level glued to its Roman numeral: "trên BĐIII 0,95 m".
+_ALARM_ROMAN_RE = re.compile(r"BĐ(?P<r>I{1,3}|IV)")
+
+
 def _read_code_part(part: str, ctx: _Ctx) -> str:
     """One run of a code: digits keep their zeros (C06 is 'xê không sáu'), letters are spelled
     unless they name a road class (QL, ĐT)."""
     if part.isdigit():
         return read_digits(part) if part.startswith("0") and len(part) > 1 else ctx.num(int(part))
-    return _ROAD_PREFIXES.get(part) or spell_letters(part)
+    if part in _ROAD_PREFIXES:
+        return _ROAD_PREFIXES[part]
+    word = ACRONYM_WORDS.get(part) if len(part) > 2 else None  # E5RON92: "RON" is a word
+    return word or spell_letters(part)
 
 
 #: A letter with a prime (A', B'): said "a phẩy", as in a geometry lesson.
@@ -333,7 +343,18 @@ _NAMED_LETTER_RE = re.compile(
 )
 
 
+#: A storm's international name, printed in capitals ("tên quốc tế YAGI", "siêu bão RAGASA"):
+#: a name said as written, not an acronym to spell.
+_STORM_NAME_RE = re.compile(
+    rf"(?P<k>(?i:(?<![{_L}])(?:tên quốc tế|siêu bão|cơn bão|bão)(?:\s+là)?\s*:?)\s*)"
+    r"(?P<n>[A-Z][A-Z-]{2,})(?![\w])"
+)
+
+
 def _capitals(text: str, ctx: _Ctx) -> str:
+    text = _STORM_NAME_RE.sub(
+        lambda m: m["k"] + (m["n"].title() if re.search("[AEIOUY]", m["n"]) else m["n"]), text
+    )
     text = _NAMED_LETTER_RE.sub(lambda m: f"{m['k']} {spell_letters(m['c'])}", text)
     text = _LONE_X_RE.sub("ích", text)
     text = _PRIME_RE.sub(lambda m: f"{spell_letters(m['c'])} phẩy", text)

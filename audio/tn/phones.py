@@ -22,7 +22,8 @@ logger = logging.getLogger(__name__)
 
 # --- phone numbers -------------------------------------------------------------------------
 _PHONE_RE = re.compile(
-    r"(?<![\w.,/])(?P<plus>\+84|0)(?P<body>\d{2,4}(?:[ .-]?\d{2,4}){1,3})(?![\w]|[.,]\d)"
+    r"(?<![\w.,/])(?P<plus>\+84|0)(?P<body>\d{2,4}(?:[ .-]?\d{2,4}){1,3}|\d{2,4}(?:[ .-]\d{1,4}){2,4})"
+    r"(?![\w]|[.,]\d)"
 )
 
 
@@ -77,6 +78,14 @@ def _plates(text: str, ctx: _Ctx) -> str:
     return _PLATE_RE.sub(_plate, text)
 
 
+#: Gold's fineness is a grade, not a count: "vàng nhẫn 9999" is "bốn số chín" on every price
+#: bulletin (999.9 too), "vàng 24K" "hai mươi tư ca".
+_GOLD_FINENESS_RE = re.compile(
+    rf"(?P<k>(?i:(?<![{_L}])vàng(?:\s+(?:nhẫn|miếng|trang sức|ta|tây|SJC|ét gi xê))?"
+    rf"(?:\s+tròn trơn)?)\s+)(?:9999|999[.,]9)(?![\d.,]\d|\d)"
+)
+
+
 def _phones(text: str, ctx: _Ctx) -> str:
     def repl(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group("body"))
@@ -93,6 +102,7 @@ def _phones(text: str, ctx: _Ctx) -> str:
             return read_digits(m["n"])
         return m.group(0)
 
+    text = _GOLD_FINENESS_RE.sub(lambda m: m["k"] + "bốn số chín", text)
     text = _PHONE_RE.sub(repl, text)
     text = _HOTLINE_RE.sub(lambda m: m.group("lead") + read_digits(m.group("num")), text)
     text = _SERVICE_NUM_RE.sub(lambda m: read_digits(m.group(0)), text)

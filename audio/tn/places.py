@@ -42,6 +42,11 @@ _CHAINAGE_RE = re.compile(
 )
 
 
+_CHAINAGE_SPAN_RE = re.compile(
+    r"(?P<a>ki lô mét (?:(?!ki lô mét)[^\W\d_]| )+?)\s*[-–—]\s*(?P<b>ki lô mét)"
+)
+
+
 def _degrees(value: str, ctx: _Ctx) -> str:
     whole, _, frac = value.replace(".", ",").partition(",")
     return read_decimal(whole, frac, ctx.dialect) if frac else ctx.num(int(whole))
@@ -73,7 +78,12 @@ def _places(text: str, ctx: _Ctx) -> str:
         words = f"ki lô mét {ctx.num(int(m['km']))}"
         return f"{words} cộng {ctx.num(int(m['m']))}" if m["m"] else words
 
+    def span(m: re.Match[str]) -> str:
+        return f"{m['a']} đến {m['b']}"
+
     # only a milestone: "Km 15" with a capital K, or any chainage with its "+"
-    return _CHAINAGE_RE.sub(
+    text = _CHAINAGE_RE.sub(
         lambda m: chainage(m) if m["m"] or m.group(0)[0] == "K" else m.group(0), text
     )
+    # "Km 850+500 - Km 852+200": a stretch of road, from one milestone to the other
+    return _CHAINAGE_SPAN_RE.sub(span, text)
