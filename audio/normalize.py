@@ -25,6 +25,7 @@ from audio.tn.codes import (
     _docnum,
     _glossary,
     _paren_abbr,
+    _strains,
 )
 from audio.tn.common import (
     Pass,
@@ -129,6 +130,7 @@ _PASSES: tuple[Pass, ...] = (
     _headings,
     _addresses,
     _paren_abbr,
+    _strains,
     _alternatives,
     _plates,
     _docnum,

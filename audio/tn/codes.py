@@ -45,8 +45,9 @@ _ADDRESS_RE = re.compile(
     rf"(?<![{_L}\d.])(?P<a>P|Q|TX|TT|X|TP|Tp|tp|KP|TDP)\.\s?(?=\d|[{_ABBR_CHARS}])"
 )
 
-#: One capital letter, a period, then a lower-case word: a name's initial ("anh M. đi bộ").
-_INITIAL_RE = re.compile(rf"(?<![{_L}\d.])(?P<c>[{_ABBR_CHARS}])\.(?=\s+[a-zà-ỹđ])")
+#: One capital letter, a period, then a lower-case word or a comma: a name's initial ("anh M.
+#: đi bộ", "Ông Lê Văn B., sinh năm 1975").
+_INITIAL_RE = re.compile(rf"(?<![{_L}\d.])(?P<c>[{_ABBR_CHARS}])\.(?=\s+[a-zà-ỹđ]|,)")
 
 #: "SN 1985" after a name is the year of birth; "SN 12 Lê Lợi" a house number.
 _SN_RE = re.compile(rf"(?<![{_L}\d.])SN\.?\s?(?=\d)")
@@ -85,6 +86,15 @@ def _addresses(text: str, ctx: _Ctx) -> str:
     return _CAPS_DOT_NUM_RE.sub(
         lambda m: m.group(0) if is_roman(m["c"]) else m["c"] + " ", text  # quý III.2021
     )
+
+
+# --- influenza subtypes: "cúm A/H5N1" is "cúm a hát năm en một", the slash not said ---------
+_STRAIN_RE = re.compile(rf"(?<![{_L}\d/])(?P<t>[AB])\s?/\s?(?=H\d{{1,2}}N\d{{1,2}}(?![{_L}\d]))")
+
+
+def _strains(text: str, ctx: _Ctx) -> str:
+    """'A/H5N1' -> 'A H5N1': the type and subtype of a flu virus, never 'a trên hát...'."""
+    return _STRAIN_RE.sub(lambda m: m["t"] + " ", text)
 
 
 # --- "Dịch tả lợn châu Phi (ASF)": an abbreviation right after its own expansion -----------
@@ -351,7 +361,15 @@ _STORM_NAME_RE = re.compile(
 )
 
 
+#: Two codes of one series joined by a dash are a span: "BĐ2-BĐ3", "QL1-QL14".
+_CODE_SPAN_RE = re.compile(
+    rf"(?<![{_L}\d])(?P<a>(?P<p>[{_ABBR_CHARS}]{{1,3}})\d+)\s*[-–]\s*(?P<b>(?P=p)\d+)(?![{_L}\d])"
+)
+
 def _capitals(text: str, ctx: _Ctx) -> str:
+    text = _CODE_SPAN_RE.sub(
+        lambda m: f"{_read_alnum(m['a'], ctx)} đến {_read_alnum(m['b'], ctx)}", text
+    )
     text = _STORM_NAME_RE.sub(
         lambda m: m["k"] + (m["n"].title() if re.search("[AEIOUY]", m["n"]) else m["n"]), text
     )

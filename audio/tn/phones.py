@@ -73,9 +73,25 @@ def _plate(m: re.Match[str]) -> str:
     return f"{read_digits(m['p'])} {series} {read_digits(m['n'].replace('.', ''))}"
 
 
+#: A crop variety: its code spelled, its number dialled ("lúa IR 50404", "giống OM 5451").
+_VARIETY_RE = re.compile(
+    rf"(?P<k>(?i:(?<![{_L}])(?:giống lúa|giống ngô|giống|lúa|ngô|lạc|đậu tương|đậu))\s+)"
+    rf"(?P<c>[A-Z]{{1,4}})\s?-?\s?(?P<n>\d{{4,6}})(?![\d.,])"
+)
+
+
 def _plates(text: str, ctx: _Ctx) -> str:
-    """Vehicle plates, before document symbols: "29-B1 234.56" is not a symbol "29-B1"."""
+    """Vehicle plates and crop varieties, before document symbols and numbers: "29-B1 234.56"
+    is not a symbol "29-B1", and "IR 50404" is no fifty thousand."""
+    text = _VARIETY_RE.sub(
+        lambda m: f"{m['k']}{spell_letters(m['c'])} {read_digits(m['n'])}", text
+    )
     return _PLATE_RE.sub(_plate, text)
+
+
+#: An SMS short code after "gửi" in a message's syntax ("soạn tin DK gửi 8198"): dialled.
+_SMS_RE = re.compile(r"(?P<k>(?i:(?<![\w])(?:gửi|gửi đến|gửi tới|đến số|tới số))\s+)(?P<n>\d{3,5})(?![\d.,\w])")
+_SMS_CONTEXT_RE = re.compile(r"(?i:cú pháp|soạn tin|nhắn tin|tin nhắn|soạn)")
 
 
 #: Gold's fineness is a grade, not a count: "vàng nhẫn 9999" is "bốn số chín" on every price
@@ -102,6 +118,8 @@ def _phones(text: str, ctx: _Ctx) -> str:
             return read_digits(m["n"])
         return m.group(0)
 
+    if _SMS_CONTEXT_RE.search(text):
+        text = _SMS_RE.sub(lambda m: m["k"] + read_digits(m["n"]), text)
     text = _GOLD_FINENESS_RE.sub(lambda m: m["k"] + "bốn số chín", text)
     text = _PHONE_RE.sub(repl, text)
     text = _HOTLINE_RE.sub(lambda m: m.group("lead") + read_digits(m.group("num")), text)
