@@ -142,3 +142,92 @@ def test_spans_lists_addresses_and_people(written: str, spoken: str) -> None:
 def test_an_initial_is_not_a_sentence_end() -> None:
     assert normalize("Ông Nguyễn Văn A. được khen thưởng.") == "Ông Nguyễn Văn a được khen thưởng."
     assert normalize("Uống vitamin A. Sau đó nghỉ.") == "Uống vitamin a. Sau đó nghỉ."
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("mã DVL", "mã đê vê en lờ"),  # unknown capitals: the letter names of the glossary
+        ("mã BXL", "mã bê ích en lờ"),
+        ("trạm ODA", "trạm ô đê a"),
+    ],
+)
+def test_spelled_capitals_use_the_glossary_letter_names(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Phát hiện trâu mắc THT tại thôn 2.", "Phát hiện trâu mắc tụ huyết trùng tại thôn hai."),
+        ("Phun tiêu độc, phòng bệnh THT cho đàn bò.",
+         "Phun tiêu độc, phòng bệnh tụ huyết trùng cho đàn bò."),
+        # a farmers' group, even when it raises cattle: only disease words change the sense
+        ("THT chăn nuôi bò thôn Đông họp tổng kết.", "tổ hợp tác chăn nuôi bò thôn Đông họp tổng kết."),
+        ("Thành lập 3 THT trồng rau an toàn.", "Thành lập ba tổ hợp tác trồng rau an toàn."),
+    ],
+)
+def test_tht_is_the_cattle_disease_only_beside_disease_words(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+def test_the_communes_word_wins_over_the_context_reading() -> None:
+    assert normalize("Tiêm phòng THT", glossary={"THT": "tổ hợp tác"}) == "Tiêm phòng tổ hợp tác"
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Đảm bảo ATTP (an toàn thực phẩm) dịp Tết.", "Đảm bảo an toàn thực phẩm dịp Tết."),
+        ("Hội LHPN (Hội Liên hiệp Phụ nữ) xã.", "Hội liên hiệp phụ nữ xã."),
+        ("Lệ phí 50.000 đồng (năm mươi nghìn đồng).", "Lệ phí năm mươi nghìn đồng."),
+        ("Nộp 02 (hai) bản chính.", "Nộp hai bản chính."),
+        # a bracket that says something else is read
+        ("Nộp 02 (bản sao) hồ sơ.", "Nộp hai, bản sao, hồ sơ."),
+        ("Đăng ký BHYT (tại Trạm Y tế).", "Đăng ký bảo hiểm y tế, tại Trạm y tế."),
+    ],
+)
+def test_a_bracket_that_repeats_what_was_said_is_not_said_twice(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Xe BKS 29-B1 234.56 bị tạm giữ.", "Xe biển kiểm soát hai chín bê một hai ba bốn năm sáu bị tạm giữ."),
+        ("Xe ô tô biển số 30E-12345.", "Xe ô tô biển số ba không e một hai ba bốn năm."),
+        ("Lớp 12A-1234 học sinh.", "Lớp mười hai a một nghìn hai trăm ba mươi tư học sinh."),  # no plate word
+        ("Ngõ 45/12 phố Huế.", "Ngõ bốn mươi lăm trên mười hai phố Huế."),
+        ("Nhà số 7/2, thôn Đông.", "Nhà số bảy trên hai, thôn Đông."),
+        ("Trực 24/7 trong mùa mưa bão.", "Trực hai mươi tư trên bảy trong mùa mưa bão."),
+        ("Hạn chót ngày 24/7.", "Hạn chót ngày hai mươi tư tháng bảy."),
+        ("Từ 20/7 đến 24/7.", "Từ ngày hai mươi tháng bảy đến ngày hai mươi tư tháng bảy."),
+    ],
+)
+def test_plates_house_numbers_and_round_the_clock(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Xăng RON 95-IV.", "Xăng rôn chín mươi lăm bốn."),
+        ("Xăng E5RON92.", "Xăng e năm rôn chín mươi hai."),
+        ("Dầu DO 0,001S-V.", "Dầu đê ô không phẩy không không một ét năm."),
+        ("Bão ở 15,5N.", "Bão ở mười lăm phẩy năm độ vĩ bắc."),  # no fuel before it: a latitude
+        ("Vàng miếng 999.9 và vàng 24K.", "Vàng miếng bốn số chín và vàng hai mươi tư ca."),
+        ("Có 9999 hộ.", "Có chín nghìn chín trăm chín mươi chín hộ."),
+        ("Siêu bão RAGASA.", "Siêu bão Ragasa."),
+        ("Trên BĐII và BĐ1-BĐ2.", "Trên báo động hai và báo động một đến báo động hai."),
+        ("Giống OM 5451.", "Giống ô em mờ năm bốn năm một."),
+        ("Cúm A/H1N1.", "Cúm a hát một en một."),
+        ("Soạn tin VNEID gửi 1900.", "Soạn tin vê nê ai đi gửi một chín không không."),
+    ],
+)
+def test_grades_names_and_codes(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+def test_a_longer_key_wins_whatever_its_letter_case() -> None:
+    assert normalize("Theo dõi Zalo OA của xã và nhóm zalo thôn.") == (
+        "Theo dõi da lô ô a của xã và nhóm da lô thôn.")

@@ -214,3 +214,13 @@ def test_an_address_to_the_listeners_or_without_a_body_is_read() -> None:
     assert normalize("Kính gửi: các thôn") == "Kính gửi: các thôn"
     text = "Ủy ban nhân dân xã kính gửi lời cảm ơn tới bà con."
     assert read_document(text).omitted == ()
+
+
+def test_editor_preview_names_the_addressees_left_out(web_app, login_as) -> None:
+    from web_helpers import post_json
+
+    editor = login_as("editor")
+    prev = post_json(editor, "/bulletins/preview", {"text": CONG_VAN})
+    assert prev.status_code == 200, prev.get_data(as_text=True)
+    assert "Trung tâm" not in prev.json["normalized"] and "Thực hiện" in prev.json["normalized"]
+    assert "khối kính gửi (3 dòng): Kính gửi: - UBND các xã" in prev.json["summary"], prev.json

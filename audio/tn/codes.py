@@ -321,6 +321,9 @@ def _read_alnum(token: str, ctx: _Ctx) -> str:
     if found:  # the legislature that passed a law: 41/2024/QH15, 35/2023/UBTVQH15
         body = "ủy ban thường vụ quốc hội" if found[1] == "UBTVQH" else "quốc hội"
         return f"{body} khóa {ctx.num(int(found[2]))}"
+    strain = re.fullmatch(r"H(\d{1,2})N(\d{1,2})", token)
+    if strain:  # flu subtypes as the health service says them: H1N1 "hát một en một"
+        return f"hát {ctx.num(int(strain[1]))} en {ctx.num(int(strain[2]))}"
     parts = re.findall(r"\d+|\D+", token)
     return " ".join(_read_code_part(p, ctx) for p in parts)
 

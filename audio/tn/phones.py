@@ -76,7 +76,7 @@ def _plate(m: re.Match[str]) -> str:
 #: A crop variety: its code spelled, its number dialled ("lúa IR 50404", "giống OM 5451").
 _VARIETY_RE = re.compile(
     rf"(?P<k>(?i:(?<![{_L}])(?:giống lúa|giống ngô|giống|lúa|ngô|lạc|đậu tương|đậu))\s+)"
-    rf"(?P<c>[A-Z]{{1,4}})\s?-?\s?(?P<n>\d{{4,6}})(?![\d.,])"
+    rf"(?P<c>[A-Z]{{1,4}})\s?-?\s?(?P<n>\d{{4,6}})(?!\d|[.,]\d)"
 )
 
 
@@ -90,8 +90,13 @@ def _plates(text: str, ctx: _Ctx) -> str:
 
 
 #: An SMS short code after "gửi" in a message's syntax ("soạn tin DK gửi 8198"): dialled.
-_SMS_RE = re.compile(r"(?P<k>(?i:(?<![\w])(?:gửi|gửi đến|gửi tới|đến số|tới số))\s+)(?P<n>\d{3,5})(?![\d.,\w])")
-_SMS_CONTEXT_RE = re.compile(r"(?i:cú pháp|soạn tin|nhắn tin|tin nhắn|soạn)")
+#: The number ends the message's syntax: end, punctuation, or "để/hoặc/và/(" after it, never
+#: a counted noun ("gửi 300 hộ" is a count).
+_SMS_RE = re.compile(
+    r"(?P<k>(?i:(?<![\w])(?:gửi|gửi đến|gửi tới|đến số|tới số))\s+)(?P<n>\d{3,5})"
+    r"(?=\s*$|\s*[,;:)(]|\.(?!\d)|\s+(?i:để|hoặc|và|miễn|với)\b)"
+)
+_SMS_CONTEXT_RE = re.compile(r"(?i:cú pháp|soạn tin|nhắn tin|tin nhắn)")
 
 
 #: Gold's fineness is a grade, not a count: "vàng nhẫn 9999" is "bốn số chín" on every price
