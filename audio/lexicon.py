@@ -123,6 +123,8 @@ LOANWORDS: dict[str, str] = {
     "qr code": "mã quy rờ",
     "mã qr code": "mã quy rờ",
     "qrcode": "mã quy rờ",
+    "qr-code": "mã quy rờ",
+    "mã qr-code": "mã quy rờ",
     "diesel": "đi ê zen",
     # banks, as their names are said (the "bank" of a brand is "banh")
     "agribank": "a gờ ri banh",

@@ -364,12 +364,22 @@ _STORM_NAME_RE = re.compile(
 )
 
 
+#: A letter+digit code with its grade after a dash: "RON95-III", "E5RON92-II".
+_CODE_GRADE_RE = re.compile(
+    rf"(?<![{_L}\d])(?P<c>[{_ABBR_CHARS}]+\d+(?:[{_ABBR_CHARS}]+\d+)*)-(?P<r>[IVX]{{1,5}})(?![{_L}\d])"
+)
+
 #: Two codes of one series joined by a dash are a span: "BĐ2-BĐ3", "QL1-QL14".
 _CODE_SPAN_RE = re.compile(
     rf"(?<![{_L}\d])(?P<a>(?P<p>[{_ABBR_CHARS}]{{1,3}})\d+)\s*[-–]\s*(?P<b>(?P=p)\d+)(?![{_L}\d])"
 )
 
 def _capitals(text: str, ctx: _Ctx) -> str:
+    text = _CODE_GRADE_RE.sub(
+        lambda m: f"{_read_alnum(m['c'], ctx)} {ctx.num(roman_to_int(m['r']))}"
+        if is_roman(m["r"]) else m.group(0),
+        text,
+    )
     text = _CODE_SPAN_RE.sub(
         lambda m: f"{_read_alnum(m['a'], ctx)} đến {_read_alnum(m['b'], ctx)}", text
     )
