@@ -200,9 +200,15 @@ def _find_addressees(lines: Sequence[str], taken: set[int]) -> list[Omission]:
         while end < len(lines) and end not in taken:
             line = lines[end].strip()
             prev = lines[end - 1].strip()
+            if not line:  # a blank line inside the list ("Kính gửi:", blank, "- UBND ...")
+                ahead = next((k for k in range(end, len(lines)) if lines[k].strip()), None)
+                if ahead is None or ahead in taken or not _LIST_ITEM_RE.match(lines[ahead]):
+                    break
+                end = ahead
+                continue
             bare_head = end == i + 1 and not opened["rest"].strip()
             continued = prev.endswith((";", ",", ":")) and len(line) <= _ADDRESSEE_LINE_MAX
-            if not line or not (_LIST_ITEM_RE.match(line) or bare_head or continued):
+            if not (_LIST_ITEM_RE.match(line) or bare_head or continued):
                 break
             end += 1
         addressed = " ".join(line for line in lines[i:end])

@@ -224,3 +224,10 @@ def test_editor_preview_names_the_addressees_left_out(web_app, login_as) -> None
     assert prev.status_code == 200, prev.get_data(as_text=True)
     assert "Trung tâm" not in prev.json["normalized"] and "Thực hiện" in prev.json["normalized"]
     assert "khối kính gửi (3 dòng): Kính gửi: - UBND các xã" in prev.json["summary"], prev.json
+
+
+def test_addressees_pasted_with_blank_lines_between_them_are_one_block() -> None:
+    text = "Kính gửi:\n\n- UBND các xã;\n\n- Các thôn, khu phố.\n\nĐề nghị các đơn vị báo cáo."
+    reading = read_document(text)
+    assert [line for line in reading.text.split("\n") if line] == ["Đề nghị các đơn vị báo cáo."]
+    assert reading.omitted == ("khối kính gửi (3 dòng): Kính gửi: - UBND các xã; - Các thôn, khu phố.",)
