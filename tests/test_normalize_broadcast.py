@@ -231,3 +231,17 @@ def test_grades_names_and_codes(written: str, spoken: str) -> None:
 def test_a_longer_key_wins_whatever_its_letter_case() -> None:
     assert normalize("Theo dõi Zalo OA của xã và nhóm zalo thôn.") == (
         "Theo dõi da lô ô a của xã và nhóm da lô thôn.")
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Hỗ trợ 2 triệu/hộ.", "Hỗ trợ hai triệu một hộ."),  # a sum without "đồng" is still money
+        ("Doanh thu 3 tỷ/năm.", "Doanh thu ba tỷ một năm."),
+        ("Cấp 3 triệu lượt/năm.", "Cấp ba triệu lượt mỗi năm."),  # a count of visits: a rate
+        ("Nghỉ từ ngày 2 đến 4-9.", "Nghỉ từ ngày hai đến ngày bốn tháng chín."),
+        ("Ngày 3 có 2 đến 5-6 hộ.", "Ngày ba có hai đến năm đến sáu hộ."),  # no day before "đến"
+    ],
+)
+def test_money_without_dong_and_the_end_of_a_dashed_span(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken

@@ -162,6 +162,10 @@ def _round_the_clock(m: re.Match[str]) -> bool:
     return _prev_word(m) not in _DATE_CONTEXT and not _DATE_NAME_WORDS & set(_prev_word(m, 6).split())
 
 
+#: "từ ngày 26 đến 29-10": a day just named, then "đến", then the dashed last day and month.
+_SPAN_START_RE = re.compile(r"(?i:ngày|mùng|mồng)\s+\d{1,2}\s+(?i:đến|tới)\s+$")
+
+
 def _fraction(m: re.Match[str], ctx: _Ctx) -> str:
     """'3/4' -> 'ba phần tư'; after a whole number ('5 1/2') the fraction is joined with 'và'."""
     den = int(m["m"])
@@ -209,7 +213,9 @@ def _dates(text: str, ctx: _Ctx) -> str:
         named_day = bool(_DATE_NAME_WORDS & set(_prev_word(m, 6).split()))
         if slash and single and (after_number or (prev not in _DATE_CONTEXT and not named_day)):
             return _fraction(m, ctx)
-        if not slash and prev not in _DAY_WORDS and not _names_a_day(_prev_word(m, 2)):
+        span_end = _SPAN_START_RE.search(m.string[max(0, m.start() - 30): m.start()])
+        if not slash and prev not in _DAY_WORDS and not _names_a_day(_prev_word(m, 2)) \
+                and not span_end:  # "từ ngày 26 đến 29-10": the span's last day
             return m.group(0)
         return f"{_ngay(m)}{ctx.num(int(m['d']))} tháng {read_month(int(m['m']), ctx.dialect)}"
 
