@@ -245,3 +245,18 @@ def test_a_longer_key_wins_whatever_its_letter_case() -> None:
 )
 def test_money_without_dong_and_the_end_of_a_dashed_span(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Công tác PCTN, THTK, CLP năm 2025.",
+         "Công tác phòng chống tham nhũng, thực hành tiết kiệm, chống lãng phí năm hai nghìn không trăm hai mươi lăm."),
+        ("Đẩy mạnh CCHC, xây dựng CQS, phát triển KTS và XHS.",
+         "Đẩy mạnh cải cách hành chính, xây dựng chính quyền số, phát triển kinh tế số và xã hội số."),
+        ("Hỗ trợ NKT, HKD và các HTX-DV.", "Hỗ trợ người khuyết tật, hộ kinh doanh và các hợp tác xã dịch vụ."),
+        ("Sự nghiệp CNH-HĐH đất nước.", "Sự nghiệp công nghiệp hóa, hiện đại hóa đất nước."),
+    ],
+)
+def test_everyday_administrative_abbreviations_are_said_as_words(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
