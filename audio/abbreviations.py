@@ -346,6 +346,10 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "BDV": "ban dân vận",
     "BDVTW": "ban dân vận trung ương",
     "BTCTW": "ban tổ chức trung ương",
+    "VPTW": "văn phòng trung ương",
+    "BBT": "ban bí thư",
+    "UBKTTW": "ủy ban kiểm tra trung ương",
+    "BNCTW": "ban nội chính trung ương",
     "CC": "công chức",
     "VC": "viên chức",
     "NLĐ": "người lao động",
@@ -505,8 +509,8 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "BCH quân sự": "ban chỉ huy quân sự",
 }
 
-#: Abbreviations whose reading depends on the sentence: (words that, anywhere on the line, mark
-#: the other sense, that reading). "THT" is a tổ hợp tác (a farmers' group) in an agriculture
+#: Abbreviations whose reading depends on the sentence: (words that, within 80 characters of it,
+#: mark the other sense, that reading). "THT" is a tổ hợp tác (a farmers' group) in an agriculture
 #: notice and the cattle disease tụ huyết trùng in a veterinary one ("tiêm phòng THT, LMLM",
 #: "ổ dịch THT"); "THT chăn nuôi bò" stays a tổ hợp tác, since only disease words count.
 CONTEXT_READINGS: dict[str, tuple[re.Pattern[str], str]] = {
@@ -516,6 +520,15 @@ CONTEXT_READINGS: dict[str, tuple[re.Pattern[str], str]] = {
             r"thú y|LMLM|lở mồm|nhiễm|mắc|triệu chứng|tiêu độc|khử trùng)(?![\w])"
         ),
         "tụ huyết trùng",
+    ),
+    # TB is a thông báo, except beside tuberculosis ("bệnh nhân lao (TB)"), which health
+    # workers name by its letters; "lao động" never counts
+    "TB": (
+        re.compile(
+            r"(?i)(?:(?:bệnh|nhân|chống|trị|mắc|nhiễm|sàng lọc|phát hiện)\s+lao(?!\s+động)"
+            r"|lao\s+(?:phổi|kháng thuốc|tiềm ẩn)|lao\s*\(TB\))"
+        ),
+        "tê bê",
     ),
 }
 
@@ -588,7 +601,7 @@ DOC_KINDS: dict[str, str] = {
     "BCĐTW": "ban chỉ đạo trung ương", "BQL": "ban quản lý", "UBBC": "ủy ban bầu cử",
     "HĐBC": "hội đồng bầu cử", "NVY": "nghiệp vụ y", "NVD": "nghiệp vụ dược",
     "KHTC": "kế hoạch tài chính", "TCCB": "tổ chức cán bộ", "QLCL": "quản lý chất lượng",
-    "NV": "nghiệp vụ", "TCHC": "tổ chức hành chính", "QLĐT": "quản lý đô thị", "HĐBCQG": "hội đồng bầu cử quốc gia", "ĐĐBQH": "đoàn đại biểu quốc hội",
+    "NV": "nghiệp vụ", "TCHC": "tổ chức hành chính", "QLĐT": "quản lý đô thị", "HĐBCQG": "hội đồng bầu cử quốc gia", "VPTW": "văn phòng trung ương", "BBT": "ban bí thư", "ĐĐBQH": "đoàn đại biểu quốc hội",
 }
 
 #: How a broadcaster spells each letter of an acronym on air: the names radio uses for the

@@ -260,3 +260,12 @@ def test_money_without_dong_and_the_end_of_a_dashed_span(written: str, spoken: s
 )
 def test_everyday_administrative_abbreviations_are_said_as_words(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+def test_a_context_reading_looks_at_its_own_sentence_only() -> None:
+    assert normalize("Sàng lọc phát hiện sớm bệnh lao (TB) tại xã.") == (
+        "Sàng lọc phát hiện sớm bệnh lao, tê bê, tại xã.")
+    far = ("Người lao động nhận TB số 5 tại văn phòng ủy ban xã vào sáng mai. Chiều mai, trạm y tế "
+           "tổ chức phòng chống lao cho người cao tuổi.")
+    assert "nhận thông báo số năm" in normalize(far)
+    assert normalize("Người lao động nhận TB.") == "Người lao động nhận thông báo."

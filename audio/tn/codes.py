@@ -265,6 +265,10 @@ def _glossary_regex(commune_keys: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"{_NB}(?:{alternation})(?![{_L}\d])")
 
 
+#: How far either side of an abbreviation its sense is looked for: the same sentence or two.
+_SENSE_WINDOW = 80
+
+
 def _glossary(text: str, ctx: _Ctx) -> str:
     commune = tuple(sorted(ctx.glossary))
     pattern = _glossary_regex(commune)
@@ -272,7 +276,8 @@ def _glossary(text: str, ctx: _Ctx) -> str:
     def repl(m: re.Match[str]) -> str:
         token = m.group(0)
         sense = CONTEXT_READINGS.get(token)
-        if sense is not None and token.lower() not in ctx.glossary_ci and sense[0].search(text):
+        near = text[max(0, m.start() - _SENSE_WINDOW): m.end() + _SENSE_WINDOW]
+        if sense is not None and token.lower() not in ctx.glossary_ci and sense[0].search(near):
             return sense[1]
         hit = ctx.lookup(token)
         return hit if hit is not None else token
