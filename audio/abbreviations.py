@@ -4,7 +4,7 @@ Why: commune notices are full of abbreviations ("UBND", "HĐND", "57-NQ/TW") tha
 reads as English or as noise. The default glossary covers what local government writes every day;
 the commune's own glossary (edited in the panel) is layered over it by ``audio.normalize``.
 An all-capitals token that is in neither is spelled letter by letter the way Vietnamese
-broadcasters spell ("UBND" would be "u bê en nờ dê" without the glossary).
+broadcasters spell ("UBND" would be "u bê en nờ đê" without the glossary).
 """
 
 from __future__ import annotations
