@@ -269,3 +269,16 @@ def test_a_context_reading_looks_at_its_own_sentence_only() -> None:
            "tổ chức phòng chống lao cho người cao tuổi.")
     assert "nhận thông báo số năm" in normalize(far)
     assert normalize("Người lao động nhận TB.") == "Người lao động nhận thông báo."
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Trực từ Thứ Hai - Thứ Sáu.", "Trực từ Thứ Hai đến Thứ Sáu."),
+        ("Nghỉ thứ 7 - chủ nhật.", "Nghỉ thứ bảy đến chủ nhật."),
+        ("Các ngày 3,4/9/2026 nghỉ lễ.", "Các ngày ba, bốn tháng chín năm hai nghìn không trăm hai mươi sáu nghỉ lễ."),
+        ("Đạt 7,5/10 điểm.", "Đạt bảy phẩy năm trên mười điểm."),  # no day word: a mark out of ten
+    ],
+)
+def test_weekday_spans_and_days_listed_with_bare_commas(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken

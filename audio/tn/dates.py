@@ -176,6 +176,27 @@ def _fraction(m: re.Match[str], ctx: _Ctx) -> str:
 _FRACTION_UNIT_RE = re.compile(rf"(?<![\d/.,-])(?P<d>\d{{1,2}})/(?P<m>\d{{1,2}})(?P<u>{_UNIT})")
 
 
+#: "ngày 5,6/10", "các ngày 12,13,14/11/2025": days listed with bare commas, one month after them.
+_DAY_COMMA_LIST_RE = re.compile(
+    rf"(?P<k>(?i:(?<![{_L}])(?:các ngày|ngày|mùng|mồng))\s+)(?P<days>{_D}(?:\s?,\s?{_D})+)/(?P<m>{_M})"
+    rf"(?:/(?P<y>{_Y}))?(?![\d/]|[.,]\d)"
+)
+
+#: "Thứ 2 - Thứ 6", "thứ 2 - 6", "thứ 7 - CN": a span of weekdays, said with "đến".
+_WEEKDAY = r"(?:[2-7]|hai|ba|tư|năm|sáu|bảy)"
+_WEEKDAY_SPAN_RE = re.compile(
+    rf"(?P<a>(?i:(?<![{_L}])thứ)\s+(?i:{_WEEKDAY}))\s*[-–—]\s*"
+    rf"(?P<b>(?P<t>(?i:thứ)\s+)?(?i:{_WEEKDAY})|(?i:chủ nhật))(?![{_L}\d/]|[.,]\d)"
+)
+
+
+def _weekday_span(m: re.Match[str]) -> str:
+    b = m["b"]
+    if not m["t"] and b.lower() != "chủ nhật":
+        b = f"thứ {b}"
+    return f"{m['a']} đến {b}"
+
+
 def _dates(text: str, ctx: _Ctx) -> str:
     def dmy(m: re.Match[str]) -> str:
         return (f"{_ngay(m)}{ctx.num(int(m['d']))} tháng {read_month(int(m['m']), ctx.dialect)} "
@@ -219,6 +240,12 @@ def _dates(text: str, ctx: _Ctx) -> str:
             return m.group(0)
         return f"{_ngay(m)}{ctx.num(int(m['d']))} tháng {read_month(int(m['m']), ctx.dialect)}"
 
+    text = _WEEKDAY_SPAN_RE.sub(_weekday_span, text)
+    text = _DAY_COMMA_LIST_RE.sub(
+        lambda m: m["k"] + ", ".join(ctx.num(int(d)) for d in re.split(r"\s?,\s?", m["days"]))
+        + f" tháng {read_month(int(m['m']), ctx.dialect)}" + (f" {_year(m['y'], ctx)}" if m["y"] else ""),
+        text,
+    )
     text = _FRACTION_UNIT_RE.sub(lambda m: f"{_fraction(m, ctx)} {_read_unit(m['u'])}", text)
     text = _DMY_PAIR_RE.sub(
         lambda m: f"{dmy(m)} đến ngày {ctx.num(int(m['d2']))} tháng "
