@@ -167,6 +167,7 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "QĐND": "quân đội nhân dân",
     "CAND": "công an nhân dân",
     "TDP": "tổ dân phố",
+    "KP": "khu phố",
     "KDC": "khu dân cư",
     "TDTT": "thể dục thể thao",
     "TDĐKXDĐSVH": "toàn dân đoàn kết xây dựng đời sống văn hóa",

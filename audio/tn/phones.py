@@ -107,6 +107,17 @@ _GOLD_FINENESS_RE = re.compile(
 )
 
 
+#: A landline with its area code in brackets: "(0235) 3812345", "(0235) 3.812.345".
+_BRACKETED_AREA_RE = re.compile(
+    r"\((?P<a>0\d{2,3})\)\s?(?P<b>\d{1,4}(?:[ .]?\d{1,4}){0,3})(?![\w]|[.,]\d)"
+)
+
+
+def _bracketed_area(m: re.Match[str]) -> str:
+    digits = m["a"] + re.sub(r"\D", "", m["b"])
+    return read_digits(digits) if len(digits) in (10, 11) else m.group(0)
+
+
 def _phones(text: str, ctx: _Ctx) -> str:
     def repl(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group("body"))
@@ -126,6 +137,7 @@ def _phones(text: str, ctx: _Ctx) -> str:
     if _SMS_CONTEXT_RE.search(text):
         text = _SMS_RE.sub(lambda m: m["k"] + read_digits(m["n"]), text)
     text = _GOLD_FINENESS_RE.sub(lambda m: m["k"] + "bốn số chín", text)
+    text = _BRACKETED_AREA_RE.sub(_bracketed_area, text)
     text = _PHONE_RE.sub(repl, text)
     text = _HOTLINE_RE.sub(lambda m: m.group("lead") + read_digits(m.group("num")), text)
     text = _SERVICE_NUM_RE.sub(lambda m: read_digits(m.group(0)), text)
