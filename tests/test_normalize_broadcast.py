@@ -282,3 +282,17 @@ def test_a_context_reading_looks_at_its_own_sentence_only() -> None:
 )
 def test_weekday_spans_and_days_listed_with_bare_commas(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Bón 120 kg/ha.", "Bón một trăm hai mươi ki lô gam mỗi héc ta."),  # a rate over the land
+        ("Bón 300 kg phân/ha.", "Bón ba trăm ki lô gam phân mỗi héc ta."),
+        ("Tải trọng 500 kg/m2.", "Tải trọng năm trăm ki lô gam trên mét vuông."),  # one measuring unit
+        ("Tuyến ĐT100 qua xã.", "Tuyến đường tỉnh một trăm qua xã."),  # was "ĐTmột không không"
+        ("ĐT: 0235 3812345.", "điện thoại: không hai ba năm ba tám một hai ba bốn năm."),
+    ],
+)
+def test_rates_over_the_land_and_a_glued_code_is_no_phone_lead(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken

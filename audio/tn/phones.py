@@ -29,7 +29,7 @@ _PHONE_RE = re.compile(
 
 _HOTLINE_RE = re.compile(
     rf"(?i)(?P<lead>(?:gọi(?: ngay)?(?: điện)?(?: đến| tới| cho| số)?|hotline|đường dây nóng|tổng đài|"
-    rf"số điện thoại|điện thoại|sđt|đt)\s*:?\s*)(?P<num>\d{{3,5}}(?:[ .]\d{{3,4}})?){_NA}"
+    rf"số điện thoại|điện thoại|sđt|đt)(?:\s*:\s*|\s+))(?P<num>\d{{3,5}}(?:[ .]\d{{3,4}})?){_NA}"
 )
 
 

@@ -72,7 +72,9 @@ def _alternatives(text: str, ctx: _Ctx) -> str:
             return m.group(0)  # 'đồng/học sinh/tháng': one link of a price's chain
         if (re.fullmatch(_PER_AFTER_SLASH, b, flags=re.IGNORECASE) or b in _UNITS
                 or b in _PER_WORDS or re.search(r"\d\s?$", m.string[: m.start()])):
-            return f"{a} {RATE_WORD} {b}"  # 'lần/ngày', '100 hộ/thôn': a rate, 'mỗi'
+            squared = m.string[m.end(): m.end() + 1] in ("²", "³", "2", "3")
+            per = b if squared else _PER_WORDS.get(b) or _UNITS.get(b, b)  # km² read later
+            return f"{a} {RATE_WORD} {per}"  # 'lần/ngày', '100 hộ/thôn', 'kg phân/ha': 'mỗi'
         return f"{a}, {b}"
 
     return _WORD_SLASH_RE.sub(repl, text)
