@@ -55,7 +55,8 @@ _UNITS: dict[str, str] = {
 #: How a rate is said: "2 lần/ngày" is "hai lần mỗi ngày", "6,5 tấn/ha" "... tấn mỗi héc ta". A
 #: unit symbol over a unit symbol is read as the measuring unit it is, with "trên" ("40 km/h" "bốn
 #: mươi ki lô mét trên giờ", "1.200 m³/s", "0,4 mg/l"), the convention of weather bulletins and of
-#: the peers' corpus. A price keeps "một" ("7.500 đồng/kg" "... đồng một ki lô
+#: the peers' corpus; over hectares it is a rate again ("80 kg/ha" "... mỗi héc ta", as "tấn/ha").
+#: A price keeps "một" ("7.500 đồng/kg" "... đồng một ki lô
 #: gam"), as a seller says it. "trên" is for tallies and fractions ("12/12 thôn"), never a rate.
 RATE_WORD = "mỗi"
 UNIT_OVER_UNIT_WORD = "trên"
