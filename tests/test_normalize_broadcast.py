@@ -296,3 +296,10 @@ def test_weekday_spans_and_days_listed_with_bare_commas(written: str, spoken: st
 )
 def test_rates_over_the_land_and_a_glued_code_is_no_phone_lead(written: str, spoken: str) -> None:
     assert normalize(written) == spoken
+
+
+def test_the_campaigns_addresses_are_said_as_their_words() -> None:
+    assert normalize("Học tại binhdanhocvuso.gov.vn.") == (
+        "Học tại bình dân học vụ số chấm gờ o vê chấm vê en.")
+    assert normalize("Nghe vov.vn hoặc xem csgt.vn.") == (
+        "Nghe vê ô vê chấm vê en hoặc xem xê ét giê tê chấm vê en.")

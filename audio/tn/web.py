@@ -21,6 +21,8 @@ _WEB_LABELS = {
     "www": "vê kép vê kép vê kép", "vn": "vê en", "gov": "gờ o vê", "com": "com", "net": "nét",
     "org": "o rờ gờ", "edu": "e đu", "info": "in phô", "io": "i o", "gmail": "gờ meo",
     "yahoo": "da hu", "outlook": "ao lúc",
+    # national sites whose labels are acronyms with a vowel, so not spelled by themselves
+    "vov": "vê ô vê", "evn": "e vê en", "moh": "em ô hát", "mic": "em i xê", "vneid": "vê nê ai đi",
 }
 
 
@@ -41,6 +43,10 @@ _WEB_WORDS = {
     "hochiminhcity": "hồ chí minh city", "dongnai": "đồng nai", "tayninh": "tây ninh",
     "cantho": "cần thơ", "vinhlong": "vĩnh long", "dongthap": "đồng tháp", "camau": "cà mau",
     "angiang": "an giang", "quangnam": "quảng nam",
+    # the national campaigns and papers a bulletin sends listeners to
+    "binhdanhocvuso": "bình dân học vụ số", "nhandan": "nhân dân", "dangcongsan": "đảng cộng sản",
+    "tapchicongsan": "tạp chí cộng sản", "thuedientu": "thuế điện tử", "thanhnien": "thanh niên",
+    "tuoitre": "tuổi trẻ", "baotintuc": "báo tin tức",
 }
 
 
