@@ -200,7 +200,7 @@ def test_logs_page_reads_the_newest_box_entries_the_filters_ask_for(login_as: An
     cases = [Filters(), Filters(status="missed"), Filters(zone="thôn đông"), Filters(zone="Thôn Tây"),
              Filters(status="completed", zone="Thôn Đông"), Filters(campaign="Chuyển đổi số"),
              Filters(date_from=today - dt.timedelta(days=3), date_to=today - dt.timedelta(days=1)),
-             Filters(date_from=today)]
+             Filters(date_from=today), Filters(zone="Không có thôn này")]
     with ctx.session() as session:
         for filters in cases:
             every = select_receiver_entries(session, filters, tz)
