@@ -178,3 +178,58 @@ def test_log_summary_pages_match_the_full_pages_for_every_filter(ctx) -> None:
                 assert [r.id for r in plain] == [e.id for e in full] and plain_more == more, (filters, limit)
                 assert [r.status for r in plain] == [e.status for e in full]
             assert full or filters.date_to, f"the case selects something: {filters}"
+
+
+def _cookie(client) -> str:
+    cookie = client.get_cookie("loaxa_session")
+    assert cookie is not None
+    return cookie.value
+
+
+def test_a_kept_cookie_verification_refuses_any_changed_byte_and_an_expired_cookie(web_app, login_as) -> None:
+    """The session cookie's check is remembered by its exact text: the genuine cookie, once
+    seen, does not make a cookie with one byte changed good,
+    and a cookie past the idle lifetime is refused even though it was verified before."""
+    import time
+
+    office = login_as("office")
+    assert office.get("/logs").status_code == 200
+    genuine = _cookie(office)
+    assert office.get("/logs").status_code == 200  # verified, then kept
+    payload, signature = genuine.rsplit(".", 1)
+    flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    for forged in (payload + "." + flipped, "x" + genuine[1:]):
+        stranger = web_app.test_client()
+        stranger.set_cookie("loaxa_session", forged)
+        answer = stranger.get("/logs")
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"], forged
+    # The idle lifetime is counted from when the cookie was signed (``seen``), kept or not.
+    interface = web_app.session_interface
+    later = time.time() + web_app.permanent_session_lifetime.total_seconds() + 120
+    real_time = time.time
+    try:
+        time.time = lambda: later  # type: ignore[assignment]
+        answer = office.get("/logs")
+    finally:
+        time.time = real_time  # type: ignore[assignment]
+    assert answer.status_code == 302, "an expired cookie is refused though it was verified before"
+    assert interface.__class__.__name__ == "VerifiedCookieSessionInterface"
+
+
+def test_what_one_request_writes_in_its_session_never_reaches_the_next(web_app, login_as) -> None:
+    """Two requests carrying the same cookie text (so the same kept, verified contents): a flash
+    message the first adds to the cookie's pending ones is not seen by the second."""
+    editor = login_as("editor")
+    form = {"csrf_token": "token-editor", "title": "Thông báo họp thôn", "body": "Kính thưa bà con.",
+            "priority": "normal", "category": "Thông báo"}
+    saved = editor.post("/bulletins/new", data=form)
+    assert saved.status_code == 302
+    pending = _cookie(editor)  # holds the flash "Đã lưu bản tin số N." not yet shown
+    first = web_app.test_client()
+    first.set_cookie("loaxa_session", pending)
+    assert first.post("/bulletins/new", data=dict(form, title="Bản tin thứ hai")).status_code == 302
+    second = web_app.test_client()
+    second.set_cookie("loaxa_session", pending)
+    page = second.get(saved.headers["Location"]).get_data(as_text=True)
+    shown = re.findall(r"Đã lưu bản tin số \d+", page)
+    assert len(shown) == 1, f"another request's flash leaked through the kept copy: {shown}"
