@@ -200,7 +200,8 @@ def _summary_statement(date_from: bool, date_to: bool, status: bool, category: b
         others.append(or_(column == "", column == bindparam("zone"),
                           *(column.like(bindparam(name), escape=_LIKE_ESCAPE)
                             for name in ("zone_first", "zone_last", "zone_within"))))
-    limit, offset = bindparam("limit"), bindparam("offset")
+    limit: Any = bindparam("limit")
+    offset: Any = bindparam("offset")
     if not (date_from or date_to):
         return (select(*SUMMARY_COLUMNS).where(*others).order_by(EvidenceEntry.id.desc())
                 .limit(limit).offset(offset))
