@@ -59,7 +59,27 @@ def test_bulletin_rows_under_another_mount_point_link_there(web_app, login_as) -
     editor = login_as("editor")
     assert f'href="/bulletins/{bulletin_id}"' in editor.get("/bulletins").get_data(as_text=True)
     mounted = editor.get("/bulletins", environ_overrides={"SCRIPT_NAME": "/panel"})
-    assert f'href="/panel/bulletins/{bulletin_id}"' in mounted.get_data(as_text=True)
+    page = mounted.get_data(as_text=True)
+    assert f'href="/panel/bulletins/{bulletin_id}"' in page
+    # the page's fixed links (stylesheet, logo, logout, the filter form) follow the mount too
+    for link in ('href="/panel/static/app.css"', 'href="/panel/"', 'action="/panel/logout"',
+                 'action="/panel/bulletins"', 'src="/panel/static/app.js"'):
+        assert link in page, link
+    assert 'href="/static/app.css"' in editor.get("/bulletins").get_data(as_text=True)
+
+
+def test_mount_points_sent_by_clients_do_not_grow_what_the_panel_keeps(web_app, login_as) -> None:
+    """A proxy passing the client's own prefix header would let anyone send a new mount point
+    with every request; the links are still right, and what is kept stays bounded."""
+    from web.nav import FIXED_URLS_KEY, MAX_MOUNTS, NAV_CACHE_KEY
+
+    editor = login_as("editor")
+    for n in range(600):
+        page = editor.get("/bulletins", environ_overrides={"SCRIPT_NAME": f"/p{n}"}).get_data(as_text=True)
+        assert f'href="/p{n}/static/app.css"' in page and f'action="/p{n}/bulletins"' in page
+    kept = web_app.extensions[FIXED_URLS_KEY]
+    assert len({mount for mount, _, _ in kept}) <= MAX_MOUNTS
+    assert len(web_app.extensions[NAV_CACHE_KEY]) <= 64 * MAX_MOUNTS + 1
 
 
 def test_log_rows_follow_a_changed_entry(web_app, login_as) -> None:
