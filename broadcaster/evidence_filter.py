@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from broadcaster.db import plain_rows
 from broadcaster.errors import ValidationError
 from broadcaster.local_days import day_bounds
 from broadcaster.models import Campaign, EvidenceEntry, Zone
@@ -158,7 +159,7 @@ def summary_page(session: Session, filters: Filters, tz: str, *, limit: int,
     stmt = _SUMMARY_PAGES.get(shape)
     if stmt is None:
         stmt = _SUMMARY_PAGES[shape] = _summary_statement(*shape)
-    rows = session.execute(stmt, _summary_values(filters, tz, limit=limit + 1, offset=offset)).all()
+    rows = plain_rows(session, stmt, _summary_values(filters, tz, limit=limit + 1, offset=offset))
     return rows[:limit], len(rows) > limit
 
 
@@ -239,7 +240,7 @@ def filter_choices(session: Session, *, zones: bool = True) -> tuple[list[str], 
         both = union_all(*parts).subquery("choices")  # named: an anonymous one costs an os.urandom
         stmt = _CHOICES[zones] = select(both.c.kind, both.c.name).order_by(
             both.c.kind, both.c.k1.desc(), both.c.k2.desc(), both.c.name)
-    rows = session.execute(stmt).all()
+    rows = plain_rows(session, stmt)
     return [name for kind, name in rows if kind == 0], [name for kind, name in rows if kind == 1]
 
 
