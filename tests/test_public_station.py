@@ -12,13 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from test_station import StationProcess, approved_bulletin, station, wait_for  # noqa: F401
+from station_helpers import StationProcess, approved_bulletin, wait_for
+
+pytest_plugins = ["station_fixtures"]
 
 pytestmark = [pytest.mark.sound, pytest.mark.slow]
 
 
 def test_the_station_makes_the_mp3_of_a_bulletin_approved_for_the_public_site(
-        ctx: Any, station: Callable[..., StationProcess]) -> None:  # noqa: F811
+        ctx: Any, station: Callable[..., StationProcess]) -> None:
     st = station()
     bulletin_id = approved_bulletin(ctx, "Bà con đến nhà văn hóa học dùng điện thoại thông minh.",
                                     "Bình dân học vụ số")

@@ -13,101 +13,34 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-import wave
-from array import array
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import requests
+from station_helpers import (
+    ROOT,
+    BroadcasterProcess,
+    add_once,
+    approved_bulletin,
+    key_of,
+    lead_silence_s,
+    monitor_tap,
+    now,
+    wait_for,
+)
 
-from broadcaster import bulletins, schedule
 from broadcaster.models import BoxPlanEntry, ReceiverProgram
-from broadcaster.station.aircheck import AUDIBLE_THRESHOLD, MonitorTap
+from broadcaster.station.aircheck import MonitorTap
 from broadcaster.zones import add_zone
 
 pytest_plugins = ["receiver_fixtures"]
 from receiver_helpers import free_port  # noqa: E402
 
 pytestmark = [pytest.mark.sound, pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parent.parent
-UTC = dt.timezone.utc
-TZ = "Asia/Ho_Chi_Minh"
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(UTC)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"hết {timeout} giây mà chưa thấy: {what}")
-
-
-def lead_silence_s(path: Path) -> float:
-    with wave.open(str(path), "rb") as wav:
-        rate, channels = wav.getframerate(), wav.getnchannels()
-        samples = array("h", wav.readframes(rate * 2))
-    for index, value in enumerate(samples):
-        if abs(value) > AUDIBLE_THRESHOLD:
-            return index / channels / rate
-    return 0.0
-
-
-class Proc:
-    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.argv, self.env, self.log = argv, env, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> "Proc":
-        self.proc = subprocess.Popen([sys.executable, "-m", "broadcaster", *self.argv], cwd=ROOT,
-                                     env=self.env, stdout=subprocess.DEVNULL,
-                                     stderr=open(self.log, "ab"), start_new_session=True)
-        return self
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
-
-    def text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-
-def _slot(ctx: Any, bulletin_id: int, at: dt.datetime, zone: str | None) -> tuple[int, str]:
-    local = (at + dt.timedelta(seconds=2)).astimezone(dt.timezone(dt.timedelta(hours=7)))
-    with ctx.session() as session:
-        slot = schedule.add_slot(session, items=[schedule.ItemSpec("bulletin", bulletin_id)],
-                                 default_tz=TZ, at_local=local.strftime("%Y-%m-%d %H:%M:%S"),
-                                 greeting=False, allow_conflict=True, zones=[zone] if zone else ())
-        slot.at_utc = at
-        key = f"slot-{slot.id}@{at.astimezone(dt.timezone(dt.timedelta(hours=7))).date().isoformat()}"
-        return slot.id, key
-
-
-def _bulletin(ctx: Any, title: str, text: str, zone: str | None = None) -> int:
-    with ctx.session() as session:
-        b = bulletins.add_bulletin(session, title=title, body=text)
-        if zone:
-            from broadcaster.models import Zone
-            b.zone = session.query(Zone).filter_by(name=zone).one()
-        bulletins.transition(session, b, "approve", None)
-        return b.id
-
 
 def _box_db(home: Path) -> Any:
     from broadcaster.context import open_context
@@ -132,22 +65,23 @@ def test_two_villages_a_dead_link_an_emergency_and_a_revocation(
                 "BROADCASTER_RECEIVERS_MQTT_URL": broker.url}
     commune_env = {**base_env, "BROADCASTER_HOME": str(home),
                    "BROADCASTER_RECEIVERS_BROKER_PID_FILE": str(broker.pid_file)}
-    web = Proc(["web", "--port", str(port)], commune_env, tmp_path / "web.log")
-    hub = Proc(["receiver", "hub"], commune_env, tmp_path / "hub.log")
+    web = BroadcasterProcess(["web", "--port", str(port)], commune_env, tmp_path / "web.log")
+    hub = BroadcasterProcess(["receiver", "hub"], commune_env, tmp_path / "hub.log")
     url = f"http://127.0.0.1:{port}"
     boxes: dict[str, dict[str, Any]] = {}
-    procs: list[Proc] = [web, hub]
+    procs: list[BroadcasterProcess] = [web, hub]
     taps: dict[str, MonitorTap] = {}
     try:
         web.start()
-        wait_for(lambda: _answers(url), 30, "the commune's web server")
-        east_b = _bulletin(ctx, "Tin thôn Đông", "Thôn Đông họp dân tối nay.")
-        west_b = _bulletin(ctx, "Tin thôn Tây", "Thôn Tây dọn vệ sinh sáng mai.")
-        all_b = _bulletin(ctx, "Tin toàn xã", "Toàn xã tiêm phòng gia súc.")
-        storm_b = _bulletin(ctx, "Bão số 3", "Khẩn cấp: bão sắp đổ bộ, bà con chằng chống nhà cửa.")
+        wait_for(lambda: _answers(url), 30, "the commune's web server", poll=0.1)
+        east_b = approved_bulletin(ctx, "Thôn Đông họp dân tối nay.", "Tin thôn Đông")
+        west_b = approved_bulletin(ctx, "Thôn Tây dọn vệ sinh sáng mai.", "Tin thôn Tây")
+        all_b = approved_bulletin(ctx, "Toàn xã tiêm phòng gia súc.", "Tin toàn xã")
+        storm_b = approved_bulletin(ctx, "Khẩn cấp: bão sắp đổ bộ, bà con chằng chống nhà cửa.", "Bão số 3")
         start = now() + dt.timedelta(seconds=75)
-        east_slot, east_key = _slot(ctx, east_b, start, "Thôn Đông")
-        west_slot, west_key = _slot(ctx, west_b, start + dt.timedelta(seconds=20), "Thôn Tây")
+        east_key = key_of(add_once(ctx, east_b, start, zones=["Thôn Đông"]), start)
+        west_at = start + dt.timedelta(seconds=20)
+        west_key = key_of(add_once(ctx, west_b, west_at, zones=["Thôn Tây"]), west_at)
         hub.start()
         for name, zone, sink in (("thon-dong-1", "Thôn Đông", sinks[0]), ("thon-tay-1", "Thôn Tây", sinks[1])):
             added = subprocess.run([sys.executable, "-m", "broadcaster", "receiver", "add", name,
@@ -161,55 +95,52 @@ def test_two_villages_a_dead_link_an_emergency_and_a_revocation(
             enrolled = subprocess.run([sys.executable, "-m", "broadcaster", "receiver", "enrol", url, code],
                                       cwd=ROOT, env=env, capture_output=True, text=True)
             assert enrolled.returncode == 0, enrolled.stderr
-            run = Proc(["receiver", "run"], env, tmp_path / f"{name}.log").start()
+            run = BroadcasterProcess(["receiver", "run"], env, tmp_path / f"{name}.log").start()
             procs.append(run)
             boxes[name] = {"home": box_home, "proc": run, "sink": sink, "env": env}
-            tap = MonitorTap(f"{sink}.monitor")
-            tap.start()
-            assert tap.wait_started(3)
-            taps[name] = tap
+            taps[name] = monitor_tap(sink)
         # Added while the boxes run: the hub renders it and tells them (the notice path).
         all_at = start + dt.timedelta(seconds=70)
-        _all_slot, all_key = _slot(ctx, all_b, all_at, None)
+        all_key = key_of(add_once(ctx, all_b, all_at), all_at)
         for name, key in (("thon-dong-1", all_key), ("thon-dong-1", east_key),
                           ("thon-tay-1", all_key), ("thon-tay-1", west_key)):
             wait_for(lambda n=name, k=key: _holds(boxes[n]["home"], k), 60,
-                     f"{name} holding {key}\n{hub.text()[-2000:]}\n{boxes[name]['proc'].text()[-2000:]}")
+                     f"{name} holding {key}\n{hub.output()[-2000:]}\n{boxes[name]['proc'].output()[-2000:]}", poll=0.1)
         assert not _holds(boxes["thon-tay-1"]["home"], east_key), "the west box holds no east program"
         assert not _holds(boxes["thon-dong-1"]["home"], west_key)
         rows = wait_for(lambda: [r for r in _list(commune_env) if r["online"]] if
                         len([r for r in _list(commune_env) if r["online"]]) == 2 else None, 30,
-                        "both boxes online from their heartbeats")
+                        "both boxes online from their heartbeats", poll=0.1)
         assert all(r["programs_ready"] for r in rows), rows
         assert all(r["clock_offset_ms"] is not None and abs(r["clock_offset_ms"]) < 100 for r in rows), rows
 
         # Each zone's broadcast airs on its own receiver only.
-        wait_for(lambda: now() > start + dt.timedelta(seconds=15), 120, "the east broadcast")
+        wait_for(lambda: now() > start + dt.timedelta(seconds=15), 120, "the east broadcast", poll=0.1)
         heard_east = taps["thon-dong-1"].first_audible_at()
-        assert heard_east is not None, boxes["thon-dong-1"]["proc"].text()[-3000:]
+        assert heard_east is not None, boxes["thon-dong-1"]["proc"].output()[-3000:]
         assert taps["thon-tay-1"].first_audible_at() is None, "the west village heard the east broadcast"
         lead = _lead(boxes["thon-dong-1"]["home"], east_key)
         assert abs((heard_east - start).total_seconds() - lead) < 0.25, (heard_east, start, lead)
-        wait_for(lambda: now() > start + dt.timedelta(seconds=35), 60, "the west broadcast")
+        wait_for(lambda: now() > start + dt.timedelta(seconds=35), 60, "the west broadcast", poll=0.1)
         heard_west = taps["thon-tay-1"].first_audible_at()
         assert heard_west is not None
         assert abs((heard_west - start).total_seconds() - 20 - _lead(boxes["thon-tay-1"]["home"], west_key)) < 0.25
         # The commune's web server and broker die 30 s before the commune-wide broadcast.
-        wait_for(lambda: now() > all_at - dt.timedelta(seconds=30), 60, "the outage")
+        wait_for(lambda: now() > all_at - dt.timedelta(seconds=30), 60, "the outage", poll=0.1)
         web.stop()
         broker.stop()
         for tap in taps.values():
             tap.reset_first_audible()
-        wait_for(lambda: now() > all_at + dt.timedelta(seconds=15), 60, "the commune-wide broadcast")
+        wait_for(lambda: now() > all_at + dt.timedelta(seconds=15), 60, "the commune-wide broadcast", poll=0.1)
         for name, tap in taps.items():
             heard = tap.first_audible_at()
-            assert heard is not None, f"{name} did not air with the link down\n{boxes[name]['proc'].text()[-3000:]}"
+            assert heard is not None, f"{name} did not air with the link down\n{boxes[name]['proc'].output()[-3000:]}"
             offset = (heard - all_at).total_seconds() - _lead(boxes[name]["home"], all_key)
             assert abs(offset) < 0.25, f"{name} aired {offset:+.3f} s off"
-        wait_for(lambda: now() > all_at + dt.timedelta(seconds=60), 60, "60 s after the broadcast")
+        wait_for(lambda: now() > all_at + dt.timedelta(seconds=60), 60, "60 s after the broadcast", poll=0.1)
         broker.start()
         web.start()
-        wait_for(lambda: _answers(url), 30, "the web server back")
+        wait_for(lambda: _answers(url), 30, "the web server back", poll=0.1)
 
         def uploaded() -> list[dict[str, Any]] | None:
             entries = [e for e in _log(commune_env) if e["receiver"]]
@@ -217,7 +148,7 @@ def test_two_villages_a_dead_link_an_emergency_and_a_revocation(
                       ("thon-tay-1", all_key)}
             return entries if wanted <= {(e["receiver"], e["occurrence"]) for e in entries} else None
 
-        entries = wait_for(uploaded, 60, "both boxes' entries uploaded after the outage")
+        entries = wait_for(uploaded, 60, "both boxes' entries uploaded after the outage", poll=0.1)
         pairs = [(e["receiver"], e["occurrence"]) for e in entries]
         assert len(pairs) == len(set(pairs)), f"an entry was uploaded twice: {pairs}"
         assert ("thon-tay-1", east_key) not in pairs and ("thon-dong-1", west_key) not in pairs
@@ -229,12 +160,12 @@ def test_two_villages_a_dead_link_an_emergency_and_a_revocation(
         # An emergency (as the operator asks the station for it) reaches both boxes.
         for tap in taps.values():
             tap.reset_first_audible()
-        wait_for(lambda: all(r["online"] for r in _list(commune_env)), 30, "boxes online again")
+        wait_for(lambda: all(r["online"] for r in _list(commune_env)), 30, "boxes online again", poll=0.1)
         asked = time.monotonic()
         subprocess.run([sys.executable, "-m", "broadcaster", "emergency", str(storm_b)], cwd=ROOT,
                        env=commune_env, check=True, capture_output=True)
         for name, tap in taps.items():
-            wait_for(tap.first_audible_at, 30, f"the emergency at {name}\n{hub.text()[-2000:]}")
+            wait_for(tap.first_audible_at, 30, f"the emergency at {name}\n{hub.output()[-2000:]}", poll=0.1)
         print(f"emergency: CLI to first sample at both boxes within {time.monotonic() - asked:.1f} s")
 
         # Revoked: the west box gets nothing more — no plan, no program, no command.
@@ -245,11 +176,12 @@ def test_two_villages_a_dead_link_an_emergency_and_a_revocation(
                               headers={"Authorization": f"Bearer {ident['token']}"}, timeout=5)
         assert answer.status_code == 403
         # A new commune-wide program: the east box gets it, the revoked west box does not.
-        _late, late_key = _slot(ctx, all_b, now() + dt.timedelta(hours=2), None)
+        late_at = now() + dt.timedelta(hours=2)
+        late_key = key_of(add_once(ctx, all_b, late_at), late_at)
         subprocess.run([sys.executable, "-m", "broadcaster", "receiver", "command", "volume",
                         "--volume", "40"], cwd=ROOT, env=commune_env, check=True, capture_output=True)
-        wait_for(lambda: _rendered(ctx, late_key), 60, "the late program rendered")
-        wait_for(lambda: _holds(boxes["thon-dong-1"]["home"], late_key), 60, "the east box holding it")
+        wait_for(lambda: _rendered(ctx, late_key), 60, "the late program rendered", poll=0.1)
+        wait_for(lambda: _holds(boxes["thon-dong-1"]["home"], late_key), 60, "the east box holding it", poll=0.1)
         time.sleep(3)
         assert not _holds(boxes["thon-tay-1"]["home"], late_key), "a revoked box got a new program"
         from broadcaster.models import BoxCommand

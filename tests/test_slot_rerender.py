@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, Callable
 
 import pytest
-from test_station import (  # noqa: F401 (fixtures)
+from station_helpers import (
     StationProcess,
     add_once,
     approved_bulletin,
@@ -14,15 +14,16 @@ from test_station import (  # noqa: F401 (fixtures)
     key_of,
     now,
     occurrence,
-    station,
     wait_for,
 )
+
+pytest_plugins = ["station_fixtures"]
 
 pytestmark = [pytest.mark.sound, pytest.mark.slow]
 
 
 def test_reordered_rundown_of_a_rendered_airing_is_rendered_again_and_aired_so(
-        ctx: Any, station: Callable[..., StationProcess]) -> None:  # noqa: F811
+        ctx: Any, station: Callable[..., StationProcess]) -> None:
     from broadcaster import schedule
 
     first = approved_bulletin(ctx, "Bà con chú ý tin thứ nhất.", title="Tin thứ nhất")

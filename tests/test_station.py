@@ -8,159 +8,37 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import time
-import wave
-from array import array
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
-import pytest
 from sqlalchemy import select
+from station_helpers import (
+    LONG,
+    SHORT,
+    StationProcess,
+    add_once,
+    alive,
+    approved_bulletin,
+    children_of,
+    entries,
+    entry_for,
+    heartbeat,
+    is_playing,
+    key_of,
+    lead_silence_s,
+    now,
+    occurrence,
+    wait_for,
+    worker_ready,
+)
 
-from broadcaster import bulletins, schedule
-from broadcaster.models import EvidenceEntry, Heartbeat, Occurrence, Slot, StationCommand
-from broadcaster.station.aircheck import AUDIBLE_THRESHOLD, MonitorTap
+from broadcaster.models import Slot, StationCommand
+from broadcaster.station.aircheck import MonitorTap
 
-ROOT = Path(__file__).resolve().parent.parent
-TZ = "Asia/Ho_Chi_Minh"
-UTC = dt.timezone.utc
-SHORT = "Thử loa."
-LONG = "Bà con chú ý. " * 6
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(UTC)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"hết {timeout} giây mà chưa thấy: {what}")
-
-
-class StationProcess:
-    def __init__(self, home: Path, env: dict[str, str]) -> None:
-        self.log = home / f"station-{time.monotonic_ns()}.log"
-        self.env = env
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> "StationProcess":
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "broadcaster", "station"], cwd=ROOT, env=self.env,
-            stdout=subprocess.DEVNULL, stderr=open(self.log, "wb"), start_new_session=True)
-        return self
-
-    def output(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def crash(self) -> None:
-        """kill -9 the station's own process only: its children must die with it."""
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(5)
-
-    def terminate(self, timeout: float = 15) -> int:
-        assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(timeout)
-
-    def kill_all(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(5)
-
-
-@pytest.fixture
-def station(home: Path, pulse_server: dict[str, str], sink: str) -> Iterator[Callable[..., StationProcess]]:
-    started: list[StationProcess] = []
-
-    def start(env_extra: dict[str, str] | None = None, **settings: str) -> StationProcess:
-        env = dict(os.environ)
-        env.update(pulse_server)
-        env.update({
-            "BROADCASTER_HOME": str(home), "BROADCASTER_TTS_ENGINES": "espeak",
-            "BROADCASTER_OUTPUT_BACKEND": "pulse", "BROADCASTER_OUTPUT_DEVICE": sink,
-            "BROADCASTER_STATION_RENDER_LEAD_S": "10", "BROADCASTER_AUDIO_GAP_S": "0.3", "BROADCASTER_STATION_RECONCILE_S": "0.2",
-            "BROADCASTER_STATION_HEARTBEAT_S": "1", "BROADCASTER_STATION_GRACE_S": "60",
-        })
-        env.update({f"BROADCASTER_STATION_{k.upper()}": v for k, v in settings.items()})
-        env.update(env_extra or {})
-        process = StationProcess(home, env).start()
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.kill_all()
-
-
-@pytest.fixture
-def tap(sink: str) -> Iterator[MonitorTap]:
-    listener = MonitorTap(f"{sink}.monitor")
-    listener.start()
-    assert listener.wait_started(3), "the sink's monitor gives no audio"
-    yield listener
-    listener.stop()
-
-
-def approved_bulletin(ctx: Any, text: str = SHORT, title: str = "Thử loa",
-                      priority: str = "normal") -> int:
-    with ctx.session() as session:
-        bulletin = bulletins.add_bulletin(session, title=title, body=text, priority=priority)
-        bulletins.transition(session, bulletin, "approve", None)
-        return bulletin.id
-
-
-def add_once(ctx: Any, bulletin_id: int, at: dt.datetime) -> int:
-    """A one-off slot at ``at`` exactly (sub-second), without greeting: a short program."""
-    local = (at + dt.timedelta(seconds=2)).astimezone(dt.timezone(dt.timedelta(hours=7)))
-    with ctx.session() as session:
-        slot = schedule.add_slot(session, items=[schedule.ItemSpec("bulletin", bulletin_id)],
-                                 default_tz=TZ, at_local=local.strftime("%Y-%m-%d %H:%M:%S"),
-                                 greeting=False, allow_conflict=True)
-        slot.at_utc = at
-        return slot.id
-
-
-def entries(ctx: Any) -> list[EvidenceEntry]:
-    with ctx.session() as session:
-        return list(session.scalars(select(EvidenceEntry).order_by(EvidenceEntry.id)).all())
-
-
-def entry_for(ctx: Any, key: str) -> EvidenceEntry | None:
-    return next((e for e in entries(ctx) if e.occurrence_key == key), None)
-
-
-def occurrence(ctx: Any, slot_id: int) -> Occurrence | None:
-    with ctx.session() as session:
-        return session.scalar(select(Occurrence).where(Occurrence.slot_id == slot_id))
-
-
-def key_of(slot_id: int, at: dt.datetime) -> str:
-    return f"slot-{slot_id}@{at.astimezone(dt.timezone(dt.timedelta(hours=7))).date().isoformat()}"
-
-
-def lead_silence_s(path: Path) -> float:
-    """Seconds of silence at the start of a rendered file (the program starts with its fade-in)."""
-    with wave.open(str(path), "rb") as wav:
-        rate, width, channels = wav.getframerate(), wav.getsampwidth(), wav.getnchannels()
-        samples = array("h", wav.readframes(rate * 2))
-    assert width == 2
-    for index, value in enumerate(samples):
-        if abs(value) > AUDIBLE_THRESHOLD:
-            return index / channels / rate
-    return 0.0
+pytest_plugins = ["station_fixtures"]
 
 
 def test_scheduled_bulletin_is_heard_on_time_and_changes_are_picked_up_live(
@@ -168,7 +46,7 @@ def test_scheduled_bulletin_is_heard_on_time_and_changes_are_picked_up_live(
     marker = tmp_path / "amp-on"
     st = station(amp_on_command=f"touch {marker}", amp_off_command="false", amp_lead_s="1")
     bulletin_id = approved_bulletin(ctx)
-    wait_for(lambda: _heartbeat(ctx), 10, "the station's first heartbeat")
+    wait_for(lambda: heartbeat(ctx), 10, "the station's first heartbeat")
     # Added far ahead, then moved: the station must follow the database, not its first plan.
     slot_id = add_once(ctx, bulletin_id, now() + dt.timedelta(minutes=30))
     # 8 s ahead, as a late change in a commune is (the issue's own figure): the render worker
@@ -205,50 +83,13 @@ def test_scheduled_bulletin_is_heard_on_time_and_changes_are_picked_up_live(
     assert st.terminate() == 0, st.output()
 
 
-def _heartbeat(ctx: Any) -> Heartbeat | None:
-    with ctx.session() as session:
-        return session.get(Heartbeat, "main")
-
-
-def _playing(ctx: Any, slot_id: int) -> bool:
-    """The occurrence is on the air: marked playing and its instant has passed."""
-    row = occurrence(ctx, slot_id)
-    return row is not None and row.state == "playing" and now() > row.scheduled_at
-
-
-def children_of(pid: int) -> dict[int, str]:
-    """Live processes whose parent is ``pid``: {pid: command name}."""
-    found: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
-        state, ppid = stat[stat.rindex(")") + 2:].split()[:2]
-        if int(ppid) == pid and state != "Z":
-            found[int(entry.name)] = name
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting for its new parent to reap it is dead)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] != "Z"
-
-
 def test_kill_9_mid_broadcast_then_restart_never_airs_twice(
         ctx: Any, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
     first = station()
     bulletin_id = approved_bulletin(ctx, LONG)
     at = now() + dt.timedelta(seconds=2.5)
     slot_id = add_once(ctx, bulletin_id, at)
-    wait_for(lambda: _playing(ctx, slot_id), 10, "the broadcast to start")
+    wait_for(lambda: is_playing(ctx, slot_id), 10, "the broadcast to start")
     time.sleep(0.5)
     assert first.proc is not None
     kids = children_of(first.proc.pid)
@@ -277,7 +118,7 @@ def test_emergency_preempts_and_is_recorded(
     urgent = approved_bulletin(ctx, "Lũ đang lên, bà con di chuyển ngay.", "Cảnh báo lũ")
     at = now() + dt.timedelta(seconds=2.5)
     slot_id = add_once(ctx, slot_bulletin, at)
-    wait_for(lambda: _playing(ctx, slot_id), 10, "the scheduled broadcast to start")
+    wait_for(lambda: is_playing(ctx, slot_id), 10, "the scheduled broadcast to start")
     time.sleep(0.3)
     result = cli("emergency", str(urgent), "--wait", "5")
     assert result.exit_code == 0, result.output
@@ -302,13 +143,6 @@ def test_emergency_preempts_and_is_recorded(
         assert command is not None and command.status in ("done", "failed"), command.status
         assert "bị ngắt" in command.result, command.result
     assert st.terminate() == 0, st.output()
-
-
-def worker_ready(ctx: Any) -> int | None:
-    """The render worker's pid once the heartbeat says it takes jobs."""
-    beat = _heartbeat(ctx)
-    worker = (beat.state or {}).get("render_worker") if beat is not None else None
-    return worker.get("pid") if worker and worker.get("ready") else None
 
 
 def test_render_worker_airs_a_late_added_slot_on_time_and_an_emergency_at_once(
@@ -356,7 +190,7 @@ def test_priority_bulletin_leads_the_next_slot_once_and_logs_share_one_format(
     first = add_once(ctx, normal, first_at)
     second = add_once(ctx, normal, second_at)
     one = wait_for(lambda: entry_for(ctx, key_of(first, first_at)), 25, "the first slot's entry")
-    wait_for(lambda: _playing(ctx, second), 10, "the second slot on the air, after the first")
+    wait_for(lambda: is_playing(ctx, second), 10, "the second slot on the air, after the first")
     assert urgent and st.terminate() == 0, st.output()  # its entry holds its items too
     two = entry_for(ctx, key_of(second, second_at))
     assert two is not None and one.status == "completed", (one.reason, two)
@@ -411,20 +245,20 @@ def test_restart_plays_within_grace_and_records_older_as_missed(
 def test_sigterm_interrupts_cleanly_and_a_second_station_is_refused(
         ctx: Any, station: Callable[..., StationProcess]) -> None:
     st = station()
-    wait_for(lambda: _heartbeat(ctx), 10, "the first station's heartbeat")
+    wait_for(lambda: heartbeat(ctx), 10, "the first station's heartbeat")
     second = station()
     assert second.proc is not None and second.proc.wait(15) == 1, second.output()
     assert "Đã có một trạm phát đang chạy cho đầu ra 'main'" in second.output(), second.output()
     bulletin_id = approved_bulletin(ctx, LONG)
     at = now() + dt.timedelta(seconds=2)
     slot_id = add_once(ctx, bulletin_id, at)
-    wait_for(lambda: _playing(ctx, slot_id), 10, "the broadcast to start")
+    wait_for(lambda: is_playing(ctx, slot_id), 10, "the broadcast to start")
     time.sleep(0.3)
     assert st.terminate() == 0, st.output()
     entry = entry_for(ctx, key_of(slot_id, at))
     assert entry is not None and entry.status == "interrupted", entry and entry.status
     assert "SIGTERM" in entry.reason, entry.reason
-    beat = _heartbeat(ctx)
+    beat = heartbeat(ctx)
     assert beat is not None and beat.state.get("stopped") is True, beat and beat.state
 
 
@@ -444,6 +278,6 @@ def test_vanished_device_is_a_failed_entry_and_the_station_stays_up(
     assert "Không tìm thấy thiết bị âm thanh 'loa-da-thao'" in entry.reason, entry.reason
     time.sleep(1.2)
     assert st.proc is not None and st.proc.poll() is None, "the daemon stays up"
-    beat = _heartbeat(ctx)
+    beat = heartbeat(ctx)
     assert beat is not None and (now() - beat.at).total_seconds() < 3, "and keeps beating"
     assert st.terminate() == 0, st.output()

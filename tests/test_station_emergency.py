@@ -11,12 +11,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from test_station import (  # noqa: F401 - fixtures
+from station_helpers import (
     StationProcess,
-    _heartbeat,
     entry_for,
-    station,
-    tap,
+    heartbeat,
     wait_for,
     worker_ready,
 )
@@ -25,6 +23,8 @@ from broadcaster import bulletins, commands
 from broadcaster.models import AudioAsset, StationCommand
 from broadcaster.station.aircheck import MonitorTap
 from broadcaster.station.render import SIGNAL_TITLE
+
+pytest_plugins = ["station_fixtures"]
 
 STORM = ("Bão số chín đang vào bờ biển tỉnh ta. Bà con vùng trũng di chuyển ngay tới nhà văn "
          "hoá thôn, mang theo giấy tờ, thuốc men và nước uống. Không ra đồng, không ra biển.")
@@ -35,7 +35,7 @@ FRESH_BOUND_S = 1.0
 
 
 def _beat_state(ctx: Any) -> dict[str, Any]:
-    beat = _heartbeat(ctx)
+    beat = heartbeat(ctx)
     return dict(beat.state or {}) if beat is not None else {}
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
-from test_station import (  # noqa: F401 - fixtures
+from station_helpers import (
     LONG,
     StationProcess,
     add_once,
@@ -28,13 +28,13 @@ from test_station import (  # noqa: F401 - fixtures
     key_of,
     now,
     occurrence,
-    station,
-    tap,
     wait_for,
     worker_ready,
 )
 
 from broadcaster.station.aircheck import MonitorTap
+
+pytest_plugins = ["station_fixtures"]
 
 MEDIUM = "Bà con chú ý. Bà con chú ý."
 

@@ -1,7 +1,8 @@
 """The station with gTTS behind a bad network (issue 14): on time first, Google's voice if it can.
 
 The station runs as its own process (``python -m broadcaster station``) against the real
-PulseAudio null sink, as in tests/test_station.py, whose fixtures and helpers are reused.
+PulseAudio null sink, as in tests/test_station.py, with the same fixtures (station_fixtures.py)
+and helpers (station_helpers.py).
 gTTS is real: its traffic goes to a black hole (connects, never answers) or to the local fake.
 """
 from __future__ import annotations
@@ -11,14 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pytest
-from test_station import (  # noqa: F401 - fixtures are used by name
+from station_helpers import (
     StationProcess,
     add_once,
     approved_bulletin,
     entry_for,
     key_of,
     now,
-    station,
     wait_for,
     worker_ready,
 )
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from black_hole import BlackHole
     from fake_gtts import FakeGtts
 
-pytest_plugins = ["fake_gtts", "black_hole"]
+pytest_plugins = ["fake_gtts", "black_hole", "station_fixtures"]
 
 GTTS_FIRST = {"BROADCASTER_TTS_ENGINES": "gtts,espeak"}
 
