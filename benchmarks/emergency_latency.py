@@ -163,7 +163,7 @@ def main() -> int:
         station.terminate()
         station.wait(30)
         tap.stop()
-        subprocess.run(["pactl", "unload-module", module], capture_output=True)
+        subprocess.run(["pactl", "unload-module", module], capture_output=True, check=False)
     print()
     for mode, rows in results.items():
         if rows:

@@ -78,17 +78,19 @@ class Sound:
         subprocess.run(["pulseaudio", "-D", "-n", "--exit-idle-time=-1", "--system=false",
                         "-L", "module-native-protocol-unix",
                         "-L", f"module-null-sink sink_name={SINK} norewinds=1 rate=44100 channels=2"],
-                       env=self.env, capture_output=True)
+                       env=self.env, capture_output=True, check=False)
         for _ in range(50):
-            if subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode == 0:
+            if subprocess.run(["pactl", "info"], env=self.env, capture_output=True,
+                              check=False).returncode == 0:
                 return
             time.sleep(0.1)
         raise SystemExit("không khởi động được PulseAudio riêng cho phép đo")
 
     def kill(self) -> None:
-        subprocess.run(["pulseaudio", "--kill"], env=self.env, capture_output=True)
+        subprocess.run(["pulseaudio", "--kill"], env=self.env, capture_output=True, check=False)
         for _ in range(50):
-            if subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode != 0:
+            if subprocess.run(["pactl", "info"], env=self.env, capture_output=True,
+                              check=False).returncode != 0:
                 return
             time.sleep(0.05)
 
@@ -172,7 +174,7 @@ def main() -> int:
     home = base / "disk" / "home"
     (base / "disk").mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(base / "disk")],
-                             capture_output=True).returncode == 0
+                             capture_output=True, check=False).returncode == 0
     if not mounted:
         print("không gắn được tmpfs (cần quyền root): bỏ phép thử đầy đĩa", file=sys.stderr)
     sound = Sound(base / "pulse")
@@ -289,7 +291,7 @@ def main() -> int:
     sound.kill()
     if mounted:
         ctx.dispose()
-        subprocess.run(["umount", "-l", str(base / "disk")], capture_output=True)
+        subprocess.run(["umount", "-l", str(base / "disk")], capture_output=True, check=False)
     print()
     print(f"occurrences {len(plan)}  lost {lost}  doubled {doubled}  misrecorded {misrecorded}  "
           f"worst lateness {worst:.2f} s")

@@ -293,7 +293,8 @@ def main() -> int:
     connected = sum(r["connected"] for r in results)
     beats = sum(r["beats"] for r in results)
     time.sleep(1.5)
-    ctx_rows = subprocess.run([bc, "receiver", "list", "--json"], env=env, capture_output=True, text=True)
+    ctx_rows = subprocess.run([bc, "receiver", "list", "--json"], env=env, capture_output=True, text=True,
+                              check=True)
     listed = json.loads(ctx_rows.stdout)
     seen = sum(1 for r in listed if r["last_seen"]
                and dt.datetime.fromisoformat(r["last_seen"])

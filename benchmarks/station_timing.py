@@ -166,7 +166,7 @@ def main() -> int:
         station.terminate()
         station.wait(30)
         tap.stop()
-        subprocess.run(["pactl", "unload-module", module], capture_output=True)
+        subprocess.run(["pactl", "unload-module", module], capture_output=True, check=False)
     with ctx.session() as session:
         active = len(session.scalars(select(Slot.id)).all())
     print()

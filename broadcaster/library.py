@@ -81,7 +81,7 @@ def _remux_webm(src: Path, workdir: Path) -> Path:
     proc = subprocess.run(
         ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(src),
          "-vn", "-c:a", "copy", str(out)],
-        capture_output=True, text=True,
+        capture_output=True, text=True, check=False,
     )
     if proc.returncode != 0 or not out.is_file():
         logger.warning("không chuyển được bản ghi webm sang ogg: %s", proc.stderr.strip())

@@ -34,7 +34,8 @@ def _setpriv() -> str | None:
     path = shutil.which("setpriv")
     if path is None:
         return None
-    probe = subprocess.run([path, "--pdeathsig", "KILL", "--", "true"], capture_output=True)
+    probe = subprocess.run([path, "--pdeathsig", "KILL", "--", "true"], capture_output=True,
+                           check=False)
     return path if probe.returncode == 0 else None
 
 
