@@ -103,10 +103,14 @@ class BroadcasterProcess:
             self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout)
 
-    def stop(self, timeout: float = 20) -> None:
-        """SIGTERM, then SIGKILL to its whole session if it is not gone within ``timeout``."""
+    def stop(self, timeout: float = 20, whole_session: bool = False) -> None:
+        """SIGTERM (to its whole session too if ``whole_session``), then SIGKILL to its whole
+        session if it is not gone within ``timeout``."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
+            if whole_session:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            else:
+                self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:

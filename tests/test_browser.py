@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any, Iterator
@@ -20,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from station_helpers import BroadcasterProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.sound, pytest.mark.slow]
 
@@ -72,20 +71,12 @@ def station_daemon(home: Path, pulse_server: dict[str, str]) -> Iterator[subproc
         "BROADCASTER_STATION_RECONCILE_S": "0.2", "BROADCASTER_STATION_HEARTBEAT_S": "1",
         "BROADCASTER_AUDIO_GAP_S": "0.3",
     })
-    log = home / "station-browser.log"
-    with open(log, "wb") as stderr:
-        proc = subprocess.Popen([sys.executable, "-m", "broadcaster", "station"], cwd=ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    daemon = BroadcasterProcess(["station"], env, home / "station-browser.log").start()
+    assert daemon.proc is not None
     try:
-        yield proc
+        yield daemon.proc
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+        daemon.stop(timeout=15, whole_session=True)
 
 
 @pytest.fixture
