@@ -432,6 +432,10 @@ def check_edit(session: Session, slot_id: int, *, default_tz: str,
         session.expire_all()
 
 
+#: The longest reason kept with a slot saved over a warning (the panel's textarea holds as much).
+REASON_MAX = 1000
+
+
 def _enforce_warnings(session: Session, slot: Slot, *, default_tz: str, now: dt.datetime,
                       acknowledge: bool, reason: str, user_id: int | None) -> None:
     """Conflicts and overrun warnings stop a save unless acknowledged with a reason.
@@ -459,12 +463,14 @@ def _enforce_warnings(session: Session, slot: Slot, *, default_tz: str, now: dt.
         slot.override_at = None
         return
     reason = (reason or "").strip()
+    if len(reason) > REASON_MAX:
+        raise ValidationError(f"Lý do quá dài ({len(reason)} ký tự, tối đa {REASON_MAX})")
     if not reason:
         raise ValidationError(
             "Hãy ghi lý do vẫn lưu dù có cảnh báo: " + "; ".join(conflicts + warnings)
         )
     slot.override_warnings = "; ".join(conflicts + warnings)[:4000]
-    slot.override_reason = reason[:1000]
+    slot.override_reason = reason
     slot.override_by_id = user_id
     slot.override_at = dt.datetime.now(dt.timezone.utc)
     logger.warning("lịch phát số %s được lưu dù có cảnh báo (%s); lý do: %s",
@@ -550,7 +556,7 @@ def slot_form_fields(
         "items": [schedule.ItemSpec(kind="bulletin", bulletin_id=i) for i in ids],
         "zones": [z for z in zones if z],
         "output": output or "main",
-        "name": (name or "")[:200],
+        "name": name or "",  # a name too long is refused by add_slot, never cut
         "repeats": repeats_n,
         "greeting": bool(greeting),
         "campaign_id": campaign,
@@ -785,7 +791,7 @@ def edit_fields(
     if zones is not None:
         changes["zones"] = [z for z in zones if z]
     if name is not None:
-        changes["name"] = name[:200]
+        changes["name"] = name  # checked (and refused when too long) by edit_slot
     if repeats is not None:
         try:
             changes["repeats"] = int(repeats)

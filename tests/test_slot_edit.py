@@ -126,6 +126,18 @@ def test_api_patch_and_put_items(web_app, client, login_as) -> None:
         response = call(method, path, json=body)
         assert response.status_code == status and message in response.get_json()["error"], \
             (body, response.get_json())
+    # Too long is refused with the limit named, as on creation; nothing is cut silently.
+    long_name, long_reason = "Bản tin " + "a" * 200, "x" * 1001
+    for method, path, body in [
+        ("patch", f"/schedule/{slot_id}", {"name": long_name}),
+        ("post", "/schedule", {"bulletin_ids": [a], "daily": "09:00", "name": long_name}),
+        ("patch", f"/schedule/{slot_id}", {"daily": "06:30", "accept_warnings": True,
+                                           "reason": long_reason}),
+    ]:
+        response = call(method, path, json=body)
+        assert response.status_code == 400 and "quá dài" in response.get_json()["error"], \
+            (body, response.get_json())
+    assert call("get", f"/schedule/{slot_id}").get_json()["name"] == "Bản tin sáng"
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "patch" in doc["paths"]["/schedule/{slot_id}"]
     assert "put" in doc["paths"]["/schedule/{slot_id}/items"]
