@@ -34,6 +34,9 @@ QUIET_END = dt.time(5, 0)
 MIN_MARGIN_SECONDS = 60.0
 #: How far ahead overruns are looked for (same horizon as conflicts).
 CHECK_HORIZON_DAYS = schedule.CONFLICT_HORIZON_DAYS
+#: How far ahead an airing is shown with the priority heads likely to lead it (a priority
+#: bulletin leads for a day after its approval: ``schedule.occurrence_estimated_seconds``).
+HEADS_AHEAD = dt.timedelta(days=1)
 
 ITEM_KIND_LABELS = {
     "bulletin": "Bản tin",
@@ -95,6 +98,9 @@ class WeekOccurrence:
     evidence_label: str
     #: What the week view shows: the evidence's word, else "Sắp phát" or "Chưa có nhật ký".
     state_label: str = ""
+    #: The priority bulletins likely to lead this airing (within the next day), counted in
+    #: ``estimated_seconds`` as in the slot's rundown.
+    heads: tuple[WeekItem, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +119,7 @@ class WeekOccurrence:
                 {"kind": i.kind, "title": i.title, "bulletin_id": i.bulletin_id} for i in self.items
             ],
             "evidence_status": self.evidence_status,
+            "heads": [{"title": i.title, "bulletin_id": i.bulletin_id} for i in self.heads],
         }
 
 
@@ -204,6 +211,14 @@ def occurrences_in(
             continue
         if slot.id not in estimates:
             estimates[slot.id] = schedule.slot_estimated_seconds(slot)
+        heads: list[Bulletin] = []
+        seconds = estimates[slot.id]
+        if status is None and now_utc <= instant <= now_utc + HEADS_AHEAD:
+            # as the slot's rundown and the checks count it: the week said 1 minute 20 for a
+            # 06:00 that the rundown (and the air) made 2 minutes 52 with its priority heads
+            heads = likely_priority_heads(session, slot, local_date, now_utc)
+            if heads:
+                seconds = schedule.slot_estimated_seconds(slot, heads)
         label = EVIDENCE_STATUS_LABELS.get(status or "", "")
         state = label or ("Sắp phát" if instant > now_utc else "Chưa có nhật ký")
         result.append(
@@ -215,7 +230,7 @@ def occurrences_in(
                 local_date=local_date,
                 at_utc=instant,
                 at_local=instant.astimezone(ZoneInfo(slot.timezone) if slot.timezone else tz),
-                estimated_seconds=estimates[slot.id],
+                estimated_seconds=seconds,
                 priority=slot.priority,
                 output=slot.output,
                 zones=tuple(z.name for z in slot.zones),
@@ -227,6 +242,7 @@ def occurrences_in(
                 evidence_status=status,
                 evidence_label=label,
                 state_label=state,
+                heads=tuple(WeekItem("head", ESTIMATE_KIND_LABELS["head"], b.title, b.id) for b in heads),
             )
         )
     return result
