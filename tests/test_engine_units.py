@@ -230,3 +230,22 @@ def test_a_player_that_talks_a_lot_on_stderr_does_not_hang_the_output() -> None:
         proc.kill()
     assert results, "the player blocked on its stderr and the playback never ended"
     assert results[0].returncode == 0 and results[0].stderr.endswith("xong"), results[0].stderr[-200:]
+
+
+def test_dead_air_is_said_in_vietnamese_even_for_digital_silence(tmp_path: Path) -> None:
+    """The note reaches the log and the village head's dashboard: no "(dead air)", no "-inf"."""
+    from broadcaster.station import aircheck
+
+    class SilentTap:
+        encode_to = None
+
+        def __init__(self, peak: int) -> None:
+            self.peak = peak
+
+        def stop(self) -> aircheck.TapResult:
+            return aircheck.TapResult(aircheck.RATE * 5, self.peak, None, "")
+
+    for peak, words in ((0, "không có một mẫu âm thanh nào"), (3, "mức to nhất -81 dBFS")):
+        check = aircheck.finish(SilentTap(peak), tmp_path)  # type: ignore[arg-type]
+        assert check.dead_air and check.note.startswith("Mất tín hiệu (loa im lặng)"), check.note
+        assert words in check.note and "dead" not in check.note and "inf" not in check.note, check.note
