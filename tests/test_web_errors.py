@@ -69,3 +69,14 @@ def test_the_api_says_the_same_in_json(web_app: Any, monkeypatch: pytest.MonkeyP
 
     response = web_app.test_client().get("/api/v1/_twice")
     assert response.status_code == 409 and "dữ liệu trùng" in response.get_json()["error"]
+
+
+def test_a_favicon_on_every_page_and_at_the_address_browsers_ask(web_app: Any, client: Any) -> None:
+    login = client.get("/login").get_data(as_text=True)
+    public = client.get("/public/").get_data(as_text=True)
+    for page in (login, public):
+        assert 'rel="icon"' in page and "favicon.svg" in page, page[:600]
+    asked = client.get("/favicon.ico")
+    assert asked.status_code in (301, 308) and asked.headers["Location"].endswith("/static/favicon.svg")
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"

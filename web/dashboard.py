@@ -186,6 +186,13 @@ def command_status(command_id: int) -> Response:
     return jsonify(command_dict(command))
 
 
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for ``/favicon.ico`` where a page names no icon (an MP3 opened alone, the
+    feed, a file download): the panel's own icon, not a 404 in every log."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 #: What ``/healthz`` tells anyone who asks, per output: enough for monitoring, nothing more.
 HEALTH_FIELDS = ("output", "at", "age_s", "alive")
 
