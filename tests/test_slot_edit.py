@@ -179,3 +179,23 @@ def test_emergency_picker_offers_the_emergency_tier_first(web_app, login_as) -> 
     assert order == ["Cảnh báo bão số 9", "Lịch cắt điện", "Tin thường mới", "Tin thường"], picker
     assert picker.index("Cảnh báo bão số 9") < picker.index("Lịch cắt điện") < picker.index("Tin thường mới")
     assert '<optgroup label="Khẩn cấp">' in picker
+
+
+def test_an_aired_one_off_cannot_be_stopped_from_the_shell_either(home, cli, ctx) -> None:
+    """"Ngừng lịch này" is not offered on a one-off that already aired; the command line kept
+    the rule only in the panel, and stopping it took the airing out of the week view."""
+    import datetime as dt
+
+    from broadcaster import schedule
+    from broadcaster.models import Slot
+
+    (a,) = _bulletins(cli, "Tin một")
+    with ctx.session() as session:
+        slot = schedule.add_slot(session, items=[schedule.ItemSpec(kind="bulletin", bulletin_id=a)],
+                                 default_tz="Asia/Ho_Chi_Minh", at_local="2030-01-01 06:00:00")
+        slot.at_utc = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)  # it aired
+        slot_id = slot.id
+    refused = cli("schedule", "remove", str(slot_id))
+    assert refused.exit_code == 1 and "giờ phát đã qua" in refused.stderr, refused.output
+    with ctx.session() as session:
+        assert session.get(Slot, slot_id).active, "the aired one-off stays in the week"

@@ -294,10 +294,11 @@ def check_edit(slot_id: int) -> Response:
 def stop_slot(slot_id: int) -> Response:
     session = get_session()
     slot = schedule.get_slot(session, slot_id)
-    if week.rundown(session, slot, default_tz=_tz()).aired_once:
-        flash(f"Lịch phát số {slot_id} chỉ phát một lần và đã phát xong.", "error")
+    try:
+        schedule.deactivate_slot(session, slot)
+    except ValidationError as exc:
+        flash(str(exc), "error")
         return redirect(url_for("schedule.slot", slot_id=slot_id))
-    schedule.deactivate_slot(session, slot)
     session.commit()
     flash(f"Đã ngừng lịch phát số {slot_id}.", "ok")
     return redirect(url_for("schedule.week", week=request.form.get("week") or None))
