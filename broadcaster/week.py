@@ -47,7 +47,12 @@ ITEM_KIND_LABELS = {
 
 
 class OverrunError(ValidationError):
-    """A slot's program is too long or runs into the night or the next program."""
+    """A slot's program is too long or runs into the night or the next program; ``warnings``
+    holds each reason alone (the panel shows its own acknowledgement box beside them)."""
+
+    def __init__(self, message: str, warnings: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.warnings = list(warnings) if warnings else [message]
 
 
 # ---------------------------------------------------------------- week view
@@ -464,10 +469,11 @@ def _enforce_warnings(session: Session, slot: Slot, *, default_tz: str, now: dt.
     if not acknowledge:
         if conflicts:
             raise ScheduleConflictError(
-                "; ".join(conflicts) + ". Nếu vẫn muốn lưu, hãy xác nhận và ghi lý do"
+                "; ".join(conflicts) + ". Nếu vẫn muốn lưu, hãy xác nhận và ghi lý do",
+                conflicts + warnings,
             )
         if warnings:
-            raise OverrunError("Cần xác nhận trước khi lưu: " + "; ".join(warnings))
+            raise OverrunError("Cần xác nhận trước khi lưu: " + "; ".join(warnings), warnings)
         slot.override_warnings = ""
         slot.override_reason = ""
         slot.override_by_id = None

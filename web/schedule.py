@@ -130,10 +130,10 @@ def create_slot() -> Any:
                               reason=form.get("reason", ""), **fields)
     except ScheduleConflictError as exc:
         session.rollback()
-        return _render_form(form, status=409, warnings=[str(exc)])
+        return _render_form(form, status=409, warnings=exc.warnings)
     except week.OverrunError as exc:
         session.rollback()
-        return _render_form(form, status=422, warnings=[str(exc)])
+        return _render_form(form, status=422, warnings=exc.warnings)
     except BroadcasterError as exc:
         session.rollback()
         return _render_form(form, status=400, errors=[str(exc)])
@@ -263,7 +263,7 @@ def save_slot_edit(slot_id: int) -> Any:
     except (ScheduleConflictError, week.OverrunError) as exc:
         session.rollback()
         return _render_slot(schedule.get_slot(session, slot_id), form, status=409,
-                            warnings=[str(exc)])
+                            warnings=exc.warnings)
     except BroadcasterError as exc:
         session.rollback()
         return _render_slot(schedule.get_slot(session, slot_id), form, status=400,
