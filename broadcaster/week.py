@@ -209,6 +209,12 @@ def occurrences_in(
         statuses.update({key: status for key, status in rows if key})
     estimates: dict[int, float] = {}
     now_utc = dt.datetime.now(dt.timezone.utc)
+    # one query tells whether any airing can have heads at all (most days none: no fresh
+    # priority bulletin), so the week costs no per-airing look-ups then
+    heads_possible = any(now_utc <= instant <= now_utc + HEADS_AHEAD for _s, _d, instant in found) and (
+        session.scalar(select(Bulletin.id).where(
+            Bulletin.status == "approved", Bulletin.priority == "priority",
+            Bulletin.approved_at >= now_utc - priority_heads.ELIGIBLE_FOR).limit(1)) is not None)
     result: list[WeekOccurrence] = []
     for (slot, local_date, instant), key in zip(found, keys, strict=True):
         status = statuses.get(key)
@@ -218,7 +224,7 @@ def occurrences_in(
             estimates[slot.id] = schedule.slot_estimated_seconds(slot)
         heads: list[Bulletin] = []
         seconds = estimates[slot.id]
-        if status is None and now_utc <= instant <= now_utc + HEADS_AHEAD:
+        if heads_possible and status is None and now_utc <= instant <= now_utc + HEADS_AHEAD:
             # as the slot's rundown and the checks count it: the week said 1 minute 20 for a
             # 06:00 that the rundown (and the air) made 2 minutes 52 with its priority heads
             heads = likely_priority_heads(session, slot, local_date, now_utc)
