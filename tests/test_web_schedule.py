@@ -279,3 +279,8 @@ def test_a_conflict_warning_says_what_and_how_much_once_with_one_instruction(web
         warnings = body.split('id="form-warnings"')[1].split("</div>")[0]
         assert "Bản tin sáng" in warnings and "chồng lên khoảng" in warnings, warnings
         assert warnings.count("Nếu vẫn muốn lưu") == 1, f"hướng dẫn bị lặp: {warnings}"
+
+
+def test_the_new_slot_page_names_the_time_zone_in_words(web_app, login_as) -> None:
+    page = login_as("editor").get("/schedule/new").get_data(as_text=True)
+    assert "giờ Việt Nam, GMT+7" in page and "Asia/Ho_Chi_Minh" not in page, page[:3000]
