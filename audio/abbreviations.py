@@ -4,7 +4,7 @@ Why: commune notices are full of abbreviations ("UBND", "HĐND", "57-NQ/TW") tha
 reads as English or as noise. The default glossary covers what local government writes every day;
 the commune's own glossary (edited in the panel) is layered over it by ``audio.normalize``.
 An all-capitals token that is in neither is spelled letter by letter the way Vietnamese
-broadcasters spell ("UBND" would be "u bê en nờ dê" without the glossary).
+broadcasters spell ("UBND" would be "u bê en nờ đê" without the glossary).
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "NTMNC": "nông thôn mới nâng cao",
     "OCOP": "ô cốp",
     "HTX": "hợp tác xã",
-    "THT": "tổ hợp tác",
+    "THT": "tổ hợp tác",  # in a veterinary notice: tụ huyết trùng (audio.tn.codes, by context)
     "DN": "doanh nghiệp",
     "CA": "công an",
     "CAX": "công an xã",
@@ -167,6 +167,7 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "QĐND": "quân đội nhân dân",
     "CAND": "công an nhân dân",
     "TDP": "tổ dân phố",
+    "KP": "khu phố",
     "KDC": "khu dân cư",
     "TDTT": "thể dục thể thao",
     "TDĐKXDĐSVH": "toàn dân đoàn kết xây dựng đời sống văn hóa",
@@ -226,7 +227,6 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "VNĐ": "đồng",
     "VND": "đồng",
     "USD": "đô la",
-    "GDP": "giê đê pê",
     "CLB": "câu lạc bộ",
     "HLV": "huấn luyện viên",
     "LHQ": "liên hợp quốc",
@@ -244,6 +244,88 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "CBCCVC": "cán bộ, công chức, viên chức",
     "CCVC": "công chức, viên chức",
     "STK": "số tài khoản",
+    "BKS": "biển kiểm soát",
+    "TNGT": "tai nạn giao thông",
+    "TNLĐ": "tai nạn lao động",
+    "ATLĐ": "an toàn lao động",
+    "ATVSLĐ": "an toàn vệ sinh lao động",
+    "VPHC": "vi phạm hành chính",
+    "XLVPHC": "xử lý vi phạm hành chính",
+    "GPLX": "giấy phép lái xe",
+    "ĐVHC": "đơn vị hành chính",
+    "BVTV": "bảo vệ thực vật",
+    "TNXP": "thanh niên xung phong",
+    "CTV": "cộng tác viên",
+    "PTDTBT": "phổ thông dân tộc bán trú",
+    "PTDTNT": "phổ thông dân tộc nội trú",
+    "KHKT": "khoa học kỹ thuật",
+    "SXNN": "sản xuất nông nghiệp",
+    "HTXNN": "hợp tác xã nông nghiệp",
+    "HTX-DV": "hợp tác xã dịch vụ",
+    "HTXDV": "hợp tác xã dịch vụ",
+    "LLVT": "lực lượng vũ trang",
+    "NKT": "người khuyết tật",
+    "TNTP": "thiếu niên tiền phong",
+    "CTĐ": "chữ thập đỏ",
+    "HCTĐ": "hội chữ thập đỏ",
+    "HKD": "hộ kinh doanh",
+    "ATTT": "an toàn thông tin",
+    "CQĐT": "chính quyền điện tử",
+    "CPĐT": "chính phủ điện tử",
+    "CQS": "chính quyền số",
+    "KTS": "kinh tế số",
+    "XHS": "xã hội số",
+    "TMĐT": "thương mại điện tử",
+    "GNBV": "giảm nghèo bền vững",
+    "XDNTM": "xây dựng nông thôn mới",
+    "GQVL": "giải quyết việc làm",
+    "VSMT": "vệ sinh môi trường",
+    "BVMT": "bảo vệ môi trường",
+    "RTSH": "rác thải sinh hoạt",
+    "PCD": "phòng chống dịch",
+    "PCTN": "phòng chống tham nhũng",
+    "THTK, CLP": "thực hành tiết kiệm, chống lãng phí",
+    "THTK-CLP": "thực hành tiết kiệm, chống lãng phí",
+    "THTK": "thực hành tiết kiệm",
+    "CLP": "chống lãng phí",
+    "CCHC": "cải cách hành chính",
+    "ĐVSN": "đơn vị sự nghiệp",
+    "CQNN": "cơ quan nhà nước",
+    "QHSDĐ": "quy hoạch sử dụng đất",
+    "KHSDĐ": "kế hoạch sử dụng đất",
+    "GPXD": "giấy phép xây dựng",
+    "ĐKKD": "đăng ký kinh doanh",
+    "MST": "mã số thuế",
+    "TNCN": "thu nhập cá nhân",
+    "GTGT": "giá trị gia tăng",
+    "HĐĐT": "hóa đơn điện tử",
+    "NSDLĐ": "người sử dụng lao động",
+    "VBQPPL": "văn bản quy phạm pháp luật",
+    "PBGDPL": "phổ biến, giáo dục pháp luật",
+    "TTCN": "tiểu thủ công nghiệp",
+    "BQLDA": "ban quản lý dự án",
+    "TTGDNN-GDTX": "trung tâm giáo dục nghề nghiệp, giáo dục thường xuyên",
+    "GDQP": "giáo dục quốc phòng",
+    "GDQP-AN": "giáo dục quốc phòng, an ninh",
+    "CNH-HĐH": "công nghiệp hóa, hiện đại hóa",
+    "CNH, HĐH": "công nghiệp hóa, hiện đại hóa",
+    "CNH": "công nghiệp hóa",
+    "HĐH": "hiện đại hóa",
+    "BĐS": "bất động sản",
+    "NTTS": "nuôi trồng thủy sản",
+    "ATVSTP": "an toàn vệ sinh thực phẩm",
+    "TACN": "thức ăn chăn nuôi",
+    "TĐKT": "thi đua khen thưởng",
+    "CSHT": "cơ sở hạ tầng",
+    "CNC": "công nghệ cao",
+    "NNCNC": "nông nghiệp công nghệ cao",
+    "NCKH": "nghiên cứu khoa học",
+    "BĐG": "bình đẳng giới",
+    "CSSKBĐ": "chăm sóc sức khỏe ban đầu",
+    "SKSS": "sức khỏe sinh sản",
+    "GĐ": "giám đốc",
+    "PGĐ": "phó giám đốc",
+    "BSX": "biển số xe",
     "BTG": "ban tuyên giáo",
     "BTGTW": "ban tuyên giáo trung ương",
     # since 2025 the Party's propaganda and mass mobilisation boards are one
@@ -265,6 +347,10 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "BDV": "ban dân vận",
     "BDVTW": "ban dân vận trung ương",
     "BTCTW": "ban tổ chức trung ương",
+    "VPTW": "văn phòng trung ương",
+    "BBT": "ban bí thư",
+    "UBKTTW": "ủy ban kiểm tra trung ương",
+    "BNCTW": "ban nội chính trung ương",
     "CC": "công chức",
     "VC": "viên chức",
     "NLĐ": "người lao động",
@@ -315,7 +401,6 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "SARS-CoV-2": "sác cô vi hai",
     "ASF": "dịch tả lợn châu phi",
     "LMLM": "lở mồm long móng",
-    "QR": "quy rờ",
     "SMS": "ét em ét",
     "TV": "ti vi",
     "PC": "pê xê",
@@ -425,6 +510,29 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "BCH quân sự": "ban chỉ huy quân sự",
 }
 
+#: Abbreviations whose reading depends on the sentence: (words that, within 80 characters of it,
+#: mark the other sense, that reading). "THT" is a tổ hợp tác (a farmers' group) in an agriculture
+#: notice and the cattle disease tụ huyết trùng in a veterinary one ("tiêm phòng THT, LMLM",
+#: "ổ dịch THT"); "THT chăn nuôi bò" stays a tổ hợp tác, since only disease words count.
+CONTEXT_READINGS: dict[str, tuple[re.Pattern[str], str]] = {
+    "THT": (
+        re.compile(
+            r"(?i)(?<![\w])(?:bệnh|ổ dịch|dịch(?!\s+vụ)|tiêm phòng|tiêm|vắc\s?xin|vaccine|"
+            r"thú y|LMLM|lở mồm|nhiễm|mắc|triệu chứng|tiêu độc|khử trùng)(?![\w])"
+        ),
+        "tụ huyết trùng",
+    ),
+    # TB is a thông báo, except beside tuberculosis ("bệnh nhân lao (TB)"), which health
+    # workers name by its letters; "lao động" never counts
+    "TB": (
+        re.compile(
+            r"(?i)(?:(?:bệnh|nhân|chống|trị|mắc|nhiễm|sàng lọc|phát hiện)\s+lao(?!\s+động)"
+            r"|lao\s+(?:phổi|kháng thuốc|tiềm ẩn)|lao\s*\(TB\))"
+        ),
+        "tê bê",
+    ),
+}
+
 #: Case-insensitive entries: brand names and short forms written in any case.
 DEFAULT_GLOSSARY_ANYCASE: dict[str, str] = {
     "zalo": "da lô",
@@ -494,16 +602,19 @@ DOC_KINDS: dict[str, str] = {
     "BCĐTW": "ban chỉ đạo trung ương", "BQL": "ban quản lý", "UBBC": "ủy ban bầu cử",
     "HĐBC": "hội đồng bầu cử", "NVY": "nghiệp vụ y", "NVD": "nghiệp vụ dược",
     "KHTC": "kế hoạch tài chính", "TCCB": "tổ chức cán bộ", "QLCL": "quản lý chất lượng",
-    "NV": "nghiệp vụ", "TCHC": "tổ chức hành chính", "QLĐT": "quản lý đô thị", "HĐBCQG": "hội đồng bầu cử quốc gia", "ĐĐBQH": "đoàn đại biểu quốc hội",
+    "NV": "nghiệp vụ", "TCHC": "tổ chức hành chính", "QLĐT": "quản lý đô thị", "HĐBCQG": "hội đồng bầu cử quốc gia", "VPTW": "văn phòng trung ương", "BBT": "ban bí thư", "ĐĐBQH": "đoàn đại biểu quốc hội",
 }
 
-#: How a broadcaster spells each letter (the brief's and common radio usage).
+#: How a broadcaster spells each letter of an acronym on air: the names radio uses for the
+#: Latin letters (D "đê" as in GDP "giê đê pê", O "ô" as in bOPV, X "ích", Y "i dài", L "en lờ"),
+#: which are also the readings of the default glossary, so a spelled token and a glossary entry
+#: never say one letter two ways.
 LETTER_NAMES: dict[str, str] = {
-    "A": "a", "Ă": "á", "Â": "ớ", "B": "bê", "C": "xê", "D": "dê", "Đ": "đê", "E": "e",
-    "Ê": "ê", "F": "ép", "G": "giê", "H": "hát", "I": "i", "J": "gi", "K": "ca", "L": "e lờ",
-    "M": "em mờ", "N": "en nờ", "O": "o", "Ô": "ô", "Ơ": "ơ", "P": "pê", "Q": "quy",
+    "A": "a", "Ă": "á", "Â": "ớ", "B": "bê", "C": "xê", "D": "đê", "Đ": "đê", "E": "e",
+    "Ê": "ê", "F": "ép", "G": "giê", "H": "hát", "I": "i", "J": "gi", "K": "ca", "L": "en lờ",
+    "M": "em mờ", "N": "en nờ", "O": "ô", "Ô": "ô", "Ơ": "ơ", "P": "pê", "Q": "quy",
     "R": "e rờ", "S": "ét", "T": "tê", "U": "u", "Ư": "ư", "V": "vê", "W": "vê kép",
-    "X": "ích xì", "Y": "i", "Z": "dét",
+    "X": "ích", "Y": "i dài", "Z": "dét",
 }
 
 _SYLLABLE_RE = re.compile(

@@ -27,6 +27,12 @@ The rules are those of the layout, not of examples:
   capitals, "(Đã ký)", a name) and ends at the first line of running text, so a pasted document
   whose blocks sit in the middle (two documents one after the other) keeps its text;
 - "Lưu: VT, ..." on its own line is the archive mark, left out wherever it is;
+- "Kính gửi:" opening a line (a công văn's addressees, appendix I item 9b) starts the addressee
+  block: its own line, the list items after it ("- UBND các xã;"), the line after a bare
+  "Kính gửi:" and lines continuing one that ended in ";" or ",". The station speaks for the
+  commune to its listeners, so the offices a document was sent to are not read, like the header;
+  an address to the listeners themselves ("Kính gửi: Toàn thể bà con Nhân dân") is read, since
+  the announcer says it to them;
 - a block needs text before it, a header text after it: a lone "KT. CHỦ TỊCH" or "CỘNG HÒA XÃ
   HỘI CHỦ NGHĨA VIỆT NAM" typed as a bulletin is read.
 """
@@ -50,6 +56,14 @@ _SIGNED_RE = re.compile(r"^\s*[(\[]?\s*(?i:đã ký|đã kí|ký|kí|ký tên|k�
                         r"ký và đóng dấu|đã ký và đóng dấu)\s*[)\]]?\s*$")
 #: A line that belongs to a block: list items, capitals only, or short (a title, a name).
 _LIST_ITEM_RE = re.compile(r"^\s*[-–•*+]")
+_ADDRESSEE_RE = re.compile(r"^\s*(?i:kính\s+gửi)\s*:\s*(?P<rest>.*)$")
+#: Addressees who are the listeners: a letter to them is read as it greets them.
+_PUBLIC_RE = re.compile(r"(?i:nhân dân|bà con|đồng bào|cử tri|quý vị|người dân|toàn thể)")
+#: Bodies whose names hold "nhân dân" but who are offices, not the listeners.
+_PEOPLES_BODY_RE = re.compile(
+    r"(?i:(?:ủy ban|uỷ ban|hội đồng|công an|quân đội|tòa án|toà án|viện kiểm sát)\s+nhân\s+dân)"
+)
+_ADDRESSEE_LINE_MAX = 160
 _BLOCK_LINE_MAX = 60
 
 
@@ -173,11 +187,50 @@ def _block_like(line: str) -> bool:
     return len(stripped) <= _BLOCK_LINE_MAX and not re.search(r"[.!?]$", stripped.rstrip(";,"))
 
 
+def _find_addressees(lines: Sequence[str], taken: set[int]) -> list[Omission]:
+    """The "Kính gửi:" blocks of ``lines`` that have text after them (module docstring)."""
+    found: list[Omission] = []
+    i = 0
+    while i < len(lines):
+        opened = _ADDRESSEE_RE.match(lines[i])
+        if i in taken or not opened:
+            i += 1
+            continue
+        end = i + 1
+        while end < len(lines) and end not in taken:
+            line = lines[end].strip()
+            prev = lines[end - 1].strip()
+            if not line:  # a blank line inside the list ("Kính gửi:", blank, "- UBND ...")
+                ahead = next((k for k in range(end, len(lines)) if lines[k].strip()), None)
+                if ahead is None or ahead in taken or not _LIST_ITEM_RE.match(lines[ahead]):
+                    break
+                end = ahead
+                continue
+            bare_head = end == i + 1 and not opened["rest"].strip()
+            continued = prev.endswith((";", ",", ":")) and len(line) <= _ADDRESSEE_LINE_MAX
+            if not (_LIST_ITEM_RE.match(line) or bare_head or continued):
+                break
+            end += 1
+        addressed = " ".join(line for line in lines[i:end])
+        body_after = any(line.strip() for line in lines[end:])
+        to_listeners = all(
+            _PUBLIC_RE.search(_PEOPLES_BODY_RE.sub("", item))
+            for item in re.split(r"[;\n]|(?:^|\s)[-–•*+]\s", _ADDRESSEE_RE.sub(r"\g<rest>", addressed))
+            if item.strip(" .,:")
+        )
+        if body_after and not to_listeners:
+            found.append(Omission(i, end, "kính gửi"))
+        i = end
+    return found
+
+
 def find_unspoken(lines: Sequence[str]) -> list[Omission]:
     """The blocks of ``lines`` not to be read on air, in order (see the module docstring)."""
     headers = _find_headers(lines)
     in_header = {k for om in headers for k in range(om.start, om.end)}
-    omissions: list[Omission] = list(headers)
+    addressees = _find_addressees(lines, in_header)
+    in_header |= {k for om in addressees for k in range(om.start, om.end)}
+    omissions: list[Omission] = list(headers) + addressees
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -217,7 +270,8 @@ def _merge(omissions: list[Omission]) -> list[Omission]:
     """Adjacent blocks (recipients beside the signature, pasted from a table) become one run."""
     merged: list[Omission] = []
     for om in omissions:
-        if merged and om.start <= merged[-1].end:
+        apart = {om.kind, merged[-1].kind} & {"đầu văn bản", "kính gửi"} if merged else set()
+        if merged and om.start <= merged[-1].end and not apart:
             last = merged[-1]
             kinds = last.kind if om.kind in last.kind else f"{last.kind} và {om.kind}"
             merged[-1] = Omission(last.start, max(last.end, om.end), kinds)

@@ -43,6 +43,29 @@ ACRONYM_WORDS: dict[str, str] = {
     "GlobalGAP": "gờ lô bồ gáp",
     "pH": "pê hát",
     "bOPV": "bê ô pê vê",  # the oral polio vaccine of the national schedule
+    # vaccines are said by the diseases they prevent, as health workers announce them
+    "MR": "sởi rubella",
+    "MMR": "sởi quai bị rubella",
+    "QR": "quy rờ",
+    # petrol grades and gold brands, as the evening price bulletin says them
+    "RON": "rôn",
+    "DO": "đê ô",  # dầu DO, diesel oil
+    "dầu KO": "dầu ca ô",  # kerosene
+    "dầu FO": "dầu ép ô",  # fuel oil
+    "SJC": "ét gi xê",
+    "DOJI": "đô gi",
+    "PNJ": "pê en gi",
+    # economic figures are spelled, with the letter names radio uses (LETTER_NAMES)
+    "GDP": "giê đê pê",
+    "GRDP": "giê e rờ đê pê",
+    "CPI": "xê pê i",
+    "AQI": "a quy i",
+    "FDI": "ép đê i",
+    # governance indices a province reports on, said as their owners say them
+    "PAPI": "pa pi",
+    "SIPAS": "xi pát",
+    "PCI": "pê xê i",
+    "Zalo OA": "da lô ô a",
 }
 
 #: Loanwords and brand names, matched in any letter case.
@@ -97,4 +120,35 @@ LOANWORDS: dict[str, str] = {
     "test": "tét",
     "test nhanh": "tét nhanh",
     "ok": "ô kê",
+    "qr code": "mã quy rờ",
+    "mã qr code": "mã quy rờ",
+    "qrcode": "mã quy rờ",
+    "qr-code": "mã quy rờ",
+    "mã qr-code": "mã quy rờ",
+    "diesel": "đi ê zen",
+    # banks, as their names are said (the "bank" of a brand is "banh")
+    "agribank": "a gờ ri banh",
+    "vietcombank": "viết com banh",
+    "vietinbank": "viết tin banh",
+    "techcombank": "téc com banh",
+    "sacombank": "sa com banh",
+    "vpbank": "vê pê banh",
+    "tpbank": "tê pê banh",
+    "hdbank": "hát đê banh",
+    "mbbank": "em bê banh",
+    "mb bank": "em bê banh",
+    "eximbank": "ếch xim banh",
+    "seabank": "xi a banh",
+    "lpbank": "en lờ pê banh",
+    "abbank": "a bê banh",
+    "ocb": "ô xê bê",
+    "momo": "mô mô",
+    "mobile banking": "mô bai banh king",
+    "internet banking": "in tơ nét banh king",
+    "smart banking": "xmát banh king",
+    "zalopay": "da lô pây",
+    "vnpay": "vê en pây",
+    "vinaphone": "vi na phôn",
+    "mobifone": "mô bi phôn",
+    "petrolimex": "pê trô li mếch",
 }

@@ -25,6 +25,7 @@ from audio.tn.codes import (
     _docnum,
     _glossary,
     _paren_abbr,
+    _strains,
 )
 from audio.tn.common import (
     Pass,
@@ -37,6 +38,7 @@ from audio.tn.dates import (
 from audio.tn.headings import _headings
 from audio.tn.phones import (
     _phones,
+    _plates,
 )
 from audio.tn.places import _places
 from audio.tn.quantities import (
@@ -128,7 +130,9 @@ _PASSES: tuple[Pass, ...] = (
     _headings,
     _addresses,
     _paren_abbr,
+    _strains,
     _alternatives,
+    _plates,
     _docnum,
     _glossary,
     _places,

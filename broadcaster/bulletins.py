@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from audio.normalize import TextInputError, clean_text
 from broadcaster import labels
+from broadcaster.db import plain_rows
 from broadcaster.errors import NotFoundError, ValidationError, WorkflowError
 from broadcaster.models import (
     Bulletin,
@@ -335,9 +336,9 @@ def list_summaries(
                      ("like", "status", "category", "priority", "zone_id"), shape, strict=True))))
                  .order_by(Bulletin.id.desc()).limit(bindparam("limit")).offset(bindparam("offset")))
         _SUMMARY_QUERIES[shape] = query
-    return session.execute(query, {
+    return plain_rows(session, query, {
         "like": f"%{search}%", "status": status, "category": category, "priority": priority,
-        "zone_id": zone_id, "limit": limit, "offset": offset}).all()
+        "zone_id": zone_id, "limit": limit, "offset": offset})
 
 
 _SUMMARY_QUERIES: dict[tuple[bool, ...], Any] = {}

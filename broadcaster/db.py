@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 from alembic import command
 from alembic.config import Config
@@ -50,6 +50,19 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def plain_rows(session: Session, statement: Any, values: Mapping[str, Any] | None = None) -> Sequence[Any]:
+    """The rows of a statement of plain columns, run on the session's connection and transaction.
+
+    Why not ``session.execute``: for a select of columns (no mapped objects), the ORM's
+    per-statement work (its compile state, its loading of each row) is all there is to it, and
+    it cost more than the query itself on the panel's list pages (≈ 0.15 ms a statement). The
+    session's pending changes are flushed first, as ``session.execute`` would (autoflush).
+    """
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return session.connection().execute(statement, dict(values or {})).all()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

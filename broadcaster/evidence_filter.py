@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from broadcaster.db import plain_rows
 from broadcaster.errors import ValidationError
 from broadcaster.local_days import day_bounds
 from broadcaster.models import Campaign, EvidenceEntry, Zone
@@ -147,44 +148,81 @@ def summary_page(session: Session, filters: Filters, tz: str, *, limit: int,
 
     Why: an entry in full carries its items (JSON), hashes and four instants; building fifty
     ORM objects from all that cost more than the query itself on the panel's ``/logs`` page.
-    The page's ids are chosen first, from the indexes alone (category + period: the index on
-    both), and only those rows are read: sorting a year of one category's entries with all
-    their columns cost 8–10 ms, the ids 1–2 ms.
+    Under a period the page's ids are chosen first, from the indexes alone (category + period:
+    the index on both), and only those rows are read: sorting a year of one category's entries
+    with all their columns cost 8–10 ms, the ids 1–2 ms. The statement is built once per
+    combination of filters, with every value a parameter: composing it anew (the period's two
+    halves, the zone's four patterns) cost the page more than running it.
     """
-    if filters.date_from or filters.date_to:
-        stmt = (select(*SUMMARY_COLUMNS).where(EvidenceEntry.id.in_(_page_ids(filters, tz, limit + 1, offset)))
-                .order_by(EvidenceEntry.id.desc()))
-    elif not filters.zone:
-        # The id index in log order finds the page directly (ids-first costs more here), with a
-        # statement kept per combination of filters: building one cost ≈ 0.2 ms a page.
-        return _plain_page(session, filters, limit=limit, offset=offset)
-    else:
-        stmt = (select(*SUMMARY_COLUMNS).where(*_criteria(filters, tz))
-                .order_by(EvidenceEntry.id.desc()).limit(limit + 1).offset(offset))
-    rows = session.execute(stmt).all()
-    return rows[:limit], len(rows) > limit
-
-
-_PLAIN_FILTERS = ("status", "category", "campaign")
-_PLAIN_PAGES: dict[tuple[bool, ...], Any] = {}
-
-
-def _plain_page(session: Session, filters: Filters, *, limit: int,
-                offset: int) -> tuple[Sequence[Any], bool]:
-    """:func:`summary_page` without period or zone: equality filters only, as parameters."""
-    values = {name: getattr(filters, name) for name in _PLAIN_FILTERS}
-    shape = tuple(bool(values[name]) for name in _PLAIN_FILTERS)
-    stmt = _PLAIN_PAGES.get(shape)
+    shape = (bool(filters.date_from), bool(filters.date_to), bool(filters.status),
+             bool(filters.category), bool(filters.campaign), bool(filters.zone))
+    stmt = _SUMMARY_PAGES.get(shape)
     if stmt is None:
-        columns = {"status": EvidenceEntry.status, "category": EvidenceEntry.category,
-                   "campaign": EvidenceEntry.campaign}
-        stmt = _PLAIN_PAGES[shape] = (
-            select(*SUMMARY_COLUMNS)
-            .where(*(columns[name] == bindparam(name)
-                     for name, on in zip(_PLAIN_FILTERS, shape, strict=True) if on))
-            .order_by(EvidenceEntry.id.desc()).limit(bindparam("limit")).offset(bindparam("offset")))
-    rows = session.execute(stmt, dict(values, limit=limit + 1, offset=offset)).all()
+        stmt = _SUMMARY_PAGES[shape] = _summary_statement(*shape)
+    rows = plain_rows(session, stmt, _summary_values(filters, tz, limit=limit + 1, offset=offset))
     return rows[:limit], len(rows) > limit
+
+
+_SUMMARY_PAGES: dict[tuple[bool, ...], Any] = {}
+#: The escape character of the zone's LIKE patterns (as ``startswith(autoescape=True)`` uses).
+_LIKE_ESCAPE = "/"
+
+
+def _like_literal(text: str) -> str:
+    return (text.replace(_LIKE_ESCAPE, _LIKE_ESCAPE * 2).replace("%", _LIKE_ESCAPE + "%")
+            .replace("_", _LIKE_ESCAPE + "_"))
+
+
+def _summary_values(filters: Filters, tz: str, *, limit: int, offset: int) -> dict[str, Any]:
+    values: dict[str, Any] = {"status": filters.status, "category": filters.category,
+                              "campaign": filters.campaign, "limit": limit, "offset": offset}
+    if filters.date_from:
+        values["start"] = day_bounds(filters.date_from, tz)[0]
+    if filters.date_to:
+        values["end"] = day_bounds(filters.date_to, tz)[1]
+    if filters.zone:
+        name = filters.zone.strip()
+        literal = _like_literal(name)
+        values.update(zone=name, zone_first=literal + _like_literal(ZONE_SEPARATOR) + "%",
+                      zone_last="%" + _like_literal(ZONE_SEPARATOR) + literal,
+                      zone_within="%" + _like_literal(ZONE_SEPARATOR + name + ZONE_SEPARATOR) + "%")
+    return values
+
+
+def _summary_statement(date_from: bool, date_to: bool, status: bool, category: bool,
+                       campaign: bool, zone: bool) -> Any:
+    """:func:`summary_page`'s statement for one combination of filters, values as parameters
+    (the same meaning as :func:`_criteria`, which builds them with the values in)."""
+    others: list[Any] = [column == bindparam(name) for column, name, on in (
+        (EvidenceEntry.status, "status", status), (EvidenceEntry.category, "category", category),
+        (EvidenceEntry.campaign, "campaign", campaign)) if on]
+    if zone:
+        column = EvidenceEntry.zone
+        others.append(or_(column == "", column == bindparam("zone"),
+                          *(column.like(bindparam(name), escape=_LIKE_ESCAPE)
+                            for name in ("zone_first", "zone_last", "zone_within"))))
+    limit: Any = bindparam("limit")
+    offset: Any = bindparam("offset")
+    if not (date_from or date_to):
+        return (select(*SUMMARY_COLUMNS).where(*others).order_by(EvidenceEntry.id.desc())
+                .limit(limit).offset(offset))
+    scheduled = EvidenceEntry.scheduled_at
+    fallback = func.coalesce(EvidenceEntry.started_at, EvidenceEntry.recorded_at)
+    scheduled_terms: list[Any] = [scheduled.is_not(None)]
+    fallback_terms: list[Any] = [scheduled.is_(None)]
+    if date_from:
+        scheduled_terms.append(scheduled >= bindparam("start"))
+        fallback_terms.append(fallback >= bindparam("start"))
+    if date_to:
+        scheduled_terms.append(scheduled < bindparam("end"))
+        fallback_terms.append(fallback < bindparam("end"))
+    # The scheduled and the unscheduled halves asked apart and joined: written as one ``OR``,
+    # SQLite (without ``ANALYZE`` statistics, as on a station) used only the category of the
+    # (category, scheduled_at) index and read every entry of the category.
+    both = union_all(select(EvidenceEntry.id).where(*others, *scheduled_terms),
+                     select(EvidenceEntry.id).where(*others, *fallback_terms)).subquery("period_ids")
+    ids = select(both.c.id).order_by(both.c.id.desc()).limit(limit).offset(offset).scalar_subquery()
+    return select(*SUMMARY_COLUMNS).where(EvidenceEntry.id.in_(ids)).order_by(EvidenceEntry.id.desc())
 
 
 def filter_choices(session: Session, *, zones: bool = True) -> tuple[list[str], list[str]]:
@@ -202,26 +240,11 @@ def filter_choices(session: Session, *, zones: bool = True) -> tuple[list[str], 
         both = union_all(*parts).subquery("choices")  # named: an anonymous one costs an os.urandom
         stmt = _CHOICES[zones] = select(both.c.kind, both.c.name).order_by(
             both.c.kind, both.c.k1.desc(), both.c.k2.desc(), both.c.name)
-    rows = session.execute(stmt).all()
+    rows = plain_rows(session, stmt)
     return [name for kind, name in rows if kind == 0], [name for kind, name in rows if kind == 1]
 
 
 _CHOICES: dict[bool, Any] = {}
-
-
-def _page_ids(filters: Filters, tz: str, limit: int, offset: int) -> Any:
-    """The ids of one page under a period, newest first, as a subquery.
-
-    The scheduled and the unscheduled halves are asked apart and joined: written
-    as one ``OR``, SQLite (without ``ANALYZE`` statistics, as on a station) used only the
-    category of the (category, scheduled_at) index and read every entry of the category.
-    """
-    others = _criteria(filters, tz, period=False)
-    scheduled_terms, fallback_terms = _period_terms(filters, tz)
-    both = union_all(select(EvidenceEntry.id).where(*others, *scheduled_terms),
-                     select(EvidenceEntry.id).where(*others, *fallback_terms)).subquery("period_ids")
-    return (select(both.c.id).order_by(both.c.id.desc()).limit(limit).offset(offset)
-            .scalar_subquery())
 
 
 def page(session: Session, filters: Filters, tz: str, *, limit: int,

@@ -419,7 +419,8 @@ class EvidenceEntry(BroadcastFields, Base):
     __tablename__ = "evidence"
     #: The panel's "category over a period" filter: the matching ids come from this index alone
     #: (the row id is in every SQLite index), not from a scan of the period's every entry.
-    __table_args__ = (Index("ix_evidence_category_scheduled_at", "category", "scheduled_at"),)
+    __table_args__ = (Index("ix_evidence_category_scheduled_at", "category", "scheduled_at"),
+                      Index("ix_evidence_status", "status"))
     id: Mapped[int] = mapped_column(primary_key=True)
     occurrence_key: Mapped[Optional[str]] = mapped_column(String(120), unique=True)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -117,8 +117,10 @@ def test_commune_glossary_used_inside_document_numbers() -> None:
 
 
 def test_unknown_capitals_spelled_the_vietnamese_way() -> None:
-    assert normalize("XYZ") == "ích xì i dét"
-    assert normalize("Mã BKL") == "Mã bê ca e lờ"
+    # the letter names radio uses, as in the default glossary (GDP "giê đê pê", bOPV "bê ô pê vê")
+    assert normalize("XYZ") == "ích i dài dét"
+    assert normalize("Mã BKL") == "Mã bê ca en lờ"
+    assert normalize("Vắc xin DPT, mã DOL") == "Vắc xin đê pê tê, mã đê ô en lờ"
     assert normalize("Hội nghị G7") == "Hội nghị giê bảy"
 
 

@@ -142,3 +142,164 @@ def test_spans_lists_addresses_and_people(written: str, spoken: str) -> None:
 def test_an_initial_is_not_a_sentence_end() -> None:
     assert normalize("Ông Nguyễn Văn A. được khen thưởng.") == "Ông Nguyễn Văn a được khen thưởng."
     assert normalize("Uống vitamin A. Sau đó nghỉ.") == "Uống vitamin a. Sau đó nghỉ."
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("mã DVL", "mã đê vê en lờ"),  # unknown capitals: the letter names of the glossary
+        ("mã BXL", "mã bê ích en lờ"),
+        ("trạm ODA", "trạm ô đê a"),
+    ],
+)
+def test_spelled_capitals_use_the_glossary_letter_names(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Phát hiện trâu mắc THT tại thôn 2.", "Phát hiện trâu mắc tụ huyết trùng tại thôn hai."),
+        ("Phun tiêu độc, phòng bệnh THT cho đàn bò.",
+         "Phun tiêu độc, phòng bệnh tụ huyết trùng cho đàn bò."),
+        # a farmers' group, even when it raises cattle: only disease words change the sense
+        ("THT chăn nuôi bò thôn Đông họp tổng kết.", "tổ hợp tác chăn nuôi bò thôn Đông họp tổng kết."),
+        ("Thành lập 3 THT trồng rau an toàn.", "Thành lập ba tổ hợp tác trồng rau an toàn."),
+    ],
+)
+def test_tht_is_the_cattle_disease_only_beside_disease_words(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+def test_the_communes_word_wins_over_the_context_reading() -> None:
+    assert normalize("Tiêm phòng THT", glossary={"THT": "tổ hợp tác"}) == "Tiêm phòng tổ hợp tác"
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Đảm bảo ATTP (an toàn thực phẩm) dịp Tết.", "Đảm bảo an toàn thực phẩm dịp Tết."),
+        ("Hội LHPN (Hội Liên hiệp Phụ nữ) xã.", "Hội liên hiệp phụ nữ xã."),
+        ("Lệ phí 50.000 đồng (năm mươi nghìn đồng).", "Lệ phí năm mươi nghìn đồng."),
+        ("Nộp 02 (hai) bản chính.", "Nộp hai bản chính."),
+        # a bracket that says something else is read
+        ("Nộp 02 (bản sao) hồ sơ.", "Nộp hai, bản sao, hồ sơ."),
+        ("Đăng ký BHYT (tại Trạm Y tế).", "Đăng ký bảo hiểm y tế, tại Trạm y tế."),
+    ],
+)
+def test_a_bracket_that_repeats_what_was_said_is_not_said_twice(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Xe BKS 29-B1 234.56 bị tạm giữ.", "Xe biển kiểm soát hai chín bê một hai ba bốn năm sáu bị tạm giữ."),
+        ("Xe ô tô biển số 30E-12345.", "Xe ô tô biển số ba không e một hai ba bốn năm."),
+        ("Lớp 12A-1234 học sinh.", "Lớp mười hai a một nghìn hai trăm ba mươi tư học sinh."),  # no plate word
+        ("Ngõ 45/12 phố Huế.", "Ngõ bốn mươi lăm trên mười hai phố Huế."),
+        ("Nhà số 7/2, thôn Đông.", "Nhà số bảy trên hai, thôn Đông."),
+        ("Trực 24/7 trong mùa mưa bão.", "Trực hai mươi tư trên bảy trong mùa mưa bão."),
+        ("Hạn chót ngày 24/7.", "Hạn chót ngày hai mươi tư tháng bảy."),
+        ("Từ 20/7 đến 24/7.", "Từ ngày hai mươi tháng bảy đến ngày hai mươi tư tháng bảy."),
+    ],
+)
+def test_plates_house_numbers_and_round_the_clock(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Xăng RON 95-IV.", "Xăng rôn chín mươi lăm bốn."),
+        ("Xăng E5RON92.", "Xăng e năm rôn chín mươi hai."),
+        ("Dầu DO 0,001S-V.", "Dầu đê ô không phẩy không không một ét năm."),
+        ("Bão ở 15,5N.", "Bão ở mười lăm phẩy năm độ vĩ bắc."),  # no fuel before it: a latitude
+        ("Vàng miếng 999.9 và vàng 24K.", "Vàng miếng bốn số chín và vàng hai mươi tư ca."),
+        ("Có 9999 hộ.", "Có chín nghìn chín trăm chín mươi chín hộ."),
+        ("Siêu bão RAGASA.", "Siêu bão Ragasa."),
+        ("Trên BĐII và BĐ1-BĐ2.", "Trên báo động hai và báo động một đến báo động hai."),
+        ("Giống OM 5451.", "Giống ô em mờ năm bốn năm một."),
+        ("Cúm A/H1N1.", "Cúm a hát một en một."),
+        ("Soạn tin VNEID gửi 1900.", "Soạn tin vê nê ai đi gửi một chín không không."),
+    ],
+)
+def test_grades_names_and_codes(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+def test_a_longer_key_wins_whatever_its_letter_case() -> None:
+    assert normalize("Theo dõi Zalo OA của xã và nhóm zalo thôn.") == (
+        "Theo dõi da lô ô a của xã và nhóm da lô thôn.")
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Hỗ trợ 2 triệu/hộ.", "Hỗ trợ hai triệu một hộ."),  # a sum without "đồng" is still money
+        ("Doanh thu 3 tỷ/năm.", "Doanh thu ba tỷ một năm."),
+        ("Cấp 3 triệu lượt/năm.", "Cấp ba triệu lượt mỗi năm."),  # a count of visits: a rate
+        ("Nghỉ từ ngày 2 đến 4-9.", "Nghỉ từ ngày hai đến ngày bốn tháng chín."),
+        ("Ngày 3 có 2 đến 5-6 hộ.", "Ngày ba có hai đến năm đến sáu hộ."),  # no day before "đến"
+    ],
+)
+def test_money_without_dong_and_the_end_of_a_dashed_span(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Công tác PCTN, THTK, CLP năm 2025.",
+         "Công tác phòng chống tham nhũng, thực hành tiết kiệm, chống lãng phí năm hai nghìn không trăm hai mươi lăm."),
+        ("Đẩy mạnh CCHC, xây dựng CQS, phát triển KTS và XHS.",
+         "Đẩy mạnh cải cách hành chính, xây dựng chính quyền số, phát triển kinh tế số và xã hội số."),
+        ("Hỗ trợ NKT, HKD và các HTX-DV.", "Hỗ trợ người khuyết tật, hộ kinh doanh và các hợp tác xã dịch vụ."),
+        ("Sự nghiệp CNH-HĐH đất nước.", "Sự nghiệp công nghiệp hóa, hiện đại hóa đất nước."),
+    ],
+)
+def test_everyday_administrative_abbreviations_are_said_as_words(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+def test_a_context_reading_looks_at_its_own_sentence_only() -> None:
+    assert normalize("Sàng lọc phát hiện sớm bệnh lao (TB) tại xã.") == (
+        "Sàng lọc phát hiện sớm bệnh lao, tê bê, tại xã.")
+    far = ("Người lao động nhận TB số 5 tại văn phòng ủy ban xã vào sáng mai. Chiều mai, trạm y tế "
+           "tổ chức phòng chống lao cho người cao tuổi.")
+    assert "nhận thông báo số năm" in normalize(far)
+    assert normalize("Người lao động nhận TB.") == "Người lao động nhận thông báo."
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Trực từ Thứ Hai - Thứ Sáu.", "Trực từ Thứ Hai đến Thứ Sáu."),
+        ("Nghỉ thứ 7 - chủ nhật.", "Nghỉ thứ bảy đến chủ nhật."),
+        ("Các ngày 3,4/9/2026 nghỉ lễ.", "Các ngày ba, bốn tháng chín năm hai nghìn không trăm hai mươi sáu nghỉ lễ."),
+        ("Đạt 7,5/10 điểm.", "Đạt bảy phẩy năm trên mười điểm."),  # no day word: a mark out of ten
+    ],
+)
+def test_weekday_spans_and_days_listed_with_bare_commas(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Bón 120 kg/ha.", "Bón một trăm hai mươi ki lô gam mỗi héc ta."),  # a rate over the land
+        ("Bón 300 kg phân/ha.", "Bón ba trăm ki lô gam phân mỗi héc ta."),
+        ("Tải trọng 500 kg/m2.", "Tải trọng năm trăm ki lô gam trên mét vuông."),  # one measuring unit
+        ("Tuyến ĐT100 qua xã.", "Tuyến đường tỉnh một trăm qua xã."),  # was "ĐTmột không không"
+        ("ĐT: 0235 3812345.", "điện thoại: không hai ba năm ba tám một hai ba bốn năm."),
+    ],
+)
+def test_rates_over_the_land_and_a_glued_code_is_no_phone_lead(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+def test_the_campaigns_addresses_are_said_as_their_words() -> None:
+    assert normalize("Học tại binhdanhocvuso.gov.vn.") == (
+        "Học tại bình dân học vụ số chấm gờ o vê chấm vê en.")
+    assert normalize("Nghe vov.vn hoặc xem csgt.vn.") == (
+        "Nghe vê ô vê chấm vê en hoặc xem xê ét giê tê chấm vê en.")

@@ -172,3 +172,62 @@ def test_editor_preview_says_what_is_left_out(web_app, login_as) -> None:
 def test_commune_glossary_overrides_the_lexicon() -> None:
     assert "vắc xin" in normalize("Tiêm vaccine sởi")
     assert normalize("Tiêm vaccine sởi", glossary={"vaccine": "vác xin"}) == "Tiêm vác xin sởi"
+
+
+CONG_VAN = (
+    "SỞ Y TẾ TỈNH QUẢNG NAM\nSố: 123/SYT-NVY\nV/v tăng cường phòng chống bệnh sởi\n"
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n"
+    "Quảng Nam, ngày 05 tháng 10 năm 2025\n"
+    "Kính gửi:\n- UBND các xã, phường;\n- Trung tâm Y tế các khu vực.\n"
+    "Thực hiện Công văn số 456/BYT-DP ngày 01/10/2025 của Bộ Y tế, Sở Y tế đề nghị các đơn vị "
+    "triển khai tiêm vắc xin cho trẻ."
+)
+
+
+def test_a_cong_van_addressee_lines_are_not_read_and_the_preview_says_so() -> None:
+    reading = read_document(CONG_VAN)
+    spoken = [line for line in reading.text.split("\n") if line]
+    assert spoken[0] == "về việc tăng cường phòng chống bệnh sởi", spoken
+    assert spoken[1].startswith("Thực hiện Công văn số bốn trăm năm mươi sáu"), spoken
+    assert len(spoken) == 2, spoken
+    assert "kính gửi" not in reading.text.lower() and "các khu vực" not in reading.text
+    addressees = [om for om in reading.omitted if "kính gửi" in om]
+    assert addressees and "(3 dòng): Kính gửi: - UBND các xã, phường;" in addressees[0], reading.omitted
+
+
+@pytest.mark.parametrize(
+    "addressee",
+    ["Kính gửi: Ủy ban nhân dân các xã, phường.",
+     "Kính gửi: - Các phòng, ban, ngành; - Ủy ban nhân dân các xã.",
+     "Kính gửi: Trưởng các thôn, khu phố"],
+)
+def test_an_addressee_line_before_the_body_is_not_read(addressee: str) -> None:
+    body = "Ủy ban nhân dân xã đề nghị các đơn vị báo cáo kết quả trước ngày 20/10."
+    reading = read_document(f"{addressee}\n{body}")
+    assert reading.text.split("\n") == ["", normalize(body)], reading.text
+    assert reading.omitted and reading.omitted[0].startswith("khối kính gửi (1 dòng): Kính gửi"), reading.omitted
+
+
+def test_an_address_to_the_listeners_or_without_a_body_is_read() -> None:
+    letter = "Kính gửi: Toàn thể bà con Nhân dân trong xã.\nNhân dịp năm mới, xin gửi lời chúc tốt đẹp."
+    assert read_document(letter).omitted == (), "a letter to the people greets the listeners"
+    assert normalize("Kính gửi: các thôn") == "Kính gửi: các thôn"
+    text = "Ủy ban nhân dân xã kính gửi lời cảm ơn tới bà con."
+    assert read_document(text).omitted == ()
+
+
+def test_editor_preview_names_the_addressees_left_out(web_app, login_as) -> None:
+    from web_helpers import post_json
+
+    editor = login_as("editor")
+    prev = post_json(editor, "/bulletins/preview", {"text": CONG_VAN})
+    assert prev.status_code == 200, prev.get_data(as_text=True)
+    assert "Trung tâm" not in prev.json["normalized"] and "Thực hiện" in prev.json["normalized"]
+    assert "khối kính gửi (3 dòng): Kính gửi: - UBND các xã" in prev.json["summary"], prev.json
+
+
+def test_addressees_pasted_with_blank_lines_between_them_are_one_block() -> None:
+    text = "Kính gửi:\n\n- UBND các xã;\n\n- Các thôn, khu phố.\n\nĐề nghị các đơn vị báo cáo."
+    reading = read_document(text)
+    assert [line for line in reading.text.split("\n") if line] == ["Đề nghị các đơn vị báo cáo."]
+    assert reading.omitted == ("khối kính gửi (3 dòng): Kính gửi: - UBND các xã; - Các thôn, khu phố.",)

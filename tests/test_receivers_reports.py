@@ -13,6 +13,7 @@ import json
 import subprocess
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -184,3 +185,35 @@ def test_the_report_to_the_province_counts_the_boxes_in_their_villages(cli: Any,
     zones = report.figures["zones"]
     assert zones["Thôn Đông"]["airings"] == 2 and zones["Thôn Đông"]["from_receivers"] == 2, zones
     assert zones["Thôn Tây"]["airings"] == 0, zones
+
+
+def test_logs_page_reads_the_newest_box_entries_the_filters_ask_for(login_as: Any, ctx: Any,
+                                                                    aired: Any) -> None:
+    """The page asks the database for its 50 rows; they are exactly the newest 50 of what the
+    exports would select, for every filter, and the page shows them newest first."""
+    from broadcaster.reports.query import Filters
+    from broadcaster.reports.receiver_rows import latest_receiver_entries, select_receiver_entries
+
+    east, east_id = aired["boxes"]["thon-dong-1"]
+    base = utcnow() - dt.timedelta(days=3)
+    east.add(40, zone="", title="Bản tin cũ", base=base)
+    east.add(60, "missed", reason="Mất điện", zone="", title="Bản tin lỡ", base=base + dt.timedelta(hours=2))
+    assert east.upload(aired["client"], east_id["token"])["count"] == 103
+    tz = ctx.settings.station.timezone
+    today = dt.datetime.now(dt.timezone.utc).astimezone(ZoneInfo(tz)).date()
+    cases = [Filters(), Filters(status="missed"), Filters(zone="thôn đông"), Filters(zone="Thôn Tây"),
+             Filters(status="completed", zone="Thôn Đông"), Filters(campaign="Chuyển đổi số"),
+             Filters(date_from=today - dt.timedelta(days=3), date_to=today - dt.timedelta(days=1)),
+             Filters(date_from=today), Filters(zone="Không có thôn này")]
+    with ctx.session() as session:
+        for filters in cases:
+            every = select_receiver_entries(session, filters, tz)
+            every.sort(key=lambda a: (a.scheduled_at or a.started_at or a.recorded_at, a._row.id), reverse=True)
+            page = latest_receiver_entries(session, filters, tz, limit=50)
+            assert [(a.receiver, a.id) for a in page] == [(a.receiver, a.id) for a in every[:50]], filters
+            assert len(page) == min(50, len(every))
+        assert len(latest_receiver_entries(session, Filters(status="missed"), tz, limit=50)) == 50
+    section = login_as("office").get("/logs").get_data(as_text=True).split('id="receiver-airings"', 1)[1]
+    assert "50 mục gần nhất" in section
+    assert section.index("Thông báo thôn Tây") < section.index("Bản tin lỡ"), "newest first"
+    assert "Bản tin cũ" not in section, "the oldest entries are past the 50 newest"

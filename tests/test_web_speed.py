@@ -59,7 +59,27 @@ def test_bulletin_rows_under_another_mount_point_link_there(web_app, login_as) -
     editor = login_as("editor")
     assert f'href="/bulletins/{bulletin_id}"' in editor.get("/bulletins").get_data(as_text=True)
     mounted = editor.get("/bulletins", environ_overrides={"SCRIPT_NAME": "/panel"})
-    assert f'href="/panel/bulletins/{bulletin_id}"' in mounted.get_data(as_text=True)
+    page = mounted.get_data(as_text=True)
+    assert f'href="/panel/bulletins/{bulletin_id}"' in page
+    # the page's fixed links (stylesheet, logo, logout, the filter form) follow the mount too
+    for link in ('href="/panel/static/app.css"', 'href="/panel/"', 'action="/panel/logout"',
+                 'action="/panel/bulletins"', 'src="/panel/static/app.js"'):
+        assert link in page, link
+    assert 'href="/static/app.css"' in editor.get("/bulletins").get_data(as_text=True)
+
+
+def test_mount_points_sent_by_clients_do_not_grow_what_the_panel_keeps(web_app, login_as) -> None:
+    """A proxy passing the client's own prefix header would let anyone send a new mount point
+    with every request; the links are still right, and what is kept stays bounded."""
+    from web.nav import FIXED_URLS_KEY, MAX_MOUNTS, NAV_CACHE_KEY
+
+    editor = login_as("editor")
+    for n in range(600):
+        page = editor.get("/bulletins", environ_overrides={"SCRIPT_NAME": f"/p{n}"}).get_data(as_text=True)
+        assert f'href="/p{n}/static/app.css"' in page and f'action="/p{n}/bulletins"' in page
+    kept = web_app.extensions[FIXED_URLS_KEY]
+    assert len({mount for mount, _, _ in kept}) <= MAX_MOUNTS
+    assert len(web_app.extensions[NAV_CACHE_KEY]) <= 64 * MAX_MOUNTS + 1
 
 
 def test_log_rows_follow_a_changed_entry(web_app, login_as) -> None:
@@ -157,14 +177,18 @@ def test_log_summary_pages_match_the_full_pages_for_every_filter(ctx) -> None:
             session.add(EvidenceEntry(
                 occurrence_key=f"slot-{n % 3}@{n}", status=["completed", "missed", "failed"][n % 3],
                 category=["Y tế", "Thông báo"][n % 2], campaign=["", "Chuyển đổi số"][n % 4 == 0],
-                zone=["", "Thôn Đông", "Thôn Tây, Thôn Đông"][n % 3],
+                zone=["", "Thôn Đông", "Thôn Tây, Thôn Đông", "Khu 5_0%, Thôn Tây", "Thôn Đông 2"][n % 5],
                 scheduled_at=None if n % 7 == 0 else at, started_at=at, recorded_at=at,
                 prev_hash=f"{n:064d}", hash=f"{n + 1:064d}"))
     cases = [Filters(), Filters(status="missed"), Filters(status="failed"), Filters(category="Y tế"),
              Filters(category="Thông báo", status="completed"), Filters(campaign="Chuyển đổi số"),
              Filters(zone="Thôn Đông"), Filters(category="Y tế", date_from=dt.date(2025, 1, 5),
                                                  date_to=dt.date(2025, 1, 15)),
-             Filters(date_from=dt.date(2025, 1, 10)), Filters(date_to=dt.date(2025, 1, 8), status="missed")]
+             Filters(date_from=dt.date(2025, 1, 10)), Filters(date_to=dt.date(2025, 1, 8), status="missed"),
+             # a zone is a whole name among the entry's zones (LIKE's own characters are letters)
+             Filters(zone="Thôn Tây", date_from=dt.date(2025, 1, 5), date_to=dt.date(2025, 1, 20)),
+             Filters(zone="Khu 5_0%"), Filters(zone="Thôn Đông 2", status="missed"), Filters(zone="Khu 5"),
+             Filters(zone="Thôn Đông", campaign="Chuyển đổi số", date_to=dt.date(2025, 1, 25))]
     with ctx.session() as session:
         for filters in cases:
             for limit, offset in ((50, 0), (7, 3)):
@@ -174,3 +198,58 @@ def test_log_summary_pages_match_the_full_pages_for_every_filter(ctx) -> None:
                 assert [r.id for r in plain] == [e.id for e in full] and plain_more == more, (filters, limit)
                 assert [r.status for r in plain] == [e.status for e in full]
             assert full or filters.date_to, f"the case selects something: {filters}"
+
+
+def _cookie(client) -> str:
+    cookie = client.get_cookie("loaxa_session")
+    assert cookie is not None
+    return cookie.value
+
+
+def test_a_kept_cookie_verification_refuses_any_changed_byte_and_an_expired_cookie(web_app, login_as) -> None:
+    """The session cookie's check is remembered by its exact text: the genuine cookie, once
+    seen, does not make a cookie with one byte changed good,
+    and a cookie past the idle lifetime is refused even though it was verified before."""
+    import time
+
+    office = login_as("office")
+    assert office.get("/logs").status_code == 200
+    genuine = _cookie(office)
+    assert office.get("/logs").status_code == 200  # verified, then kept
+    payload, signature = genuine.rsplit(".", 1)
+    flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
+    for forged in (payload + "." + flipped, "x" + genuine[1:]):
+        stranger = web_app.test_client()
+        stranger.set_cookie("loaxa_session", forged)
+        answer = stranger.get("/logs")
+        assert answer.status_code == 302 and "/login" in answer.headers["Location"], forged
+    # The idle lifetime is counted from when the cookie was signed (``seen``), kept or not.
+    interface = web_app.session_interface
+    later = time.time() + web_app.permanent_session_lifetime.total_seconds() + 120
+    real_time = time.time
+    try:
+        time.time = lambda: later  # type: ignore[assignment]
+        answer = office.get("/logs")
+    finally:
+        time.time = real_time  # type: ignore[assignment]
+    assert answer.status_code == 302, "an expired cookie is refused though it was verified before"
+    assert interface.__class__.__name__ == "VerifiedCookieSessionInterface"
+
+
+def test_what_one_request_writes_in_its_session_never_reaches_the_next(web_app, login_as) -> None:
+    """Two requests carrying the same cookie text (so the same kept, verified contents): a flash
+    message the first adds to the cookie's pending ones is not seen by the second."""
+    editor = login_as("editor")
+    form = {"csrf_token": "token-editor", "title": "Thông báo họp thôn", "body": "Kính thưa bà con.",
+            "priority": "normal", "category": "Thông báo"}
+    saved = editor.post("/bulletins/new", data=form)
+    assert saved.status_code == 302
+    pending = _cookie(editor)  # holds the flash "Đã lưu bản tin số N." not yet shown
+    first = web_app.test_client()
+    first.set_cookie("loaxa_session", pending)
+    assert first.post("/bulletins/new", data=dict(form, title="Bản tin thứ hai")).status_code == 302
+    second = web_app.test_client()
+    second.set_cookie("loaxa_session", pending)
+    page = second.get(saved.headers["Location"]).get_data(as_text=True)
+    shown = re.findall(r"Đã lưu bản tin số \d+", page)
+    assert len(shown) == 1, f"another request's flash leaked through the kept copy: {shown}"

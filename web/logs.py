@@ -37,6 +37,7 @@ from broadcaster.errors import BroadcasterError
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.models import EVIDENCE_STATUSES, User, utcnow
 from broadcaster.reports.query import Filters
+from broadcaster.reports.receiver_rows import latest_receiver_entries
 from web.db import get_session, get_settings
 from web.format import station_zone
 from web.fragments import rendered_rows
@@ -176,15 +177,12 @@ def index() -> Any:
     query = evidence_filter.as_query(filters, include_zone=zone is None)
     campaigns, zones = evidence_filter.filter_choices(session, zones=zone is None)
     can_verify = has_role(*VERIFY_ROLES)
-    from broadcaster.reports.receiver_rows import select_receiver_entries
-
     # what the village boxes aired (their own chains), newest first, for the same filters
-    box_rows = select_receiver_entries(session, filters, tz)
-    box_rows.sort(key=lambda e: e.scheduled_at or e.started_at or e.recorded_at, reverse=True)
+    box_rows = latest_receiver_entries(session, filters, tz, limit=BOX_ROWS) if page_number == 1 else []
     return render_template(
         "logs/index.html",
         rows=rows,
-        box_rows=box_rows[:BOX_ROWS] if page_number == 1 else [],
+        box_rows=box_rows,
         rows_html=rendered_rows("logs", "logs/_row.html", "row", rows, tuple,
                                 fixed={"status_labels": STATUS_LABELS},
                                 entry_base=url_for("logs.index") + "/"),

@@ -13,13 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from flask import Blueprint, Flask, request, url_for
+from flask import Blueprint, Flask, current_app, request, url_for
 from flask.blueprints import BlueprintSetupState
 
 from broadcaster.models import ROLES
 
 NAV_KEY = "loaxa_nav"
 NAV_CACHE_KEY = "loaxa_nav_cache"
+FIXED_URLS_KEY = "loaxa_fixed_urls"
+#: Mount points remembered per app: the panel has one (two behind a proxy that adds a prefix);
+#: the prefix comes from a request header, so what is kept must not grow with what is sent.
+MAX_MOUNTS = 8
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,20 @@ def register_nav(bp: Blueprint, label: str, endpoint: str,
     bp.record_once(record)
 
 
+def fixed_url(endpoint: str, **values: str) -> str:
+    """``url_for`` for a link that never changes while the app runs (the stylesheet, the logo's
+    link, the logout form): built once per mount point and kept, as every page shows them and
+    a URL build costs more than the rest of the link's rendering."""
+    urls: dict[tuple[str, str, tuple[tuple[str, str], ...]], str] = current_app.extensions[FIXED_URLS_KEY]
+    key = (request.script_root, endpoint, tuple(sorted(values.items())))
+    url = urls.get(key)
+    if url is None:
+        url = url_for(endpoint, **values)
+        if len({mount for mount, _, _ in urls}) < MAX_MOUNTS or any(k[0] == key[0] for k in urls):
+            urls[key] = url
+    return url
+
+
 def nav_for(app: Flask, role: str | None) -> list[dict[str, Any]]:
     """The menu entries a user of ``role`` sees, in order, the current area marked active.
 
@@ -63,6 +81,8 @@ def nav_for(app: Flask, role: str | None) -> list[dict[str, Any]]:
     cache: dict[tuple[str, str, str], list[dict[str, Any]]] = app.extensions.setdefault(
         NAV_CACHE_KEY, {})
     menu = cache.get(key)
+    if menu is None and len(cache) > 64 * MAX_MOUNTS:  # mount points sent by a client: not kept
+        cache.clear()
     if menu is None:
         items = sorted(app.extensions.get(NAV_KEY, []), key=lambda i: (i.order, i.label))
         menu = [
@@ -76,7 +96,9 @@ def nav_for(app: Flask, role: str | None) -> list[dict[str, Any]]:
 
 
 def init_app(app: Flask) -> None:
-    """Templates get ``nav_items()`` (this user's menu) and ``commune_name``."""
+    """Templates get ``nav_items()`` (this user's menu), ``fixed_url`` and ``commune_name``."""
+    app.extensions[FIXED_URLS_KEY] = {}
+    app.jinja_env.globals["fixed_url"] = fixed_url
 
     @app.context_processor
     def _nav_context() -> dict[str, Any]:

@@ -194,8 +194,9 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
 
     Why several processes: one Python process runs its threads on one core at a time, so a
     second core sits idle while pages queue. The socket is bound here and inherited by every
-    worker (each accepts from it); every worker builds its own app, engine and connections
-    after the fork (an SQLite connection must never cross a fork). Nothing a request needs is
+    worker (each accepts from it); every worker serves the app ``build_app`` gives it
+    (``broadcaster web`` builds one before the fork, templates compiled, no connection open) and
+    opens its own connections after the fork (an SQLite connection must never cross a fork). Nothing a request needs is
     kept in one worker's memory alone: the session and its CSRF token live in the signed
     cookie, the login limits and revoked logins in the database (``broadcaster.panel_state``);
     what workers do keep (rendered rows, the menu, the chain's last check) is a cache keyed by

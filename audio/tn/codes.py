@@ -10,12 +10,14 @@ import logging
 import re
 
 from audio.abbreviations import (
+    CONTEXT_READINGS,
     DEFAULT_GLOSSARY,
     DEFAULT_GLOSSARY_ANYCASE,
     has_vietnamese_marks,
     is_vietnamese_syllable,
     spell_letters,
 )
+from audio.lexicon import ACRONYM_WORDS
 from audio.tn.common import (
     _ABBR_CHARS,
     _L,
@@ -27,6 +29,7 @@ from audio.tn.common import (
 from audio.vi_numbers import (
     is_roman,
     read_digits,
+    roman_to_int,
 )
 
 logger = logging.getLogger(__name__)
@@ -42,8 +45,9 @@ _ADDRESS_RE = re.compile(
     rf"(?<![{_L}\d.])(?P<a>P|Q|TX|TT|X|TP|Tp|tp|KP|TDP)\.\s?(?=\d|[{_ABBR_CHARS}])"
 )
 
-#: One capital letter, a period, then a lower-case word: a name's initial ("anh M. đi bộ").
-_INITIAL_RE = re.compile(rf"(?<![{_L}\d.])(?P<c>[{_ABBR_CHARS}])\.(?=\s+[a-zà-ỹđ])")
+#: One capital letter, a period, then a lower-case word or a comma: a name's initial ("anh M.
+#: đi bộ", "Ông Lê Văn B., sinh năm 1975").
+_INITIAL_RE = re.compile(rf"(?<![{_L}\d.])(?P<c>[{_ABBR_CHARS}])\.(?=\s+[a-zà-ỹđ]|,)")
 
 #: "SN 1985" after a name is the year of birth; "SN 12 Lê Lợi" a house number.
 _SN_RE = re.compile(rf"(?<![{_L}\d.])SN\.?\s?(?=\d)")
@@ -84,6 +88,15 @@ def _addresses(text: str, ctx: _Ctx) -> str:
     )
 
 
+# --- influenza subtypes: "cúm A/H5N1" is "cúm a hát năm en một", the slash not said ---------
+_STRAIN_RE = re.compile(rf"(?<![{_L}\d/])(?P<t>[AB])\s?/\s?(?=H\d{{1,2}}N\d{{1,2}}(?![{_L}\d]))")
+
+
+def _strains(text: str, ctx: _Ctx) -> str:
+    """'A/H5N1' -> 'A H5N1': the type and subtype of a flu virus, never 'a trên hát...'."""
+    return _STRAIN_RE.sub(lambda m: m["t"] + " ", text)
+
+
 # --- "Dịch tả lợn châu Phi (ASF)": an abbreviation right after its own expansion -----------
 _PAREN_ABBR_RE = re.compile(rf"\s*\((?P<a>[{_ABBR_CHARS}][{_ABBR_CHARS}A-Za-z\d&-]*)\)")
 
@@ -110,7 +123,48 @@ def _paren_abbr(text: str, ctx: _Ctx) -> str:
         return m.group(0)
 
     text = _PAREN_ABBR_RE.sub(repl, text)
+    text = _ABBR_THEN_MEANING_RE.sub(lambda m: _drop_repeated_meaning(m, ctx), text)
+    text = _AMOUNT_IN_WORDS_RE.sub(_drop_amount_in_words, text)
     return _PAREN_WORD_RE.sub(lambda m: _drop_repeated_word(m, ctx), text)
+
+
+#: "vắc xin MR (sởi - rubella)", "ATTP (an toàn thực phẩm)": an abbreviation, then its meaning.
+_ABBR_THEN_MEANING_RE = re.compile(
+    rf"(?<![{_L}\d])(?P<a>[{_ABBR_CHARS}][{_ABBR_CHARS}A-Za-z\d&-]*)\s*\((?P<w>[^()\d]{{2,80}})\)"
+)
+
+
+def _drop_repeated_meaning(m: re.Match[str], ctx: _Ctx) -> str:
+    """Drop '(sởi - rubella)' after 'MR': the abbreviation's reading already says those words."""
+    reading = ctx.lookup(m["a"])
+    if reading is None:
+        return m.group(0)
+    said, meaning = _fold_words(reading), _fold_words(m["w"])
+    lead = meaning[: len(meaning) - len(said)]  # "Hội LHPN (Hội Liên hiệp Phụ nữ)"
+    before = _fold_words(m.string[max(0, m.start() - 40): m.start()])
+    if said and meaning[len(lead):] == said and (not lead or before[-len(lead):] == lead):
+        return m["a"]
+    return m.group(0)
+
+
+#: "350.000.000 đồng (ba trăm năm mươi triệu đồng)", "(Bằng chữ: Năm trăm nghìn đồng chẵn)".
+_AMOUNT_IN_WORDS_RE = re.compile(
+    r"(?P<n>\d[\d.,]*(?:\s*(?:đồng|nghìn|ngàn|triệu|tỷ|tỉ|VNĐ|VND|đ)\b\.?)*)\s*"
+    r"\((?P<w>[^()\d]{3,160})\)"
+)
+_NUMBER_WORDS = frozenset(
+    "không một mốt hai ba bốn tư năm lăm nhăm sáu bảy tám chín mười mươi trăm nghìn ngàn triệu "
+    "tỷ tỉ linh lẻ đồng chẵn phẩy bằng chữ".split()
+)
+
+
+def _drop_amount_in_words(m: re.Match[str]) -> str:
+    """Drop an amount written out in words right after its figure: the figure is read in words
+    already, so the listener would hear the same sum twice."""
+    words = _fold_words(m["w"])
+    if words and all(w in _NUMBER_WORDS for w in words) and words != ["bằng", "chữ"]:
+        return m["n"]
+    return m.group(0)
 
 
 #: "(smartphone)", "(vaccine)": a foreign word in brackets after its Vietnamese name.
@@ -159,6 +213,8 @@ def _read_code(code: str, ctx: _Ctx) -> str:
     return " ".join(out)
 
 
+#: A Roman numeral of I, V and X after a dash: the level of a grade or standard (RON 95-III).
+_GRADE_ROMAN_RE = re.compile(r"[IVX]{2,5}")
 _QUY_DINH_BEFORE_RE = re.compile(r"(?i:quy định)\s+(?:số\s+)?$")
 _SYMBOL_YEAR_RE = re.compile(r"(?:19|20)\d\d")
 
@@ -182,6 +238,10 @@ def _docnum(text: str, ctx: _Ctx) -> str:
     """A document symbol in every shape (123/QĐ-UBND, 57-NQ/TW, 30/2020/NĐ-CP, 15/2023/QH15,
     456/UBND-VX) is read the same way: number, year if any, then kind and issuer in words."""
     def repl(m: re.Match[str]) -> str:
+        if _GRADE_ROMAN_RE.fullmatch(m["code"]) and is_roman(m["code"]) and m["sep"] == "-":
+            # a grade, not a symbol: "xăng RON 95-III" is "chín mươi lăm ba"
+            return f"{ctx.num(int(m['nums']))} {ctx.num(roman_to_int(m['code']))}" \
+                if m["nums"].isdigit() else m.group(0)
         code = _read_code(m.group("code"), ctx)
         named = _QUY_DINH_BEFORE_RE.search(m.string[max(0, m.start() - 20): m.start()])
         if named and m.group("code").startswith(("QĐ-", "QĐ/")):
@@ -195,15 +255,18 @@ def _docnum(text: str, ctx: _Ctx) -> str:
 # --- glossary -------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=64)
 def _glossary_regex(commune_keys: tuple[str, ...]) -> re.Pattern[str]:
-    """One alternation of every glossary key, longest first; commune keys match in any case."""
-    cs = sorted(DEFAULT_GLOSSARY, key=len, reverse=True)
-    ci = sorted(set(DEFAULT_GLOSSARY_ANYCASE) | {k.lower() for k in commune_keys}, key=len,
-                reverse=True)
-    ci_re = "|".join(re.escape(k) for k in ci)
-    cs_re = "|".join(re.escape(k) for k in cs)
+    """One alternation of every glossary key, longest first whatever its case rule, so "Zalo OA"
+    wins over "zalo"; commune keys and the any-case defaults match in any case."""
+    ci = set(DEFAULT_GLOSSARY_ANYCASE) | {k.lower() for k in commune_keys}
+    keys = [(k, True) for k in ci] + [(k, False) for k in DEFAULT_GLOSSARY if k.lower() not in ci]
+    keys.sort(key=lambda item: len(item[0]), reverse=True)
+    alternation = "|".join(f"(?i:{re.escape(k)})" if anycase else re.escape(k) for k, anycase in keys)
     # a key may end in '.', so the right boundary only forbids letters and digits
-    return re.compile(rf"{_NB}(?:(?i:{ci_re})|{cs_re})(?![{_L}\d])" if ci_re else
-                      rf"{_NB}(?:{cs_re})(?![{_L}\d])")
+    return re.compile(rf"{_NB}(?:{alternation})(?![{_L}\d])")
+
+
+#: How far either side of an abbreviation its sense is looked for: the same sentence or two.
+_SENSE_WINDOW = 80
 
 
 def _glossary(text: str, ctx: _Ctx) -> str:
@@ -211,8 +274,13 @@ def _glossary(text: str, ctx: _Ctx) -> str:
     pattern = _glossary_regex(commune)
 
     def repl(m: re.Match[str]) -> str:
-        hit = ctx.lookup(m.group(0))
-        return hit if hit is not None else m.group(0)
+        token = m.group(0)
+        sense = CONTEXT_READINGS.get(token)
+        near = text[max(0, m.start() - _SENSE_WINDOW): m.end() + _SENSE_WINDOW]
+        if sense is not None and token.lower() not in ctx.glossary_ci and sense[0].search(near):
+            return sense[1]
+        hit = ctx.lookup(token)
+        return hit if hit is not None else token
 
     return pattern.sub(repl, text)
 
@@ -233,6 +301,9 @@ def _read_caps_token(token: str, ctx: _Ctx) -> str:
         return _read_alnum(token, ctx)
     if token == "Y":
         return "y"  # 'Y tế', 'Y học': the letter is itself the word
+    alarm = _ALARM_ROMAN_RE.fullmatch(token)
+    if alarm:
+        return f"báo động {ctx.num(roman_to_int(alarm['r']))}"
     if len(token) > 1 and (has_vietnamese_marks(token) or is_vietnamese_syllable(token)):
         return token.lower()
     return spell_letters(token)
@@ -255,8 +326,15 @@ def _read_alnum(token: str, ctx: _Ctx) -> str:
     if found:  # the legislature that passed a law: 41/2024/QH15, 35/2023/UBTVQH15
         body = "ủy ban thường vụ quốc hội" if found[1] == "UBTVQH" else "quốc hội"
         return f"{body} khóa {ctx.num(int(found[2]))}"
+    strain = re.fullmatch(r"H(\d{1,2})N(\d{1,2})", token)
+    if strain:  # flu subtypes as the health service says them: H1N1 "hát một en một"
+        return f"hát {ctx.num(int(strain[1]))} en {ctx.num(int(strain[2]))}"
     parts = re.findall(r"\d+|\D+", token)
     return " ".join(_read_code_part(p, ctx) for p in parts)
+
+
+#: A flood alarm level glued to its Roman numeral: "trên BĐIII 0,95 m".
+_ALARM_ROMAN_RE = re.compile(r"BĐ(?P<r>I{1,3}|IV)")
 
 
 def _read_code_part(part: str, ctx: _Ctx) -> str:
@@ -264,7 +342,10 @@ def _read_code_part(part: str, ctx: _Ctx) -> str:
     unless they name a road class (QL, ĐT)."""
     if part.isdigit():
         return read_digits(part) if part.startswith("0") and len(part) > 1 else ctx.num(int(part))
-    return _ROAD_PREFIXES.get(part) or spell_letters(part)
+    if part in _ROAD_PREFIXES:
+        return _ROAD_PREFIXES[part]
+    word = ACRONYM_WORDS.get(part) if len(part) > 2 else None  # E5RON92: "RON" is a word
+    return word or spell_letters(part)
 
 
 #: A letter with a prime (A', B'): said "a phẩy", as in a geometry lesson.
@@ -280,7 +361,36 @@ _NAMED_LETTER_RE = re.compile(
 )
 
 
+#: A storm's international name, printed in capitals ("tên quốc tế YAGI", "siêu bão RAGASA"):
+#: a name said as written, not an acronym to spell.
+_STORM_NAME_RE = re.compile(
+    rf"(?P<k>(?i:(?<![{_L}])(?:tên quốc tế|siêu bão|cơn bão|bão)(?:\s+là)?\s*:?)\s*)"
+    r"(?P<n>[A-Z][A-Z-]{2,})(?![\w])"
+)
+
+
+#: A letter+digit code with its grade after a dash: "RON95-III", "E5RON92-II".
+_CODE_GRADE_RE = re.compile(
+    rf"(?<![{_L}\d])(?P<c>[{_ABBR_CHARS}]+\d+(?:[{_ABBR_CHARS}]+\d+)*)-(?P<r>[IVX]{{1,5}})(?![{_L}\d])"
+)
+
+#: Two codes of one series joined by a dash are a span: "BĐ2-BĐ3", "QL1-QL14".
+_CODE_SPAN_RE = re.compile(
+    rf"(?<![{_L}\d])(?P<a>(?P<p>[{_ABBR_CHARS}]{{1,3}})\d+)\s*[-–]\s*(?P<b>(?P=p)\d+)(?![{_L}\d])"
+)
+
 def _capitals(text: str, ctx: _Ctx) -> str:
+    text = _CODE_GRADE_RE.sub(
+        lambda m: f"{_read_alnum(m['c'], ctx)} {ctx.num(roman_to_int(m['r']))}"
+        if is_roman(m["r"]) else m.group(0),
+        text,
+    )
+    text = _CODE_SPAN_RE.sub(
+        lambda m: f"{_read_alnum(m['a'], ctx)} đến {_read_alnum(m['b'], ctx)}", text
+    )
+    text = _STORM_NAME_RE.sub(
+        lambda m: m["k"] + (m["n"].title() if re.search("[AEIOUY]", m["n"]) else m["n"]), text
+    )
     text = _NAMED_LETTER_RE.sub(lambda m: f"{m['k']} {spell_letters(m['c'])}", text)
     text = _LONE_X_RE.sub("ích", text)
     text = _PRIME_RE.sub(lambda m: f"{spell_letters(m['c'])} phẩy", text)

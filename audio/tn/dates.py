@@ -141,6 +141,31 @@ _COUNT_NEXT = {
 _DATE_NAME_WORDS = {"ngày", "tết", "lễ", "kỷ", "kỉ", "dịp", "khánh", "hạn", "hôm", "mùng", "mồng"}
 
 
+#: House numbers with a slash ("số nhà 12/3", "ngõ 12/3", "số 12/3 đường Lê Lợi"): the house
+#: behind the house, said "mười hai trên ba", never a date.
+_HOUSE_PREV = {"nhà", "ngõ", "ngách", "hẻm", "kiệt"}
+_STREET_NEXT = {"đường", "phố", "ngõ", "ngách", "hẻm", "kiệt", "quốc", "tỉnh", "khu", "tổ", "ấp",
+                "khóm", "thôn", "xóm"}
+
+
+def _house_number(m: re.Match[str]) -> bool:
+    prev = _prev_word(m)
+    if prev in _HOUSE_PREV or _prev_word(m, 2) in ("nhà số", "căn số", "địa chỉ số"):
+        return True
+    return prev == "số" and _next_word(m) in _STREET_NEXT
+
+
+#: "hoạt động 24/7", "trực 24/7": all day every day, unless a date word says it is 24 July.
+def _round_the_clock(m: re.Match[str]) -> bool:
+    if (m["d"], m["m"].lstrip("0")) != ("24", "7"):
+        return False
+    return _prev_word(m) not in _DATE_CONTEXT and not _DATE_NAME_WORDS & set(_prev_word(m, 6).split())
+
+
+#: "từ ngày 26 đến 29-10": a day just named, then "đến", then the dashed last day and month.
+_SPAN_START_RE = re.compile(r"(?i:ngày|mùng|mồng)\s+\d{1,2}\s+(?i:đến|tới)\s+$")
+
+
 def _fraction(m: re.Match[str], ctx: _Ctx) -> str:
     """'3/4' -> 'ba phần tư'; after a whole number ('5 1/2') the fraction is joined with 'và'."""
     den = int(m["m"])
@@ -149,6 +174,27 @@ def _fraction(m: re.Match[str], ctx: _Ctx) -> str:
 
 
 _FRACTION_UNIT_RE = re.compile(rf"(?<![\d/.,-])(?P<d>\d{{1,2}})/(?P<m>\d{{1,2}})(?P<u>{_UNIT})")
+
+
+#: "ngày 5,6/10", "các ngày 12,13,14/11/2025": days listed with bare commas, one month after them.
+_DAY_COMMA_LIST_RE = re.compile(
+    rf"(?P<k>(?i:(?<![{_L}])(?:các ngày|ngày|mùng|mồng))\s+)(?P<days>{_D}(?:\s?,\s?{_D})+)/(?P<m>{_M})"
+    rf"(?:/(?P<y>{_Y}))?(?![\d/]|[.,]\d)"
+)
+
+#: "Thứ 2 - Thứ 6", "thứ 2 - 6", "thứ 7 - CN": a span of weekdays, said with "đến".
+_WEEKDAY = r"(?:[2-7]|hai|ba|tư|năm|sáu|bảy)"
+_WEEKDAY_SPAN_RE = re.compile(
+    rf"(?P<a>(?i:(?<![{_L}])thứ)\s+(?i:{_WEEKDAY}))\s*[-–—]\s*"
+    rf"(?P<b>(?P<t>(?i:thứ)\s+)?(?i:{_WEEKDAY})|(?i:chủ nhật))(?![{_L}\d/]|[.,]\d)"
+)
+
+
+def _weekday_span(m: re.Match[str]) -> str:
+    b = m["b"]
+    if not m["t"] and b.lower() != "chủ nhật":
+        b = f"thứ {b}"
+    return f"{m['a']} đến {b}"
 
 
 def _dates(text: str, ctx: _Ctx) -> str:
@@ -177,6 +223,8 @@ def _dates(text: str, ctx: _Ctx) -> str:
         prev = _prev_word(m)
         after_number = re.search(r"\d\s$", m.string[: m.start()]) is not None
         single = len(m["d"]) == 1 and len(m["m"]) == 1
+        if slash and (_house_number(m) or _round_the_clock(m)):
+            return f"{ctx.num(int(m['d']))} trên {ctx.num(int(m['m']))}"
         if slash and prev not in _DAY_WORDS:
             nxt = _next_word(m)
             if nxt in _FRACTION_NEXT:
@@ -186,10 +234,18 @@ def _dates(text: str, ctx: _Ctx) -> str:
         named_day = bool(_DATE_NAME_WORDS & set(_prev_word(m, 6).split()))
         if slash and single and (after_number or (prev not in _DATE_CONTEXT and not named_day)):
             return _fraction(m, ctx)
-        if not slash and prev not in _DAY_WORDS and not _names_a_day(_prev_word(m, 2)):
+        span_end = _SPAN_START_RE.search(m.string[max(0, m.start() - 30): m.start()])
+        if not slash and prev not in _DAY_WORDS and not _names_a_day(_prev_word(m, 2)) \
+                and not span_end:  # "từ ngày 26 đến 29-10": the span's last day
             return m.group(0)
         return f"{_ngay(m)}{ctx.num(int(m['d']))} tháng {read_month(int(m['m']), ctx.dialect)}"
 
+    text = _WEEKDAY_SPAN_RE.sub(_weekday_span, text)
+    text = _DAY_COMMA_LIST_RE.sub(
+        lambda m: m["k"] + ", ".join(ctx.num(int(d)) for d in re.split(r"\s?,\s?", m["days"]))
+        + f" tháng {read_month(int(m['m']), ctx.dialect)}" + (f" {_year(m['y'], ctx)}" if m["y"] else ""),
+        text,
+    )
     text = _FRACTION_UNIT_RE.sub(lambda m: f"{_fraction(m, ctx)} {_read_unit(m['u'])}", text)
     text = _DMY_PAIR_RE.sub(
         lambda m: f"{dmy(m)} đến ngày {ctx.num(int(m['d2']))} tháng "

@@ -55,7 +55,8 @@ _UNITS: dict[str, str] = {
 #: How a rate is said: "2 lần/ngày" is "hai lần mỗi ngày", "6,5 tấn/ha" "... tấn mỗi héc ta". A
 #: unit symbol over a unit symbol is read as the measuring unit it is, with "trên" ("40 km/h" "bốn
 #: mươi ki lô mét trên giờ", "1.200 m³/s", "0,4 mg/l"), the convention of weather bulletins and of
-#: the peers' corpus. A price keeps "một" ("7.500 đồng/kg" "... đồng một ki lô
+#: the peers' corpus; over hectares it is a rate again ("80 kg/ha" "... mỗi héc ta", as "tấn/ha").
+#: A price keeps "một" ("7.500 đồng/kg" "... đồng một ki lô
 #: gam"), as a seller says it. "trên" is for tallies and fractions ("12/12 thôn"), never a rate.
 RATE_WORD = "mỗi"
 UNIT_OVER_UNIT_WORD = "trên"
@@ -67,9 +68,15 @@ def _is_symbol(unit: str) -> bool:
     return unit in _PER_WORDS or _UNITS.get(unit, unit) != unit
 
 
+#: Land the farm notices count per: a quantity over it is a rate, whatever unit it is written in.
+_AREA_OF_LAND = frozenset({"ha"})
+
+
 def _rate_word(m: re.Match[str]) -> str:
     """'mỗi' after a counted noun ("lần/ngày"), 'trên' between unit symbols ("m³/s", "mg/l")."""
     before = _SYMBOL_BEFORE_SLASH_RE.search(m.string, 0, m.start())
+    if m["u"] in _AREA_OF_LAND:  # "80 kg/ha" as "6,5 tấn/ha": a rate over the land, "mỗi"
+        return RATE_WORD
     if before and _is_symbol(before.group(1)) and _is_symbol(m["u"]):
         return UNIT_OVER_UNIT_WORD
     return RATE_WORD
@@ -219,7 +226,8 @@ def read_quantity(text: str, dialect: str, *, with_unit: bool = True) -> str:
     if per and with_unit:
         if unit_words in _MONEY or unit_words == "phần trăm":
             link = "một"
-        elif unit and _is_symbol(unit.strip()) and all(_is_symbol(w) for w in per[1:].split("/")):
+        elif unit and _is_symbol(unit.strip()) and all(
+                _is_symbol(w) and w not in _AREA_OF_LAND for w in per[1:].split("/")):
             link = UNIT_OVER_UNIT_WORD  # one measuring unit: "m³/s", "mg/l" (not "kg/sào")
         else:
             link = RATE_WORD

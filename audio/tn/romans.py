@@ -52,7 +52,7 @@ _ROMAN_LOWER_RE = re.compile(
 )
 
 
-_ROMAN_YEAR_RE = re.compile(rf"(?i:(?<![{_L}])quý)\s+(?P<n>[IVX]+|\d{{1,2}})\s?[/.-]\s?(?P<y>{_Y}){_NA}")
+_ROMAN_YEAR_RE = re.compile(rf"(?P<q>(?i:(?<![{_L}])quý))\s+(?P<n>[IVX]+|\d{{1,2}})\s?[/.-]\s?(?P<y>{_Y}){_NA}")
 
 
 #: A Roman numeral with a year after its slash is a period of that year ("quý III và IV/2025",
@@ -67,7 +67,7 @@ def _romans(text: str, ctx: _Ctx) -> str:
     def quy(m: re.Match[str]) -> str:
         n = m["n"]
         value = roman_to_int(n) if not n.isdigit() else int(n)
-        return f"quý {ctx.num(value)} {_year(m['y'], ctx)}"
+        return f"{m['q']} {ctx.num(value)} {_year(m['y'], ctx)}"
 
     def roman(m: re.Match[str]) -> str:
         r = m["r"]

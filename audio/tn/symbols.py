@@ -39,6 +39,10 @@ _PEOPLE = frozenset({"ông", "bà", "anh", "chị", "em", "cô", "chú", "bác",
                      "mẹ", "bố", "nam", "nữ"})
 
 
+#: The words of a sum of money written without "đồng" ("hỗ trợ 1,5 triệu/người").
+_AMOUNT_WORDS = frozenset({"nghìn", "ngàn", "triệu", "tỷ", "tỉ"})
+
+
 _NOT_ALTERNATIVE_LEFT = frozenset({"đồng", "đ", "VNĐ", "VND", "vnđ", "USD", "usd"})
 
 
@@ -62,11 +66,15 @@ def _alternatives(text: str, ctx: _Ctx) -> str:
             return f"{a}, {b}"  # '2 ông/bà đại diện': a choice even after a number
         if a in _UNITS:
             return m.group(0)  # 'km/h', 'tấn/ha': a unit of its own, read with its number
+        if a.lower() in _AMOUNT_WORDS and re.search(r"\d\s?$", m.string[: m.start()]):
+            return f"{a} một {b}"  # '1,5 triệu/người': a sum of money, said like a price
         if re.search(rf"/[{_L}]+(?: [{_L}]+)* $", m.string[: m.start()]):
             return m.group(0)  # 'đồng/học sinh/tháng': one link of a price's chain
         if (re.fullmatch(_PER_AFTER_SLASH, b, flags=re.IGNORECASE) or b in _UNITS
                 or b in _PER_WORDS or re.search(r"\d\s?$", m.string[: m.start()])):
-            return f"{a} {RATE_WORD} {b}"  # 'lần/ngày', '100 hộ/thôn': a rate, 'mỗi'
+            squared = m.string[m.end(): m.end() + 1] in ("²", "³", "2", "3")
+            per = b if squared else _PER_WORDS.get(b) or _UNITS.get(b, b)  # km² read later
+            return f"{a} {RATE_WORD} {per}"  # 'lần/ngày', '100 hộ/thôn', 'kg phân/ha': 'mỗi'
         return f"{a}, {b}"
 
     return _WORD_SLASH_RE.sub(repl, text)

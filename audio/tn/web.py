@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
+from audio.abbreviations import spell_letters
 from audio.tn.common import (
     _Ctx,
 )
@@ -20,6 +21,8 @@ _WEB_LABELS = {
     "www": "vê kép vê kép vê kép", "vn": "vê en", "gov": "gờ o vê", "com": "com", "net": "nét",
     "org": "o rờ gờ", "edu": "e đu", "info": "in phô", "io": "i o", "gmail": "gờ meo",
     "yahoo": "da hu", "outlook": "ao lúc",
+    # national sites whose labels are acronyms with a vowel, so not spelled by themselves
+    "vov": "vê ô vê", "evn": "e vê en", "moh": "em ô hát", "mic": "em i xê", "vneid": "vê nê ai đi",
 }
 
 
@@ -40,7 +43,14 @@ _WEB_WORDS = {
     "hochiminhcity": "hồ chí minh city", "dongnai": "đồng nai", "tayninh": "tây ninh",
     "cantho": "cần thơ", "vinhlong": "vĩnh long", "dongthap": "đồng tháp", "camau": "cà mau",
     "angiang": "an giang", "quangnam": "quảng nam",
+    # the national campaigns and papers a bulletin sends listeners to
+    "binhdanhocvuso": "bình dân học vụ số", "nhandan": "nhân dân", "dangcongsan": "đảng cộng sản",
+    "tapchicongsan": "tạp chí cộng sản", "thuedientu": "thuế điện tử", "thanhnien": "thanh niên",
+    "tuoitre": "tuổi trẻ", "baotintuc": "báo tin tức",
 }
+
+
+_VOWEL_RE = re.compile(r"[aeiouy]")
 
 
 _TLD = r"(?:vn|com|net|org|gov|edu|info|io)"
@@ -73,6 +83,8 @@ def _read_web_part(part: str) -> str:
             out.append("gạch ngang")
         elif token == "_":
             out.append("gạch dưới")
+        elif token.isalpha() and not _VOWEL_RE.search(low):
+            out.append(spell_letters(token))  # "csgt.vn": no vowel, so no word to say; spelled
         elif token.isalpha():
             out.append(low)
     return " ".join(out)

@@ -21,7 +21,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def cmd_web(args: argparse.Namespace) -> int:
     # Imported here so that the station daemon's process never loads Flask.
-    from web import create_app, ensure_secret_key
+    from web import compile_templates, create_app, ensure_secret_key
     from web.server import serve, worker_count
 
     ctx = context()  # opens (and migrates) the database once, before any worker exists
@@ -34,11 +34,14 @@ def cmd_web(args: argparse.Namespace) -> int:
         return 2
     # Every worker must sign cookies with the same key: made here, not raced by the workers.
     ensure_secret_key(settings)
+    # Built and its templates compiled once, here: each worker forked below starts with them.
+    app = create_app(context=ctx)
+    compile_templates(app)
     if processes > 1:
         ctx.dispose()  # no connection may cross the fork; each worker opens its own
 
     def build_app() -> object:
-        return create_app(context=ctx)
+        return app
 
     def ready() -> None:
         extra = f" ({processes} tiến trình)" if processes > 1 else ""
