@@ -47,6 +47,8 @@ def test_the_log_filters_fill_the_card_on_a_desktop_and_a_phone(served: str, bro
         assert form and boxes and all(boxes)
         lefts = sorted({round(b["x"]) for b in boxes})  # type: ignore[index]
         if size is DESKTOP:
+            check = page.locator("#chain button:has-text('Kiểm tra ngay')").bounding_box()
+            assert check and check["width"] < 300, f"nút một việc không kéo ngang cả thẻ: {check}"
             assert len(lefts) >= 4, f"bộ lọc phải nằm ngang trên màn hình rộng: {lefts}"
             assert boxes[0]["x"] - form["x"] < 5, "bộ lọc bắt đầu từ mép trái của thẻ"  # type: ignore[index]
         else:
