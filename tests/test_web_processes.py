@@ -1,7 +1,7 @@
 """``broadcaster web --processes 2``: two real waitress processes, one login.
 
 Each check pins one connection to each worker (the other worker is stopped with SIGSTOP while a
-connection is opened, so only one can accept it) and then does something on one worker that the
+connection is opened, so only one can answer it) and then does something on one worker that the
 other must know: a session and its CSRF token made by one are good on the other, a logout on one
 ends the copied cookie on the other, and failed logins or renders counted by one are counted by
 both. With the limits or the revoked logins in one process's memory, each of these fails.
@@ -111,7 +111,7 @@ def two_workers(home: Path, ctx) -> Iterator[tuple[int, list[int], int]]:
             time.sleep(0.1)
         else:
             raise AssertionError(f"two workers were not listening within 60 s: {workers}")
-        # Both workers answer (a stopped one cannot, so each connection then lands on the other).
+        # Both workers answer (a stopped one cannot, so a connection is answered by the other).
         for pid in workers:
             pinned = _pinned(port, workers, pid)
             assert pinned.request("GET", "/login")[0] == 200
@@ -133,18 +133,31 @@ def two_workers(home: Path, ctx) -> Iterator[tuple[int, list[int], int]]:
 
 
 def _pinned(port: int, workers: list[int], serving: int, cookie: str = "") -> Browser:
-    """A connection accepted by worker ``serving``: the others are stopped while it is made."""
+    """A connection accepted by worker ``serving``: the others are stopped while it is made.
+
+    Each worker has its own queue of new connections (SO_REUSEPORT) and the kernel picks the
+    queue by the connection's addresses, so a connection dealt to a stopped worker is not
+    answered: it is dropped and another one made, until the running worker answers.
+    """
     others = [pid for pid in workers if pid != serving]
     for pid in others:
         os.kill(pid, signal.SIGSTOP)
     try:
-        browser = Browser(port, cookie)
-        # The first answer proves the connection was accepted (by the only running worker).
-        assert browser.request("GET", "/healthz")[0] in (200, 503)
+        for _ in range(40):
+            browser = Browser(port, cookie)
+            browser.conn.sock.settimeout(1.0)
+            try:
+                # An answer proves the connection was accepted (by the only running worker).
+                assert browser.request("GET", "/healthz")[0] in (200, 503)
+            except TimeoutError:
+                browser.close()
+                continue
+            browser.conn.sock.settimeout(30)
+            return browser
+        raise AssertionError(f"worker {serving} answered none of 40 connections")
     finally:
         for pid in others:
             os.kill(pid, signal.SIGCONT)
-    return browser
 
 
 def _login(browser: Browser, name: str, password: str = PASSWORD) -> int:
@@ -242,3 +255,45 @@ def test_workers_stop_when_their_parent_is_killed_and_the_port_is_free_again(hom
                 os.kill(pid, signal.SIGKILL)
         if proc.poll() is None:
             proc.kill()
+
+
+def _established_per_worker(port: int, workers: list[int]) -> dict[int, int]:
+    """How many open connections of ``port`` each worker holds (Linux ``/proc``)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[1].rsplit(":", 1)[1] == f"{port:04X}" and fields[3] == "01":  # ESTABLISHED
+                inodes.add(fields[9])
+    held = {}
+    for pid in workers:
+        count = 0
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in inodes:
+                count += 1
+        held[pid] = count
+    return held
+
+
+def test_both_workers_take_their_share_of_the_connections(two_workers) -> None:
+    """Twenty people's browsers (keep-alive connections) are spread over both workers, so both
+    cores serve pages; with one socket shared, the worker that was awake took nearly all."""
+    port, workers, _ = two_workers
+    browsers = [Browser(port) for _ in range(20)]
+    try:
+        for browser in browsers:
+            assert browser.request("GET", "/login")[0] == 200
+        held = _established_per_worker(port, workers)
+        assert sum(held.values()) == 20, held
+        assert min(held.values()) >= 4, f"connections per worker: {held}"
+    finally:
+        for browser in browsers:
+            browser.close()
