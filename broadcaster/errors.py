@@ -39,7 +39,12 @@ class WorkflowError(BroadcasterError):
 
 
 class ScheduleConflictError(BroadcasterError):
-    pass
+    """``str(exc)``: the conflicts and how to save anyway; ``warnings``: the conflicts alone, for
+    a form that shows its own acknowledgement box beside them (the panel said it twice)."""
+
+    def __init__(self, message: str, warnings: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.warnings = list(warnings) if warnings else [message]
 
 
 class StationLockedError(BroadcasterError):

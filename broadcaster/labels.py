@@ -45,3 +45,11 @@ BULLETIN_ACTION_LABELS = {
 def capitalised(labels: dict[str, str]) -> dict[str, str]:
     """The same labels for the start of a line."""
     return {key: value[:1].upper() + value[1:] for key, value in labels.items()}
+
+#: Why a daemon stopped, in the words of the evidence entry it cuts short (an operator's
+#: village head reads "dừng theo yêu cầu (lệnh dừng của hệ thống)", not "SIGTERM").
+STOP_SIGNAL_LABELS = {"SIGTERM": "lệnh dừng của hệ thống", "SIGINT": "Ctrl+C trên máy chủ"}
+
+
+def stop_signal_label(name: str) -> str:
+    return STOP_SIGNAL_LABELS.get(name, "tín hiệu dừng của hệ thống")

@@ -44,7 +44,9 @@ QUIET_S = 15.0
 #: After a poke, wait this long before planning: an edit often comes in several writes.
 DEBOUNCE_S = 2.0
 
-ENGINE_LABELS = {"gtts": "Google", "espeak": "espeak-ng (dự phòng)"}
+#: What the dashboard calls each engine: the team knows Google's voice and "the machine's voice",
+#: not the program's name.
+ENGINE_LABELS = {"gtts": "giọng Google", "espeak": "giọng máy (dự phòng)"}
 #: Published bulletins looked at per pass for a missing MP3 (the newest: the site's first pages).
 PUBLIC_PER_PASS = 50
 #: A bulletin's public MP3 is made once its approval is this old: an approval is often followed by

@@ -590,5 +590,14 @@ def next_occurrences(
     return sorted(found, key=lambda row: (row[2], row[0].id))
 
 
-def deactivate_slot(session: Session, slot: Slot) -> None:
+def deactivate_slot(session: Session, slot: Slot, now: dt.datetime | None = None) -> None:
+    """"Ngừng lịch này": no later airing; the slot and its log stay for history.
+
+    A one-off that already aired has no later airing to stop, and stopping it would take it out
+    of the week view it aired in: refused, from the panel and the command line alike.
+    """
+    now = now or dt.datetime.now(dt.timezone.utc)
+    if slot.kind == "once" and slot.at_utc is not None and slot.at_utc <= now:
+        raise ValidationError(f"Lịch phát số {slot.id} chỉ phát một lần và giờ phát đã qua: "
+                              "không còn gì để ngừng")
     slot.active = False

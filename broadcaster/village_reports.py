@@ -91,13 +91,18 @@ def get_period(session: Session, key: str, due_day: int, *, create: bool = True)
     key = f"{year:04d}-{month:02d}"
     period = session.scalar(select(ReportPeriod).where(ReportPeriod.key == key))
     if period is None:
-        starts = dt.date(year, month, 1)
-        ends = dt.date(year, month, calendar.monthrange(year, month)[1])
-        period = ReportPeriod(key=key, starts_on=starts, ends_on=ends, due_on=default_due(year, month, due_day))
+        period = _new_period(year, month, due_day)
         if create:
             session.add(period)
             session.flush()
     return period
+
+
+def _new_period(year: int, month: int, due_day: int) -> ReportPeriod:
+    """A period not stored yet, with the default due day."""
+    return ReportPeriod(key=f"{year:04d}-{month:02d}", starts_on=dt.date(year, month, 1),
+                        ends_on=dt.date(year, month, calendar.monthrange(year, month)[1]),
+                        due_on=default_due(year, month, due_day))
 
 
 def set_due_date(session: Session, period: ReportPeriod, due_on: dt.date, user: User | None) -> None:
@@ -391,22 +396,38 @@ def villages_for_period(session: Session, period: ReportPeriod, today: dt.date, 
     if period.id is not None:
         reports = {r.zone_id: r for r in session.scalars(
             select(VillageReport).where(VillageReport.period_id == period.id))}
-    rows = []
-    for zone in zones:
-        report = reports.get(zone.id)
-        rows.append(VillageRow(zone, period, report, status_of(report, period, today, tz, zone),
-                               is_late(report, period, tz)))
-    return rows
+    return _rows(zones, period, reports, today, tz)
+
+
+def _rows(zones: Sequence[Zone], period: ReportPeriod, reports: dict[int, VillageReport],
+          today: dt.date, tz: dt.tzinfo) -> list[VillageRow]:
+    return [VillageRow(zone, period, reports.get(zone.id),
+                       status_of(reports.get(zone.id), period, today, tz, zone),
+                       is_late(reports.get(zone.id), period, tz)) for zone in zones]
 
 
 def grid(session: Session, keys: Sequence[str], due_day: int, today: dt.date, tz: dt.tzinfo
          ) -> tuple[list[ReportPeriod], list[Zone], dict[tuple[int, str], VillageRow]]:
-    """Villages × periods at a glance: (periods, zones, (zone id, period key) → row)."""
-    periods = [get_period(session, key, due_day, create=False) for key in keys]
+    """Villages × periods at a glance: (periods, zones, (zone id, period key) → row).
+
+    Three statements whatever the number of months (periods, villages, reports): the office
+    opens the grid often, and a statement per month and per village cost it more than the page.
+    """
+    months = [parse_period(key) for key in keys]
+    wanted = [f"{year:04d}-{month:02d}" for year, month in months]
+    stored = {p.key: p for p in session.scalars(select(ReportPeriod).where(ReportPeriod.key.in_(wanted)))}
+    periods = [stored.get(key) or _new_period(year, month, due_day)
+               for key, (year, month) in zip(wanted, months, strict=True)]
     zones = sorted(session.scalars(select(Zone)), key=lambda z: vietnamese_key(z.name))
+    reports: dict[int, dict[int, VillageReport]] = {}
+    ids = [p.id for p in periods if p.id is not None]
+    if ids:
+        for report in session.scalars(select(VillageReport).where(VillageReport.period_id.in_(ids))):
+            reports.setdefault(report.period_id, {})[report.zone_id] = report
     cells: dict[tuple[int, str], VillageRow] = {}
     for period in periods:
-        for row in villages_for_period(session, period, today, tz):
+        found = reports.get(period.id, {}) if period.id is not None else {}
+        for row in _rows(zones, period, found, today, tz):
             cells[(row.zone.id, period.key)] = row
     return periods, zones, cells
 

@@ -34,6 +34,9 @@ QUIET_END = dt.time(5, 0)
 MIN_MARGIN_SECONDS = 60.0
 #: How far ahead overruns are looked for (same horizon as conflicts).
 CHECK_HORIZON_DAYS = schedule.CONFLICT_HORIZON_DAYS
+#: How far ahead an airing is shown with the priority heads likely to lead it (a priority
+#: bulletin leads for a day after its approval: ``schedule.occurrence_estimated_seconds``).
+HEADS_AHEAD = dt.timedelta(days=1)
 
 ITEM_KIND_LABELS = {
     "bulletin": "Bản tin",
@@ -44,7 +47,12 @@ ITEM_KIND_LABELS = {
 
 
 class OverrunError(ValidationError):
-    """A slot's program is too long or runs into the night or the next program."""
+    """A slot's program is too long or runs into the night or the next program; ``warnings``
+    holds each reason alone (the panel shows its own acknowledgement box beside them)."""
+
+    def __init__(self, message: str, warnings: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.warnings = list(warnings) if warnings else [message]
 
 
 # ---------------------------------------------------------------- week view
@@ -95,6 +103,9 @@ class WeekOccurrence:
     evidence_label: str
     #: What the week view shows: the evidence's word, else "Sắp phát" or "Chưa có nhật ký".
     state_label: str = ""
+    #: The priority bulletins likely to lead this airing (within the next day), counted in
+    #: ``estimated_seconds`` as in the slot's rundown.
+    heads: tuple[WeekItem, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +124,7 @@ class WeekOccurrence:
                 {"kind": i.kind, "title": i.title, "bulletin_id": i.bulletin_id} for i in self.items
             ],
             "evidence_status": self.evidence_status,
+            "heads": [{"title": i.title, "bulletin_id": i.bulletin_id} for i in self.heads],
         }
 
 
@@ -197,6 +209,12 @@ def occurrences_in(
         statuses.update({key: status for key, status in rows if key})
     estimates: dict[int, float] = {}
     now_utc = dt.datetime.now(dt.timezone.utc)
+    # one query tells whether any airing can have heads at all (most days none: no fresh
+    # priority bulletin), so the week costs no per-airing look-ups then
+    heads_possible = any(now_utc <= instant <= now_utc + HEADS_AHEAD for _s, _d, instant in found) and (
+        session.scalar(select(Bulletin.id).where(
+            Bulletin.status == "approved", Bulletin.priority == "priority",
+            Bulletin.approved_at >= now_utc - priority_heads.ELIGIBLE_FOR).limit(1)) is not None)
     result: list[WeekOccurrence] = []
     for (slot, local_date, instant), key in zip(found, keys, strict=True):
         status = statuses.get(key)
@@ -204,6 +222,14 @@ def occurrences_in(
             continue
         if slot.id not in estimates:
             estimates[slot.id] = schedule.slot_estimated_seconds(slot)
+        heads: list[Bulletin] = []
+        seconds = estimates[slot.id]
+        if heads_possible and status is None and now_utc <= instant <= now_utc + HEADS_AHEAD:
+            # as the slot's rundown and the checks count it: the week said 1 minute 20 for a
+            # 06:00 that the rundown (and the air) made 2 minutes 52 with its priority heads
+            heads = likely_priority_heads(session, slot, local_date, now_utc)
+            if heads:
+                seconds = schedule.slot_estimated_seconds(slot, heads)
         label = EVIDENCE_STATUS_LABELS.get(status or "", "")
         state = label or ("Sắp phát" if instant > now_utc else "Chưa có nhật ký")
         result.append(
@@ -215,7 +241,7 @@ def occurrences_in(
                 local_date=local_date,
                 at_utc=instant,
                 at_local=instant.astimezone(ZoneInfo(slot.timezone) if slot.timezone else tz),
-                estimated_seconds=estimates[slot.id],
+                estimated_seconds=seconds,
                 priority=slot.priority,
                 output=slot.output,
                 zones=tuple(z.name for z in slot.zones),
@@ -227,6 +253,7 @@ def occurrences_in(
                 evidence_status=status,
                 evidence_label=label,
                 state_label=state,
+                heads=tuple(WeekItem("head", ESTIMATE_KIND_LABELS["head"], b.title, b.id) for b in heads),
             )
         )
     return result
@@ -432,6 +459,10 @@ def check_edit(session: Session, slot_id: int, *, default_tz: str,
         session.expire_all()
 
 
+#: The longest reason kept with a slot saved over a warning (the panel's textarea holds as much).
+REASON_MAX = 1000
+
+
 def _enforce_warnings(session: Session, slot: Slot, *, default_tz: str, now: dt.datetime,
                       acknowledge: bool, reason: str, user_id: int | None) -> None:
     """Conflicts and overrun warnings stop a save unless acknowledged with a reason.
@@ -444,10 +475,11 @@ def _enforce_warnings(session: Session, slot: Slot, *, default_tz: str, now: dt.
     if not acknowledge:
         if conflicts:
             raise ScheduleConflictError(
-                "; ".join(conflicts) + ". Nếu vẫn muốn lưu, hãy xác nhận và ghi lý do"
+                "; ".join(conflicts) + ". Nếu vẫn muốn lưu, hãy xác nhận và ghi lý do",
+                conflicts + warnings,
             )
         if warnings:
-            raise OverrunError("Cần xác nhận trước khi lưu: " + "; ".join(warnings))
+            raise OverrunError("Cần xác nhận trước khi lưu: " + "; ".join(warnings), warnings)
         slot.override_warnings = ""
         slot.override_reason = ""
         slot.override_by_id = None
@@ -459,12 +491,14 @@ def _enforce_warnings(session: Session, slot: Slot, *, default_tz: str, now: dt.
         slot.override_at = None
         return
     reason = (reason or "").strip()
+    if len(reason) > REASON_MAX:
+        raise ValidationError(f"Lý do quá dài ({len(reason)} ký tự, tối đa {REASON_MAX})")
     if not reason:
         raise ValidationError(
             "Hãy ghi lý do vẫn lưu dù có cảnh báo: " + "; ".join(conflicts + warnings)
         )
     slot.override_warnings = "; ".join(conflicts + warnings)[:4000]
-    slot.override_reason = reason[:1000]
+    slot.override_reason = reason
     slot.override_by_id = user_id
     slot.override_at = dt.datetime.now(dt.timezone.utc)
     logger.warning("lịch phát số %s được lưu dù có cảnh báo (%s); lý do: %s",
@@ -550,7 +584,7 @@ def slot_form_fields(
         "items": [schedule.ItemSpec(kind="bulletin", bulletin_id=i) for i in ids],
         "zones": [z for z in zones if z],
         "output": output or "main",
-        "name": (name or "")[:200],
+        "name": name or "",  # a name too long is refused by add_slot, never cut
         "repeats": repeats_n,
         "greeting": bool(greeting),
         "campaign_id": campaign,
@@ -785,7 +819,7 @@ def edit_fields(
     if zones is not None:
         changes["zones"] = [z for z in zones if z]
     if name is not None:
-        changes["name"] = name[:200]
+        changes["name"] = name  # checked (and refused when too long) by edit_slot
     if repeats is not None:
         try:
             changes["repeats"] = int(repeats)

@@ -206,3 +206,46 @@ def test_a_late_bulletin_is_not_aired_once_the_feeder_gave_up() -> None:
     follow.give_up("chưa dựng xong sau 0 giây")
     follow.deliver(_program("Cảnh báo lũ", 20.0))  # too late: the stream has ended
     assert follow.rest is None and "chưa dựng xong" in follow.unaired_reason()
+
+
+def test_a_player_that_talks_a_lot_on_stderr_does_not_hang_the_output() -> None:
+    """``paplay -v`` writes about 1 kB of progress a second: a program over a minute filled the
+    unread pipe, the player blocked for ever and nothing was logged. The playback reads it."""
+    import subprocess
+    import sys
+
+    from broadcaster.station.playout import Playback
+
+    talk = ("import sys\nfor i in range(20000):\n"
+            "    sys.stderr.write('Time: %d.0 sec; Latency: 250000 usec.\\n' % i)\n"
+            "sys.stderr.write('xong\\n')\n")
+    proc = subprocess.Popen([sys.executable, "-c", talk], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    results: list[PlayResult] = []
+    waiter = threading.Thread(target=lambda: results.append(
+        Playback(proc, T, "loaxa").wait(progress=lambda s: None, every_s=0.05)), daemon=True)
+    waiter.start()
+    waiter.join(20)
+    if proc.poll() is None:
+        proc.kill()
+    assert results, "the player blocked on its stderr and the playback never ended"
+    assert results[0].returncode == 0 and results[0].stderr.endswith("xong"), results[0].stderr[-200:]
+
+
+def test_dead_air_is_said_in_vietnamese_even_for_digital_silence(tmp_path: Path) -> None:
+    """The note reaches the log and the village head's dashboard: no "(dead air)", no "-inf"."""
+    from broadcaster.station import aircheck
+
+    class SilentTap:
+        encode_to = None
+
+        def __init__(self, peak: int) -> None:
+            self.peak = peak
+
+        def stop(self) -> aircheck.TapResult:
+            return aircheck.TapResult(aircheck.RATE * 5, self.peak, None, "")
+
+    for peak, words in ((0, "không có một mẫu âm thanh nào"), (3, "mức to nhất -81 dBFS")):
+        check = aircheck.finish(SilentTap(peak), tmp_path)  # type: ignore[arg-type]
+        assert check.dead_air and check.note.startswith("Mất tín hiệu (loa im lặng)"), check.note
+        assert words in check.note and "dead" not in check.note and "inf" not in check.note, check.note

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import threading
 from typing import Any
 
@@ -388,5 +389,7 @@ def test_list_json_gives_the_interface_fields_in_local_time(log5: Any, cli: Any)
     assert json.loads(cli("log", "list", "--json", "--status", "missed").stdout) == []
     human = cli("log", "list")
     assert "Thông báo số 1" in human.stdout and "Tổng cộng 5 mục" in human.stdout, human.stdout
+    assert re.search(r"\d,\d phút", human.stdout) and not re.search(r"\d\.\d phút", human.stdout), \
+        "phút với dấu phẩy thập phân: " + human.stdout
     bad = cli("log", "list", "--from", "31/02/2026")
     assert bad.exit_code == 1 and "Ngày không hợp lệ" in bad.stderr, bad.output

@@ -49,7 +49,8 @@ def aired(web_app: Any, cli: Any, ctx: Any, tmp_path: Path) -> dict[str, Any]:
     east.add(1, "failed", reason=FAIL_REASON, zone="", title="Bản tin chiều", base=base + dt.timedelta(minutes=5))
     assert east.upload(client, east_id["token"])["count"] == 3
     west, west_id = boxes["thon-tay-1"]
-    west.add(1, zone="Thôn Tây", title="Thông báo thôn Tây", base=base + dt.timedelta(minutes=10))
+    west.add(1, zone="Thôn Tây", title="Thông báo thôn Tây", base=base + dt.timedelta(minutes=10),
+             aircheck_sha256="ab" * 32)
     assert west.upload(client, west_id["token"])["count"] == 1
     with ctx.session() as session:  # the commune's own loudspeakers aired something too
         evidence.append_entry(session, occurrence_key="slot-1@own", status="completed", scheduled_at=base,
@@ -170,6 +171,9 @@ def test_logs_page_lists_what_the_boxes_aired_to_whoever_may_see_it(login_as: An
     village = login_as("village").get("/logs").get_data(as_text=True)  # the head of Thôn Đông
     mine = village.split('id="receiver-airings"', 1)[1]
     assert "thon-dong-1" in mine and "thon-tay-1" not in mine, "a village sees its own boxes only"
+    rows = section.split("</table>", 1)[0]
+    assert "12 giây" in rows and " phút</td>" not in rows and "0.2" not in rows, "durations as the panel writes them"
+    assert "ab" * 32 in rows and "giữ trên máy thu" in rows, "a box's air-check hash is shown beside its entry"
 
 
 def test_the_report_to_the_province_counts_the_boxes_in_their_villages(cli: Any, ctx: Any, aired: Any) -> None:

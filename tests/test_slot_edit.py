@@ -126,6 +126,18 @@ def test_api_patch_and_put_items(web_app, client, login_as) -> None:
         response = call(method, path, json=body)
         assert response.status_code == status and message in response.get_json()["error"], \
             (body, response.get_json())
+    # Too long is refused with the limit named, as on creation; nothing is cut silently.
+    long_name, long_reason = "Bản tin " + "a" * 200, "x" * 1001
+    for method, path, body in [
+        ("patch", f"/schedule/{slot_id}", {"name": long_name}),
+        ("post", "/schedule", {"bulletin_ids": [a], "daily": "09:00", "name": long_name}),
+        ("patch", f"/schedule/{slot_id}", {"daily": "06:30", "accept_warnings": True,
+                                           "reason": long_reason}),
+    ]:
+        response = call(method, path, json=body)
+        assert response.status_code == 400 and "quá dài" in response.get_json()["error"], \
+            (body, response.get_json())
+    assert call("get", f"/schedule/{slot_id}").get_json()["name"] == "Bản tin sáng"
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "patch" in doc["paths"]["/schedule/{slot_id}"]
     assert "put" in doc["paths"]["/schedule/{slot_id}/items"]
@@ -167,3 +179,23 @@ def test_emergency_picker_offers_the_emergency_tier_first(web_app, login_as) -> 
     assert order == ["Cảnh báo bão số 9", "Lịch cắt điện", "Tin thường mới", "Tin thường"], picker
     assert picker.index("Cảnh báo bão số 9") < picker.index("Lịch cắt điện") < picker.index("Tin thường mới")
     assert '<optgroup label="Khẩn cấp">' in picker
+
+
+def test_an_aired_one_off_cannot_be_stopped_from_the_shell_either(home, cli, ctx) -> None:
+    """"Ngừng lịch này" is not offered on a one-off that already aired; the command line kept
+    the rule only in the panel, and stopping it took the airing out of the week view."""
+    import datetime as dt
+
+    from broadcaster import schedule
+    from broadcaster.models import Slot
+
+    (a,) = _bulletins(cli, "Tin một")
+    with ctx.session() as session:
+        slot = schedule.add_slot(session, items=[schedule.ItemSpec(kind="bulletin", bulletin_id=a)],
+                                 default_tz="Asia/Ho_Chi_Minh", at_local="2030-01-01 06:00:00")
+        slot.at_utc = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)  # it aired
+        slot_id = slot.id
+    refused = cli("schedule", "remove", str(slot_id))
+    assert refused.exit_code == 1 and "giờ phát đã qua" in refused.stderr, refused.output
+    with ctx.session() as session:
+        assert session.get(Slot, slot_id).active, "the aired one-off stays in the week"

@@ -74,3 +74,40 @@ def test_an_old_database_dates_its_villages_from_the_first_account(tmp_path: Any
     with engine.connect() as connection:
         created = connection.execute(text("SELECT created_at FROM zones")).scalar_one()
     assert str(created).startswith("2025-03-04"), created
+
+
+def test_the_grid_reads_each_cell_as_the_period_page_does(web_app: Any) -> None:
+    """The office's villages × months grid (three statements for all months) shows, cell by
+    cell, what each month's own list shows: stored and unstored months, a moved due day, drafts,
+    submitted, accepted and returned reports."""
+    today = dt.datetime.now(VN).date()
+    keys = village_reports.recent_periods(today, 6)
+    with web_app.extensions["broadcaster"].session() as session:
+        zones = {z.name: z for z in session.query(Zone)}
+        for zone in zones.values():
+            zone.created_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=400)
+        first = village_reports.get_period(session, keys[0], 5)
+        village_reports.set_due_date(session, first, first.ends_on + dt.timedelta(days=20), None)
+        second = village_reports.get_period(session, keys[1], 5)
+        content = village_reports.empty_content()
+        village_reports.save(session, zones[ZONE], first, content, None, submit=True)
+        draft = village_reports.save(session, zones[OTHER_ZONE], first, content, None)
+        assert draft.state == "draft"
+        accepted = village_reports.save(session, zones[ZONE], second, content, None, submit=True)
+        village_reports.review(session, accepted, "accept", None)
+        returned = village_reports.save(session, zones[OTHER_ZONE], second, content, None, submit=True)
+        village_reports.review(session, returned, "return", None, reason="Thiếu số buổi họp")
+    with web_app.extensions["broadcaster"].session() as session:
+        periods, grid_zones, cells = village_reports.grid(session, keys, 5, today, VN)
+        assert [p.key for p in periods] == keys and {z.name for z in grid_zones} == set(zones)
+        seen = set()
+        for key in keys:
+            period = village_reports.get_period(session, key, 5, create=False)
+            for row in village_reports.villages_for_period(session, period, today, VN):
+                cell = cells[(row.zone.id, key)]
+                assert (cell.status, cell.late, cell.report.id if cell.report else None,
+                        cell.period.due_on) == (row.status, row.late,
+                                                row.report.id if row.report else None,
+                                                row.period.due_on), (key, row.zone.name)
+                seen.add(row.status)
+    assert {"accepted", "returned", "missing", "pending"} <= seen, seen

@@ -250,6 +250,7 @@ def test_upload_stored_by_hash_ignoring_path_tricks(web_app, login_as, tmp_path)
         assert asset.language == "tay"
     page = c.get("/library").get_data(as_text=True)
     assert "Lời &lt;b&gt;mời&lt;/b&gt;" in page and "Tiếng Tày" in page
+    assert "tối đa 200 MB, 60 phút" in page, "limits as numbers are written here, not '200.0 MB'"
     assert c.get(f"/library/assets/{asset.id}/audio").data == wav
 
 

@@ -102,6 +102,7 @@ def test_chain_verification_shows_intact_then_tampering(web_app, login_as, day_o
     assert done.status_code == 302
     html = office.get(done.location).get_data(as_text=True)
     assert "nguyên vẹn" in html and "4 mục" in html, html
+    assert html.count("Nhật ký nguyên vẹn: 4 mục") == 1, "the result is said once (the card), not in a flash too"
     assert "Nguyên vẹn: Nhật ký nguyên vẹn" not in html and " UTC" not in html, "không lặp chữ, không giờ UTC"
     as_json = office.get("/logs/verify?format=json").get_json()
     assert as_json["ok"] is True and as_json["count"] == 4, as_json

@@ -259,3 +259,28 @@ def test_slot_page_edits_the_rundown_and_needs_a_reason_to_save_over_a_conflict(
     assert "Chương trình của buổi phát" in read_only and "Lưu thay đổi" not in read_only
     assert "Ngừng lịch này" not in read_only
     assert post(office, f"/schedule/{slot_id}", dict(base, item=items)).status_code == 403
+
+
+def test_a_conflict_warning_says_what_and_how_much_once_with_one_instruction(web_app, login_as) -> None:
+    bid = approved_bulletin(web_app)
+    editor = login_as("editor")
+    first = post(editor, "/schedule/new", {"kind": "daily", "daily": "06:00", "bulletin_ids": [str(bid)],
+                                           "name": "Bản tin sáng"})
+    assert first.status_code == 302, first.get_data(as_text=True)[:500]
+    for path in ("/schedule/new", None):
+        if path is None:  # the same warning when an existing slot is moved onto the first
+            post(editor, "/schedule/new", {"kind": "daily", "daily": "07:00", "bulletin_ids": [str(bid)]})
+            page = editor.get("/schedule").get_data(as_text=True)
+            path = "/schedule/" + max(re.findall(r"/schedule/(\d+)\"", page), key=int)
+        clash = post(editor, path, {"kind": "daily", "daily": "06:00", "bulletin_ids": [str(bid)],
+                                    "item": [f"bulletin:{bid}"]})
+        body = clash.get_data(as_text=True)
+        assert clash.status_code == 409, body[:500]
+        warnings = body.split('id="form-warnings"')[1].split("</div>")[0]
+        assert "Bản tin sáng" in warnings and "chồng lên khoảng" in warnings, warnings
+        assert warnings.count("Nếu vẫn muốn lưu") == 1, f"hướng dẫn bị lặp: {warnings}"
+
+
+def test_the_new_slot_page_names_the_time_zone_in_words(web_app, login_as) -> None:
+    page = login_as("editor").get("/schedule/new").get_data(as_text=True)
+    assert "giờ Việt Nam, GMT+7" in page and "Asia/Ho_Chi_Minh" not in page, page[:3000]

@@ -285,3 +285,26 @@ def test_week_view_shows_no_airing_before_the_slot_existed(ctx) -> None:
         assert by_day[9] == [], "06:00 hôm tạo lịch (10:00) chưa từng được lên lịch"
         assert [t for t, _ in by_day[10]] == ["06:00"], by_day
         assert [t for t, _ in by_day[11]] == ["06:00", "17:00"], by_day
+
+
+def test_the_week_counts_the_priority_heads_of_the_next_day_as_the_rundown_does(ctx) -> None:
+    """The week said 1 minute 20 for a 06:00 that the rundown (and the air) made 2 minutes 52:
+    an airing within the next day shows the priority bulletins likely to lead it, in its items
+    and in its length, as its slot's rundown counts them; later ones and the past do not."""
+    now = dt.datetime.now(dt.timezone.utc)
+    soon = (now + dt.timedelta(hours=2)).astimezone(VN)
+    with ctx.session() as session:
+        a = approved(session, "Tin một", "A" * 140)
+        slot = schedule.add_slot(session, items=items(a), default_tz=TZ, daily=soon.strftime("%H:%M"),
+                                 now=now - dt.timedelta(days=1))
+        urgent = bulletins.add_bulletin(session, title="Lịch cắt điện", body="D" * 140, priority="priority")
+        bulletins.transition(session, urgent, "approve", None)
+        session.flush()
+        found = week.occurrences_in(session, TZ, now, now + dt.timedelta(days=3))
+        first, later = found[0], found[-1]
+        assert first.at_utc <= now + dt.timedelta(hours=3)
+        assert [h.title for h in first.heads] == ["Lịch cắt điện"], first.heads
+        assert first.estimated_seconds == pytest.approx(
+            week.rundown(session, slot, default_tz=TZ, now=now).total_seconds, abs=0.01)
+        assert first.as_dict()["heads"] == [{"title": "Lịch cắt điện", "bulletin_id": urgent.id}]
+        assert later.heads == () and later.estimated_seconds < first.estimated_seconds, later

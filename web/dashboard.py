@@ -50,10 +50,11 @@ def index() -> str:
     today = now.astimezone(tz).date()
     start, end = day_bounds(today, tz)
     zone = _user_zone()
-    timeline = week.occurrences_in(session, tz_name, start, end, zone_name=zone)
-    upcoming = week.occurrences_in(
-        session, tz_name, now, now + dt.timedelta(days=NEXT_HORIZON_DAYS), zone_name=zone
-    )
+    horizon = now + dt.timedelta(days=NEXT_HORIZON_DAYS)
+    # Today's timeline and what comes next, from one reading of the schedule and the log.
+    span = week.occurrences_in(session, tz_name, min(start, now), max(end, horizon), zone_name=zone)
+    timeline = [o for o in span if start <= o.at_utc < end]
+    upcoming = [o for o in span if now <= o.at_utc < horizon]
     pulses = overview.pulses_for(session, settings.station.heartbeat_s, zone, now)
     ahead = [o.slot_id for o in timeline if o.at_utc >= now] + [o.slot_id for o in upcoming[:1]]
     can_command = current_user().role in COMMAND_ROLES  # type: ignore[union-attr]
@@ -184,6 +185,13 @@ def command_status(command_id: int) -> Response:
     if command is None:
         abort(404)
     return jsonify(command_dict(command))
+
+
+@bp.route("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask for ``/favicon.ico`` where a page names no icon (an MP3 opened alone, the
+    feed, a file download): the panel's own icon, not a 404 in every log."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 #: What ``/healthz`` tells anyone who asks, per output: enough for monitoring, nothing more.

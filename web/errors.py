@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
+from markupsafe import escape
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from broadcaster.errors import BroadcasterError, NotFoundError, PermissionDenied
@@ -22,6 +24,7 @@ TITLES = {
     403: "Không có quyền",
     404: "Không tìm thấy trang",
     405: "Thao tác không được phép",
+    409: "Trùng với dữ liệu đã có",
     413: "Tệp hoặc biểu mẫu quá lớn",
     429: "Thử quá nhiều lần",
     500: "Lỗi hệ thống",
@@ -60,11 +63,41 @@ def _message(exc: HTTPException) -> str:
     return MESSAGES.get(code, TITLES.get(code, "Lỗi"))
 
 
+#: Said when the database refuses a write as a duplicate that no check caught first (two people
+#: adding the same name at the same instant): the user's data is not lost, only not saved.
+DUPLICATE_MESSAGE = ("Không lưu được: dữ liệu trùng với một mục đã có (ví dụ một tên đã được dùng, "
+                     "có thể vừa được người khác thêm). Hãy tải lại trang, kiểm tra rồi thử lại.")
+
+
+def _discard_failed_writes() -> None:
+    """Roll the request's session back before an error page reads the database (the menu, the
+    user): after a failed flush every query raises ``PendingRollbackError`` until then, and the
+    error page itself would become werkzeug's English 500."""
+    session = g.get("db_session")
+    if session is not None:
+        try:
+            session.rollback()
+        except Exception:  # noqa: BLE001 - the page must still be shown
+            logger.exception("không hoàn tác được phiên cơ sở dữ liệu")
+
+
+def _bare_page(code: int, title: str, message: str) -> str:
+    """The error page without the layout, when even that cannot be drawn: still Vietnamese."""
+    return (f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"<h1>{escape(title)} (mã {code})</h1><p>{escape(message)}</p>"
+            '<p><a href="/">Về trang chính</a></p></html>')
+
+
 def render_error(code: int, message: str) -> tuple[Any, int]:
+    _discard_failed_writes()
     if _is_api():
         return jsonify({"error": message, "status": code}), code
     title = TITLES.get(code, "Lỗi")
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+    try:
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+    except Exception:  # noqa: BLE001 - a broken layout must not turn into an English page
+        logger.exception("không vẽ được trang lỗi %s", code)
+        return _bare_page(code, title, message), code
 
 
 def _http_error(exc: HTTPException) -> Any:
@@ -90,6 +123,12 @@ def _number_too_large(exc: OverflowError) -> Any:
     return render_error(400, "Số gửi lên quá lớn.")
 
 
+def _duplicate(exc: IntegrityError) -> Any:
+    logger.warning("cơ sở dữ liệu từ chối ghi trùng ở %s %s: %s", request.method, request.path,
+                   exc.orig)
+    return render_error(409, DUPLICATE_MESSAGE)
+
+
 def _unexpected(exc: Exception) -> Any:
     if isinstance(exc, HTTPException):
         return _http_error(exc)
@@ -101,5 +140,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(BroadcasterError, _domain_error)
     app.register_error_handler(OverflowError, _number_too_large)
+    app.register_error_handler(IntegrityError, _duplicate)
     app.register_error_handler(InternalServerError, lambda e: render_error(500, MESSAGES[500]))
     app.register_error_handler(Exception, _unexpected)

@@ -114,6 +114,25 @@ def output_label(output: str | None) -> str:
     return "Loa chính của xã" if name == "main" else name
 
 
+#: Time zones named as a commune's staff say them (the zone database's id is not a word).
+TIMEZONE_NAMES = {"Asia/Ho_Chi_Minh": "giờ Việt Nam", "Asia/Saigon": "giờ Việt Nam"}
+
+
+def timezone_label(name: str | None) -> str:
+    """``Asia/Ho_Chi_Minh`` → "giờ Việt Nam, GMT+7"; another zone by its offset alone."""
+    try:
+        zone = ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return "giờ của đài"
+    offset = dt.datetime.now(zone).utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    gmt = f"GMT{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    known = TIMEZONE_NAMES.get(name or "")
+    return f"{known}, {gmt}" if known else f"múi giờ {gmt}"
+
+
 def init_app(app: Flask) -> None:
     # The app's settings are read once, when its context is opened; the zone cannot change after.
     app.extensions[ZONE_KEY] = ZoneInfo(app.extensions["broadcaster"].settings.station.timezone)
@@ -124,7 +143,7 @@ def init_app(app: Flask) -> None:
         priority_label=lambda p: PRIORITY_LABELS.get(p, p),
         item_kind=lambda k: ITEM_KIND_NAMES.get(k or "", k or "—"),
         engine_name=lambda e: ENGINE_NAMES.get((e or "").split(":", 1)[0], e or "—"),
-        occurrence_label=occurrence_label, output_label=output_label,
+        occurrence_label=occurrence_label, output_label=output_label, timezone_label=timezone_label,
     )
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLE_LABELS, STATUS_LABELS=STATUS_LABELS, PRIORITY_LABELS=PRIORITY_LABELS

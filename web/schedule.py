@@ -130,10 +130,10 @@ def create_slot() -> Any:
                               reason=form.get("reason", ""), **fields)
     except ScheduleConflictError as exc:
         session.rollback()
-        return _render_form(form, status=409, warnings=[str(exc)])
+        return _render_form(form, status=409, warnings=exc.warnings)
     except week.OverrunError as exc:
         session.rollback()
-        return _render_form(form, status=422, warnings=[str(exc)])
+        return _render_form(form, status=422, warnings=exc.warnings)
     except BroadcasterError as exc:
         session.rollback()
         return _render_form(form, status=400, errors=[str(exc)])
@@ -263,7 +263,7 @@ def save_slot_edit(slot_id: int) -> Any:
     except (ScheduleConflictError, week.OverrunError) as exc:
         session.rollback()
         return _render_slot(schedule.get_slot(session, slot_id), form, status=409,
-                            warnings=[str(exc)])
+                            warnings=exc.warnings)
     except BroadcasterError as exc:
         session.rollback()
         return _render_slot(schedule.get_slot(session, slot_id), form, status=400,
@@ -294,10 +294,11 @@ def check_edit(slot_id: int) -> Response:
 def stop_slot(slot_id: int) -> Response:
     session = get_session()
     slot = schedule.get_slot(session, slot_id)
-    if week.rundown(session, slot, default_tz=_tz()).aired_once:
-        flash(f"Lịch phát số {slot_id} chỉ phát một lần và đã phát xong.", "error")
+    try:
+        schedule.deactivate_slot(session, slot)
+    except ValidationError as exc:
+        flash(str(exc), "error")
         return redirect(url_for("schedule.slot", slot_id=slot_id))
-    schedule.deactivate_slot(session, slot)
     session.commit()
     flash(f"Đã ngừng lịch phát số {slot_id}.", "ok")
     return redirect(url_for("schedule.week", week=request.form.get("week") or None))

@@ -12,6 +12,7 @@ from broadcaster.cli.common import context, print_json
 from broadcaster.errors import ConfigError, ValidationError
 from broadcaster.evidence import STATUS_LABELS, VerifyResult
 from broadcaster.models import EVIDENCE_STATUSES
+from broadcaster.wording import decimal
 
 if TYPE_CHECKING:
     from broadcaster.reports import Filters
@@ -111,7 +112,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             when = entry_when(e)
             local = f"{when.astimezone(zone):%d/%m/%Y %H:%M}" if when else "—"
             line = (f"#{e.id:<6} {local}  {STATUS_LABELS.get(e.status, e.status):<8} "
-                    f"{(e.seconds_played or 0) / 60:6.1f} phút  {e.title or e.occurrence_key or ''}")
+                    f"{decimal((e.seconds_played or 0) / 60):>6} phút  {e.title or e.occurrence_key or ''}")
             if e.zone:
                 line += f"  [{e.zone}]"
             if e.corrects_id:
@@ -123,7 +124,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             when = r["scheduled_at"] or r["started_at"]
             local = dt.datetime.fromisoformat(when).strftime("%d/%m/%Y %H:%M") if when else "—"
             line = (f"{r['receiver']}#{r['id']:<4} {local}  {STATUS_LABELS.get(r['status'], r['status']):<8} "
-                    f"{(r['seconds_played'] or 0) / 60:6.1f} phút  {r['occurrence'] or ''}  [máy thu {r['receiver']}]")
+                    f"{decimal((r['seconds_played'] or 0) / 60):>6} phút  {r['occurrence'] or ''}  [máy thu {r['receiver']}]")
             if r["reason"] and r["status"] != "completed":
                 line += f" — {r['reason']}"
             print(line)

@@ -35,6 +35,7 @@ from broadcaster import evidence
 from broadcaster.context import Context
 from broadcaster.errors import DuplicateError
 from broadcaster.keys import key_id, load_private_key
+from broadcaster.labels import stop_signal_label
 from broadcaster.models import BoxCommand, BoxPlanEntry, Checkpoint, EvidenceEntry
 from broadcaster.receiver import store, topics
 from broadcaster.receiver.client import CommuneClient, LinkError, RefusedError
@@ -181,7 +182,7 @@ class ReceiverDaemon:
         def handler(signum: int, _frame: Any) -> None:
             name = signal.Signals(signum).name
             logger.info("nhận %s: đang dừng", name)
-            self.engine.shutdown_reason = f"Máy thu dừng theo yêu cầu ({name})"
+            self.engine.shutdown_reason = f"Máy thu dừng theo yêu cầu ({stop_signal_label(name)})"
             self.stopping.set()
 
         signal.signal(signal.SIGTERM, handler)

@@ -214,8 +214,10 @@ def finish(tap: MonitorTap, home: Path) -> Aircheck:
     dead = result.silent
     note = ""
     if dead:
-        note = (f"Mất tín hiệu (dead air): bản ghi kiểm tra trên đầu ra im lặng suốt buổi phát "
-                f"(đỉnh {result.peak_dbfs:.0f} dBFS)")
+        loudest = (f"mức to nhất {result.peak_dbfs:.0f} dBFS" if result.peak
+                   else "không có một mẫu âm thanh nào")  # not "-inf dBFS"
+        note = (f"Mất tín hiệu (loa im lặng): bản ghi kiểm tra trên đầu ra im lặng suốt buổi phát "
+                f"({loudest})")
     return Aircheck(relpath, digest, seconds, dead, note)
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from broadcaster import checkpoints
 from broadcaster.context import Context
+from broadcaster.labels import stop_signal_label
 from broadcaster.models import Bulletin, EvidenceEntry, Occurrence, Slot, SlotItem
 from broadcaster.prerender import Prerenderer
 from broadcaster.schedule import SlotTimes, active_slots
@@ -185,7 +186,7 @@ class Station:
         def handler(signum: int, _frame: Any) -> None:
             name = signal.Signals(signum).name
             logger.info("nhận %s: đang dừng", name)
-            self.request_shutdown(f"Trạm phát dừng theo yêu cầu ({name})")
+            self.request_shutdown(f"Trạm phát dừng theo yêu cầu ({stop_signal_label(name)})")
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)

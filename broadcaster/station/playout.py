@@ -78,6 +78,8 @@ FIRST_WRITE_S = 0.1
 #: in a few milliseconds).
 FEED_LATENCY_MS = 250
 _READY = b"Stream successfully created"
+#: How much of a player's stderr is kept for the evidence's reason (its last lines say why).
+STDERR_KEPT = 16384
 
 
 class OutputMissingError(PlayoutError):
@@ -92,7 +94,7 @@ class Playback:
     """One running player process."""
 
     def __init__(self, proc: subprocess.Popen[bytes], started_at: dt.datetime, device: str,
-                 feeder: threading.Thread | None = None) -> None:
+                 feeder: threading.Thread | None = None, err: bytes = b"") -> None:
         self.proc = proc
         self.started_at = started_at
         self._started_mono = time.monotonic()
@@ -100,6 +102,28 @@ class Playback:
         self._preempt_reason = ""
         self._lock = threading.Lock()
         self._feeder = feeder
+        self._err = bytearray(err)
+        self._drainer: threading.Thread | None = None
+        if proc.stderr is not None:
+            # ``paplay -v`` writes about 1 kB of progress a second: unread, the pipe is full after
+            # about a minute and the player blocks on it for ever, so every longer program hung
+            # the output without an evidence entry. Read it while playing; keep the tail.
+            self._drainer = threading.Thread(target=self._drain, name="player-stderr", daemon=True)
+            self._drainer.start()
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        fd = self.proc.stderr.fileno()
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self._err += chunk
+            if len(self._err) > STDERR_KEPT:
+                del self._err[:len(self._err) - STDERR_KEPT]
 
     def elapsed(self) -> float:
         """Seconds since the first sample was handed to the output."""
@@ -134,7 +158,12 @@ class Playback:
         if self._feeder is not None:
             self._feeder.join()
             self.proc.stdin = None  # closed by the feeder (communicate() would flush it)
-        _, err = self.proc.communicate()
+        if self._drainer is not None:
+            self.proc.wait()
+            self._drainer.join()
+            err = bytes(self._err)
+        else:
+            _, err = self.proc.communicate()
         seconds = time.monotonic() - self._started_mono
         ended_at = self.started_at + dt.timedelta(seconds=seconds)
         stderr = (err or b"").decode("utf-8", "replace")
@@ -213,7 +242,7 @@ class PreparedPlayback:
             follow.on_air.set()
         feeder = threading.Thread(target=self._feed, args=(first, follow), name="player-feed",
                                   daemon=True)
-        playback = Playback(self.proc, started_at, self._device, feeder)
+        playback = Playback(self.proc, started_at, self._device, feeder, self._err)
         feeder.start()
         return playback
 
