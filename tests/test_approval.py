@@ -116,23 +116,24 @@ def test_the_approver_sees_what_changed_after_a_new_recording_through_the_panel(
 
 def test_a_glossary_change_is_shown_on_the_approved_bulletin_with_its_new_reading(web_app, login_as) -> None:
     with web_app.extensions["broadcaster"].session() as session:
-        b = _approved(session, body="Họp BQLDA Tân Tiến lúc 8 giờ tại nhà văn hóa.")
+        # an abbreviation of the commune's own, spelled letter by letter until the glossary says
+        b = _approved(session, body="Họp BQLCN Tân Tiến lúc 8 giờ tại nhà văn hóa.")
         other = _approved(session, title="Không liên quan", body="Ngày mai trời nắng.")
         bid, other_id = b.id, other.id
     editor = login_as("editor")
-    assert post(editor, "/glossary", {"word": "BQLDA", "reading": "ban quản lý dự án"}).status_code == 302
+    assert post(editor, "/glossary", {"word": "BQLCN", "reading": "ban quản lý cụm công nghiệp"}).status_code == 302
     page = login_as("approver").get(f"/bulletins/{bid}").get_data(as_text=True)
     assert "Đã duyệt" in page, "the glossary is the commune's own: approval stays"
     assert "Cách đọc đã thay đổi" in page
-    assert re.search(r'class="reading-new">[^<]*ban quản lý dự án', page), page
+    assert re.search(r'class="reading-new">[^<]*ban quản lý cụm công nghiệp', page), page
     with web_app.extensions["broadcaster"].session() as session:
         from broadcaster import bulletins
         from broadcaster.models import Bulletin
 
         events = bulletins.history(session, session.get(Bulletin, bid))
         assert events[-1].action == "reading"
-        assert "ban quản lý dự án" in events[-1].changes["reading"][1]
-        assert "ban quản lý dự án" not in events[-1].changes["reading"][0]
+        assert "ban quản lý cụm công nghiệp" in events[-1].changes["reading"][1]
+        assert "ban quản lý cụm công nghiệp" not in events[-1].changes["reading"][0]
         assert bulletins.history(session, session.get(Bulletin, other_id))[-1].action == "approve"
 
 
