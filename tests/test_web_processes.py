@@ -297,3 +297,18 @@ def test_both_workers_take_their_share_of_the_connections(two_workers) -> None:
     finally:
         for browser in browsers:
             browser.close()
+
+
+def test_a_second_panel_on_the_same_port_is_refused_and_the_first_keeps_serving(two_workers, home: Path) -> None:
+    """The workers' sockets share the port (SO_REUSEPORT): a second panel started on it by
+    mistake would have shared the connections without a word; it is refused, in Vietnamese."""
+    port, _, _ = two_workers
+    env = dict(os.environ, BROADCASTER_HOME=str(home))
+    second = subprocess.run([sys.executable, "-m", "broadcaster", "web", "--port", str(port),
+                             "--processes", "2"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert f"cổng {port}" in second.stdout and "đang được dùng" in second.stdout, second.stdout
+    browser = Browser(port)
+    assert browser.request("GET", "/login")[0] == 200
+    browser.close()

@@ -179,6 +179,22 @@ def worker_count(setting: int) -> int:
 REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
 
 
+def port_taken(host: str, port: int) -> bool:
+    """Is ``host``:``port`` already bound (another panel, another program)?
+
+    Asked with a plain socket, before any socket of ours exists: the workers' sockets share the
+    port with SO_REUSEPORT, which would also let a second panel started on the same port bind it
+    and share the connections with the first without a word."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def listening_socket(host: str, port: int, *, own_queue: bool = False) -> socket.socket:
     """A socket bound to ``host``:``port``, not yet listening.
 

@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def cmd_web(args: argparse.Namespace) -> int:
     # Imported here so that the station daemon's process never loads Flask.
     from web import compile_templates, create_app, ensure_secret_key
-    from web.server import serve, worker_count
+    from web.server import port_taken, serve, worker_count
 
     ctx = context()  # opens (and migrates) the database once, before any worker exists
     settings = ctx.settings
@@ -31,6 +31,10 @@ def cmd_web(args: argparse.Namespace) -> int:
     processes = worker_count(args.processes if args.processes is not None else settings.web.processes)
     if processes < 1 or processes > 16:
         print("Lỗi: số tiến trình phải từ 1 đến 16", flush=True)
+        return 2
+    if port_taken(host, port):
+        print(f"Lỗi: cổng {port} trên {host} đang được dùng (bảng điều khiển đã chạy, hoặc một "
+              "chương trình khác); dừng nó hoặc chọn cổng khác (--port, web.port)", flush=True)
         return 2
     # Every worker must sign cookies with the same key: made here, not raced by the workers.
     ensure_secret_key(settings)
