@@ -13,7 +13,6 @@ import logging
 from typing import Any, Mapping, Sequence
 
 from sqlalchemy import (
-    ColumnElement,
     Select,
     and_,
     bindparam,
@@ -74,61 +73,52 @@ def as_query(filters: Filters, *, include_zone: bool = True) -> dict[str, str]:
     return {key: value for key, value in values.items() if value}
 
 
-def _reached(name: str) -> Any:
-    """Entries that reached zone ``name``: aimed at it (whole names only) or commune-wide."""
-    column = EvidenceEntry.zone
-    return or_(
-        column == "",
-        column == name,
-        column.startswith(name + ZONE_SEPARATOR, autoescape=True),
-        column.endswith(ZONE_SEPARATOR + name, autoescape=True),
-        column.contains(ZONE_SEPARATOR + name + ZONE_SEPARATOR, autoescape=True),
-    )
+def _shape(filters: Filters) -> tuple[bool, bool, bool, bool, bool, bool]:
+    """Which filters are set: the key of the statements kept per combination."""
+    return (bool(filters.date_from), bool(filters.date_to), bool(filters.status),
+            bool(filters.category), bool(filters.campaign), bool(filters.zone))
 
 
-def _in_period(filters: Filters, tz: str) -> Any:
-    """The reports' "day an entry belongs to" (scheduled, else started, else recorded), written
-    so the database can use the index on ``scheduled_at`` for the usual case of a scheduled entry
-    (the reports' single ``coalesce`` expression would scan the whole log)."""
-    scheduled_terms, fallback_terms = _period_terms(filters, tz)
-    return or_(and_(*scheduled_terms), and_(*fallback_terms))
+def _terms(date_from: bool, date_to: bool, status: bool, category: bool, campaign: bool,
+           zone: bool) -> tuple[list[Any], list[Any], list[Any]]:
+    """The filters' meaning, every value a parameter (:func:`_values` gives them): the terms
+    other than the period, then the period as two exclusive halves — scheduled entries, and the
+    unscheduled others by when they started (else were recorded).
 
-
-def _period_terms(filters: Filters, tz: str) -> tuple[list[Any], list[Any]]:
-    """The period as two exclusive halves: scheduled entries, and the unscheduled others."""
-    start = day_bounds(filters.date_from, tz)[0] if filters.date_from else None
-    end = day_bounds(filters.date_to, tz)[1] if filters.date_to else None
+    The period is written so the database can use the index on ``scheduled_at`` for the usual
+    case of a scheduled entry (the reports' single ``coalesce`` would scan the whole log). A zone
+    is reached by an entry aimed at it (whole names only) or commune-wide.
+    """
+    others: list[Any] = [column == bindparam(name) for column, name, on in (
+        (EvidenceEntry.status, "status", status), (EvidenceEntry.category, "category", category),
+        (EvidenceEntry.campaign, "campaign", campaign)) if on]
+    if zone:
+        column = EvidenceEntry.zone
+        others.append(or_(column == "", column == bindparam("zone"),
+                          *(column.like(bindparam(name), escape=_LIKE_ESCAPE)
+                            for name in ("zone_first", "zone_last", "zone_within"))))
     scheduled = EvidenceEntry.scheduled_at
     fallback = func.coalesce(EvidenceEntry.started_at, EvidenceEntry.recorded_at)
-    scheduled_terms: list[ColumnElement[bool]] = [scheduled.is_not(None)]
-    fallback_terms: list[ColumnElement[bool]] = [scheduled.is_(None)]
-    if start is not None:
-        scheduled_terms.append(scheduled >= start)
-        fallback_terms.append(fallback >= start)
-    if end is not None:
-        scheduled_terms.append(scheduled < end)
-        fallback_terms.append(fallback < end)
-    return scheduled_terms, fallback_terms
-
-
-def _criteria(filters: Filters, tz: str, *, period: bool = True) -> list[Any]:
-    criteria = []
-    if period and (filters.date_from or filters.date_to):
-        criteria.append(_in_period(filters, tz))
-    if filters.status:
-        criteria.append(EvidenceEntry.status == filters.status)
-    if filters.category:
-        criteria.append(EvidenceEntry.category == filters.category)
-    if filters.campaign:
-        criteria.append(EvidenceEntry.campaign == filters.campaign)
-    if filters.zone:
-        criteria.append(_reached(filters.zone.strip()))
-    return criteria
+    scheduled_terms: list[Any] = [scheduled.is_not(None)]
+    fallback_terms: list[Any] = [scheduled.is_(None)]
+    if date_from:
+        scheduled_terms.append(scheduled >= bindparam("start"))
+        fallback_terms.append(fallback >= bindparam("start"))
+    if date_to:
+        scheduled_terms.append(scheduled < bindparam("end"))
+        fallback_terms.append(fallback < bindparam("end"))
+    return others, scheduled_terms, fallback_terms
 
 
 def query(filters: Filters, tz: str) -> Select[EvidenceEntry]:
     """Matching entries, newest first (log order)."""
-    return select(EvidenceEntry).where(*_criteria(filters, tz)).order_by(EvidenceEntry.id.desc())
+    shape = _shape(filters)
+    others, scheduled_terms, fallback_terms = _terms(*shape)
+    if filters.date_from or filters.date_to:
+        others.append(or_(and_(*scheduled_terms), and_(*fallback_terms)))
+    values = {k: v for k, v in _values(filters, tz).items() if v is not None}
+    return (select(EvidenceEntry).where(*others).order_by(EvidenceEntry.id.desc())
+            .params(values))
 
 
 #: What a list of entries shows; ``shown_at`` is the time an entry belongs to (scheduled, else
@@ -154,12 +144,11 @@ def summary_page(session: Session, filters: Filters, tz: str, *, limit: int,
     combination of filters, with every value a parameter: composing it anew (the period's two
     halves, the zone's four patterns) cost the page more than running it.
     """
-    shape = (bool(filters.date_from), bool(filters.date_to), bool(filters.status),
-             bool(filters.category), bool(filters.campaign), bool(filters.zone))
+    shape = _shape(filters)
     stmt = _SUMMARY_PAGES.get(shape)
     if stmt is None:
         stmt = _SUMMARY_PAGES[shape] = _summary_statement(*shape)
-    rows = plain_rows(session, stmt, _summary_values(filters, tz, limit=limit + 1, offset=offset))
+    rows = plain_rows(session, stmt, dict(_values(filters, tz), limit=limit + 1, offset=offset))
     return rows[:limit], len(rows) > limit
 
 
@@ -173,9 +162,10 @@ def _like_literal(text: str) -> str:
             .replace("_", _LIKE_ESCAPE + "_"))
 
 
-def _summary_values(filters: Filters, tz: str, *, limit: int, offset: int) -> dict[str, Any]:
+def _values(filters: Filters, tz: str) -> dict[str, Any]:
+    """The parameters of :func:`_terms` for these filters."""
     values: dict[str, Any] = {"status": filters.status, "category": filters.category,
-                              "campaign": filters.campaign, "limit": limit, "offset": offset}
+                              "campaign": filters.campaign}
     if filters.date_from:
         values["start"] = day_bounds(filters.date_from, tz)[0]
     if filters.date_to:
@@ -191,31 +181,14 @@ def _summary_values(filters: Filters, tz: str, *, limit: int, offset: int) -> di
 
 def _summary_statement(date_from: bool, date_to: bool, status: bool, category: bool,
                        campaign: bool, zone: bool) -> Any:
-    """:func:`summary_page`'s statement for one combination of filters, values as parameters
-    (the same meaning as :func:`_criteria`, which builds them with the values in)."""
-    others: list[Any] = [column == bindparam(name) for column, name, on in (
-        (EvidenceEntry.status, "status", status), (EvidenceEntry.category, "category", category),
-        (EvidenceEntry.campaign, "campaign", campaign)) if on]
-    if zone:
-        column = EvidenceEntry.zone
-        others.append(or_(column == "", column == bindparam("zone"),
-                          *(column.like(bindparam(name), escape=_LIKE_ESCAPE)
-                            for name in ("zone_first", "zone_last", "zone_within"))))
+    """:func:`summary_page`'s statement for one combination of filters, values as parameters."""
+    others, scheduled_terms, fallback_terms = _terms(date_from, date_to, status, category,
+                                                     campaign, zone)
     limit: Any = bindparam("limit")
     offset: Any = bindparam("offset")
     if not (date_from or date_to):
         return (select(*SUMMARY_COLUMNS).where(*others).order_by(EvidenceEntry.id.desc())
                 .limit(limit).offset(offset))
-    scheduled = EvidenceEntry.scheduled_at
-    fallback = func.coalesce(EvidenceEntry.started_at, EvidenceEntry.recorded_at)
-    scheduled_terms: list[Any] = [scheduled.is_not(None)]
-    fallback_terms: list[Any] = [scheduled.is_(None)]
-    if date_from:
-        scheduled_terms.append(scheduled >= bindparam("start"))
-        fallback_terms.append(fallback >= bindparam("start"))
-    if date_to:
-        scheduled_terms.append(scheduled < bindparam("end"))
-        fallback_terms.append(fallback < bindparam("end"))
     # The scheduled and the unscheduled halves asked apart and joined: written as one ``OR``,
     # SQLite (without ``ANALYZE`` statistics, as on a station) used only the category of the
     # (category, scheduled_at) index and read every entry of the category.
