@@ -81,61 +81,35 @@ class BoxChain:
         return self.checkpoints[-1] if self.checkpoints else None
 
 
-def _matches(airing: ReceiverAiring, filters: Any, tz: str) -> bool:
-    when = airing.scheduled_at or airing.started_at or airing.recorded_at
-    if filters.date_from and when < day_bounds(filters.date_from, tz)[0]:
-        return False
-    if filters.date_to and when >= day_bounds(filters.date_to, tz)[1]:
-        return False
-    if filters.status and airing.status != filters.status:
-        return False
-    if filters.category and airing.category != filters.category:
-        return False
-    if filters.campaign and airing.campaign != filters.campaign:
-        return False
-    if filters.zone and airing.receiver_zone.casefold() != filters.zone.strip().casefold():
-        return False
-    return True
-
-
 def select_receiver_entries(session: Session, filters: Any, tz: str) -> list[ReceiverAiring]:
     """Every box's entries matching ``filters`` (a ``reports.Filters``), by box name then seq.
 
     The zone filter means the village where the box stands.
     """
-    boxes = {box.id: box for box in session.scalars(select(Receiver))}
-    query = select(ReceiverEvidence).order_by(ReceiverEvidence.receiver_id, ReceiverEvidence.seq)
-    if filters is not None and (filters.date_from or filters.date_to):
-        when = func.coalesce(ReceiverEvidence.scheduled_at, ReceiverEvidence.started_at,
-                             ReceiverEvidence.recorded_at)
-        if filters.date_from:
-            query = query.where(when >= day_bounds(filters.date_from, tz)[0])
-        if filters.date_to:
-            query = query.where(when < day_bounds(filters.date_to, tz)[1])
-    out = []
-    for row in session.scalars(query):
-        box = boxes[row.receiver_id]
-        airing = ReceiverAiring(row, box.name, box.zone.name)
-        if filters is None or _matches(airing, filters, tz):
-            out.append(airing)
+    out = _matching(session, filters, tz, limit=None)
     out.sort(key=lambda a: (a.receiver, a.id))
     return out
 
 
 def latest_receiver_entries(session: Session, filters: Any, tz: str, *,
                             limit: int) -> list[ReceiverAiring]:
-    """The newest ``limit`` box entries matching ``filters``, newest first (the logs page).
+    """The newest ``limit`` box entries matching ``filters``, newest first (the logs page)."""
+    return _matching(session, filters, tz, limit=limit)
 
-    Why not :func:`select_receiver_entries` cut to size: that reads every entry of every box
-    (as an export must), and the logs page is opened all day; twenty boxes airing ten times a
-    day make 73,000 entries a year. Here the filters, the order and the limit are the database's
-    work, so a page reads ``limit`` rows whatever the chains hold; the statement is kept per
-    combination of filters (building it cost the page more than running it). The zone filter, as
-    in :func:`_matches`, is the village where the box stands (names compared as the panel folds
-    them, so the zones are matched here: SQL cannot fold Vietnamese case).
+
+def _matching(session: Session, filters: Any, tz: str, *,
+              limit: int | None) -> list[ReceiverAiring]:
+    """The box entries matching ``filters``, newest first, at most ``limit`` (None: all).
+
+    The filters, the order and the limit are the database's work: the logs page is opened all
+    day and reads its 50 rows whatever the chains hold (twenty boxes airing ten times a day make
+    73,000 entries a year); the statement is kept per combination of filters (building it cost
+    the page more than running it). The zone filter is the village where the box stands (names
+    compared as the panel folds them, so the zones are matched here: SQL cannot fold Vietnamese
+    case).
     """
     values: dict[str, Any] = {"limit": limit}
-    shape = [False] * 6
+    shape = [False] * 6 + [limit is not None]
     if filters is not None:
         if filters.date_from:
             shape[0], values["start"] = True, day_bounds(filters.date_from, tz)[0]
@@ -160,7 +134,7 @@ _ZONE_NAMES = select(Zone.id, Zone.name)
 
 
 def _latest_statement(date_from: bool, date_to: bool, status: bool, category: bool,
-                      campaign: bool, zone: bool) -> Any:
+                      campaign: bool, zone: bool, limited: bool) -> Any:
     when = func.coalesce(ReceiverEvidence.scheduled_at, ReceiverEvidence.started_at,
                          ReceiverEvidence.recorded_at)
     stmt = (select(ReceiverEvidence, Receiver.name, Zone.name)
@@ -177,7 +151,8 @@ def _latest_statement(date_from: bool, date_to: bool, status: bool, category: bo
             stmt = stmt.where(column == bindparam(name))
     if zone:
         stmt = stmt.where(Receiver.zone_id.in_(bindparam("zones", expanding=True)))
-    return stmt.order_by(when.desc(), ReceiverEvidence.id.desc()).limit(bindparam("limit"))
+    stmt = stmt.order_by(when.desc(), ReceiverEvidence.id.desc())
+    return stmt.limit(bindparam("limit")) if limited else stmt
 
 
 def _raw_key(pem: str) -> str:
