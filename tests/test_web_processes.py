@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -21,6 +22,8 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+from web.server import port_taken
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "mat-khau-dai-12"
@@ -247,8 +250,23 @@ def test_workers_stop_when_their_parent_is_killed_and_the_port_is_free_again(hom
         while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
             time.sleep(0.1)
         assert not [pid for pid in workers if _alive(pid)], "orphaned workers still serve"
-        with socket.socket() as again:
-            again.bind(("127.0.0.1", port))  # a restarted panel can take its port
+        # A restarted panel can take its port: asked as the panel asks (SO_REUSEADDR, so a
+        # connection of some other program left in TIME_WAIT on that port number does not count;
+        # a socket still listening there does), then by starting one.
+        held = subprocess.run(["ss", "-tanp", f"sport = :{port}"], capture_output=True, text=True,
+                              check=False).stdout
+        assert not port_taken("127.0.0.1", port), held
+        again = subprocess.Popen([sys.executable, "-m", "broadcaster", "web", "--port", str(port),
+                                  "--processes", "1"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
+        try:
+            assert again.stdout is not None
+            readable, _, _ = select.select([again.stdout], [], [], 60)
+            first_line = again.stdout.readline() if readable else "(không trả lời sau 60 giây)"
+            assert "đang chạy tại" in first_line, first_line
+        finally:
+            again.kill()
+            again.wait()
     finally:
         for pid in workers:
             if _alive(pid):

@@ -251,9 +251,11 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
         if pid == 0:  # the worker
             code = 0
             try:
-                _die_with_parent(parent)
+                # Default first: the parent's own handler (which only notes "stopping") is
+                # inherited, and the parent's death signal set next must kill, not be noted.
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
+                _die_with_parent(parent)
                 mine = sock
                 if REUSE_PORT:
                     sock.close()  # the parent's, holding the port: this worker binds its own
