@@ -150,4 +150,48 @@
     });
     stop.addEventListener("click", function () { if (recorder) { recorder.stop(); } });
   });
+
+  /* Dates and times said the Vietnamese way beside their pickers. A browser draws its date and
+     time pickers in its own language: an English one shows 12/02/2026 for 2 December and
+     06:00 PM, which a commune office reads as 12 February or misses the PM. The echo says
+     "Thứ Tư, 02/12/2026" and "18:00" whatever the browser's language. */
+  var WEEKDAYS = ["Chủ nhật", "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy"];
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function sayDate(text) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+    if (!m) { return ""; }
+    var day = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+    return WEEKDAYS[day.getUTCDay()] + ", " + m[3] + "/" + m[2] + "/" + m[1];
+  }
+  function sayTime(text) {
+    var m = /^(\d{2}):(\d{2})/.exec(text);
+    return m ? m[1] + ":" + m[2] : "";
+  }
+  function sayValue(input) {
+    var value = input.value;
+    if (!value) { return ""; }
+    if (input.type === "date") { return sayDate(value); }
+    if (input.type === "time") { return sayTime(value); }
+    var parts = value.split("T");
+    var date = sayDate(parts[0]), time = sayTime(parts[1] || "");
+    return date && time ? time + " " + date : "";
+  }
+  var PICKERS = 'input[type="date"], input[type="time"], input[type="datetime-local"]';
+  function echo(input) {
+    var out = input.nextElementSibling;
+    if (!out || !out.classList.contains("date-echo")) {
+      out = document.createElement("small");
+      out.className = "muted date-echo";
+      out.setAttribute("aria-live", "polite");
+      input.insertAdjacentElement("afterend", out);
+    }
+    out.textContent = sayValue(input);
+  }
+  document.querySelectorAll(PICKERS).forEach(echo);
+  ["input", "change"].forEach(function (kind) {
+    document.addEventListener(kind, function (event) {
+      var target = event.target;
+      if (target && target.matches && target.matches(PICKERS)) { echo(target); }
+    });
+  });
 })();
