@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broadcaster.errors import NotFoundError, ValidationError
-from broadcaster.models import ROLES, ApiToken, User, Zone, utcnow
+from broadcaster.models import ApiToken, User, Zone, utcnow
 from broadcaster.passwords import hash_password, one_time_password
 from broadcaster.permissions import (
     PERMISSIONS,
@@ -26,7 +26,7 @@ from broadcaster.permissions import (
     zone_name_scope,
     zone_scope,
 )
-from broadcaster.users import ROLE_LABELS, issue_token
+from broadcaster.users import ROLE_LABELS, check_role, issue_token
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +54,7 @@ def change_role(session: Session, actor: User, target: User, role: str,
                 zone_id: int | None = None) -> None:
     """Give ``target`` a role (and zone for a village head); only an admin may, never the last one."""
     require(actor, "users.manage")
-    if role not in ROLES:
-        raise ValidationError(f"Vai trò không hợp lệ: {role!r}")
+    check_role(role)
     zone = session.get(Zone, zone_id) if zone_id is not None else None
     if zone_id is not None and zone is None:
         raise NotFoundError(f"Không có thôn/khu phố số {zone_id}")

@@ -23,6 +23,17 @@ ROLE_LABELS = {
     "office": "Văn phòng",
 }
 MIN_PASSWORD = 8
+
+
+def check_role(role: str) -> None:
+    """Refuse a role that does not exist, naming the roles in Vietnamese first.
+
+    A panel form only offers real roles, so this is seen after a tampered form or an API call:
+    the code in brackets is what the API and the command line take."""
+    if role not in ROLES:
+        choices = ", ".join(f"{label} ({code})" for code, label in ROLE_LABELS.items())
+        raise ValidationError(f"Vai trò không hợp lệ: «{role}». Chọn một trong: {choices}")
+
 _NAME_RE = re.compile(r"^[\w.@-]{2,80}$")
 
 
@@ -41,10 +52,7 @@ def add_user(
         raise ValidationError(
             "Tên đăng nhập phải dài 2–80 ký tự, chỉ gồm chữ, số và . _ - @"
         )
-    if role not in ROLES:
-        raise ValidationError(
-            f"Vai trò không hợp lệ: {role!r}. Chọn một trong: {', '.join(ROLES)}"
-        )
+    check_role(role)
     check_password(password)
     same = find_by_name(session, User.name, name)
     if same is not None:

@@ -298,3 +298,19 @@ def test_the_admin_page_says_when_a_token_expires_and_which_are_dead(web_app, lo
     page = login_as("admin").get("/admin/users").get_data(as_text=True)
     assert "đã hết hạn" in page
     assert "· hết hạn " in page, "a live token shows its expiry date"
+
+
+@pytest.mark.parametrize("url", ["/admin/users", "/admin/users/{uid}/role"])
+def test_a_tampered_role_is_refused_in_vietnamese_naming_the_roles(web_app, login_as, url) -> None:
+    """A form edited to send a role that does not exist: refused, the roles named as the panel names
+    them (the code in brackets is for the API), nothing created or changed."""
+    from web_helpers import user_id
+
+    uid = user_id(web_app, "editor")
+    response = post(login_as("admin"), url.format(uid=uid), {"name": "moi", "role": "superuser"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Vai trò không hợp lệ: «superuser»" in page and "Biên tập (editor)" in page, page
+    assert "Chọn một trong: admin, editor" not in page
+    with _session(web_app) as session:
+        assert _user(session, "editor").role == "editor" and _user(session, "moi") is None
