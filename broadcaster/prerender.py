@@ -30,7 +30,7 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 from sqlalchemy.orm import Session
 
 from broadcaster.config import Settings
-from broadcaster.models import Slot
+from broadcaster.models import Bulletin, Slot
 from broadcaster.schedule import active_slots, next_occurrences
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,7 @@ class Job:
     at_utc: dt.datetime
     voices: tuple[ItemVoice, ...]
     preferred_usable: bool  # the preferred engine may be tried now (its breaker is closed)
+    head_ids: tuple[int, ...] = ()  # the priority bulletins likely to lead that airing
 
     @property
     def needed(self) -> bool:
@@ -95,8 +96,10 @@ class Renderer(Protocol):
     def stop(self) -> None: ...
 
 
-def voices(session: Session, settings: Settings, slot: Slot) -> list[ItemVoice]:
-    """Forecast, from the cache and the gTTS breaker, the engine of each speech item of ``slot``.
+def voices(session: Session, settings: Settings, slot: Slot,
+           heads: Sequence[Bulletin] = ()) -> list[ItemVoice]:
+    """Forecast, from the cache and the gTTS breaker, the engine of each speech item of ``slot``,
+    with ``heads`` (the priority bulletins likely to lead that airing) read first as on air.
 
     An item already made airs with the engine that made it. One not yet made will be tried with
     the first engine of ``tts.engines`` unless that is gTTS and its breaker is open (then the
@@ -112,7 +115,7 @@ def voices(session: Session, settings: Settings, slot: Slot) -> list[ItemVoice]:
     cache = cache_dir(settings)
     usable = [e for e in engines if not breaker_reason(e, cache)] or engines[-1:]
     out: list[ItemVoice] = []
-    for voice in speech_voices(slot_items(settings, slot), rsettings, cache):
+    for voice in speech_voices(slot_items(settings, slot, heads), rsettings, cache):
         if voice.engine is not None:
             out.append(ItemVoice(voice.title, voice.engine, True, voice.engine != preferred))
         else:
@@ -120,17 +123,22 @@ def voices(session: Session, settings: Settings, slot: Slot) -> list[ItemVoice]:
     return out
 
 
-def voices_by_slot(session: Session, settings: Settings, slot_ids: Sequence[int]
-                   ) -> dict[int, list[ItemVoice]]:
-    """:func:`voices` for several slots (the dashboard's upcoming occurrences); a slot whose
-    program cannot be forecast is left out (and logged), never an error on the page."""
+def voices_by_slot(session: Session, settings: Settings,
+                   airings: Sequence[tuple[int, Sequence[int]]]) -> dict[int, list[ItemVoice]]:
+    """:func:`voices` for the dashboard's upcoming airings, each a slot id and the ids of the
+    priority bulletins likely to lead it (a slot's first airing in the list speaks for it); a
+    slot whose program cannot be forecast is left out (and logged), never an error on the page."""
     out: dict[int, list[ItemVoice]] = {}
-    for slot_id in dict.fromkeys(slot_ids):
+    firsts: dict[int, Sequence[int]] = {}
+    for slot_id, head_ids in airings:
+        firsts.setdefault(slot_id, head_ids)
+    for slot_id, head_ids in firsts.items():
         slot = session.get(Slot, slot_id)
         if slot is None:
             continue
+        heads = [b for b in (session.get(Bulletin, i) for i in head_ids) if b is not None]
         try:
-            out[slot_id] = voices(session, settings, slot)
+            out[slot_id] = voices(session, settings, slot, heads)
         except Exception:  # noqa: BLE001 - the dashboard shows the rest
             logger.exception("không dự tính được giọng đọc của lịch phát số %d", slot_id)
     return out
@@ -143,7 +151,9 @@ def plan(session: Session, settings: Settings, output: str | None, now: dt.datet
     on their own deadline, and a background render must not hold the worker for them.
     """
     from audio.tts import breaker_reason
+    from broadcaster.priority_heads import CLAIM_GRACE_S, choose
     from broadcaster.programs import cache_dir
+    from broadcaster.week import HEADS_AHEAD
 
     horizon = now + dt.timedelta(hours=float(settings.tts.prerender_hours))
     preferred = list(settings.tts.engines)[0]
@@ -152,14 +162,18 @@ def plan(session: Session, settings: Settings, output: str | None, now: dt.datet
     seen: set[int] = set()
     jobs: list[Job] = []
     start = now + dt.timedelta(seconds=float(settings.station.render_lead_s))
-    for slot, _local_date, instant in next_occurrences(slots, settings.station.timezone, start,
-                                                       horizon):
+    for slot, local_date, instant in next_occurrences(slots, settings.station.timezone, start,
+                                                      horizon):
         if slot.id in seen:
             continue
         seen.add(slot.id)
         try:
-            jobs.append(Job(slot.id, instant, tuple(voices(session, settings, slot)),
-                            preferred_usable))
+            # Rendered with the priority bulletins likely to lead it, so those (the most urgent
+            # words of the programme) are made in Google's voice ahead too, not at air time.
+            heads = (choose(session, slot, local_date, now, CLAIM_GRACE_S)
+                     if instant <= now + HEADS_AHEAD else [])
+            jobs.append(Job(slot.id, instant, tuple(voices(session, settings, slot, heads)),
+                            preferred_usable, tuple(b.id for b in heads)))
         except Exception:  # noqa: BLE001 - one bad program must not stop planning the others
             logger.exception("không dự tính được giọng đọc của lịch phát số %d", slot.id)
     return jobs
@@ -282,7 +296,8 @@ class Prerenderer:
 
     def _render(self, renderer: Renderer, job: Job, done: list[int]) -> None:
         try:
-            result = renderer.render("slot", job.slot_id, [], instant=job.at_utc, background=True)
+            result = renderer.render("slot", job.slot_id, list(job.head_ids), instant=job.at_utc,
+                                     background=True)
         except Exception as exc:  # noqa: BLE001 - RenderFailed and friends: log, go on
             logger.warning("dựng trước lịch phát số %d không được: %s", job.slot_id, exc)
             return

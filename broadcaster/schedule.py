@@ -541,14 +541,19 @@ def find_conflicts(
             continue
         other_seconds = slot_estimated_seconds(other)
         theirs = occurrences_between(SlotTimes.of(other, default_tz), now - dt.timedelta(hours=1), horizon)
-        their_instants = [instant for _, instant in theirs]
+        # Each of their airings as long as it will air: the next day's with the priority
+        # bulletins likely to lead it, as this slot's own next airing is counted.
+        with session.no_autoflush:
+            their_spans = [(instant, occurrence_estimated_seconds(session, other, day, instant, now)
+                            if now <= instant <= now + dt.timedelta(days=1) else other_seconds)
+                           for day, instant in theirs]
         hit: Conflict | None = None
         for _, instant in mine:
             seconds = first_seconds if instant == next_instant else my_seconds
-            for their in their_instants:
-                if overlaps(instant, seconds, their, other_seconds):
+            for their, their_seconds in their_spans:
+                if overlaps(instant, seconds, their, their_seconds):
                     hit = Conflict(other, instant, their,
-                                   overlap_seconds(instant, seconds, their, other_seconds))
+                                   overlap_seconds(instant, seconds, their, their_seconds))
                     break
             if hit is not None:
                 break

@@ -76,7 +76,7 @@ def _prerenderer(ctx: Any, renderer: InProcessRenderer) -> prerender.Prerenderer
 
 def _voices(ctx: Any, slot_id: int) -> list[prerender.ItemVoice]:
     with ctx.session() as session:
-        return prerender.voices_by_slot(session, ctx.settings, [slot_id])[slot_id]
+        return prerender.voices_by_slot(session, ctx.settings, [(slot_id, [])])[slot_id]
 
 
 def test_approved_and_scheduled_is_rendered_ahead_with_gtts(ctx: Any, fake_gtts: FakeGtts) -> None:
@@ -95,6 +95,34 @@ def test_approved_and_scheduled_is_rendered_ahead_with_gtts(ctx: Any, fake_gtts:
     aired = _render(ctx, "slot", slot_id, [], time.time() + 5)  # the station's render, 5 s ahead
     assert {i["engine"] for i in aired["items"] if i["kind"] == "speech"} == {"gtts"}, (
         "the outage at air time still airs Google's voice")
+
+
+def test_the_priority_bulletin_leading_an_airing_is_made_ahead_in_googles_voice_too(
+        ctx: Any, fake_gtts: FakeGtts) -> None:
+    """A fresh priority notice leads the next airing (the station adds it at render time): it is
+    the most urgent text of the programme, so it is forecast and made ahead like the rest, and an
+    outage at air time still reads it in Google's voice."""
+    slot_id = _slot_in(ctx, 90, "Thôn Đông họp lúc 19h30 tại nhà văn hóa.")
+    with ctx.session() as session:
+        notice = bulletins.add_bulletin(session, title="Lịch cắt điện",
+                                        body="Điện lực thông báo cắt điện từ 7 giờ đến 11 giờ sáng mai.",
+                                        priority="priority")
+        bulletins.transition(session, notice, "approve", None)
+        notice_id = notice.id
+    renderer = InProcessRenderer(ctx)
+    assert _prerenderer(ctx, renderer).run_once() == [slot_id]
+    with ctx.session() as session:
+        voices = prerender.voices_by_slot(session, ctx.settings, [(slot_id, [notice_id])])[slot_id]
+    assert [(v.title, v.engine, v.ready) for v in voices] == [
+        ("Lịch cắt điện", "gtts", True), ("Họp thôn", "gtts", True)], voices
+
+    fake_gtts.status = 500
+    from broadcaster.station.render import _render
+
+    aired = _render(ctx, "slot", slot_id, [notice_id], time.time() + 5)
+    speech = [(i["title"], i["engine"]) for i in aired["items"] if i["kind"] == "speech"]
+    assert {title for title, _ in speech} >= {"Lịch cắt điện", "Họp thôn"}, speech
+    assert {engine for _, engine in speech} == {"gtts"}, speech
 
 
 def test_airings_within_the_render_lead_are_left_to_the_station(ctx: Any, fake_gtts: FakeGtts) -> None:

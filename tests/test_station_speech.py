@@ -82,7 +82,7 @@ def test_prerendered_gtts_voice_airs_through_an_outage_at_air_time(
 
     def ready() -> bool:
         with ctx.session() as session:
-            voices = prerender.voices_by_slot(session, ctx.settings, [slot_id]).get(slot_id, [])
+            voices = prerender.voices_by_slot(session, ctx.settings, [(slot_id, [])]).get(slot_id, [])
         return bool(voices) and all(v.ready and v.engine == "gtts" for v in voices)
 
     wait_for(ready, 15, "the program pre-rendered with Google's voice")

@@ -308,3 +308,23 @@ def test_the_week_counts_the_priority_heads_of_the_next_day_as_the_rundown_does(
             week.rundown(session, slot, default_tz=TZ, now=now).total_seconds, abs=0.01)
         assert first.as_dict()["heads"] == [{"title": "Lịch cắt điện", "bulletin_id": urgent.id}]
         assert later.heads == () and later.estimated_seconds < first.estimated_seconds, later
+
+
+def test_the_conflict_check_counts_the_priority_notice_leading_the_other_airing(ctx) -> None:
+    """06:00's next airing will be led by a fresh priority notice (read twice, about two minutes):
+    a 06:02 slot overlaps what will really air, although 06:00 alone ends at 06:00:40."""
+    with ctx.session() as session:
+        short = approved(session, "Tin ngắn", "Bà con chú ý.")
+        morning = schedule.add_slot(session, items=items(short), default_tz=TZ, daily="06:00", now=NOW,
+                                    name="Bản tin sáng", greeting=False)
+        assert schedule.slot_estimated_seconds(morning) < 60
+        quiet = week.check_slot(session, default_tz=TZ, now=NOW, items=items(short), daily="06:02")
+        assert not quiet.conflicts, quiet.conflicts
+        notice = bulletins.add_bulletin(session, title="Lịch cắt điện", priority="priority",
+                                        body="Điện lực thông báo lịch cắt điện để bảo dưỡng lưới. " * 20)
+        bulletins.transition(session, notice, "approve", None)
+        notice.approved_at = NOW - dt.timedelta(hours=1)
+        session.flush()
+        led = week.check_slot(session, default_tz=TZ, now=NOW, items=items(short), daily="06:02")
+        assert led.conflicts and "Bản tin sáng" in led.conflicts[0], led
+        assert not led.ok

@@ -56,7 +56,8 @@ def index() -> str:
     timeline = [o for o in span if start <= o.at_utc < end]
     upcoming = [o for o in span if now <= o.at_utc < horizon]
     pulses = overview.pulses_for(session, settings.station.heartbeat_s, zone, now)
-    ahead = [o.slot_id for o in timeline if o.at_utc >= now] + [o.slot_id for o in upcoming[:1]]
+    ahead = [(o.slot_id, [h.bulletin_id for h in o.heads if h.bulletin_id is not None])
+             for o in [o for o in timeline if o.at_utc >= now] + upcoming[:1]]
     can_command = current_user().role in COMMAND_ROLES  # type: ignore[union-attr]
     emergency_choices = (
         station_commands.emergency_choices(session, limit=100) if can_command else []
