@@ -210,8 +210,7 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "SDĐPNN": "sử dụng đất phi nông nghiệp",
     "SDĐNN": "sử dụng đất nông nghiệp",
     "SĐT": "số điện thoại",
-    "ĐT:": "điện thoại:",
-    "ĐT": "đường tỉnh",
+    "ĐT": "đường tỉnh",  # before a number to dial it is a telephone: NEIGHBOUR_READINGS
     "đường ĐT": "đường tỉnh",
     "Đường ĐT": "đường tỉnh",
     "QL": "quốc lộ",
@@ -506,6 +505,33 @@ DEFAULT_GLOSSARY: dict[str, str] = {
     "TT.HĐND": "thường trực hội đồng nhân dân",
     "TT. HĐND": "thường trực hội đồng nhân dân",
     "b/c": "báo cáo",
+    # the commune's cultural and learning centres, and the banks' branch offices
+    "TTVH": "trung tâm văn hóa",
+    "TTVH-TT": "trung tâm văn hóa, thể thao",
+    "TTVHTT": "trung tâm văn hóa thể thao",
+    "TTVH-TT&TT": "trung tâm văn hóa, thể thao và truyền thông",
+    "VH-TT": "văn hóa, thể thao",
+    "Phòng VH-TT": "Phòng văn hóa, thông tin",  # the district office before 2025
+    "NVH": "nhà văn hóa",
+    "TTHTCĐ": "trung tâm học tập cộng đồng",
+    "PGD": "phòng giao dịch",  # beside schools it is a phòng giáo dục: CONTEXT_READINGS
+    "PGD&ĐT": "phòng giáo dục và đào tạo",
+    "PGDĐT": "phòng giáo dục và đào tạo",
+    "TMCP": "thương mại cổ phần",
+    "NHTMCP": "ngân hàng thương mại cổ phần",
+    "NHNo&PTNT": "ngân hàng nông nghiệp và phát triển nông thôn",
+    "NHNo": "ngân hàng nông nghiệp",
+    "NH": "ngân hàng",
+    "MB": "em bê",  # the bank (Ngân hàng Quân đội); after a number it is a unit (audio.tn.codes)
+    "BIDV": "bê i đê vê",
+    "Tel": "điện thoại",
+    # fine dust, as the air-quality bulletin says it, and the national standards
+    "PM2.5": "pê em hai chấm năm",
+    "PM2,5": "pê em hai chấm năm",
+    "PM10": "pê em mười",
+    "QCVN": "quy chuẩn việt nam",
+    "TCVN": "tiêu chuẩn việt nam",
+    "Fax": "phắc",
     "BCH Quân sự": "ban chỉ huy quân sự",
     "BCH quân sự": "ban chỉ huy quân sự",
 }
@@ -530,6 +556,63 @@ CONTEXT_READINGS: dict[str, tuple[re.Pattern[str], str]] = {
             r"|lao\s+(?:phổi|kháng thuốc|tiềm ẩn)|lao\s*\(TB\))"
         ),
         "tê bê",
+    ),
+    # a phòng giao dịch of a bank, except in a school notice with no bank in sight
+    "PGD": (
+        re.compile(
+            r"(?is)^(?!.*(?:ngân hàng|NHCSXH|vay|tín dụng|giao dịch|tiết kiệm))"
+            r".*(?<![\w])(?:trường|học sinh|giáo viên|năm học|mầm non|tiểu học|THCS|tuyển sinh|"
+            r"khai giảng)(?![\w])"
+        ),
+        "phòng giáo dục",
+    ),
+}
+
+#: A phone number to dial after "ĐT": a colon, a slash or a comma before Zalo ("ĐT/Zalo"), +84, a leading 0 (mobile
+#: or area code), or nine digits and more; a road number ("ĐT 741", "ĐT.609") has three.
+_DIAL_AHEAD = re.compile(
+    r"\s*(?::|/|\(?\+84|\(?0\d|(?:\d[\s.]?){8}\d"
+    r"|[\s,]+(?i:liên hệ|liên lạc|di động|cố định|bàn|nhà riêng|cơ quan|zalo)(?![\w]))"
+)
+
+#: Abbreviations read by the words right beside them, not by the sentence: (what the text just
+#: before must end with, or None; what the text just after must start with, or None; the
+#: reading). The first pair that holds wins, else the glossary reading (or the letters spelled,
+#: for a key the glossary does not hold: "ĐH" alone). "ĐT" is a road before
+#: its number and a telephone before a number to dial or after "số"; "đ/c" is a đồng chí
+#: before a name or a title, an địa chỉ before a colon, a house number or the words of an
+#: address ("đ/c thường trú", "đ/c mà chị gửi", "tại đ/c").
+#: A road's number after its class: "ĐH 12", "TL 295", "ĐX.05B" (the period gone by then).
+_ROAD_NUMBER_AHEAD = re.compile(r"\s?\d{1,4}[A-Z]?(?!\d|[.,]\d)")
+_ROAD_WORD_BEFORE = re.compile(r"(?i:(?<![\w])đường)\s+$")
+
+NEIGHBOUR_READINGS: dict[str, tuple[tuple[re.Pattern[str] | None, re.Pattern[str] | None, str], ...]] = {
+    "ĐT": (
+        (None, _DIAL_AHEAD, "điện thoại"),
+        (re.compile(r"(?i:(?<![\w])số)\s+$"), None, "điện thoại"),
+    ),
+    # road classes before their number ("đường ĐH 12" says "đường" once); ĐH is otherwise a
+    # đại học after a school word and a đại hội before the body that holds it
+    "ĐH": (
+        (_ROAD_WORD_BEFORE, _ROAD_NUMBER_AHEAD, "huyện"),
+        (None, _ROAD_NUMBER_AHEAD, "đường huyện"),
+        (re.compile(r"(?i:(?<![\w])(?:trường|học|sinh viên|giảng viên|tốt nghiệp))\s+$"), None,
+         "đại học"),
+        (None, re.compile(r"\s+(?:Đảng|đảng|Chi bộ|chi bộ|Đoàn|đoàn|Hội|hội|Công đoàn|công đoàn|"
+                          r"đại biểu|Đại biểu|nhiệm kỳ|lần thứ|MTTQ|Mặt trận)(?![\w])"), "đại hội"),
+    ),
+    "ĐX": (
+        (_ROAD_WORD_BEFORE, _ROAD_NUMBER_AHEAD, "xã"),
+        (None, _ROAD_NUMBER_AHEAD, "đường xã"),
+    ),
+    "TL": ((None, _ROAD_NUMBER_AHEAD, "tỉnh lộ"),),
+    "HL": ((None, _ROAD_NUMBER_AHEAD, "hương lộ"),),
+    "đ/c": (
+        (None, re.compile(
+            r"\s*(?::|\d|(?i:nhà|thường trú|tạm trú|cư trú|liên hệ|liên lạc|e-?mail|"
+            r"thư điện tử|mà|cụ thể|nhận hàng|giao hàng)(?![\w]))"
+        ), "địa chỉ"),
+        (re.compile(r"(?i:(?<![\w])(?:tại|đúng|sai|đổi|ghi))\s+$"), None, "địa chỉ"),
     ),
 }
 

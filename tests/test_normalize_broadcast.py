@@ -240,7 +240,9 @@ def test_a_longer_key_wins_whatever_its_letter_case() -> None:
         ("Doanh thu 3 tỷ/năm.", "Doanh thu ba tỷ một năm."),
         ("Cấp 3 triệu lượt/năm.", "Cấp ba triệu lượt mỗi năm."),  # a count of visits: a rate
         ("Nghỉ từ ngày 2 đến 4-9.", "Nghỉ từ ngày hai đến ngày bốn tháng chín."),
-        ("Ngày 3 có 2 đến 5-6 hộ.", "Ngày ba có hai đến năm đến sáu hộ."),  # no day before "đến"
+        # no day before "đến", so no date; a span at a span's far end is "năm, sáu", never
+        # "đến năm đến sáu"
+        ("Ngày 3 có 2 đến 5-6 hộ.", "Ngày ba có hai đến năm, sáu hộ."),
     ],
 )
 def test_money_without_dong_and_the_end_of_a_dashed_span(written: str, spoken: str) -> None:
@@ -303,3 +305,109 @@ def test_the_campaigns_addresses_are_said_as_their_words() -> None:
         "Học tại bình dân học vụ số chấm gờ o vê chấm vê en.")
     assert normalize("Nghe vov.vn hoặc xem csgt.vn.") == (
         "Nghe vê ô vê chấm vê en hoặc xem xê ét giê tê chấm vê en.")
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        # ĐT by the shape of what follows: a road's three digits, or a number to dial
+        ("Tuyến ĐT 741 bị sạt lở.", "Tuyến đường tỉnh bảy trăm bốn mươi mốt bị sạt lở."),
+        ("Liên hệ ĐT 0912345678.", "Liên hệ điện thoại không chín một hai ba bốn năm sáu bảy tám."),
+        ("ĐT 0235 3812345", "điện thoại không hai ba năm ba tám một hai ba bốn năm"),
+        ("ĐT/Zalo: 0905 123 456.",
+         "điện thoại, da lô: không chín không năm một hai ba bốn năm sáu."),
+        ("Số ĐT của trưởng thôn.", "Số điện thoại của trưởng thôn."),
+        ("ĐT liên hệ: 0905123456.",
+         "điện thoại liên hệ: không chín không năm một hai ba bốn năm sáu."),
+        # đ/c: a comrade before a name or a plural, an address before a colon or its words
+        ("Đ/c: 12 Lê Lợi.", "địa chỉ: mười hai Lê Lợi."),
+        ("Ghi rõ đ/c thường trú.", "Ghi rõ địa chỉ thường trú."),
+        ("Gửi về tại đ/c trên.", "Gửi về tại địa chỉ trên."),
+        ("Đ/c Nguyễn Văn Hùng phát biểu.", "đồng chí Nguyễn Văn Hùng phát biểu."),
+        ("Các đ/c đảng viên dự họp.", "Các đồng chí đảng viên dự họp."),
+        # road classes before their number; ĐH otherwise by the words beside it
+        ("Tuyến TL 295.", "Tuyến tỉnh lộ hai trăm chín mươi lăm."),
+        ("Cấm xe trên đường ĐH 12.", "Cấm xe trên đường huyện mười hai."),
+        ("Trường ĐH Đà Nẵng", "Trường đại học Đà Nẵng"),
+        ("ĐH Đảng bộ xã", "đại hội Đảng bộ xã"),
+        ("TL. Chủ tịch", "thừa lệnh Chủ tịch"),
+    ],
+)
+def test_an_abbreviation_read_by_the_words_beside_it(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Ổ cứng 2 TB.", "Ổ cứng hai tê ra bai."),  # a unit after its number, not a thông báo
+        ("Gói 500 MB.", "Gói năm trăm mê ga bai."),
+        ("Chuyển khoản qua MB.", "Chuyển khoản qua em bê."),  # the bank
+        ("Hội nghị lần thứ 10 TW.", "Hội nghị lần thứ mười trung ương."),  # never terawatts
+        ("Tốc độ 120 Mbps.", "Tốc độ một trăm hai mươi mê ga bít trên giây."),
+        ("Xe trên 10T cấm qua cầu.", "Xe trên mười tấn cấm qua cầu."),
+    ],
+)
+def test_a_unit_after_its_number_is_the_unit(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("PGD huyện tổ chức tuyển sinh vào các trường mầm non.",
+         "phòng giáo dục huyện tổ chức tuyển sinh vào các trường mầm non."),
+        # a student loan is still the bank's office
+        ("PGD NHCSXH cho vay học sinh, sinh viên.",
+         "phòng giao dịch ngân hàng chính sách xã hội cho vay học sinh, sinh viên."),
+    ],
+)
+def test_pgd_is_a_bank_office_unless_only_schools_are_near(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Xem tại dichvucong.gov.vn/p/home/dvc.html ngay.",
+         "Xem tại dịch vụ công chấm gờ o vê chấm vê en ngay."),
+        ("Vào https://thuvienphapluat.vn/van-ban/abc.aspx?id=5 nhé.",
+         "Vào thư viện pháp luật chấm vê en nhé."),
+        ("Vào https://dichvucong.gov.vn/ nhé.", "Vào dịch vụ công chấm gờ o vê chấm vê en nhé."),
+        # a path of words the listener knows is said
+        ("Tra cứu tại tiemchung.gov.vn/tracuu.",
+         "Tra cứu tại tiêm chủng chấm gờ o vê chấm vê en gạch chéo tra cứu."),
+    ],
+)
+def test_a_path_no_ear_can_type_back_is_left_unsaid(written: str, spoken: str) -> None:
+    got = normalize(written)
+    assert got == spoken
+    assert "gạch ngang" not in got and " trên " not in got
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Gọi +84 905 123 456.", "Gọi không chín không năm một hai ba bốn năm sáu."),
+        ("Gọi (+84) 905 123 456.", "Gọi không chín không năm một hai ba bốn năm sáu."),
+        ("Gọi +84 24 3825 1234.", "Gọi không hai bốn ba tám hai năm một hai ba bốn."),
+        ("Mã số thuế: 0401234567", "Mã số thuế: không bốn không một hai ba bốn năm sáu bảy"),
+    ],
+)
+def test_numbers_to_dial_or_type_are_said_as_dialled_here(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("Từ 2 tới 4-6 ngày.", "Từ hai tới bốn, sáu ngày."),
+        ("Khoảng 5-7 người.", "Khoảng năm đến bảy người."),  # a span on its own keeps "đến"
+        ("Áp dụng TCVN 5574:2018.", "Áp dụng tiêu chuẩn việt nam năm nghìn năm trăm bảy mươi tư "
+         "năm hai nghìn không trăm mười tám."),
+        ("Ngày thành lập Đảng Cộng sản Việt Nam 3/2.",
+         "Ngày thành lập Đảng Cộng sản Việt Nam ngày ba tháng hai."),
+    ],
+)
+def test_spans_standards_and_holidays(written: str, spoken: str) -> None:
+    assert normalize(written) == spoken

@@ -13,6 +13,7 @@ from audio.abbreviations import (
     CONTEXT_READINGS,
     DEFAULT_GLOSSARY,
     DEFAULT_GLOSSARY_ANYCASE,
+    NEIGHBOUR_READINGS,
     has_vietnamese_marks,
     is_vietnamese_syllable,
     spell_letters,
@@ -26,6 +27,7 @@ from audio.tn.common import (
     _Ctx,
     _fold_words,
 )
+from audio.tn.quantities import _UNITS
 from audio.vi_numbers import (
     is_roman,
     read_digits,
@@ -234,6 +236,21 @@ def _read_symbol_numbers(nums: str, ctx: _Ctx) -> str:
     return " ".join(words)
 
 
+#: A national standard: its number, a colon, the year it was issued, and its issuer ("QCVN
+#: 01-1:2018/BYT", "TCVN 5574:2018"): number, year and issuer, as a document symbol is read.
+_STANDARD_RE = re.compile(
+    rf"(?P<k>QCVN|TCVN)\s*(?P<n>\d+(?:-\d+)*)\s*:\s*(?P<y>(?:19|20)\d\d)"
+    rf"(?:/(?P<b>{_CODE_PIECE}(?:[-/]{_CODE_PIECE})*))?{_NA}"
+)
+
+
+def _standard(m: re.Match[str], ctx: _Ctx) -> str:
+    number = " gạch ".join(read_digits(p) if p.startswith("0") and len(p) > 1 else ctx.num(int(p))
+                           for p in m["n"].split("-"))
+    issuer = f" {_read_code(m['b'], ctx)}" if m["b"] else ""
+    return f"{m['k']} {number} năm {ctx.num(int(m['y']))}{issuer}"
+
+
 def _docnum(text: str, ctx: _Ctx) -> str:
     """A document symbol in every shape (123/QĐ-UBND, 57-NQ/TW, 30/2020/NĐ-CP, 15/2023/QH15,
     456/UBND-VX) is read the same way: number, year if any, then kind and issuer in words."""
@@ -249,6 +266,7 @@ def _docnum(text: str, ctx: _Ctx) -> str:
             code = "quy định" + code.removeprefix("quyết định")
         return f"{_read_symbol_numbers(m.group('nums'), ctx)} {code}"
 
+    text = _STANDARD_RE.sub(lambda m: _standard(m, ctx), text)
     return _DOCNUM_RE.sub(repl, text)
 
 
@@ -256,9 +274,11 @@ def _docnum(text: str, ctx: _Ctx) -> str:
 @functools.lru_cache(maxsize=64)
 def _glossary_regex(commune_keys: tuple[str, ...]) -> re.Pattern[str]:
     """One alternation of every glossary key, longest first whatever its case rule, so "Zalo OA"
-    wins over "zalo"; commune keys and the any-case defaults match in any case."""
+    wins over "zalo"; commune keys and the any-case defaults match in any case. The keys read
+    only by their neighbours (NEIGHBOUR_READINGS) are in it too."""
     ci = set(DEFAULT_GLOSSARY_ANYCASE) | {k.lower() for k in commune_keys}
-    keys = [(k, True) for k in ci] + [(k, False) for k in DEFAULT_GLOSSARY if k.lower() not in ci]
+    exact = set(DEFAULT_GLOSSARY) | set(NEIGHBOUR_READINGS)  # "ĐH" only has neighbours' readings
+    keys = [(k, True) for k in ci] + [(k, False) for k in exact if k.lower() not in ci]
     keys.sort(key=lambda item: len(item[0]), reverse=True)
     alternation = "|".join(f"(?i:{re.escape(k)})" if anycase else re.escape(k) for k, anycase in keys)
     # a key may end in '.', so the right boundary only forbids letters and digits
@@ -269,12 +289,39 @@ def _glossary_regex(commune_keys: tuple[str, ...]) -> re.Pattern[str]:
 _SENSE_WINDOW = 80
 
 
+#: A unit symbol right after a number is the unit, whatever else its letters abbreviate ("2 TB"
+#: is two terabytes, "500 MB" megabytes): left to the quantities pass. "TW" stays the Party's
+#: Central Committee ("Hội nghị lần thứ 10 TW"), which a commune writes far more than terawatts.
+_UNIT_AFTER_NUMBER_RE = re.compile(r"\d\s?$")
+_NOT_A_UNIT_HERE = frozenset({"TW"})
+
+
+def _neighbour_reading(m: re.Match[str], token: str) -> str | None:
+    """The reading the words right beside the token decide (NEIGHBOUR_READINGS), or None."""
+    rules = NEIGHBOUR_READINGS.get(token) or NEIGHBOUR_READINGS.get(token.lower(), ())
+    before = m.string[max(0, m.start() - 30): m.start()]
+    for before_re, after_re, reading in rules:
+        if before_re is not None and not before_re.search(before):
+            continue
+        if after_re is not None and not after_re.match(m.string, m.end()):
+            continue
+        return reading
+    return None
+
+
 def _glossary(text: str, ctx: _Ctx) -> str:
     commune = tuple(sorted(ctx.glossary))
     pattern = _glossary_regex(commune)
 
     def repl(m: re.Match[str]) -> str:
         token = m.group(0)
+        if token in _UNITS and token not in _NOT_A_UNIT_HERE and _UNIT_AFTER_NUMBER_RE.search(
+                text, max(0, m.start() - 2), m.start()):
+            return token
+        if token.lower() not in ctx.glossary_ci:
+            beside = _neighbour_reading(m, token)
+            if beside is not None:
+                return beside
         sense = CONTEXT_READINGS.get(token)
         near = text[max(0, m.start() - _SENSE_WINDOW): m.end() + _SENSE_WINDOW]
         if sense is not None and token.lower() not in ctx.glossary_ci and sense[0].search(near):

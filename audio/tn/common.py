@@ -49,7 +49,7 @@ _ABBR_CHARS = "A-Z" + "".join(
 def _prev_word(m: re.Match[str], n: int = 1) -> str:
     """The n words before a match, lowercased (for context decisions such as 'ngày')."""
     before = m.string[: m.start()]
-    words = re.findall(rf"[{_L}]+", before[-40:])
+    words = re.findall(rf"[{_L}]+", before[-max(40, 8 * n):])
     return " ".join(words[-n:]).lower()
 
 

@@ -139,6 +139,7 @@ _COUNT_NEXT = {
 
 #: A holiday or deadline named a few words earlier makes a bare "2/9" a date ("Tết Độc lập 2/9").
 _DATE_NAME_WORDS = {"ngày", "tết", "lễ", "kỷ", "kỉ", "dịp", "khánh", "hạn", "hôm", "mùng", "mồng"}
+_NAMED_DAY_REACH = 10  # words
 
 
 #: House numbers with a slash ("số nhà 12/3", "ngõ 12/3", "số 12/3 đường Lê Lợi"): the house
@@ -231,7 +232,9 @@ def _dates(text: str, ctx: _Ctx) -> str:
                 return _fraction(m, ctx)
             if nxt in _COUNT_NEXT and not after_number:
                 return f"{ctx.num(int(m['d']))} trên {ctx.num(int(m['m']))}"
-        named_day = bool(_DATE_NAME_WORDS & set(_prev_word(m, 6).split()))
+        # "Quốc khánh nước Cộng hòa xã hội chủ nghĩa Việt Nam 2/9": the holiday's name may be
+        # ten words back
+        named_day = bool(_DATE_NAME_WORDS & set(_prev_word(m, _NAMED_DAY_REACH).split()))
         if slash and single and (after_number or (prev not in _DATE_CONTEXT and not named_day)):
             return _fraction(m, ctx)
         span_end = _SPAN_START_RE.search(m.string[max(0, m.start() - 30): m.start()])

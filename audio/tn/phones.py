@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 # --- phone numbers -------------------------------------------------------------------------
 _PHONE_RE = re.compile(
-    r"(?<![\w.,/])(?P<plus>\+84|0)(?P<body>\d{2,4}(?:[ .-]?\d{2,4}){1,3}|\d{2,4}(?:[ .-]\d{1,4}){2,4})"
+    r"(?<![\w.,/])(?P<plus>\(?\+84\)?\s?|0)(?P<body>\d{2,4}(?:[ .-]?\d{2,4}){1,3}|\d{2,4}(?:[ .-]\d{1,4}){2,4})"
     r"(?![\w]|[.,]\d)"
 )
 
@@ -38,8 +38,12 @@ _HOTLINE_RE = re.compile(
 _SERVICE_NUM_RE = re.compile(r"(?<![\d.,/])1[89]00(?:[ .]?\d{3,4}(?:[ .]?\d{2,4})?)(?![\d]|[.,]\d)")
 
 
+#: Account numbers and the identifiers an office asks for (mã số thuế): typed back,
+#: so read digit by digit; an identifier may name its holder first ("Mã số thuế của HTX là ...").
 _ACCOUNT_RE = re.compile(
-    rf"(?i)(?P<lead>(?:số tài khoản|tài khoản|stk)(?: số)?\s*:?\s*)(?P<num>\d[\d .-]{{4,}}\d){_NA}"
+    rf"(?i)(?P<lead>(?:số tài khoản|tài khoản|stk|(?:mã số thuế|mã số doanh nghiệp|"
+    rf"mã số bảo hiểm xã hội)(?:\s+của(?:\s+[{_L}]+){{1,4}})?(?:\s+là)?)"
+    rf"(?: số)?\s*:?\s*)(?P<num>\d[\d .-]{{4,}}\d){_NA}"
 )
 
 
@@ -121,10 +125,13 @@ def _bracketed_area(m: re.Match[str]) -> str:
 def _phones(text: str, ctx: _Ctx) -> str:
     def repl(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group("body"))
-        if m.group("plus") == "+84":
+        if m.group("plus") != "0":
+            # +84 is the country a caller abroad dials; a listener here dials the 0 instead
+            # ("+84 905 123 456", "+84 (0)905...": "không chín không năm...")
+            digits = digits.removeprefix("0")
             if len(digits) not in (9, 10):
                 return m.group(0)
-            return "cộng tám bốn " + read_digits(digits)
+            return read_digits("0" + digits)
         if len(digits) + 1 not in (10, 11):
             return m.group(0)
         return read_digits("0" + digits)

@@ -42,13 +42,15 @@ _UNITS: dict[str, str] = {
     "Hz": "héc", "hz": "héc", "GHz": "gi ga héc", "ghz": "gi ga héc", "MHz": "mê ga héc",
     "Mhz": "mê ga héc", "GB": "gi ga bai", "gb": "gi ga bai", "MB": "mê ga bai",
     "Mb": "mê ga bai", "KB": "ki lô bai", "kb": "ki lô bai", "TB": "tê ra bai",
-    "tb": "tê ra bai", "hp": "mã lực", "HP": "mã lực", "inch": "inch", "tấn": "tấn",
+    "tb": "tê ra bai", "Mbps": "mê ga bít trên giây", "Gbps": "gi ga bít trên giây",
+    "kbps": "ki lô bít trên giây", "Kbps": "ki lô bít trên giây", "hp": "mã lực", "HP": "mã lực", "inch": "inch", "tấn": "tấn",
     "tạ": "tạ", "yến": "yến", "lít": "lít", "sqm": "mét vuông", "cum": "mét khối",
     "VNĐ": "đồng", "VND": "đồng", "vnđ": "đồng", "vnd": "đồng", "đồng": "đồng",
     "USD": "đô la", "usd": "đô la", "EUR": "ơ rô", "$": "đô la", "€": "ơ rô", "₫": "đồng",
     "¥": "yên", "£": "bảng anh", "₩": "won", "₹": "ru pi",
     # one letter: only when written against the number ("5m", "100g", "2l", "10đ")
     "m": "mét", "g": "gam", "l": "lít", "đ": "đồng", "v": "vôn", "V": "vôn", "W": "oát",
+    "T": "tấn",  # a load limit on a road sign or a bridge notice: "trên 10T"
 }
 
 
@@ -252,6 +254,10 @@ _NEG_RE = re.compile(r"(?:(?<=^)|(?<=[\s(\[:;=]))[-−–](?=\d)", re.MULTILINE)
 _DOC_WORDS = {"án", "thị", "văn", "mã", "hiệu"}
 
 
+#: The words that open the far end of a span ("từ 3 đến ...", "từ 3 tới ...").
+_SPAN_ENDS = frozenset({"đến", "tới"})
+
+
 _QTY_RE = re.compile(rf"(?<![\d{_L}])(?P<q>{_QTY})(?![\d])")
 
 
@@ -348,7 +354,10 @@ def _quantities(text: str, ctx: _Ctx) -> str:
         b = _QTY_FULL_RE.fullmatch(m["b"])
         same_unit_later = a is not None and b is not None and not a["unit"] and b["unit"]
         left = read_quantity(m["a"], ctx.dialect, with_unit=not same_unit_later)
-        return f"{left} đến {read_quantity(m['b'], ctx.dialect)}"
+        # the far end of a span that is itself a span ("từ 3 đến 5-7 người") is said the way
+        # a count of a few is said, "năm, bảy": "đến năm đến bảy" would give two far ends
+        link = "," if _prev_word(m) in _SPAN_ENDS else " đến"
+        return f"{left}{link} {read_quantity(m['b'], ctx.dialect)}"
 
     text = _RANGE_RE.sub(rng, text)
 

@@ -30,7 +30,7 @@ _PER_AFTER_SLASH = (
 
 _WORD_SLASH_RE = re.compile(
     rf"(?<![{_L}\d/-])(?P<a>[{_L}]+)/(?P<b>[{_L}]+)(?![{_L}\d/-])"
-    rf"|(?<![{_L}\d/])(?P<c>\d[A-Z])/(?P<d>\d[A-Z])(?![{_L}\d/])"
+    rf"|(?<![{_L}\d/])(?P<c>\d[A-Z]|[{_L}]+)/(?P<d>\d[A-Z])(?![{_L}\d/])"
 )
 
 
@@ -47,7 +47,8 @@ _NOT_ALTERNATIVE_LEFT = frozenset({"đồng", "đ", "VNĐ", "VND", "vnđ", "USD"
 
 
 def _alternatives(text: str, ctx: _Ctx) -> str:
-    """'ông/bà' -> 'ông, bà'; '4G/5G' -> '4G, 5G': a slash between two words offers a choice.
+    """'ông/bà' -> 'ông, bà'; '4G/5G', 'Wifi/4G' -> '4G, 5G': a slash between two words (or a
+    network's generation) offers a choice.
 
     Why a pass of its own, on the written text: once numbers and abbreviations are words, a
     ratio ('19/19') or a code ('NQ/TW') can no longer be told from a choice. A unit or a period

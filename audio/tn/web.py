@@ -47,7 +47,17 @@ _WEB_WORDS = {
     "binhdanhocvuso": "bình dân học vụ số", "nhandan": "nhân dân", "dangcongsan": "đảng cộng sản",
     "tapchicongsan": "tạp chí cộng sản", "thuedientu": "thuế điện tử", "thanhnien": "thanh niên",
     "tuoitre": "tuổi trẻ", "baotintuc": "báo tin tức",
+    # the pages a notice names after the address
+    "tracuu": "tra cứu", "dangky": "đăng ký", "tintuc": "tin tức", "thongbao": "thông báo",
+    "hoidap": "hỏi đáp", "gopy": "góp ý", "lienhe": "liên hệ", "tailieu": "tài liệu",
 }
+
+
+#: A path a listener can type back from the ear: a page's name ("facebook.com/ubndxatanlap"),
+#: or two pieces, each a known word or a number ("/tracuu", "/thongbao/2025"). Anything else
+#: (slugs without their marks, file names, queries: "/p/home/dvc-trang-chu.html") is left
+#: unsaid, as an announcer says only the site.
+_SAYABLE_PATH_RE = re.compile(r"(?:/(?:[A-Za-z]+|\d+)){1,2}/?")
 
 
 _VOWEL_RE = re.compile(r"[aeiouy]")
@@ -58,7 +68,7 @@ _TLD = r"(?:vn|com|net|org|gov|edu|info|io)"
 
 _WEB_RE = re.compile(
     rf"(?<![\w@.])(?:(?P<scheme>https?://)|(?P<user>[A-Za-z0-9._%+-]+)@)?"
-    rf"(?P<host>(?:[A-Za-z0-9-]+\.)+{_TLD})(?P<path>/[A-Za-z0-9._~%/?=&#-]*[A-Za-z0-9/])?"
+    rf"(?P<host>(?:[A-Za-z0-9-]+\.)+{_TLD})(?P<path>/(?:[A-Za-z0-9._~%/?=&#-]*[A-Za-z0-9/])?)?"
     rf"(?![A-Za-z0-9@])",
     re.IGNORECASE,
 )
@@ -90,19 +100,31 @@ def _read_web_part(part: str) -> str:
     return " ".join(out)
 
 
+def _sayable_path(path: str) -> bool:
+    """True when the path is a page's name, or pieces the listener knows as words or numbers."""
+    if not _SAYABLE_PATH_RE.fullmatch(path):
+        return False
+    pieces = path.strip("/").split("/")
+    if len(pieces) == 1 and pieces[0].isalnum():
+        return True
+    return all(p.isdigit() or p.lower() in _WEB_WORDS or p.lower() in _WEB_LABELS
+               for p in pieces)
+
+
 def _web(text: str, ctx: _Ctx) -> str:
     """Say an address the way an announcer dictates it: 'dichvucong chấm gờ o vê chấm vê en'.
 
     Why: the dots of a domain would otherwise become sentence breaks and its letters would be
-    spelled at random; the scheme (https://) is never spoken.
+    spelled at random; the scheme (https://) is never spoken, nor a path no ear could type back
+    (see _SAYABLE_PATH_RE): the listener goes to the site and finds the page there.
     """
     def repl(m: re.Match[str]) -> str:
         words = []
         if m["user"]:
             words += [_read_web_part(m["user"]), "a còng"]
         words.append(_read_web_part(m["host"]))
-        if m["path"] and m["path"] != "/":
-            words.append(_read_web_part(m["path"]))
+        if m["path"] and _sayable_path(m["path"]):
+            words.append(_read_web_part(m["path"].rstrip("/")))
         return " ".join(words)
 
     return _WEB_RE.sub(repl, text)
