@@ -3,7 +3,7 @@
 Why the bytes are the box's own (no re-encoding on either side): the box signed an evidence entry
 naming its air-check's SHA-256; the commune keeps the file only when the bytes it received hash
 to exactly that, so the hash shown beside the player is the one in the box's signed chain. The
-air-check is already Opus (about 24 kbit/s of speech, ~0.2 MB a minute), so compressing it again
+air-check is already Opus (32 kbit/s mono, 0.24 MB a minute), so compressing it again
 would gain nothing over 4G and would break that identity.
 
 Why HTTP and not MQTT: the box's bulky traffic already goes over HTTP with its own token
