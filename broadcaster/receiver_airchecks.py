@@ -28,6 +28,7 @@ import os
 import threading
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -103,8 +104,9 @@ def receive_chunk(session: Session, settings: Settings, box: Receiver, seq: int,
     """Append one chunk; on the last, keep the file if it hashes to the signed air-check hash.
 
     Raises :class:`WrongOffset` when ``start`` is not where the commune's copy ends,
-    :class:`AircheckMismatch` (the partial copy deleted, the refusal logged) when the whole file
-    does not match, ValidationError for a chunk or a file beyond the limits.
+    :class:`AircheckMismatch` when the whole file does not match (the partial copy deleted, the
+    refusal logged and noted on the entry: the caller commits that note), ValidationError for a
+    chunk or a file beyond the limits.
     """
     now = now or utcnow()
     row = _entry(session, box, seq)
@@ -137,6 +139,9 @@ def receive_chunk(session: Session, settings: Settings, box: Receiver, seq: int,
             logger.warning("từ chối bản thu của máy thu %s, mục #%d: mã băm %s không khớp mã băm %s "
                            "máy thu đã ký trong nhật ký; không lưu", box.name, seq, digest,
                            row.aircheck_sha256)
+            local = now.astimezone(ZoneInfo(str(settings.station.timezone)))
+            row.aircheck_note = (f"Xã đã từ chối bản thu máy thu gửi lên lúc {local:%H:%M %d/%m/%Y}: "
+                                 "các byte không khớp mã băm máy thu đã ký trong nhật ký")
             raise AircheckMismatch(
                 f"Bản thu gửi lên không khớp mã băm trong mục nhật ký #{seq} đã ký "
                 f"(nhận {digest[:12]}…, cần {str(row.aircheck_sha256)[:12]}…); xã không lưu")

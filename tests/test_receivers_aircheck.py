@@ -84,7 +84,8 @@ def _put(client: Any, token: str, seq: int, start: int, data: bytes, total: int)
 
 
 def test_a_tampered_aircheck_is_refused_logged_and_never_kept(web_app: Any, cli: Any, ctx: Any,
-                                                              box_ctx: Any, caplog: Any) -> None:
+                                                              box_ctx: Any, caplog: Any,
+                                                              login_as: Any) -> None:
     east = enrol_box(web_app, cli, "thon-dong-1", ZONE)
     west = enrol_box(web_app, cli, "thon-tay-1", OTHER_ZONE)
     chain = BoxChain(box_ctx, east["private_key"])
@@ -101,6 +102,8 @@ def test_a_tampered_aircheck_is_refused_logged_and_never_kept(web_app: Any, cli:
     assert "không khớp mã băm" in refused.get_json()["error"]
     assert any("từ chối bản thu của máy thu thon-dong-1, mục #1" in r.getMessage() for r in caplog.records)
     assert _kept(ctx, "thon-dong-1", 1) is None
+    page = login_as("office").get("/logs/receivers/thon-dong-1/1").get_data(as_text=True)
+    assert "Xã đã từ chối bản thu" in page and "<audio" not in page, "the office reads why"
     assert not [p for p in (ctx.settings.audio_dir / "aircheck").rglob("*") if p.is_file()], \
         "nothing of the tampered upload stays on the commune's disk"
     # the other box cannot send into this box's entry: its token names its own chain only
@@ -114,6 +117,8 @@ def test_a_tampered_aircheck_is_refused_logged_and_never_kept(web_app: Any, cli:
     kept = _kept(ctx, "thon-dong-1", 1)
     assert kept is not None and kept.read_bytes() == real
     assert kept.resolve().is_relative_to((ctx.settings.audio_dir / "aircheck" / "receivers").resolve())
+    page = login_as("office").get("/logs/receivers/thon-dong-1/1").get_data(as_text=True)
+    assert "Xã đã từ chối" not in page and 'src="/logs/receivers/thon-dong-1/1/aircheck"' in page
 
 
 class _BreakingSession(requests.Session):

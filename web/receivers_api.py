@@ -167,7 +167,7 @@ def aircheck_chunk(seq: int) -> Any:
         session.rollback()
         return jsonify({"error": str(exc), "status": 409, "received": exc.received}), 409
     except receiver_airchecks.AircheckMismatch as exc:
-        session.rollback()
+        session.commit()  # the refusal's note on the entry, for the office to read
         return jsonify({"error": str(exc), "status": 422}), 422
     session.commit()
     return jsonify(state)
