@@ -182,6 +182,11 @@ class ReceiversSettings:
     hub_poll_s: float = setting(0.5, "how often the commune hub looks for new commands and plan changes",
                                 minimum=0.05)
     volume: int = setting(100, "a box's starting volume (percent)", minimum=0, maximum=100)
+    aircheck_queue_mb: float = setting(300.0, "on a box: the air-checks waiting to be sent to the commune "
+                                       "are kept up to this size; past it the oldest is dropped, with a "
+                                       "note the commune is told", minimum=1)
+    aircheck_max_mb: float = setting(64.0, "at the commune: the largest air-check file a box may send",
+                                     minimum=1)
 
 
 @dataclass(frozen=True)

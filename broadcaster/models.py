@@ -535,6 +535,13 @@ class ReceiverEvidence(BroadcastFields, Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Where the commune keeps the box's air-check once its bytes matched ``aircheck_sha256``
+    #: (under ``audio/aircheck/receivers/``, a path the commune chose). ``aircheck_path`` stays the
+    #: box's own, as the box hashed it; this one is not part of the chain.
+    kept_aircheck_path: Mapped[Optional[str]] = mapped_column(String(400))
+    kept_aircheck_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
+    #: Why the commune will never hold it (the box dropped it from a full queue), as the box said.
+    aircheck_note: Mapped[str] = mapped_column(Text, default="")
     receiver: Mapped[Receiver] = relationship()
 
 
@@ -575,6 +582,27 @@ class BoxProgram(Base):
     relpath: Mapped[str] = mapped_column(String(300))
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
     verified_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BoxAircheck(Base):
+    """On a receiver box: an air-check waiting to be sent to the commune (the upload queue).
+
+    ``seq`` is the box's evidence entry that names it. ``queued`` until the commune kept the
+    bytes (``sent``: the local file is then deleted), or ``dropped`` when the queue outgrew
+    ``receivers.aircheck_queue_mb`` (oldest first; ``note`` says why, and is told to the commune,
+    ``told``), or ``refused`` when the commune found that the file no longer matches its hash.
+    """
+
+    __tablename__ = "box_airchecks"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    relpath: Mapped[str] = mapped_column(String(400))
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    told: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_at: Mapped[Optional[dt.datetime]] = mapped_column(UTCDateTime)
 
 
 class BoxCommand(Base):

@@ -66,7 +66,7 @@ MAX_UPLOAD_ENTRIES = 200
 #: Status fields a box may report, and the longest text kept for each.
 STATUS_FIELDS = ("version", "clock_offset_ms", "playing", "volume", "free_disk_mb", "held_24h",
                  "expected_24h", "last_sync", "plan_version", "link", "sent_at", "evidence_waiting",
-                 "backend", "device", "started_at")
+                 "backend", "device", "started_at", "airchecks_waiting")
 
 
 class ChainRejected(BroadcasterError):

@@ -158,7 +158,8 @@ class BoxChain:
 
     def add(self, n: int, status: str = "completed", *, reason: str = "", zone: str = "Thôn Đông",
             campaign: str = "", title: str = "Bản tin thôn", slot_id: int | None = None,
-            base: dt.datetime | None = None, aircheck_sha256: str | None = None) -> None:
+            base: dt.datetime | None = None, aircheck_sha256: str | None = None,
+            aircheck_path: str | None = None) -> None:
         """``n`` entries as the box's playout writes them, a minute apart from ``base`` (now)."""
         base = base or utcnow()
         with self.ctx.session() as session:
@@ -171,7 +172,7 @@ class BoxChain:
                                       seconds_played=played, title=title, zone=zone, campaign=campaign,
                                       output="thon-dong-1 (pulse:loa)", host="box", slot_id=slot_id,
                                       items=[{"kind": "speech", "title": "Tin", "seconds": played}],
-                                      aircheck_sha256=aircheck_sha256)
+                                      aircheck_sha256=aircheck_sha256, aircheck_path=aircheck_path)
 
     def upload(self, client: Any, token: str) -> dict[str, Any]:
         """Send every entry after the head the commune holds, as the box's uploader does."""

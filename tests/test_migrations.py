@@ -37,6 +37,8 @@ def test_a_database_made_at_0001_upgrades_to_the_newest_schema_keeping_its_rows(
     assert {"latitude", "longitude"} <= columns, columns
     tables = set(inspect(engine).get_table_names())
     assert {"occurrence_heads", "public_airings", "receivers", "panel_attempts",
-            "revoked_sessions"} <= tables, tables
+            "revoked_sessions", "box_airchecks"} <= tables, tables
+    kept = {c["name"] for c in inspect(engine).get_columns("receiver_evidence")}
+    assert {"kept_aircheck_path", "kept_aircheck_at", "aircheck_note"} <= kept, kept
     indexes = {ix["name"] for ix in inspect(engine).get_indexes("evidence")}
     assert "ix_evidence_category_scheduled_at" in indexes, indexes

@@ -173,7 +173,7 @@ def test_logs_page_lists_what_the_boxes_aired_to_whoever_may_see_it(login_as: An
     assert "thon-dong-1" in mine and "thon-tay-1" not in mine, "a village sees its own boxes only"
     rows = section.split("</table>", 1)[0]
     assert "12 giây" in rows and " phút</td>" not in rows and "0.2" not in rows, "durations as the panel writes them"
-    assert "ab" * 32 in rows and "giữ trên máy thu" in rows, "a box's air-check hash is shown beside its entry"
+    assert "ab" * 32 in rows and "chưa gửi về xã" in rows, "a box's air-check hash is shown beside its entry, and that its audio has not reached the commune"
 
 
 def test_the_report_to_the_province_counts_the_boxes_in_their_villages(cli: Any, ctx: Any, aired: Any) -> None:

@@ -37,7 +37,7 @@ from broadcaster.errors import BroadcasterError
 from broadcaster.evidence import STATUS_LABELS
 from broadcaster.models import EVIDENCE_STATUSES, User, utcnow
 from broadcaster.reports.query import Filters
-from broadcaster.reports.receiver_rows import latest_receiver_entries
+from broadcaster.reports.receiver_rows import get_visible_airing, latest_receiver_entries
 from web.db import get_session, get_settings
 from web.format import station_zone
 from web.fragments import rendered_rows
@@ -212,8 +212,9 @@ def entry(entry_id: int) -> Any:
                                       own_zone=own_zone(current_user()))
     if row is None:
         abort(404, description=f"Không có mục nhật ký số {entry_id}")
-    return render_template("logs/entry.html", e=row, status_labels=STATUS_LABELS,
-                           aircheck_ready=listening.aircheck_file(get_settings(), row) is not None)
+    return render_template("logs/entry.html", e=row, status_labels=STATUS_LABELS, receiver=None,
+                           aircheck_ready=listening.aircheck_file(get_settings(), row) is not None,
+                           aircheck_url=url_for("logs.aircheck", entry_id=entry_id))
 
 
 @bp.route("/<int:entry_id>/aircheck")
@@ -227,6 +228,31 @@ def aircheck(entry_id: int) -> Any:
         abort(404, description=f"Không có bản thu của mục nhật ký số {entry_id}")
     return send_file(path, mimetype="audio/ogg", conditional=True, max_age=0,
                      download_name=f"ban-thu-nhat-ky-{entry_id}.opus")
+
+
+@bp.route("/receivers/<receiver>/<int:seq>")
+@login_required
+def receiver_entry(receiver: str, seq: int) -> Any:
+    """One entry of a village box's own chain, with the player once its air-check reached the
+    commune; a village head sees only the boxes of the own village."""
+    row = get_visible_airing(get_session(), receiver, seq, own_zone=own_zone(current_user()))
+    if row is None:
+        abort(404, description=f"Không có mục nhật ký số {seq} của máy thu {receiver}")
+    return render_template("logs/entry.html", e=row, status_labels=STATUS_LABELS, receiver=row.receiver,
+                           aircheck_ready=listening.aircheck_file(get_settings(), row) is not None,
+                           aircheck_url=url_for("logs.receiver_aircheck", receiver=row.receiver, seq=seq))
+
+
+@bp.route("/receivers/<receiver>/<int:seq>/aircheck")
+@login_required
+def receiver_aircheck(receiver: str, seq: int) -> Any:
+    """A box's air-check as the commune kept it (its bytes matched the hash the box signed)."""
+    row = get_visible_airing(get_session(), receiver, seq, own_zone=own_zone(current_user()))
+    path = listening.aircheck_file(get_settings(), row) if row is not None else None
+    if path is None:
+        abort(404, description=f"Không có bản thu của mục nhật ký số {seq} của máy thu {receiver}")
+    return send_file(path, mimetype="audio/ogg", conditional=True, max_age=0,
+                     download_name=f"ban-thu-{receiver}-nhat-ky-{seq}.opus")
 
 
 @bp.route("/verify", methods=["GET", "POST"])

@@ -24,9 +24,10 @@ from flask import (
     send_file,
     url_for,
 )
+from werkzeug.http import parse_content_range_header
 from werkzeug.wrappers import Response
 
-from broadcaster import mqtt_auth, permissions, receivers
+from broadcaster import mqtt_auth, permissions, receiver_airchecks, receivers
 from broadcaster.errors import BroadcasterError, NotFoundError, PermissionDenied, ValidationError
 from broadcaster.evidence import utc_text
 from broadcaster.models import Receiver, utcnow
@@ -137,6 +138,48 @@ def evidence_upload() -> Any:
         return jsonify(body), 409
     session.commit()
     return jsonify(head)
+
+
+@bp.get(f"{API}/airchecks/<int:seq>")
+def aircheck_state(seq: int) -> Any:
+    """How much of the air-check of the box's entry ``seq`` the commune holds (to resume)."""
+    return jsonify(receiver_airchecks.upload_state(get_session(), get_settings(), _box(), seq))
+
+
+@bp.put(f"{API}/airchecks/<int:seq>")
+def aircheck_chunk(seq: int) -> Any:
+    """One chunk of the air-check, raw bytes, placed by ``Content-Range: bytes S-E/TOTAL``.
+
+    409 with ``received`` when it does not start where the commune's copy ends; 422 when the
+    whole file does not hash to the air-check hash of the box's signed entry (nothing kept).
+    """
+    where = parse_content_range_header(request.headers.get("Content-Range"))
+    if where is None or where.units != "bytes" or where.start is None or where.length is None:
+        raise ValidationError("Cần tiêu đề Content-Range: bytes ĐẦU-CUỐI/TỔNG cho phần bản thu")
+    data = request.get_data(cache=False)
+    if where.stop - where.start != len(data):
+        raise ValidationError(f"Content-Range báo {where.stop - where.start} byte, thân có {len(data)} byte")
+    session = get_session()
+    try:
+        state = receiver_airchecks.receive_chunk(session, get_settings(), _box(), seq,
+                                                 start=where.start, total=where.length, data=data)
+    except receiver_airchecks.WrongOffset as exc:
+        session.rollback()
+        return jsonify({"error": str(exc), "status": 409, "received": exc.received}), 409
+    except receiver_airchecks.AircheckMismatch as exc:
+        session.commit()  # the refusal's note on the entry, for the office to read
+        return jsonify({"error": str(exc), "status": 422}), 422
+    session.commit()
+    return jsonify(state)
+
+
+@bp.post(f"{API}/airchecks/<int:seq>/dropped")
+def aircheck_dropped(seq: int) -> Any:
+    """The box says it dropped this air-check (queue full) and why: the entry page says so."""
+    session = get_session()
+    receiver_airchecks.record_dropped(session, get_settings(), _box(), seq, _json().get("note"))
+    session.commit()
+    return jsonify({"seq": seq, "noted": True})
 
 
 # ------------------------------------------------------------------ the panel

@@ -1,4 +1,5 @@
-"""The box's HTTP(S) client for the commune: enrol, clock, plan, programs, evidence uploads.
+"""The box's HTTP(S) client for the commune: enrol, clock, plan, programs, evidence uploads,
+air-checks (in chunks, resumed from what the commune says it holds).
 
 Programs are fetched by SHA-256 into ``<hash>.part``; a broken download resumes with ``Range``
 from the bytes already there; the whole file is hashed before it is used and only then renamed
@@ -101,6 +102,36 @@ class CommuneClient:
     def upload_evidence(self, entries: list[dict[str, Any]], checkpoint: dict[str, Any]) -> dict[str, Any]:
         receipt: dict[str, Any] = self._call("POST", "/evidence", json={"entries": entries, "checkpoint": checkpoint}).json()
         return receipt
+
+    def aircheck_state(self, seq: int) -> dict[str, Any]:
+        """How much of entry ``seq``'s air-check the commune holds (``received``, ``kept``)."""
+        state: dict[str, Any] = self._call("GET", f"/airchecks/{int(seq)}").json()
+        return state
+
+    def send_aircheck_chunk(self, seq: int, start: int, data: bytes, total: int) -> dict[str, Any]:
+        """Send one chunk; the commune's answer says how much it holds, or that it kept the file.
+
+        A 409 (the commune holds another amount: an answer was lost) and a 422 (the file does
+        not match its signed hash) come back as answers, with ``status``; others raise.
+        """
+        headers = self._headers() | {
+            "Content-Type": "application/octet-stream",
+            "Content-Range": f"bytes {start}-{start + len(data) - 1}/{total}"}
+        try:
+            response = self.http.put(f"{self.base}{API}/airchecks/{int(seq)}", data=data,
+                                     headers=headers, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            raise LinkError(f"Gửi bản thu #{seq} bị ngắt: {exc.__class__.__name__} "
+                            f"(sẽ gửi tiếp từ byte xã đang giữ)") from None
+        if response.status_code in (409, 422):
+            answer: dict[str, Any] = response.json()
+            return answer | {"status": response.status_code}
+        _raise_for(response)
+        kept: dict[str, Any] = response.json()
+        return kept
+
+    def aircheck_dropped(self, seq: int, note: str) -> None:
+        self._call("POST", f"/airchecks/{int(seq)}/dropped", json={"note": note})
 
     def fetch_program(self, sha256: str, folder: Path) -> Path:
         """Download (or resume) a program into ``folder/<sha256>.wav``; verified before use."""

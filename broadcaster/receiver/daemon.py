@@ -8,7 +8,8 @@ Threads, each with one job (the main loop never waits on the network):
 * sync: fetches the plan (on a notice, a ``resync`` command, every ``receivers.sync_s``) and the
   programs it lacks, measures the clock offset; applies the late-change lock (:mod:`.store`);
 * upload: sends the box's new evidence entries with a checkpoint signed by the box's key, after
-  asking the commune which entry it holds last; retried until acknowledged;
+  asking the commune which entry it holds last; retried until acknowledged; then the air-checks
+  waiting in the box's queue (:mod:`.airchecks`: capped, resumable, oldest dropped with a note);
 * MQTT (paho's own thread): notices and commands in, heartbeats out.
 
 Evidence goes through the engine's :class:`~broadcaster.station.evidence_writer.EvidenceWriter`
@@ -37,7 +38,7 @@ from broadcaster.errors import DuplicateError
 from broadcaster.keys import key_id, load_private_key
 from broadcaster.labels import stop_signal_label
 from broadcaster.models import BoxCommand, BoxPlanEntry, Checkpoint, EvidenceEntry
-from broadcaster.receiver import store, topics
+from broadcaster.receiver import airchecks, store, topics
 from broadcaster.receiver.client import CommuneClient, LinkError, RefusedError
 from broadcaster.receiver.identity import Identity
 from broadcaster.receiver.link import MqttLink
@@ -451,9 +452,12 @@ class ReceiverDaemon:
         while not self.stopping.is_set():
             self.upload_wanted.wait(self.sync_s)
             self.upload_wanted.clear()
+            # queued (and the cap held) whatever the link: a box offline for days must not fill its card
+            self._safely(self.queue_airchecks)
             try:
                 while self.upload() > 0 and not self.stopping.is_set():
                     pass
+                self.send_airchecks()
             except LinkError as exc:
                 logger.info("chưa gửi được nhật ký lên xã (%s); thử lại sau %.0f giây", exc, UPLOAD_RETRY_S)
                 if self.stopping.wait(UPLOAD_RETRY_S):
@@ -489,6 +493,15 @@ class ReceiverDaemon:
                     answer.get("count"))
         return int(answer.get("accepted", 0))
 
+    def queue_airchecks(self) -> int:
+        """Queue the air-checks of the entries written since (the oldest dropped past the cap)."""
+        cap = int(float(self.settings.receivers.aircheck_queue_mb) * 1024 * 1024)
+        return airchecks.enqueue(self.ctx, cap)
+
+    def send_airchecks(self) -> int:
+        """Send the queued air-checks of entries the commune holds (it checks them by hash)."""
+        return airchecks.send(self.ctx, self.client, self.acked, self.stopping)
+
     def _sign(self, session: Any, count: int, head_hash: str) -> dict[str, Any]:
         """A checkpoint of the box's own chain at ``count``, signed with the box's key (kept too)."""
         key = load_private_key(self.settings.key_path)
@@ -523,7 +536,7 @@ class ReceiverDaemon:
             "last_sync": self.last_sync.isoformat() if self.last_sync else None,
             "plan_version": self.plan_version, "sent_at": evidence.utc_text(now),
             "link": "stopped" if stopped else ("refused" if self.refused else "ok"),
-            "evidence_waiting": max(0, count - self.acked), "backend": self.player.backend, "device": self.player.device,
+            "evidence_waiting": max(0, count - self.acked), "airchecks_waiting": airchecks.waiting(self.ctx), "backend": self.player.backend, "device": self.player.device,
             "started_at": self.started_at.isoformat(),
         }
 

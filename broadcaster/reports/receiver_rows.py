@@ -129,6 +129,23 @@ def _matching(session: Session, filters: Any, tz: str, *,
     return [ReceiverAiring(row, box, zone) for row, box, zone in session.execute(stmt, values)]
 
 
+def get_visible_airing(session: Session, receiver: str, seq: int, *,
+                       own_zone: str | None) -> ReceiverAiring | None:
+    """One box's entry ``seq``, or None when there is none or (for a village head, ``own_zone``)
+    the box stands in another village: what a box aired was heard in its own village only."""
+    found = session.execute(
+        select(ReceiverEvidence, Receiver.name, Zone.name)
+        .join(Receiver, Receiver.id == ReceiverEvidence.receiver_id)
+        .join(Zone, Zone.id == Receiver.zone_id)
+        .where(Receiver.name == receiver, ReceiverEvidence.seq == seq)).first()
+    if found is None:
+        return None
+    row, box, zone = found
+    if own_zone is not None and name_key(zone) != name_key(own_zone):
+        return None
+    return ReceiverAiring(row, box, zone)
+
+
 _LATEST_BOX_ENTRIES: dict[tuple[bool, ...], Any] = {}
 _ZONE_NAMES = select(Zone.id, Zone.name)
 
