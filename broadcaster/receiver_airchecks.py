@@ -22,7 +22,6 @@ Every function takes a ``session`` and never commits; the caller owns the transa
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import threading
@@ -33,6 +32,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audio.audiofile import sha256_file
 from broadcaster.config import Settings
 from broadcaster.errors import BroadcasterError, NotFoundError, ValidationError
 from broadcaster.models import Receiver, ReceiverEvidence, utcnow
@@ -133,7 +133,7 @@ def receive_chunk(session: Session, settings: Settings, box: Receiver, seq: int,
         received = have + len(data)
         if received < total:
             return {"seq": int(seq), "sha256": row.aircheck_sha256, "received": received, "kept": False}
-        digest = _sha256(part)
+        digest = sha256_file(part)
         if digest != row.aircheck_sha256:
             part.unlink(missing_ok=True)
             logger.warning("từ chối bản thu của máy thu %s, mục #%d: mã băm %s không khớp mã băm %s "
@@ -164,11 +164,3 @@ def record_dropped(session: Session, settings: Settings, box: Receiver, seq: int
     row.aircheck_note = text
     incoming_path(settings, box, seq).unlink(missing_ok=True)
     logger.warning("máy thu %s báo đã bỏ bản thu của mục #%d: %s", box.name, seq, text)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -8,7 +8,6 @@ rendered. Every call has a timeout: a hanging 4G link must never hang the box.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import time
@@ -17,6 +16,7 @@ from typing import Any
 
 import requests
 
+from audio.audiofile import sha256_file
 from broadcaster.errors import BroadcasterError
 
 logger = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ class CommuneClient:
         """Download (or resume) a program into ``folder/<sha256>.wav``; verified before use."""
         folder.mkdir(parents=True, exist_ok=True)
         final = folder / f"{sha256}.wav"
-        if final.is_file() and _sha256(final) == sha256:
+        if final.is_file() and sha256_file(final) == sha256:
             return final
         part = folder / f"{sha256}.part"
         have = part.stat().st_size if part.exists() else 0
@@ -159,20 +159,12 @@ class CommuneClient:
         except requests.RequestException as exc:
             raise LinkError(f"Tải chương trình {sha256[:12]} bị ngắt: {exc.__class__.__name__} "
                             f"(sẽ tải tiếp từ byte {part.stat().st_size if part.exists() else 0})") from None
-        if _sha256(part) != sha256:
+        if sha256_file(part) != sha256:
             part.unlink(missing_ok=True)
             raise LinkError(f"Chương trình {sha256[:12]} tải về sai mã băm: đã bỏ, sẽ tải lại")
         os.replace(part, final)
         _fsync_dir(folder)
         return final
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fsync_dir(folder: Path) -> None:
