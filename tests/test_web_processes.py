@@ -275,6 +275,45 @@ def test_workers_stop_when_their_parent_is_killed_and_the_port_is_free_again(hom
             proc.kill()
 
 
+def test_a_stop_from_systemd_ends_the_parent_and_its_workers_within_seconds(home: Path) -> None:
+    """`systemctl stop` sends SIGTERM to the parent: it must stop its workers and exit at once,
+    not wait for a worker to die (systemd would wait its timeout, then kill)."""
+    port = _free_port()
+    env = dict(os.environ, BROADCASTER_HOME=str(home))
+    proc = subprocess.Popen([sys.executable, "-m", "broadcaster", "web", "--port", str(port),
+                             "--processes", "2", "--threads", "2"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, "web exited"
+            workers = _children(proc.pid)
+            if len(workers) == 2:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                    break
+                except OSError:
+                    pass
+            time.sleep(0.1)
+        assert len(workers) == 2, workers
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=20)
+        took = time.monotonic() - started
+        assert code == 0, code
+        assert took < 8, f"the parent took {took:.1f} s to stop"
+        assert not [pid for pid in workers if _alive(pid)], "workers outlive their parent's stop"
+        assert not port_taken("127.0.0.1", port)
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def _established_per_worker(port: int, workers: list[int]) -> dict[int, int]:
     """How many open connections of ``port`` each worker holds (Linux ``/proc``)."""
     inodes: set[str] = set()

@@ -268,9 +268,17 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
                 os._exit(code)
         workers[pid] = time.monotonic()
 
+    waiting = False
+
     def stop(_signum: int, _frame: Any) -> None:
+        # Only noting "stopping" is not enough while the parent waits for a worker: Python
+        # retries an interrupted waitpid (PEP 475), so the wait would last until a worker died
+        # and `systemctl stop` would run into its timeout. Raising ends the wait; anywhere else
+        # (forking, restarting, stopping) the loop sees the flag at its next turn.
         nonlocal stopping
         stopping = True
+        if waiting:
+            raise _StopRequested
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -279,13 +287,16 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
         if ready:
             ready()
         restarts: list[float] = []
-        while not stopping:
+        while True:
             try:
+                waiting = True
+                if stopping:
+                    break
                 pid, status = os.waitpid(-1, 0)
-            except InterruptedError:
-                continue
-            except ChildProcessError:
+            except (_StopRequested, ChildProcessError):
                 break
+            finally:
+                waiting = False
             started = workers.pop(pid, None)
             if stopping or started is None:
                 continue
@@ -297,6 +308,8 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
                 break
             time.sleep(1.0)
             start_worker()
+    except _StopRequested:  # a stop that came just as a wait ended
+        pass
     finally:
         for pid in list(workers):
             try:
@@ -305,17 +318,24 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
                 pass
         deadline = time.monotonic() + 10
         for pid in list(workers):
-            while time.monotonic() < deadline:
-                done, _ = os.waitpid(pid, os.WNOHANG)
-                if done:
-                    break
-                time.sleep(0.05)
-            else:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+            try:
+                while time.monotonic() < deadline:
+                    done, _ = os.waitpid(pid, os.WNOHANG)
+                    if done:
+                        break
+                    time.sleep(0.05)
+                else:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+            except ChildProcessError:  # reaped already (a stop that came just after its wait)
+                pass
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sock.close()
+
+
+class _StopRequested(Exception):
+    """Raised by the parent's SIGTERM/SIGINT handler to end its wait for a worker."""
 
 
 _PR_SET_PDEATHSIG = 1
