@@ -49,6 +49,28 @@ PAGES = [
 ]
 
 
+# Run with ``--gc-trace``: the server, with a note of every full garbage collection (its process,
+# its pause) in the file $LOAXA_GC_TRACE; with ``--unfrozen`` as it ran before
+# ``web.server.freeze_long_lived_objects`` (to measure what freezing gives).
+GC_TRACE_SERVER = """
+import gc, os, sys, time
+trace = open(os.environ["LOAXA_GC_TRACE"], "a", buffering=1)
+began = [0.0]
+def note(phase, info):
+    if phase == "start":
+        began[0] = time.perf_counter()
+    elif info["generation"] == 2:
+        trace.write(f"{os.getpid()} {(time.perf_counter() - began[0]) * 1000:.2f}\\n")
+gc.callbacks.append(note)
+if os.environ.get("LOAXA_GC_UNFROZEN"):
+    import web.server
+    web.server.freeze_long_lived_objects = lambda: 0
+sys.argv = ["broadcaster"] + sys.argv[1:]
+from broadcaster.cli import main
+sys.exit(main())
+"""
+
+
 def fill(ctx: Context, bulletins: int, entries: int) -> None:
     """Bulk-load realistic content (one executemany per table, so loading does not dominate)."""
     from evidence_bench import make_rows  # the evidence benchmark's realistic, valid chain
@@ -216,6 +238,10 @@ def main() -> int:
                         help="server processes (web.processes; 0: one per core, the default)")
     parser.add_argument("--think-ms", type=float, default=0.0,
                         help="mean pause between a client's requests (0: back to back, the worst case)")
+    parser.add_argument("--gc-trace", action="store_true",
+                        help="count the server's full garbage collections and their pauses")
+    parser.add_argument("--unfrozen", action="store_true",
+                        help="with --gc-trace: the server without freezing its long-lived objects")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="loaxa-webbench-") as folder:
@@ -230,8 +256,15 @@ def main() -> int:
         # The panel runs in its own process, as in production (``broadcaster web``): the clients'
         # threads here do not compete with it for this interpreter's lock.
         env = dict(os.environ, BROADCASTER_HOME=str(home))
+        launch = [sys.executable, "-m", "broadcaster"]
+        trace = Path(folder) / "gc-trace.txt"
+        if args.gc_trace:
+            launch = [sys.executable, "-c", GC_TRACE_SERVER]
+            env["LOAXA_GC_TRACE"] = str(trace)
+            if args.unfrozen:
+                env["LOAXA_GC_UNFROZEN"] = "1"
         server = subprocess.Popen(
-            [sys.executable, "-m", "broadcaster", "web", "--host", "127.0.0.1", "--port", str(port),
+            [*launch, "web", "--host", "127.0.0.1", "--port", str(port),
              "--threads", str(args.threads), "--processes", str(args.processes)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         )
@@ -254,11 +287,14 @@ def main() -> int:
                 pass
             began = time.perf_counter()
             server_cpu, client_cpu = cpu_seconds(pids), own_cpu_seconds()
+            trace.write_text("")  # the collections while the clients logged in do not count
             for client in clients:
                 client.join(600)
             wall = time.perf_counter() - began
             server_cpu = cpu_seconds(pids) - server_cpu
             client_cpu = own_cpu_seconds() - client_cpu
+            pauses = [float(line.split()[1]) for line in trace.read_text().splitlines()
+                      ] if args.gc_trace else []
         finally:
             server.terminate()
             try:
@@ -276,6 +312,10 @@ def main() -> int:
     print(f"CPU mỗi yêu cầu: máy chủ {server_cpu / len(every) * 1000:.2f} ms "
           f"({server_cpu / wall * 100:.0f}% một lõi), khách đo {client_cpu / len(every) * 1000:.2f} ms; "
           f"tải máy (1 phút) {os.getloadavg()[0]:.2f}")
+    if args.gc_trace:
+        state = "không đóng băng" if args.unfrozen else "đóng băng trước khi phục vụ"
+        print(f"thu gom rác toàn phần ({state}): {len(pauses)} lần trong {wall:.1f} s, dừng lâu nhất "
+              f"{max(pauses, default=0):.0f} ms, tổng {sum(pauses):.0f} ms")
     print(f"{'trang':<58} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for path in PAGES:
         values = results.get(path, [])

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import ctypes
+import gc
 import logging
 import os
 import signal
@@ -228,6 +229,7 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
     what workers do keep (rendered rows, the menu, the chain's last check) is a cache keyed by
     content. A worker that dies is started again.
     """
+    freeze_long_lived_objects()
     if processes <= 1:
         server = make_server(build_app(), settings, host=host, port=port, threads=threads)
         if ready:
@@ -332,6 +334,21 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         sock.close()
+
+
+def freeze_long_lived_objects() -> int:
+    """Move every object alive now out of the garbage collector's sight; the count frozen.
+
+    Why: what exists before serving (imported modules, the app, its compiled templates, the
+    models' metadata) lives as long as the process. Left in the collector's oldest generation,
+    every full collection walks all of it — measured under 20 clients back to back: 100–360 ms
+    with the worker's threads stopped, three times in 10 s, the whole of the p99. Frozen, a full
+    collection walks only what requests made since. Done before the fork it also keeps the
+    workers' copy-on-write pages shared (walking an object writes to its header).
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 class _StopRequested(Exception):
