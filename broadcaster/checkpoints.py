@@ -30,7 +30,6 @@ from broadcaster.evidence import (
     head,
     lock_for_append,
     parse_utc_text,
-    utc_text,
 )
 from broadcaster.keys import key_id, load_private_key
 from broadcaster.local_days import day_bounds
@@ -171,14 +170,16 @@ def ensure_daily_checkpoint(session: Session, settings: Any, now: dt.datetime | 
                            witness=settings.checkpoint_witness_path)
 
 
-def proof_line(session: Session) -> str:
+def proof_line(session: Session, tz: str) -> str:
     """The newest checkpoint as every report prints it, so a filed copy can expose a later rewrite.
 
-    ``broadcaster log verify --checkpoint SỐ:MÃ_BĂM`` checks the station's log against it.
+    ``broadcaster log verify --checkpoint SỐ:MÃ_BĂM`` checks the station's log against it; the
+    signing time is the commune's clock time (``tz``), as every time a reader sees.
     """
     newest = latest_checkpoint(session)
     if newest is None:
         return "Điểm kiểm đã ký: chưa có (chạy: broadcaster log checkpoint)"
     view = view_of(newest)
-    return (f"Điểm kiểm đã ký mới nhất #{view.id} ({view.count} mục, lúc {utc_text(view.created_at)} UTC), "
-            f"mã đối chiếu {view.id}:{view.hash}")
+    signed_at = view.created_at.astimezone(ZoneInfo(tz))
+    return (f"Điểm kiểm đã ký mới nhất #{view.id} ({view.count} mục, ký lúc "
+            f"{signed_at:%H:%M:%S ngày %d/%m/%Y}), mã đối chiếu {view.id}:{view.hash}")

@@ -93,7 +93,7 @@ def check_days(result: VerifyResult, tail: Iterable[EntryDay], checkpoints: Sequ
 
 
 def check_witnesses(result: VerifyResult, checkpoints: Sequence[CheckpointView], witnesses: Sequence[Witness],
-                    public_key: Any, hash_of: Any) -> VerifyResult:
+                    public_key: Any, hash_of: Any, *, tz: str) -> VerifyResult:
     """Every validly signed checkpoint, and every entry hash, a witness holds must be in the log.
 
     ``hash_of(ids)`` gives the log's current hashes of those entry ids (a dict). A witness
@@ -119,7 +119,8 @@ def check_witnesses(result: VerifyResult, checkpoints: Sequence[CheckpointView],
                 continue
             first_bad = _first_rewritten(witness, current, cp)
             if mine is None:
-                message = (f"Điểm kiểm #{cp.id} ({cp.count} mục, ký lúc {evidence.utc_text(cp.created_at)}) "
+                signed_at = cp.created_at.astimezone(ZoneInfo(tz))
+                message = (f"Điểm kiểm #{cp.id} ({cp.count} mục, ký lúc {signed_at:%H:%M:%S ngày %d/%m/%Y}) "
                            f"có trong {witness.source} nhưng đã bị xóa khỏi cơ sở dữ liệu")
             else:
                 message = f"Điểm kiểm #{cp.id} trong cơ sở dữ liệu khác với bản đã ký trong {witness.source}"
@@ -267,7 +268,8 @@ def verify_log(session: Session, public_key: Any, *, tz: str, now: dt.datetime |
                          f"các mục sau điểm kiểm còn khớp cuối cùng có thể đã bị viết lại",
                          _first_unproven(checkpoints, checkpoint_id), checkpoint_id)
         result.notes.append(f"Điểm kiểm #{checkpoint_id} khớp với báo cáo đã nộp")
-    result = check_witnesses(result, checkpoints, witnesses, public_key, lambda ids: _hashes(session, ids))
+    result = check_witnesses(result, checkpoints, witnesses, public_key, lambda ids: _hashes(session, ids),
+                             tz=tz)
     if result.ok and witnesses:
         result.message += f"; khớp {len(witnesses)} bản sao điểm kiểm"
     return result

@@ -271,11 +271,14 @@ def test_compiled_report_docx_and_pdf(month: dict[str, Any], cli: Any, tmp_path:
         "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH", "Nguyễn Văn Bình",
         "Mất điện lưới cả xã từ 5 giờ đến 7 giờ", "Không mở được thiết bị âm thanh",
         "PHỤ LỤC: XÁC THỰC NHẬT KÝ PHÁT THANH", "nộp muộn: Thôn Tây",
+        "ký lúc 23:00:00 ngày 31/10/2025",  # the checkpoint in the commune's time, not UTC
     ]
     flat_docx = " ".join(text.split())
     for phrase in expected:
         assert phrase in flat_docx, f"DOCX lacks {phrase!r}"
         assert phrase in flat_pdf, f"PDF lacks {phrase!r}"
+    for flat in (flat_docx, flat_pdf):
+        assert "UTC" not in flat and not re.search(r"\d{4}-\d\d-\d\dT\d", flat), "no UTC/ISO times"
     for flat in (flat_docx, flat_pdf):  # no districts since 1/7/2025 ("nói chuyện" is fine)
         assert not re.search(r"\bhuyện\b", flat, re.IGNORECASE), flat
 

@@ -371,7 +371,8 @@ def test_t10_the_line_reports_to_the_province_print_is_a_checkpoint_verify_accep
     from broadcaster.checkpoints import proof_line
 
     with station_log.session() as session:
-        line = proof_line(session)
+        line = proof_line(session, "Asia/Ho_Chi_Minh")
+    assert "UTC" not in line and re.search(r"ký lúc \d\d:\d\d:\d\d ngày \d\d/\d\d/\d{4}", line), line
     token = re.search(r"mã đối chiếu (\d+:[0-9a-f]{64})", line)
     assert token is not None and token.group(1).startswith("3:"), line
     assert verify(cli, "--checkpoint", token.group(1))[0] == 0

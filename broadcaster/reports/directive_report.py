@@ -348,7 +348,7 @@ def _annex(session: Session, settings: Any, entries: Sequence[Any], zone: ZoneIn
     rows = [["Số mục trong nhật ký", str(count)], ["Mã băm đầu chuỗi", head_hash],
             ["Mã khóa công khai", key_id or "không đọc được"]]
     if cp is not None:
-        rows += [["Điểm kiểm đã ký mới nhất", f"#{cp.id}, {evidence.utc_text(cp.created_at)} UTC, {cp.count} mục"],
+        rows += [["Điểm kiểm đã ký mới nhất", f"#{cp.id}, ký lúc {cp.created_at.astimezone(zone):%H:%M:%S ngày %d/%m/%Y}, {cp.count} mục"],
                  ["Mã băm được ký", cp.head_hash], ["Mã điểm kiểm (đối chiếu)", f"{cp.id}:{cp.hash}"],
                  ["Chữ ký Ed25519", cp.signature]]
     else:
@@ -356,7 +356,7 @@ def _annex(session: Session, settings: Any, entries: Sequence[Any], zone: ZoneIn
     blocks.append(Table(["Mục", "Giá trị"], rows, [0.3, 0.7]))
     # The same line every export and report prints: a filed copy exposes a later rewrite of the log
     # (broadcaster log verify --checkpoint SỐ:MÃ_BĂM).
-    blocks.append(Para(signed.proof_line(session), indent=False))
+    blocks.append(Para(signed.proof_line(session, zone.key), indent=False))
     if cp is not None:
         blocks.append(Para(f"Đối chiếu về sau: broadcaster log verify --checkpoint {cp.id}:{cp.hash}",
                            indent=False))
