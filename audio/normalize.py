@@ -39,6 +39,7 @@ from audio.tn.headings import _headings
 from audio.tn.phones import (
     _phones,
     _plates,
+    _typed_codes,
 )
 from audio.tn.places import _places
 from audio.tn.quantities import (
@@ -126,6 +127,7 @@ def clean_text(text: str) -> str:
 _PASSES: tuple[Pass, ...] = (
     _unmarked_date_words,
     _web,
+    _typed_codes,
     _titles,
     _headings,
     _addresses,
