@@ -8,6 +8,7 @@ both. With the limits or the revoked logins in one process's memory, each of the
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -229,21 +230,47 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@contextlib.contextmanager
+def _two_workers_running(port: int, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], list[int]]]:
+    """``broadcaster web --processes 2`` on ``port``, once both workers exist and the port
+    answers: (the parent, the workers); whatever still runs afterwards is killed."""
+    workers: list[int] = []
+    proc = _start_two_workers(port, env, workers)
+    try:
+        yield proc, workers
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _start_two_workers(port: int, env: dict[str, str], workers: list[int]) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "broadcaster", "web", "--port", str(port),
+                             "--processes", "2", "--threads", "2"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "web exited"
+        workers[:] = _children(proc.pid)
+        if len(workers) == 2:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return proc
+            except OSError:
+                pass
+        time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"two workers were not listening within 60 s: {workers}")
+
+
 def test_workers_stop_when_their_parent_is_killed_and_the_port_is_free_again(home: Path) -> None:
     """A parent killed outright (SIGKILL, a crash) leaves no worker holding the panel's port."""
     port = _free_port()
     env = dict(os.environ, BROADCASTER_HOME=str(home))
-    proc = subprocess.Popen([sys.executable, "-m", "broadcaster", "web", "--port", str(port),
-                             "--processes", "2", "--threads", "2"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    workers: list[int] = []
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and len(workers) != 2:
-            assert proc.poll() is None, "web exited"
-            workers = _children(proc.pid)
-            time.sleep(0.1)
-        assert len(workers) == 2, workers
+    with _two_workers_running(port, env) as (proc, workers):
         proc.kill()
         proc.wait()
         deadline = time.monotonic() + 10
@@ -267,36 +294,13 @@ def test_workers_stop_when_their_parent_is_killed_and_the_port_is_free_again(hom
         finally:
             again.kill()
             again.wait()
-    finally:
-        for pid in workers:
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        if proc.poll() is None:
-            proc.kill()
 
 
 def test_a_stop_from_systemd_ends_the_parent_and_its_workers_within_seconds(home: Path) -> None:
     """`systemctl stop` sends SIGTERM to the parent: it must stop its workers and exit at once,
     not wait for a worker to die (systemd would wait its timeout, then kill)."""
     port = _free_port()
-    env = dict(os.environ, BROADCASTER_HOME=str(home))
-    proc = subprocess.Popen([sys.executable, "-m", "broadcaster", "web", "--port", str(port),
-                             "--processes", "2", "--threads", "2"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    workers: list[int] = []
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, "web exited"
-            workers = _children(proc.pid)
-            if len(workers) == 2:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                    break
-                except OSError:
-                    pass
-            time.sleep(0.1)
-        assert len(workers) == 2, workers
+    with _two_workers_running(port, dict(os.environ, BROADCASTER_HOME=str(home))) as (proc, workers):
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=20)
@@ -305,13 +309,6 @@ def test_a_stop_from_systemd_ends_the_parent_and_its_workers_within_seconds(home
         assert took < 8, f"the parent took {took:.1f} s to stop"
         assert not [pid for pid in workers if _alive(pid)], "workers outlive their parent's stop"
         assert not port_taken("127.0.0.1", port)
-    finally:
-        for pid in workers:
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def _established_per_worker(port: int, workers: list[int]) -> dict[int, int]:
