@@ -249,3 +249,31 @@ def test_dead_air_is_said_in_vietnamese_even_for_digital_silence(tmp_path: Path)
         check = aircheck.finish(SilentTap(peak), tmp_path)  # type: ignore[arg-type]
         assert check.dead_air and check.note.startswith("Mất tín hiệu (loa im lặng)"), check.note
         assert words in check.note and "dead" not in check.note and "inf" not in check.note, check.note
+
+
+def test_air_checks_and_half_sent_box_uploads_older_than_the_retention_are_deleted(tmp_path: Path) -> None:
+    """The disk keeps 90 days of what aired, the station's and the boxes', and no more: a box's
+    upload left half-way for the whole retention goes too; everything younger stays."""
+    import os
+
+    from broadcaster.station import aircheck
+
+    now = dt.datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    root = tmp_path / "aircheck"
+    files = {
+        "old station": root / "2026" / "08" / "slot-1_2026-08-01.opus",
+        "new station": root / "2026" / "11" / "slot-1_2026-11-30.opus",
+        "old box": root / "receivers" / "3" / "2026" / "08" / "12-ab.opus",
+        "old partial": root / "receivers" / "3" / "incoming" / "13.upload",
+        "new partial": root / "receivers" / "4" / "incoming" / "2.upload",
+    }
+    for name, path in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"OggS")
+        age = 100 if name.startswith("old") else 2
+        stamp = (now - dt.timedelta(days=age)).timestamp()
+        os.utime(path, (stamp, stamp))
+
+    assert aircheck.cleanup(tmp_path, 90, now) == 3
+    assert {name for name, path in files.items() if path.exists()} == {"new station", "new partial"}
+    assert not (root / "2026" / "08").exists() and not (root / "receivers" / "3").exists()

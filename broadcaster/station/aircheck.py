@@ -270,13 +270,18 @@ def aircheck_path(audio_dir: Path, key: str, when: dt.datetime) -> Path:
 
 
 def cleanup(audio_dir: Path, retention_days: int, now: dt.datetime) -> int:
-    """Delete air-checks older than the retention; returns how many were removed."""
+    """Delete air-checks older than the retention; returns how many were removed.
+
+    A village box's upload left half-way (``receivers/<box>/incoming/*.upload``: the box was
+    replaced, or dropped it from its capped queue while offline) goes by the same rule: untouched
+    for the whole retention, nobody is coming back to finish it.
+    """
     root = audio_dir / "aircheck"
     if retention_days <= 0 or not root.is_dir():
         return 0
     limit = now.timestamp() - retention_days * 86400
     removed = 0
-    for path in root.rglob("*.opus"):
+    for path in [*root.rglob("*.opus"), *root.glob("receivers/*/incoming/*.upload")]:
         try:
             if path.stat().st_mtime < limit:
                 path.unlink()
