@@ -131,7 +131,10 @@ class Station:
         self.prerenderer = Prerenderer(ctx.session, self.settings, self.output,
                                        lambda: RenderWorker(self.settings.home, verbose=verbose),
                                        self.clock.now)
-        self.renders = RenderJobs(ctx, self.renderer, self.clock, self.stopping, self.grace_s)
+        # A render's record the database cannot take now (locked, disk full) waits in the
+        # writer's queue, ahead of the airing's marks and entry.
+        self.renders = RenderJobs(ctx, self.renderer, self.clock, self.stopping, self.grace_s,
+                                  later=self.writer.task)
         self.commands = CommandRunner(ctx, self.engine, self.renders, self.clock,
                                       output=self.output, output_label=self.output_label,
                                       grace_s=self.grace_s, timezone=self.tz,
