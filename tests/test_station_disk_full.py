@@ -213,3 +213,28 @@ def test_killed_on_a_full_disk_after_airing_in_full_it_is_recorded_completed_not
     assert second.output().count(f"{key}: bắt đầu phát lúc") == before, "not aired a second time"
     assert "ghi lại từ nhật ký phát sóng cục bộ" in second.output(), second.output()[-3000:]
     assert second.terminate() == 0, second.output()[-3000:]
+
+
+def test_a_render_the_full_disk_refused_airs_late_once_there_is_space_within_the_grace(
+        ctx: Any, station: Callable[[], BroadcasterProcess], disk: Disk) -> None:
+    st = station()
+    wait_for(lambda: worker_ready(ctx), 90, "the render worker to be ready")
+    bulletin_id = approved_bulletin(ctx, "Bà con chú ý. Thông báo dựng khi đĩa vừa đầy.")
+    at = now() + dt.timedelta(seconds=14)  # rendered at +4 s: on the full disk
+    slot_id = add_once(ctx, bulletin_id, at)
+    key = key_of(slot_id, at)
+    wait_for(lambda: occurrence(ctx, slot_id) is not None, 5, "the occurrence's row")
+    disk.fill()
+    wait_for(lambda: now() > at + dt.timedelta(seconds=2), 30, "two seconds past the instant")
+    assert f"{key}: bắt đầu phát lúc" not in st.output(), "nothing to air while the disk is full"
+    disk.free()  # the grace window (60 s) has most of its time left
+    entry = wait_for(lambda: entry_for(ctx, key), 45, "the entry, once there is room")
+    assert entry.status == "completed", (entry.status, entry.reason, st.output()[-3000:])
+    late = (entry.started_at - at).total_seconds()  # type: ignore[operator]
+    assert 2.0 <= late < 20.0, late
+    assert "Phát trễ" in entry.reason and "Chờ ổ đĩa dữ liệu có chỗ trống" in entry.reason, (
+        entry.reason)
+    row = occurrence(ctx, slot_id)
+    assert row is not None and row.render_path and row.state == "completed", row
+    assert f"{key}: ổ đĩa dữ liệu đầy, chưa dựng được chương trình" in st.output()
+    assert st.terminate() == 0, st.output()[-3000:]

@@ -26,6 +26,7 @@ import datetime as dt
 import itertools
 import json
 import logging
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -57,6 +58,11 @@ RENDER_RETRY_S = (1.0, 3.0)
 SIGNAL_AFTER_S = 30.0
 #: ...but not longer than this (a station airing back-to-back slots still gets its signal).
 SIGNAL_MAX_DEFER_S = 120.0
+#: A render failed with less free space than this on the data folder's disk: the disk is full,
+#: and the play job waits for space within the grace window instead of recording a failure (a
+#: 10 s program is 1.7 MB of WAV; the faults benchmark lost a broadcast whose render fell in the
+#: previous slot's disk-full span, freed 2.6 s after its instant with 30 s of grace left).
+LOW_SPACE_BYTES = 16 * 1024 * 1024
 
 
 class RenderJobs:
@@ -157,6 +163,9 @@ class RenderJobs:
                     program.note = note
                 else:
                     note = f"Dựng chương trình lỗi sau {len(errors) or 1} lần thử: {detail}"
+                    free = self.free_bytes()
+                    if free is not None and free < LOW_SPACE_BYTES:
+                        note += f" (ổ đĩa dữ liệu đầy: còn {free / 1e6:.1f} MB trống)".replace(".", ",")
             elif errors:
                 note = f"Dựng được sau {len(errors) + 1} lần thử (lỗi trước: {errors[-1]})"
                 program.note = note
@@ -218,6 +227,18 @@ class RenderJobs:
             self._later(f"{due.key} (kết quả dựng)", retry)
         except Exception:  # noqa: BLE001 - the program airs all the same
             logger.exception("%s: chưa ghi được kết quả dựng vào cơ sở dữ liệu", due.key)
+
+    def free_bytes(self) -> int | None:
+        """Free space on the data folder's disk (None: cannot tell)."""
+        try:
+            return shutil.disk_usage(self.ctx.settings.home).free
+        except OSError:
+            return None
+
+    def disk_full(self) -> bool:
+        """Too little space on the data folder's disk for a render (see LOW_SPACE_BYTES)."""
+        free = self.free_bytes()
+        return free is not None and free < LOW_SPACE_BYTES
 
     def failure_note(self, due: Due) -> str:
         return self._failure_notes.pop(due.key, "") or "Không dựng được chương trình"
