@@ -97,13 +97,41 @@ def peak_dbfs(path: Path) -> float:
     return 20.0 * math.log10(min(peak, 32767) / 32767.0)
 
 
+def frames_present(path: Path) -> int:
+    """How many whole frames the file really holds after its header (read, not trusted).
+
+    Why: a WAV cut short by a full disk can keep a header that announces all its frames
+    (measured: a speech clip announcing 108,166 frames held 10,218), and :func:`wav_info` reads
+    only the header, so the cut clip passed as a cache hit and the bulletin aired cut short.
+    """
+    try:
+        with wave.open(str(path), "rb") as wav:
+            size = wav.getsampwidth() * wav.getnchannels() or 1
+            total = 0
+            while chunk := wav.readframes(1 << 18):
+                total += len(chunk)
+            return total // size
+    except (OSError, EOFError, wave.Error) as exc:
+        raise AudioToolError(f"Tệp âm thanh {path.name} không đọc được: {exc}") from exc
+
+
+def check_complete(path: Path) -> WavInfo:
+    """The header, once the frames it announces are all there; AudioToolError otherwise."""
+    info = wav_info(path)
+    present = frames_present(path)
+    if present < info.frames:
+        raise AudioToolError(f"Tệp âm thanh {path.name} bị cắt cụt (có {present}/{info.frames} "
+                             f"khung; ổ đĩa đầy khi ghi?)")
+    return info
+
+
 def check_speech_audio(path: Path, *, min_seconds: float = 0.05) -> WavInfo:
     """Check that a WAV holds audible sound; raise :class:`AudioToolError` otherwise.
 
     An empty or silent file is a failed synthesis, never a result: played on air it would be
     dead air recorded as a completed broadcast.
     """
-    info = wav_info(path)
+    info = check_complete(path)
     if info.frames == 0 or info.seconds < min_seconds:
         raise AudioToolError(f"Tệp âm thanh rỗng ({info.seconds:.2f} giây).")
     level = peak_dbfs(path)
