@@ -184,10 +184,10 @@ class RenderJobs:
             turn = next(self._turns)
             self._record_turns[due.key] = turn
 
-        def write() -> None:
+        def write() -> bool:
             with self._lock:
                 if self._record_turns.get(due.key) != turn:
-                    return  # a newer render of this occurrence has its own record to write
+                    return False  # a newer render of this occurrence has its own record to write
                 heads = self._unclaimed.get(due.key)
             with self.ctx.session() as session:
                 row = occurrence_row(session, due)
@@ -203,18 +203,20 @@ class RenderJobs:
             with self._lock:
                 if self._unclaimed.get(due.key) is heads:
                     self._unclaimed.pop(due.key, None)
+            return True
 
         def retry() -> None:
             """In the writer's queue: raises (tried again) only while the database is locked
             or full; any other error would be the same each time and must not block the queue."""
             try:
-                write()
+                written = write()
             except OperationalError:
                 raise
             except Exception:  # noqa: BLE001 - logged; the program aired all the same
                 logger.exception("%s: không ghi được kết quả dựng vào cơ sở dữ liệu", due.key)
                 return
-            logger.info("%s: đã ghi kết quả dựng vào cơ sở dữ liệu (ghi bù)", due.key)
+            if written:  # not a stale one, superseded by a newer render's record
+                logger.info("%s: đã ghi kết quả dựng vào cơ sở dữ liệu (ghi bù)", due.key)
 
         try:
             write()
