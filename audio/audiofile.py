@@ -97,13 +97,41 @@ def peak_dbfs(path: Path) -> float:
     return 20.0 * math.log10(min(peak, 32767) / 32767.0)
 
 
+def last_frame_present(path: Path) -> bool:
+    """Whether the last frame the header announces is really in the file (one seek, one read).
+
+    Why: a WAV cut short by a full disk can keep a header that announces all its frames
+    (measured: a speech clip announcing 108,166 frames held 10,218), and :func:`wav_info` reads
+    only the header, so the cut clip passed as a cache hit and the bulletin aired cut short.
+    Reading only the last frame keeps a cache check O(1) for a ten-minute programme.
+    """
+    try:
+        with wave.open(str(path), "rb") as wav:
+            frames = wav.getnframes()
+            if frames == 0:
+                return True
+            wav.setpos(frames - 1)
+            return len(wav.readframes(1)) == wav.getsampwidth() * wav.getnchannels()
+    except (OSError, EOFError, wave.Error) as exc:
+        raise AudioToolError(f"Tệp âm thanh {path.name} không đọc được: {exc}") from exc
+
+
+def check_complete(path: Path) -> WavInfo:
+    """The header, once the frames it announces are all there; AudioToolError otherwise."""
+    info = wav_info(path)
+    if not last_frame_present(path):
+        raise AudioToolError(f"Tệp âm thanh {path.name} bị cắt cụt (thiếu khung cuối trong "
+                             f"{info.frames} khung tiêu đề báo; ổ đĩa đầy khi ghi?)")
+    return info
+
+
 def check_speech_audio(path: Path, *, min_seconds: float = 0.05) -> WavInfo:
     """Check that a WAV holds audible sound; raise :class:`AudioToolError` otherwise.
 
     An empty or silent file is a failed synthesis, never a result: played on air it would be
     dead air recorded as a completed broadcast.
     """
-    info = wav_info(path)
+    info = check_complete(path)
     if info.frames == 0 or info.seconds < min_seconds:
         raise AudioToolError(f"Tệp âm thanh rỗng ({info.seconds:.2f} giây).")
     level = peak_dbfs(path)

@@ -48,6 +48,7 @@ from typing import Protocol
 from audio.audiofile import (
     AudioToolError,
     atomic_output,
+    check_complete,
     check_speech_audio,
     join_wavs,
     sha256_file,
@@ -237,11 +238,12 @@ def cache_key(text: str, engine: str, voice: str, rate: float) -> str:
 
 
 def _cached(path: Path) -> bool:
-    """A cache hit is a readable WAV; anything else (truncated by hand, say) is discarded."""
+    """A cache hit is a readable WAV holding every frame its header announces; anything else
+    (truncated by hand, or cut by a full disk) is discarded and made again."""
     if not path.is_file():
         return False
     try:
-        info = wav_info(path)
+        info = check_complete(path)
     except AudioToolError:
         logger.warning("bỏ tệp bộ nhớ đệm không đọc được %s", path)
         path.unlink(missing_ok=True)

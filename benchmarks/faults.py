@@ -21,7 +21,19 @@ evidence and the station's own log ("bắt đầu phát" once per player start):
 * misrecorded — an entry that disagrees with what happened: ``interrupted`` when no kill fell in
   its airing, ``completed`` when one did (more than 20 ms before its end), or seconds off by more
   than 1 s from the truth (the program's length, or kill time − start);
+* unrecorded — an occurrence whose render record (the file and hash the office reads on its row)
+  is missing or names another file once the run is over: a station write the fault lost;
+* unjudged — no truth to judge the entry by (no rendered file holds the program);
+* stretched — a completed playback longer than its program by more than 1 s whose entry says so
+  ("Phát mất …": the player starved under load, the loudspeakers had silences); counted apart,
+  not as misrecorded, because the entry's seconds are air time and it tells the office why;
 * worst lateness — the latest start after its instant.
+
+The truth never comes from the station's own records: the program's length is measured from the
+WAV in the render cache whose metadata holds this broadcast's text (the file the player was fed),
+found by the harness itself, so a station that fails to record is caught (unrecorded, or lost) and
+one that records right is not called wrong because some other record of it is missing. The
+station's log (its player starts) is kept off the tmpfs, so a full disk cannot hide a start.
 
     .venv/bin/python benchmarks/faults.py [--broadcasts 12] [--spacing 20]
 """
@@ -29,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import re
@@ -103,7 +116,7 @@ class Station:
         self.logs: list[Path] = []
 
     def start(self) -> None:
-        log = self.home.parent / f"station-{len(self.logs)}.log"  # off the tmpfs: never full
+        log = self.home.parent.parent / f"station-{len(self.logs)}.log"  # off the tmpfs: never full
         self.logs.append(log)
         self.proc = subprocess.Popen([sys.executable, "-m", "broadcaster", "station"], cwd=ROOT,
                                      env=self.env, stdout=subprocess.DEVNULL,
@@ -136,17 +149,37 @@ class Station:
         return found
 
 
-def program_seconds(ctx: object, slot_id: int, timeout: float = 30) -> float | None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with ctx.session() as session:  # type: ignore[attr-defined]
-            row = session.scalar(select(Occurrence).where(Occurrence.slot_id == slot_id))
-            path = row.render_path if row is not None else None
-        if path and Path(path).is_file():
-            with wave.open(path, "rb") as wav:
-                return wav.getnframes() / wav.getframerate()
-        time.sleep(0.1)
+def rendered_file(home: Path, body: str) -> Path | None:
+    """The render-cache WAV whose metadata holds ``body`` (found without the station's records)."""
+    for meta_path in sorted((home / "audio" / "cache" / "renders").glob("*.json")):
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            texts = [str(item.get("text") or "") for item in meta["items"]]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue  # being written, or not a render's metadata
+        wav_path = meta_path.with_suffix(".wav")
+        if any(body in text for text in texts) and wav_path.is_file():
+            return wav_path
     return None
+
+
+def wav_seconds(path: Path) -> float | None:
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes() / wav.getframerate()
+    except (OSError, EOFError, wave.Error):
+        return None
+
+
+def program_seconds(home: Path, body: str, timeout: float = 30) -> float | None:
+    """The program's true length: its rendered WAV's frames over its rate."""
+    deadline = time.monotonic() + timeout
+    while True:
+        path = rendered_file(home, body)
+        seconds = wav_seconds(path) if path is not None else None
+        if seconds is not None or time.monotonic() >= deadline:
+            return seconds
+        time.sleep(0.1)
 
 
 def fill(folder: Path) -> Path:
@@ -192,11 +225,12 @@ def main() -> int:
     station.start()
     faults = [f for f in FAULTS if mounted or f != "disk-full"]
     plan: list[tuple[int, dt.datetime, str]] = []
+    bodies: dict[int, str] = {}
     first = now() + dt.timedelta(seconds=25)
     with ctx.session() as session:
         for index in range(args.broadcasts):
-            bulletin = bulletins.add_bulletin(session, title=f"Thử lỗi {index + 1}",
-                                              body=f"Bà con chú ý, thông báo thử số {index + 1}.")
+            body = f"Bà con chú ý, thông báo thử số {index + 1}."
+            bulletin = bulletins.add_bulletin(session, title=f"Thử lỗi {index + 1}", body=body)
             bulletins.transition(session, bulletin, "approve", None)
             at = first + dt.timedelta(seconds=index * args.spacing)
             local = (at + dt.timedelta(seconds=1)).astimezone(HANOI).strftime("%Y-%m-%d %H:%M:%S")
@@ -205,13 +239,14 @@ def main() -> int:
                                      allow_conflict=True)
             slot.at_utc = at
             plan.append((slot.id, at, faults[index % len(faults)]))
+            bodies[slot.id] = body
     kills: dict[int, dt.datetime] = {}
     lengths: dict[int, float] = {}
     load = [os.getloadavg()[0]]
     try:
         for slot_id, at, fault in plan:
             sleep_until(at - dt.timedelta(seconds=6))  # rendered by now (lead 10 s)
-            length = program_seconds(ctx, slot_id, timeout=5) or 10.0  # to time the fault
+            length = program_seconds(home, bodies[slot_id], timeout=5) or 10.0  # to time the fault
             end = at + dt.timedelta(seconds=length)
             print(f"slot {slot_id} {at.astimezone(HANOI):%H:%M:%S.%f} ({length:.1f} s): {fault}",
                   flush=True)
@@ -248,28 +283,43 @@ def main() -> int:
     finally:
         station.stop()
     starts = station.starts()
+    files: dict[int, Path | None] = {}
     for slot_id, _, _ in plan:  # the true lengths, once everything is rendered
-        lengths[slot_id] = program_seconds(ctx, slot_id, timeout=1) or 0.0
+        path = rendered_file(home, bodies[slot_id])
+        files[slot_id] = path.resolve() if path is not None else None
+        found = wav_seconds(path) if path is not None else None
+        if found is not None:
+            lengths[slot_id] = found
     kill_times = sorted(kills.values())
-    lost = doubled = misrecorded = 0
+    lost = doubled = misrecorded = unrecorded = unjudged = stretched = 0
     worst = 0.0
     with ctx.session() as session:
         for slot_id, at, fault in plan:
             key = f"slot-{slot_id}@{at.astimezone(HANOI).date().isoformat()}"
             rows = session.scalars(select(EvidenceEntry).where(EvidenceEntry.occurrence_key == key)).all()
+            occurrence = session.scalar(select(Occurrence).where(Occurrence.slot_id == slot_id))
+            record = occurrence.render_path if occurrence is not None else None
             count = starts.get(key, 0)
-            verdict = "ok"
+            problems: list[str] = []
             if count > 1:
                 doubled += 1
-                verdict = f"doubled ({count} starts)"
+                problems.append(f"doubled ({count} starts)")
             if not rows or rows[0].status in ("missed", "failed"):
                 lost += 1
-                verdict = "lost" + (f" ({rows[0].status}: {rows[0].reason})" if rows else "")
-                print(f"  {key} [{fault}]: {verdict}")
+                problems.append("lost" + (f" ({rows[0].status}: {rows[0].reason})" if rows else ""))
+                print(f"  {key} [{fault}]: {'; '.join(problems)}")
                 continue
             entry = rows[0]
             late = (entry.started_at - at).total_seconds() if entry.started_at else 0.0
             worst = max(worst, late)
+            if files[slot_id] is None or not record or Path(record).resolve() != files[slot_id]:
+                unrecorded += 1
+                problems.append(f"unrecorded (render record {record or 'missing'})")
+            if slot_id not in lengths:
+                unjudged += 1
+                print(f"  {key} [{fault}]: {entry.status} {entry.seconds_played:.2f} s — unjudged "
+                      f"(no rendered file holds its text)")
+                continue
             length = lengths[slot_id]
             # Any kill while it aired cut it (a late airing can be cut by the next slot's fault).
             killed = next((k for k in kill_times if entry.started_at is not None
@@ -282,22 +332,32 @@ def main() -> int:
             expected = "interrupted" if cut else "completed"
             ok_status = entry.status == expected or (  # a kill in the last 20 ms: either is true
                 killed is not None and not cut and entry.status == "interrupted")
-            if not ok_status or abs(entry.seconds_played - truth) > 1.0:
+            long_noted = (not cut and entry.status == "completed" and entry.seconds_played > truth
+                          and "Phát mất" in (entry.reason or ""))
+            if long_noted:  # the player starved: air time longer than the program, and said so
+                stretched += 1
+                problems.append("stretched (noted in the entry)")
+            elif not ok_status or abs(entry.seconds_played - truth) > 1.0:
                 misrecorded += 1
-                verdict = (f"misrecorded: {entry.status} {entry.seconds_played:.2f} s, truth "
-                           f"{expected} {truth:.2f} s")
-            print(f"  {key} [{fault}]: {entry.status} {entry.seconds_played:.2f} s, "
-                  f"late {late * 1000:+.0f} ms — {verdict}")
+                problems.append(f"misrecorded: {entry.status} {entry.seconds_played:.2f} s, truth "
+                                f"{expected} {truth:.2f} s")
+            print(f"  {key} [{fault}]: {entry.status} {entry.seconds_played:.2f} s of "
+                  f"{length:.2f} s, late {late * 1000:+.0f} ms — {'; '.join(problems) or 'ok'}")
+            if entry.reason:
+                print(f"      reason: {entry.reason[:240]}")
     sound.kill()
     if mounted:
         ctx.dispose()
         subprocess.run(["umount", "-l", str(base / "disk")], capture_output=True, check=False)
     print()
     print(f"occurrences {len(plan)}  lost {lost}  doubled {doubled}  misrecorded {misrecorded}  "
-          f"worst lateness {worst:.2f} s")
+          f"unrecorded {unrecorded}  unjudged {unjudged}  worst lateness {worst:.2f} s  "
+          f"(stretched {stretched})")
+    if lengths:
+        print(f"programs {min(lengths.values()):.2f}–{max(lengths.values()):.2f} s (their WAVs)")
     print(f"load average during the run: {min(load):.2f}–{max(load):.2f}; disk full tried: "
-          f"{'yes (tmpfs 48 MB)' if mounted else 'no (no tmpfs)'}")
-    return 0 if lost == doubled == misrecorded == 0 else 1
+          f"{'yes (tmpfs 48 MB)' if mounted else 'no (no tmpfs)'}; station logs in {base}")
+    return 0 if lost == doubled == misrecorded == unrecorded == unjudged == 0 else 1
 
 
 if __name__ == "__main__":

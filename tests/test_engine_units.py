@@ -42,6 +42,14 @@ def test_a_full_playback_heard_on_the_output_is_completed() -> None:
     assert verdict.started_at == T and verdict.seconds == 10.0
 
 
+def test_a_playback_longer_than_its_program_is_completed_with_the_silences_noted() -> None:
+    verdict = judge(played(15.2), heard())
+    assert verdict.status == "completed" and verdict.seconds == 15.2
+    assert verdict.reason == ("Phát mất 15,2 giây cho chương trình dài 10,0 giây: đầu ra bị nghẽn, "
+                              "loa có khoảng lặng giữa chừng"), verdict.reason
+    assert judge(played(10.9), heard()).reason == "", "the player's own drain is no stretch"
+
+
 def test_no_player_is_failed_with_the_error_and_no_seconds() -> None:
     verdict = judge(None, error="Không tìm thấy thiết bị âm thanh 'loa'")
     assert verdict.status == "failed" and verdict.seconds == 0.0

@@ -468,3 +468,34 @@ def test_cooldown_setting_is_wired_from_the_configuration(home: Path, monkeypatc
     assert speech_settings(load_settings(home)).gtts_cooldown_s == 42.0
     with pytest.raises(ValueError, match="gtts_cooldown_s"):
         SpeechSettings(gtts_cooldown_s=-1)
+
+
+def _cut_wav(path: Path, frames: int = 44100, kept: int = 4410) -> Path:
+    """A WAV whose header announces ``frames`` but holds ``kept`` (a full disk cut it)."""
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(44100)
+        wav.writeframes(b"\x00\x40" * frames)
+    with open(path, "r+b") as handle:
+        handle.truncate(44 + kept * 2)
+    return path
+
+
+def test_a_speech_clip_cut_short_by_a_full_disk_is_rejected_and_made_again(tmp_path: Path) -> None:
+    from audio.audiofile import AudioToolError, check_speech_audio
+
+    clip = _cut_wav(tmp_path / "cut.wav")
+    with wave.open(str(clip), "rb") as wav:
+        assert wav.getnframes() == 44100, "the header still announces every frame"
+    with pytest.raises(AudioToolError, match="bị cắt cụt"):
+        check_speech_audio(clip)
+    assert tts._cached(clip) is False, "not a cache hit"
+    assert not clip.exists(), "discarded, so the next render makes it again"
+    whole = tmp_path / "whole.wav"
+    with wave.open(str(whole), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(44100)
+        wav.writeframes(b"\x00\x40" * 4410)
+    assert tts._cached(whole) is True

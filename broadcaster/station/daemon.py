@@ -44,7 +44,7 @@ from broadcaster.station.command_runner import CommandRunner
 from broadcaster.station.engine import CRASHED_REASON, STATUS_LOG, PlayoutEngine
 from broadcaster.station.evidence_writer import EvidenceWriter
 from broadcaster.station.heartbeat import HeartbeatWriter
-from broadcaster.station.interfaces import Airing
+from broadcaster.station.interfaces import Airing, Program
 from broadcaster.station.lock import StationLock, station_file
 from broadcaster.station.nudge import SUFFIX as NUDGE_SUFFIX
 from broadcaster.station.nudge import NudgeListener
@@ -58,6 +58,7 @@ from broadcaster.station.playout import Player
 from broadcaster.station.reconcile import Due, Plan
 from broadcaster.station.render import RenderWorker
 from broadcaster.station.render_jobs import SIGNAL_AFTER_S, RenderJobs
+from broadcaster.wording import decimal
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,10 @@ SLOW_STEP_S = 0.5
 DB_LOCK_WAIT_S = 1.0
 #: Approved emergency bulletins this recent are kept rendered (a storm warning prepared ahead).
 PRERENDER_EMERGENCY_DAYS = 7
+#: A render that failed on a full disk is tried again this often while space is awaited...
+SPACE_RETRY_S = 1.0
+#: ...until the grace window ends less this (the render's own time).
+SPACE_RENDER_MARGIN_S = 5.0
 
 
 class Station:
@@ -131,7 +136,10 @@ class Station:
         self.prerenderer = Prerenderer(ctx.session, self.settings, self.output,
                                        lambda: RenderWorker(self.settings.home, verbose=verbose),
                                        self.clock.now)
-        self.renders = RenderJobs(ctx, self.renderer, self.clock, self.stopping, self.grace_s)
+        # A render's record the database cannot take now (locked, disk full) waits in the
+        # writer's queue, ahead of the airing's marks and entry.
+        self.renders = RenderJobs(ctx, self.renderer, self.clock, self.stopping, self.grace_s,
+                                  later=self.writer.task)
         self.commands = CommandRunner(ctx, self.engine, self.renders, self.clock,
                                       output=self.output, output_label=self.output_label,
                                       grace_s=self.grace_s, timezone=self.tz,
@@ -477,12 +485,37 @@ class Station:
             ticket = self.engine.reserve(airing)
             try:
                 program = self.renders.render_occurrence(due)
+                if program is None and self.renders.disk_full():
+                    self.engine.gate.cancel(ticket)  # what is ready airs in the meantime
+                    program = self._render_once_there_is_space(due)
+                    ticket = self.engine.reserve(airing)  # the same place: by its instant
                 if program is None:
                     self.engine.record(airing, "failed", self.renders.failure_note(due))
                     return
                 self.engine.broadcast(airing, program, ticket=ticket)
             finally:
                 self.engine.gate.cancel(ticket)
+
+
+    def _render_once_there_is_space(self, due: Due) -> Program | None:
+        """The render failed on a full disk: try again whenever there is space, until the grace
+        window (less a render's time) ends. None: still full, or failing for another reason."""
+        began = self.clock.now()
+        deadline = due.scheduled_at + dt.timedelta(seconds=self.grace_s - SPACE_RENDER_MARGIN_S)
+        logger.warning("%s: ổ đĩa dữ liệu đầy, chưa dựng được chương trình; chờ có chỗ trống "
+                       "đến hết thời gian cho phép", due.key)
+        while not self.stopping.wait(SPACE_RETRY_S) and self.clock.now() < deadline:
+            if self.renders.disk_full():
+                continue
+            program = self.renders.render_occurrence(due)
+            if program is None:
+                return None
+            waited = (self.clock.now() - began).total_seconds()
+            program.note = "; ".join(n for n in (
+                program.note, f"Chờ ổ đĩa dữ liệu có chỗ trống {decimal(waited)} giây mới dựng "
+                              f"được chương trình") if n)
+            return program
+        return None
 
 
 def _short_lock_waits(ctx: Context) -> None:

@@ -207,7 +207,8 @@ class PlayoutEngine:
         fields = self._entry(airing, program, verdict, check)
         if result is not None and self.journal is not None:
             self.journal.ended(airing.key, fields, airing.ref, verdict.status)
-        self.writer.submit(EntryRecord(fields, airing.ref, verdict.status))
+        self.writer.submit(EntryRecord(fields, airing.ref, verdict.status,
+                                       program=(str(program.path), program.sha256)))
         said = STATUS_LOG.get(verdict.status, verdict.status)
         if verdict.reason:
             logger.info("%s: %s (%s)", airing.key, said, verdict.reason)
@@ -306,7 +307,8 @@ class PlayoutEngine:
             self.journal.started(airing.key, started_at,
                                  self.entry_fields(airing, items=program.items,
                                                    program_seconds=program.seconds),
-                                 airing.ref, str(part) if part is not None else None)
+                                 airing.ref, str(part) if part is not None else None,
+                                 program=(str(program.path), program.sha256))
         self._began.add(airing.key)
         playback: Playback
         try:
@@ -378,7 +380,10 @@ class PlayoutEngine:
             fields.pop("program_seconds", None)
             if check is not None and not fields.get("aircheck_sha256"):
                 fields.update(aircheck_sha256=check.sha256, aircheck_path=str(check.path))
-            self.writer.submit(EntryRecord(fields, ref, state))
+            program = airing.start.get("program")
+            self.writer.submit(EntryRecord(fields, ref, state, program=(
+                (str(program[0]), str(program[1])) if isinstance(program, list) and len(program) == 2
+                else None)))
             done.append(airing.key)
             logger.warning("%s: ghi lại từ nhật ký phát sóng cục bộ sau khi trạm dừng đột ngột: %s",
                            airing.key, STATUS_LOG.get(state, state))

@@ -79,6 +79,9 @@ class EntryRecord:
     ref: int | None
     state: str
     attempts: int = 0
+    #: (path, SHA-256) of the program that aired: a sink that keeps render records fills in one
+    #: the render could not write (disk full, lock) and a crash took from memory.
+    program: tuple[str, str] | None = None
 
     @property
     def key(self) -> str:

@@ -80,6 +80,10 @@ class CommuneEvidenceSink:
                 row = session.get(Occurrence, record.ref)
                 if row is not None:
                     row.state = record.state
+                    if record.program is not None and not row.render_path:
+                        # The render's own write was refused (disk full, lock) and lost with a
+                        # crash: the row still says which file aired.
+                        row.render_path, row.render_sha256 = record.program
 
     def mark(self, mark: StateMark) -> None:
         if mark.ref is None:

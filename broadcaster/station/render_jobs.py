@@ -11,18 +11,29 @@ rendered it, or an unchanged daily slot) is taken from there, verified by its ha
 render worker (:func:`audio.plan.find_render`): a restarted station need not wait the worker's
 cold start to air what was ready. After each render of the worker the cache is held to its cap
 (:func:`broadcaster.render_cache.prune_caches`), keeping every program still to air.
+
+The render's outcome on the occurrence row (which file, its hash, the note; the priority heads it
+claimed) is what the office and the fault benchmark read to know what aired. When the database
+cannot take it at that moment (another writer holds the lock, the disk is full) the program airs
+all the same, and the write is handed to ``later`` (the evidence writer's ordered, retrying queue,
+:meth:`~.evidence_writer.EvidenceWriter.task`): it lands once the database takes writes again,
+before the airing's marks and entry, instead of being lost (measured: the faults benchmark's
+disk-full and locked-database broadcasts aired with no render record at all).
 """
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
+import shutil
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from audio.audiofile import AudioToolError, check_speech_audio, sha256_file
 from audio.plan import find_render
@@ -47,14 +58,27 @@ RENDER_RETRY_S = (1.0, 3.0)
 SIGNAL_AFTER_S = 30.0
 #: ...but not longer than this (a station airing back-to-back slots still gets its signal).
 SIGNAL_MAX_DEFER_S = 120.0
+#: A render failed with less free space than this on the data folder's disk: the disk is full,
+#: and the play job waits for space within the grace window instead of recording a failure (a
+#: 10 s program is 1.7 MB of WAV; the faults benchmark lost a broadcast whose render fell in the
+#: previous slot's disk-full span, freed 2.6 s after its instant with 30 s of grace left).
+LOW_SPACE_BYTES = 16 * 1024 * 1024
 
 
 class RenderJobs:
     """Renders occurrences and emergencies; keeps the ready programs by occurrence key."""
 
     def __init__(self, ctx: Context, renderer: RenderWorker, clock: Clock,
-                 stopping: threading.Event, grace_s: float) -> None:
+                 stopping: threading.Event, grace_s: float,
+                 later: Callable[[str, Callable[[], object]], None] | None = None) -> None:
         self.ctx = ctx
+        self._later = later
+        # Per occurrence: the latest render outcome to write (a stale retry never overwrites a
+        # newer render's record; one small int per occurrence the process rendered) and the
+        # heads a render chose but could not claim yet.
+        self._turns = itertools.count(1)
+        self._record_turns: dict[str, int] = {}
+        self._unclaimed: dict[str, list[int]] = {}
         self.renderer = renderer
         self.clock = clock
         self.stopping = stopping
@@ -139,6 +163,9 @@ class RenderJobs:
                     program.note = note
                 else:
                     note = f"Dựng chương trình lỗi sau {len(errors) or 1} lần thử: {detail}"
+                    free = self.free_bytes()
+                    if free is not None and free < LOW_SPACE_BYTES:
+                        note += f" (ổ đĩa dữ liệu đầy: còn {free / 1e6:.1f} MB trống)".replace(".", ",")
             elif errors:
                 note = f"Dựng được sau {len(errors) + 1} lần thử (lỗi trước: {errors[-1]})"
                 program.note = note
@@ -146,19 +173,74 @@ class RenderJobs:
                 with self._lock:
                     self._ready[due.key] = program
             self._failure_notes[due.key] = note
-            try:
-                with self.ctx.session() as session:
-                    row = occurrence_row(session, due)
-                    row.render_note = note
-                    if program is not None:
-                        row.render_path = str(program.path)
-                        row.render_sha256 = program.sha256
-                        row.rendered_at = self.clock.now()
-                        if row.state == PENDING:
-                            row.state = RENDERED
-            except Exception:  # noqa: BLE001 - the program airs all the same
-                logger.exception("%s: chưa ghi được kết quả dựng vào cơ sở dữ liệu", due.key)
+            self._record(due, note, program, self.clock.now())
             return program
+
+    def _record(self, due: Due, note: str, program: Program | None,
+                rendered_at: dt.datetime) -> None:
+        """The outcome on the occurrence row now, or, when the database cannot take it (locked,
+        disk full), handed to ``later`` and written once it can; the program airs all the same."""
+        with self._lock:
+            turn = next(self._turns)
+            self._record_turns[due.key] = turn
+
+        def write() -> bool:
+            with self._lock:
+                if self._record_turns.get(due.key) != turn:
+                    return False  # a newer render of this occurrence has its own record to write
+                heads = self._unclaimed.get(due.key)
+            with self.ctx.session() as session:
+                row = occurrence_row(session, due)
+                if heads is not None:
+                    priority_heads.claim(session, row, heads)
+                row.render_note = note
+                if program is not None:
+                    row.render_path = str(program.path)
+                    row.render_sha256 = program.sha256
+                    row.rendered_at = rendered_at
+                    if row.state == PENDING:
+                        row.state = RENDERED
+            with self._lock:
+                if self._unclaimed.get(due.key) is heads:
+                    self._unclaimed.pop(due.key, None)
+            return True
+
+        def retry() -> None:
+            """In the writer's queue: raises (tried again) only while the database is locked
+            or full; any other error would be the same each time and must not block the queue."""
+            try:
+                written = write()
+            except OperationalError:
+                raise
+            except Exception:  # noqa: BLE001 - logged; the program aired all the same
+                logger.exception("%s: không ghi được kết quả dựng vào cơ sở dữ liệu", due.key)
+                return
+            if written:  # not a stale one, superseded by a newer render's record
+                logger.info("%s: đã ghi kết quả dựng vào cơ sở dữ liệu (ghi bù)", due.key)
+
+        try:
+            write()
+        except OperationalError as exc:
+            if self._later is None:
+                logger.exception("%s: chưa ghi được kết quả dựng vào cơ sở dữ liệu", due.key)
+                return
+            logger.warning("%s: chưa ghi được kết quả dựng vào cơ sở dữ liệu (%s); sẽ ghi bù khi "
+                           "ghi được", due.key, getattr(exc, "orig", exc))
+            self._later(f"{due.key} (kết quả dựng)", retry)
+        except Exception:  # noqa: BLE001 - the program airs all the same
+            logger.exception("%s: chưa ghi được kết quả dựng vào cơ sở dữ liệu", due.key)
+
+    def free_bytes(self) -> int | None:
+        """Free space on the data folder's disk (None: cannot tell)."""
+        try:
+            return shutil.disk_usage(self.ctx.settings.home).free
+        except OSError:
+            return None
+
+    def disk_full(self) -> bool:
+        """Too little space on the data folder's disk for a render (see LOW_SPACE_BYTES)."""
+        free = self.free_bytes()
+        return free is not None and free < LOW_SPACE_BYTES
 
     def failure_note(self, due: Due) -> str:
         return self._failure_notes.pop(due.key, "") or "Không dựng được chương trình"
@@ -179,7 +261,12 @@ class RenderJobs:
             try:  # claimed now: the next slot's render must not take them too
                 with self.ctx.session() as session:
                     priority_heads.claim(session, occurrence_row(session, due), head_ids)
+                with self._lock:
+                    self._unclaimed.pop(due.key, None)
             except Exception:  # noqa: BLE001 - the program airs all the same
+                # Written with the render's record (:meth:`_record`), now or once it can be.
+                with self._lock:
+                    self._unclaimed[due.key] = head_ids
                 logger.exception("%s: chưa ghi được bản tin đầu buổi", due.key)
             return program, head_ids
 
