@@ -120,6 +120,22 @@ def test_dashboard_shows_now_playing_timeline_and_failures(web_app, login_as):
     assert "Loa &lt;b&gt;mất điện&lt;/b&gt;" in body, "recent failure with its reason, escaped"
 
 
+def test_dashboard_timeline_names_a_one_bulletin_slot_once(web_app, login_as):
+    """A slot named after its only bulletin (the default name) read "X — X" on today's timeline."""
+    from broadcaster.models import Slot, SlotItem
+
+    title = "Thông báo lịch cắt điện"
+    bid = _bulletin(web_app, title=title, status="approved")
+    now_local = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).replace(second=0, microsecond=0)
+    with web_app.extensions["broadcaster"].session() as s:
+        slot = Slot(name=title, kind="once", at_utc=now_local.astimezone(dt.timezone.utc))
+        slot.items.append(SlotItem(kind="bulletin", bulletin_id=bid, position=0))
+        s.add(slot)
+    body = login_as("office").get("/").get_data(as_text=True)
+    timeline = body[body.index("Lịch phát hôm nay"):body.index("Sự cố gần đây")]
+    assert timeline.count(title) == 1, timeline
+
+
 def test_emergency_and_stop_write_commands_with_confirmation(web_app, login_as):
     from broadcaster.models import StationCommand
 
