@@ -348,6 +348,21 @@ def test_admin_users_tokens_and_zones(web_app, login_as):
     assert "Khu phố Ba" in admin.get("/admin/zones").get_data(as_text=True)
 
 
+def test_admin_pages_offer_what_can_be_done_in_vietnamese_numbers(web_app, login_as):
+    """A zone's place reads back with a decimal comma (as typed, "21,0285"), never 21.0285; the
+    administrator is not offered a lock on their own account (the server refuses it anyway)."""
+    admin = login_as("admin")
+    assert post(admin, "/admin/zones", {"name": "Thôn Nam", "kind": "thôn", "latitude": "21,0285",
+                                        "longitude": "105.835"}).status_code == 302
+    zones = admin.get("/admin/zones").get_data(as_text=True)
+    assert 'value="21,0285"' in zones and 'value="105,835"' in zones, zones
+    assert not re.search(r'(value|placeholder)="\d+\.\d+"', zones), "a dotted decimal in the form"
+    users = admin.get("/admin/users").get_data(as_text=True)
+    own = user_id(web_app, "admin")
+    assert f"/admin/users/{own}/active" not in users, "a lock on one's own account"
+    assert f"/admin/users/{user_id(web_app, 'editor')}/active" in users
+
+
 def test_approving_an_emergency_bulletin_sends_it_to_air_at_once(web_app, login_as):
     from broadcaster.models import StationCommand
 
