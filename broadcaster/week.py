@@ -429,8 +429,7 @@ def _claim_writes(session: Session) -> None:
     like any save. Other databases lock by row; nothing to do there.
     """
     if session.get_bind().dialect.name == "sqlite":
-        table = Slot.__table__
-        session.connection().execute(update(table).where(table.c.id.is_(None)).values(name=table.c.name))
+        session.connection().execute(update(Slot).where(Slot.id.is_(None)).values(name=Slot.name))
 
 
 def check_slot(session: Session, *, default_tz: str, now: dt.datetime | None = None,
