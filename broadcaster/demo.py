@@ -123,8 +123,10 @@ def load_demo(session: Session, settings: Settings, today: dt.date | None = None
             campaign_id=campaign.id if campaign else None,
             theme=campaign.themes[0] if campaign is not None and campaign.themes else "",
         )
-        if priority != "emergency":
-            bulletins.transition(session, bulletin, "approve", None, "dữ liệu mẫu")
+        # The emergency sample waits in the approver's queue (submitted, not a bare draft), so
+        # whoever tries the demo as an approver finds something to decide on.
+        action = "submit" if priority == "emergency" else "approve"
+        bulletins.transition(session, bulletin, action, None, "dữ liệu mẫu")
         made.append(bulletin)
     tz = settings.station.timezone
     zone_names = [z.name for z in zones]
@@ -149,6 +151,6 @@ def load_demo(session: Session, settings: Settings, today: dt.date | None = None
     )
     return (
         f"Đã nạp dữ liệu mẫu: {len(zones)} thôn/khu phố, {len(campaigns)} chiến dịch, "
-        f"{len(made)} bản tin (bản tin cảnh báo lũ để ở trạng thái nháp, chờ phê duyệt), "
+        f"{len(made)} bản tin (bản tin cảnh báo lũ đang chờ duyệt), "
         "3 lịch phát (06:00 và 17:00 hằng ngày, 11:00 cao điểm 10/10)."
     )

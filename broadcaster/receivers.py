@@ -435,9 +435,10 @@ def warnings(rows: Sequence[dict[str, Any]], settings: Settings, now: dt.datetim
     for row in rows:
         if row["revoked"] or row["state"] == "waiting":
             continue
-        if not row["online"]:
-            since = (f"{dt.datetime.fromisoformat(row['last_seen']):%H:%M %d/%m/%Y}" if row["last_seen"]
-                     else "chưa từng kết nối")
+        if not row["online"] and not row["last_seen"]:  # enrolled, never heard from
+            out.append(f"Máy thu {row['name']} ({row['zone']}) đã đăng ký nhưng chưa kết nối lần nào")
+        elif not row["online"]:
+            since = f"{dt.datetime.fromisoformat(row['last_seen']):%H:%M %d/%m/%Y}"
             out.append(f"Máy thu {row['name']} ({row['zone']}) mất kết nối từ {since}")
         elif not row["programs_ready"]:
             out.append(f"Máy thu {row['name']} ({row['zone']}) chưa có đủ chương trình 24 giờ tới "

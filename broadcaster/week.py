@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from broadcaster import campaigns, priority_heads, schedule
@@ -419,6 +419,19 @@ def _checked(session: Session, slot: Slot, default_tz: str, now: dt.datetime) ->
                      next_airings=airings, rundown=draft.as_dict())
 
 
+def _claim_writes(session: Session) -> None:
+    """Take SQLite's write lock before a dry run reads anything.
+
+    A dry run writes its draft after reading. In WAL mode a transaction that began by reading keeps
+    that snapshot, and once another connection (the station, the other panel process) commits, the
+    snapshot cannot be upgraded to a writer: SQLite answers "database is locked" at once, without
+    the busy wait. Writing first (an update that matches no row) makes the dry run wait its turn
+    like any save. Other databases lock by row; nothing to do there.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().execute(update(Slot).where(Slot.id.is_(None)).values(name=Slot.name))
+
+
 def check_slot(session: Session, *, default_tz: str, now: dt.datetime | None = None,
                **slot_fields: Any) -> SlotCheck:
     """Everything ``add_slot`` would refuse or warn about, without keeping anything.
@@ -430,6 +443,7 @@ def check_slot(session: Session, *, default_tz: str, now: dt.datetime | None = N
     slot_fields = dict(slot_fields, allow_conflict=True)
     savepoint = session.begin_nested()
     try:
+        _claim_writes(session)
         slot = schedule.add_slot(session, default_tz=default_tz, now=now, **slot_fields)
         return _checked(session, slot, default_tz, now)
     except BroadcasterError as exc:
@@ -448,6 +462,7 @@ def check_edit(session: Session, slot_id: int, *, default_tz: str,
     now = now or dt.datetime.now(dt.timezone.utc)
     savepoint = session.begin_nested()
     try:
+        _claim_writes(session)
         slot = schedule.get_slot(session, slot_id)
         schedule.edit_slot(session, slot, default_tz=default_tz, now=now, allow_conflict=True,
                            **changes)

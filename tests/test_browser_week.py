@@ -135,3 +135,40 @@ def test_editor_builds_reorders_and_moves_the_morning_programme(served: str, bro
     unexpected = [e for e in page.js_errors  # type: ignore[attr-defined]
                   if not re.fullmatch(r"(409|400) http://[^ ]+/schedule/new", e)]
     assert not unexpected, unexpected
+
+
+def test_a_priority_bulletin_taken_out_of_a_rundown_shows_as_the_head_it_still_is(
+        served: str, browser_page: Any, home: Path) -> None:
+    """Removing a priority bulletin from the items left the total unchanged (it still leads the
+    airing as a priority head) while no row showed it: the rows did not add up to the total."""
+    from broadcaster import bulletins, schedule
+    from broadcaster.context import open_context
+
+    ctx = open_context(home)
+    with ctx.session() as session:
+        made = []
+        for title, priority in (("Tin thường lệ", "normal"), ("Tin ưu tiên tiêm chủng", "priority")):
+            b = bulletins.add_bulletin(session, title=title, body=f"Bà con chú ý: {title}. " * 3,
+                                       priority=priority)
+            bulletins.transition(session, b, "approve", None)
+            made.append(b)
+        session.flush()
+        slot = schedule.add_slot(session, items=[schedule.ItemSpec("bulletin", bulletin_id=b.id)
+                                                 for b in made],
+                                 default_tz="Asia/Ho_Chi_Minh", daily="06:00", name="Bản tin sáng")
+        session.flush()
+        slot_id = slot.id
+    ctx.dispose()
+    page, base = browser_page, served
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, base, "bientap")
+    page.goto(f"{base}/schedule/{slot_id}")
+    heads = page.locator("#rundown .rundown-fixed[data-kind=head] .title")
+    expect(heads).to_have_count(0)
+    expect(page.locator("#rundown .rundown-item .seconds").nth(1)).not_to_have_text("…")
+    total = page.inner_text("#rundown-total strong")
+    page.locator("#rundown .rundown-item").nth(1).locator(".remove").click()
+    expect(heads).to_have_text(["Tin ưu tiên tiêm chủng"])
+    assert page.locator("#rundown .rundown-item .title").all_inner_texts() == ["Tin thường lệ"]
+    expect(page.locator("#rundown-total strong")).to_have_text(total)
+    assert not page.js_errors, page.js_errors  # type: ignore[attr-defined]

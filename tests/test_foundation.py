@@ -180,6 +180,10 @@ def test_demo_fills_an_empty_station_once(home: Path, cli) -> None:
     rows = json.loads(cli("bulletin", "list", "--json").stdout)
     titles = " ".join(r["title"] for r in rows)
     assert "57-NQ/TW" in titles and "Bình dân học vụ số" in titles and "10/10" in titles
+    # The approver trying the demo finds the flood warning in the queue, as the message says.
+    waiting = [r["title"] for r in rows if r["status"] == "submitted"]
+    assert waiting == ["Cảnh báo mưa lũ do bão số 3"], rows
+    assert "chờ duyệt" in result.stdout and "nháp" not in result.stdout, result.stdout
     slots = json.loads(cli("schedule", "list", "--json").stdout)
     assert {s["daily"] for s in slots} >= {"06:00:00", "17:00:00"}
     again = cli("demo")

@@ -423,3 +423,17 @@ def test_hub_prerenders_urgent_bulletins_and_an_emergency_reuses_the_render(
     again = hub._emergency_program(8, {"bulletin_id": storm_id, "key": "emergency-8"}, None)
     assert again is not None and len(hub.renderer.calls) == 2 and again.sha256 != program.sha256, \
         "a changed text is rendered again"
+
+
+def test_a_box_enrolled_but_never_heard_from_is_not_said_to_be_lost_since_never(tmp_path) -> None:
+    """"mất kết nối từ chưa từng kết nối" was the warning for a box that never connected."""
+    from broadcaster import receivers
+    from broadcaster.config import load_settings
+
+    row = {"name": "may-doai", "zone": "Thôn Đoài", "revoked": False, "state": "offline",
+           "online": False, "last_seen": None}
+    said = receivers.warnings([row], load_settings(tmp_path, environ={}))
+    assert said == ["Máy thu may-doai (Thôn Đoài) đã đăng ký nhưng chưa kết nối lần nào"], said
+    seen = dict(row, last_seen="2026-12-02T22:10:00+07:00")
+    assert receivers.warnings([seen], load_settings(tmp_path, environ={})) == [
+        "Máy thu may-doai (Thôn Đoài) mất kết nối từ 22:10 02/12/2026"]

@@ -54,3 +54,17 @@ def _pem() -> str:
 
     return Ed25519PrivateKey.generate().public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def test_the_map_says_where_to_place_a_village_without_a_command_line(login_as: Any, ctx: Any) -> None:
+    """A village without coordinates is named under the map; the hint was a CLI command with flags
+    (``broadcaster zone edit TÊN --lat ...``). The admin gets a link, the office who to ask."""
+    from broadcaster.zones import add_zone
+
+    with ctx.session() as session:
+        add_zone(session, "Thôn Bản Đồ", latitude="21,0301", longitude="105,8120")  # one on the map
+        receivers.add_receiver(session, ctx.settings, "thon-dong-1", ZONE)
+    admin = login_as("admin").get("/receivers").get_data(as_text=True)
+    assert "Chưa có tọa độ" in admin and "--lat" not in admin and 'href="/admin/zones"' in admin
+    office = login_as("office").get("/receivers").get_data(as_text=True)
+    assert "Chưa có tọa độ" in office and "--lat" not in office and "quản trị viên thêm tọa độ" in office

@@ -199,3 +199,38 @@ def test_an_aired_one_off_cannot_be_stopped_from_the_shell_either(home, cli, ctx
     assert refused.exit_code == 1 and "giờ phát đã qua" in refused.stderr, refused.output
     with ctx.session() as session:
         assert session.get(Slot, slot_id).active, "the aired one-off stays in the week"
+
+
+def test_the_live_check_survives_another_process_saving_meanwhile(home, cli, ctx, monkeypatch) -> None:
+    """The panel's live check is a dry run in a savepoint. On SQLite it read the slot, then wrote
+    the draft: when the station or another panel process had committed in between, the write could
+    not be upgraded from the old snapshot and failed at once ("database is locked", a 500 seen
+    while an editor saved the same slot). The check now claims the write lock before it reads."""
+    import sqlite3
+
+    from broadcaster import schedule, week
+
+    (a,) = _bulletins(cli, "Tin một")
+    made = cli("schedule", "add", "--bulletin", str(a), "--daily", "06:00", "--json")
+    slot_id = json.loads(made.stdout)["id"]
+    real_get_slot = schedule.get_slot
+    others: list[str] = []
+
+    def get_slot_then_someone_saves(session, wanted):
+        slot = real_get_slot(session, wanted)
+        other = sqlite3.connect(home / "broadcaster.db", timeout=0.2)
+        try:  # another process's save, between the check's read and its write
+            other.execute("UPDATE slots SET name = 'đổi bởi tiến trình khác' WHERE id = ?", (wanted,))
+            other.commit()
+            others.append("committed")
+        except sqlite3.OperationalError:
+            others.append("waited")  # the check holds the write lock: the other save waits
+        finally:
+            other.close()
+        return slot
+
+    monkeypatch.setattr(schedule, "get_slot", get_slot_then_someone_saves)
+    with ctx.session() as session:
+        result = week.check_edit(session, slot_id, default_tz="Asia/Ho_Chi_Minh", daily="07:00")
+    assert result.ok, result.errors
+    assert others == ["waited"], others

@@ -120,6 +120,22 @@ def test_dashboard_shows_now_playing_timeline_and_failures(web_app, login_as):
     assert "Loa &lt;b&gt;mất điện&lt;/b&gt;" in body, "recent failure with its reason, escaped"
 
 
+def test_dashboard_timeline_names_a_one_bulletin_slot_once(web_app, login_as):
+    """A slot named after its only bulletin (the default name) read "X — X" on today's timeline."""
+    from broadcaster.models import Slot, SlotItem
+
+    title = "Thông báo lịch cắt điện"
+    bid = _bulletin(web_app, title=title, status="approved")
+    now_local = dt.datetime.now(dt.timezone(dt.timedelta(hours=7))).replace(second=0, microsecond=0)
+    with web_app.extensions["broadcaster"].session() as s:
+        slot = Slot(name=title, kind="once", at_utc=now_local.astimezone(dt.timezone.utc))
+        slot.items.append(SlotItem(kind="bulletin", bulletin_id=bid, position=0))
+        s.add(slot)
+    body = login_as("office").get("/").get_data(as_text=True)
+    timeline = body[body.index("Lịch phát hôm nay"):body.index("Sự cố gần đây")]
+    assert timeline.count(title) == 1, timeline
+
+
 def test_emergency_and_stop_write_commands_with_confirmation(web_app, login_as):
     from broadcaster.models import StationCommand
 
@@ -330,6 +346,21 @@ def test_admin_users_tokens_and_zones(web_app, login_as):
     assert post(admin, f"/admin/zones/{zid}", {"name": "Khu phố Ba", "kind": "khu phố",
                                                "output": "main"}).status_code == 302
     assert "Khu phố Ba" in admin.get("/admin/zones").get_data(as_text=True)
+
+
+def test_admin_pages_offer_what_can_be_done_in_vietnamese_numbers(web_app, login_as):
+    """A zone's place reads back with a decimal comma (as typed, "21,0285"), never 21.0285; the
+    administrator is not offered a lock on their own account (the server refuses it anyway)."""
+    admin = login_as("admin")
+    assert post(admin, "/admin/zones", {"name": "Thôn Nam", "kind": "thôn", "latitude": "21,0285",
+                                        "longitude": "105.835"}).status_code == 302
+    zones = admin.get("/admin/zones").get_data(as_text=True)
+    assert 'value="21,0285"' in zones and 'value="105,835"' in zones, zones
+    assert not re.search(r'(value|placeholder)="\d+\.\d+"', zones), "a dotted decimal in the form"
+    users = admin.get("/admin/users").get_data(as_text=True)
+    own = user_id(web_app, "admin")
+    assert f"/admin/users/{own}/active" not in users, "a lock on one's own account"
+    assert f"/admin/users/{user_id(web_app, 'editor')}/active" in users
 
 
 def test_approving_an_emergency_bulletin_sends_it_to_air_at_once(web_app, login_as):

@@ -284,3 +284,18 @@ def test_a_conflict_warning_says_what_and_how_much_once_with_one_instruction(web
 def test_the_new_slot_page_names_the_time_zone_in_words(web_app, login_as) -> None:
     page = login_as("editor").get("/schedule/new").get_data(as_text=True)
     assert "giờ Việt Nam, GMT+7" in page and "Asia/Ho_Chi_Minh" not in page, page[:3000]
+
+
+def test_a_rundown_that_cannot_be_changed_offers_no_drag_handle(web_app, login_as) -> None:
+    """The office reads a slot's rundown; a grip (⠿) there promised a drag that does nothing."""
+    bid = approved_bulletin(web_app, "Tin một", "Bà con chú ý tin một.")
+    editor = login_as("editor")
+    assert post(editor, "/schedule/new", {"kind": "daily", "daily": "06:00", "name": "Bản tin sáng",
+                                          "bulletin_ids": [str(bid)]}).status_code == 302
+    from broadcaster.models import Slot
+
+    with web_app.extensions["broadcaster"].session() as session:
+        slot_id = session.scalar(select(Slot.id).where(Slot.name == "Bản tin sáng"))
+    assert "⠿" in editor.get(f"/schedule/{slot_id}").get_data(as_text=True), "the editor drags"
+    page = login_as("office").get(f"/schedule/{slot_id}").get_data(as_text=True)
+    assert "Tin một" in page and "⠿" not in page and 'draggable="true"' not in page

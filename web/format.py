@@ -84,6 +84,18 @@ def number(value: float | int | None, digits: int = 0) -> str:
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
+def coordinate(value: float | None) -> str:
+    """A latitude or longitude the Vietnamese way, as typed back into the form: 21.0285 → "21,0285".
+
+    Up to six decimals (about 10 cm), trailing zeros dropped; "" when the place is not set, so the
+    field shows its placeholder. The parser takes the comma as well as the dot.
+    """
+    if value is None:
+        return ""
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
 #: Evidence item kinds and speech engines as a person reads them (the log keeps the codes).
 ITEM_KIND_NAMES = {"speech": "Lời đọc", "jingle": "Nhạc hiệu", "recording": "Bản ghi âm",
                    "pause": "Khoảng lặng", "bulletin": "Bản tin"}
@@ -137,7 +149,7 @@ def init_app(app: Flask) -> None:
     # The app's settings are read once, when its context is opened; the zone cannot change after.
     app.extensions[ZONE_KEY] = ZoneInfo(app.extensions["broadcaster"].settings.station.timezone)
     app.jinja_env.filters.update(
-        localtime=localtime, hhmm=hhmm, vndate=vndate, duration=duration, number=number,
+        localtime=localtime, hhmm=hhmm, vndate=vndate, duration=duration, number=number, coordinate=coordinate,
         role_label=lambda r: ROLE_LABELS.get(r, r),
         status_label=lambda s: STATUS_LABELS.get(s, s),
         priority_label=lambda p: PRIORITY_LABELS.get(p, p),

@@ -125,6 +125,23 @@
       var span = li.querySelector(".seconds");
       if (line && span) { span.textContent = line.duration + (line.plays > 1 ? " (" + line.plays + " lần)" : ""); }
     });
+    /* The priority heads follow the draft too: a priority bulletin taken out of the rundown
+       still leads the airing (it counts in the total), so its row must appear. */
+    list.querySelectorAll('.rundown-fixed[data-kind="head"]').forEach(function (li) { li.remove(); });
+    var before = movable()[0] || list.querySelector('[data-kind="outro"]');
+    rundown.items.filter(function (l) { return l.kind === "head"; }).forEach(function (l) {
+      var li = document.createElement("li");
+      li.className = "rundown-fixed";
+      li.setAttribute("data-kind", "head");
+      [["grip", ""], ["kind", l.label], ["title", l.title],
+       ["seconds", l.duration + (l.plays > 1 ? " (" + l.plays + " lần)" : "")]].forEach(function (part) {
+        var span = document.createElement("span");
+        span.className = part[0]; span.textContent = part[1];
+        if (part[0] === "grip") { span.setAttribute("aria-hidden", "true"); }
+        li.appendChild(span);
+      });
+      list.insertBefore(li, before);
+    });
     var total = document.querySelector("#rundown-total strong");
     if (total) { total.textContent = rundown.estimated; }
     var next = document.querySelector("#next-airing strong");
