@@ -20,6 +20,8 @@ from __future__ import annotations
 import copy
 import ctypes
 import gc
+import html
+import json
 import logging
 import os
 import signal
@@ -41,16 +43,46 @@ UPLOAD_PATHS = frozenset({"/library/upload"})
 MULTIPART_SLACK = 64 * 1024
 
 
+_TOO_LARGE_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Dữ liệu gửi lên quá lớn — Loa xã</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.5}}
+h1{{font-size:1.4rem}}</style></head>
+<body><h1>Dữ liệu gửi lên quá lớn</h1>
+<p>{reason}. Máy chủ đã từ chối trước khi nhận tệp, không có gì bị lưu.</p>
+<p>Bấm nút <strong>Quay lại</strong> của trình duyệt để về trang vừa mở (chữ đã nhập vẫn còn),
+rồi chọn tệp nhỏ hơn hoặc rút gọn nội dung.</p>
+<p><a href="/">Về trang đầu bảng điều khiển</a></p></body></html>
+"""
+
+
 class BodyTooLarge(Error):  # type: ignore[misc]
-    """413 with the reason in Vietnamese (waitress's own says it in English)."""
+    """413 with the reason in Vietnamese (waitress's own says it in English, in plain text).
+
+    Why a page of its own: waitress answers before the app sees the request, so the panel's
+    error pages cannot; a person gets a page with a way back, the API (``/api/``) JSON like
+    every other API error.
+    """
 
     code = 413
     reason = "Request Entity Too Large"
 
+    def __init__(self, body: str, path: str = "") -> None:
+        super().__init__(body)
+        self.path = path
+
     def to_response(self, ident: str | None = None) -> tuple[str, list[tuple[str, str]], bytes]:
-        body = f"Dữ liệu gửi lên quá lớn: {self.body}\r\n".encode("utf-8")
+        reason = f"Dữ liệu gửi lên quá lớn: {self.body}"
+        if self.path.startswith("/api/"):
+            body = json.dumps({"error": reason, "status": self.code}, ensure_ascii=False).encode("utf-8")
+            kind = "application/json"
+        else:
+            body = _TOO_LARGE_PAGE.format(reason=html.escape(reason)).encode("utf-8")
+            kind = "text/html; charset=utf-8"
         return (f"{self.code} {self.reason}",
-                [("Content-Type", "text/plain; charset=utf-8")], body)
+                [("Content-Type", kind), ("X-Content-Type-Options", "nosniff"),
+                 ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")],
+                body)
 
 
 @dataclass(frozen=True)
@@ -82,8 +114,8 @@ def limits_from_settings(settings: Any) -> Limits:
 
 def _describe(limit: int) -> str:
     if limit >= 1024 * 1024:
-        return f"tối đa {limit / (1024 * 1024):.0f} MiB cho địa chỉ này"
-    return f"tối đa {max(1, limit // 1024)} KiB cho địa chỉ này"
+        return f"tối đa {limit / (1024 * 1024):.0f} MB cho địa chỉ này"
+    return f"tối đa {max(1, limit // 1024)} KB cho địa chỉ này"
 
 
 def _parser_class(limits: Limits) -> type[HTTPRequestParser]:
@@ -106,7 +138,7 @@ def _parser_class(limits: Limits) -> type[HTTPRequestParser]:
                     and not isinstance(self.error, BodyTooLarge):
                 logger.warning("từ chối thân yêu cầu quá lớn tới %s (%s byte theo tiêu đề)",
                                self.path, self.content_length)
-                self.error = BodyTooLarge(_describe(getattr(self, "body_limit", 0)))
+                self.error = BodyTooLarge(_describe(getattr(self, "body_limit", 0)), self.path or "")
             return consumed
 
     return GuardedParser
