@@ -106,6 +106,9 @@ class WeekOccurrence:
     #: The priority bulletins likely to lead this airing (within the next day), counted in
     #: ``estimated_seconds`` as in the slot's rundown.
     heads: tuple[WeekItem, ...] = ()
+    #: Seconds on air by the log (None: not aired, or not logged yet): what an aired airing
+    #: shows instead of the estimate (a priority head makes 45 s into 2 min 35).
+    aired_seconds: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +127,7 @@ class WeekOccurrence:
                 {"kind": i.kind, "title": i.title, "bulletin_id": i.bulletin_id} for i in self.items
             ],
             "evidence_status": self.evidence_status,
+            "aired_seconds": round(self.aired_seconds, 1) if self.aired_seconds is not None else None,
             "heads": [{"title": i.title, "bulletin_id": i.bulletin_id} for i in self.heads],
         }
 
@@ -200,13 +204,17 @@ def occurrences_in(
     found = schedule.next_occurrences(slots, default_tz, start, end)
     keys = [occurrence_key(slot.id, local_date) for slot, local_date, _ in found]
     statuses: dict[str, str] = {}
+    aired: dict[str, float] = {}
     for chunk in range(0, len(keys), 500):
         rows = session.execute(
-            select(EvidenceEntry.occurrence_key, EvidenceEntry.status).where(
-                EvidenceEntry.occurrence_key.in_(keys[chunk:chunk + 500])
-            )
+            select(EvidenceEntry.occurrence_key, EvidenceEntry.status, EvidenceEntry.seconds_played)
+            .where(EvidenceEntry.occurrence_key.in_(keys[chunk:chunk + 500]))
+            .order_by(EvidenceEntry.id)  # a later entry (a correction) has the last word
         ).all()
-        statuses.update({key: status for key, status in rows if key})
+        for key, status, played in rows:
+            if key:
+                statuses[key] = status
+                aired[key] = float(played or 0.0)
     estimates: dict[int, float] = {}
     now_utc = dt.datetime.now(dt.timezone.utc)
     # one query tells whether any airing can have heads at all (most days none: no fresh
@@ -254,6 +262,7 @@ def occurrences_in(
                 evidence_label=label,
                 state_label=state,
                 heads=tuple(WeekItem("head", ESTIMATE_KIND_LABELS["head"], b.title, b.id) for b in heads),
+                aired_seconds=aired.get(key) if aired.get(key) else None,
             )
         )
     return result

@@ -299,3 +299,19 @@ def test_a_rundown_that_cannot_be_changed_offers_no_drag_handle(web_app, login_a
     assert "⠿" in editor.get(f"/schedule/{slot_id}").get_data(as_text=True), "the editor drags"
     page = login_as("office").get(f"/schedule/{slot_id}").get_data(as_text=True)
     assert "Tin một" in page and "⠿" not in page and 'draggable="true"' not in page
+
+
+def test_the_week_says_how_long_an_aired_airing_was_on_air(web_app, login_as) -> None:
+    """The estimate said 45 s; a priority notice led it and it aired 2 min 35 s: the week says that."""
+    from broadcaster import schedule
+    from broadcaster.models import EvidenceEntry
+
+    bid = approved_bulletin(web_app)
+    with web_app.extensions["broadcaster"].session() as session:
+        slot = schedule.add_slot(session, items=[schedule.ItemSpec(kind="bulletin", bulletin_id=bid)],
+                                 default_tz="Asia/Ho_Chi_Minh", daily="06:00", name="Bản tin sáng",
+                                 now=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
+        session.add(EvidenceEntry(occurrence_key=f"slot-{slot.id}@2025-01-07", status="completed",
+                                  seconds_played=155.0, prev_hash="0" * 64, hash="c" * 64))
+    page = login_as("office").get("/schedule?week=2025-01-06").get_data(as_text=True)
+    assert page.count("đã phát 2 phút 35 giây") == 1, page

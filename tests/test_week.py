@@ -65,6 +65,20 @@ def test_week_view_shows_what_the_evidence_says(ctx) -> None:
         assert labels == ["", "Bị lỡ", "", "", "", "", ""], labels
 
 
+def test_an_aired_airing_shows_how_long_it_was_on_air_not_the_estimate(ctx) -> None:
+    """A priority notice led it: the estimate said 45 s, the air 2 min 35 s; the week says what aired."""
+    with ctx.session() as session:
+        b = approved(session)
+        slot = schedule.add_slot(session, items=items(b), default_tz=TZ, daily="06:00", now=NOW)
+        session.add(EvidenceEntry(occurrence_key=f"slot-{slot.id}@2025-01-07", status="completed",
+                                  seconds_played=155.0, prev_hash="0" * 64, hash="b" * 64))
+    with ctx.session() as session:
+        view = week.week_view(session, TZ, dt.date(2025, 1, 6), today=NOW.date())
+        occurrences = [o for d in view.days for o in d.occurrences]
+        assert occurrences[1].aired_seconds == 155.0 and occurrences[1].as_dict()["aired_seconds"] == 155.0
+        assert occurrences[0].aired_seconds is None and occurrences[2].aired_seconds is None
+
+
 def test_parse_week_gives_the_monday() -> None:
     assert week.parse_week("2025-01-09", dt.date(2000, 1, 1)) == dt.date(2025, 1, 6)
     assert week.parse_week("09/01/2025", dt.date(2000, 1, 1)) == dt.date(2025, 1, 6)

@@ -243,6 +243,7 @@ SCHEMAS: dict[str, Any] = {
             "campaign": {"type": "string"},
             "items": {"type": "array", "items": {"type": "object"}},
             "evidence_status": {"type": ["string", "null"]},
+            "aired_seconds": {"type": ["number", "null"], "description": "giây đã phát theo nhật ký (null: chưa phát)"},
             "heads": {"type": "array", "description": "Tin ưu tiên có thể được đọc đầu buổi (trong "
                       "một ngày tới), đã tính vào estimated_seconds",
                       "items": {"type": "object", "properties": {"title": {"type": "string"},
