@@ -177,6 +177,8 @@ def test_a_broadcast_on_a_full_disk_is_recorded_as_it_aired_once_space_returns(
     assert abs((entry.started_at - at).total_seconds()) < 0.5, entry.started_at  # type: ignore[operator]
     # What happened, in the entry: the air-check could not be recorded on the full disk.
     assert "Không ghi được bản kiểm tra phát sóng" in entry.reason, entry.reason
+    assert "ổ đĩa đầy" in entry.reason and "Errno" not in entry.reason and "pipe" not in entry.reason, (
+        entry.reason)
     assert not entry.aircheck_sha256, "no air-check is claimed"
     assert [e.occurrence_key for e in entries(ctx)].count(key) == 1
     row = wait_for(lambda: (r := occurrence(ctx, slot_id)) is not None and r.render_path and r,

@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import math
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -39,6 +40,10 @@ DEAD_AIR_DBFS = -45.0
 OPUS_BITRATE = "32k"
 #: Chunks this close (in seconds of audio) to a sample time it.
 WINDOW_S = 1.5
+
+
+#: Less free space than this under the air-check when the encoder stops: the disk filled.
+FULL_DISK_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,21 @@ class MonitorTap:
         """True once the first audio arrived (the monitor is being heard)."""
         return self.started.wait(timeout)
 
+    def _why_encoder_stopped(self) -> str:
+        """The reason the office reads when the encoder stopped taking audio mid-air.
+
+        Why not the exception's text: it is "[Errno 32] Broken pipe" whatever happened; the
+        usual cause is a full disk under the air-check, which is said so.
+        """
+        folder = self._tmp.parent if self._tmp is not None else None
+        try:
+            if folder is not None and shutil.disk_usage(folder).free < FULL_DISK_BYTES:
+                return "ổ đĩa đầy, bộ mã hóa không ghi tiếp được bản thu"
+        except OSError:
+            pass
+        code = self._ffmpeg.poll() if self._ffmpeg is not None else None
+        return "bộ mã hóa bản thu dừng đột ngột" + (f" (mã thoát {code})" if code is not None else "")
+
     def _read(self) -> None:
         assert self._parec is not None and self._parec.stdout is not None
         stream = self._parec.stdout
@@ -116,8 +136,8 @@ class MonitorTap:
             if self._ffmpeg is not None and self._ffmpeg.stdin is not None:
                 try:
                     self._ffmpeg.stdin.write(data)
-                except (BrokenPipeError, OSError) as exc:
-                    self._error = f"bộ mã hóa Opus dừng: {exc}"
+                except OSError:
+                    self._error = self._why_encoder_stopped()
                     self._ffmpeg = None
             data = pending + data
             usable = len(data) - len(data) % 2
