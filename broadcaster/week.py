@@ -211,10 +211,10 @@ def occurrences_in(
             .where(EvidenceEntry.occurrence_key.in_(keys[chunk:chunk + 500]))
             .order_by(EvidenceEntry.id)  # a later entry (a correction) has the last word
         ).all()
-        for key, status, played in rows:
-            if key:
-                statuses[key] = status
-                aired[key] = float(played or 0.0)
+        for logged_key, logged_status, played in rows:
+            if logged_key:
+                statuses[logged_key] = logged_status
+                aired[logged_key] = float(played or 0.0)
     estimates: dict[int, float] = {}
     now_utc = dt.datetime.now(dt.timezone.utc)
     # one query tells whether any airing can have heads at all (most days none: no fresh
