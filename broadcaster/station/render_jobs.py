@@ -48,6 +48,7 @@ from broadcaster.station.interfaces import Program
 from broadcaster.station.occurrences import occurrence_row
 from broadcaster.station.reconcile import PENDING, RENDERED, Due
 from broadcaster.station.render import RenderFailed, RenderWorker, SoonestFirst, evidence_items
+from broadcaster.wording import decimal
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +166,7 @@ class RenderJobs:
                     note = f"Dựng chương trình lỗi sau {len(errors) or 1} lần thử: {detail}"
                     free = self.free_bytes()
                     if free is not None and free < LOW_SPACE_BYTES:
-                        note += f" (ổ đĩa dữ liệu đầy: còn {free / 1e6:.1f} MB trống)".replace(".", ",")
+                        note += f" (ổ đĩa dữ liệu đầy: còn {decimal(free / 1e6)} MB trống)"
             elif errors:
                 note = f"Dựng được sau {len(errors) + 1} lần thử (lỗi trước: {errors[-1]})"
                 program.note = note
