@@ -7,6 +7,7 @@ fault, in turn:
 
 * ``kill`` — kill -9 at a random instant from 5 s before to the end of the broadcast;
 * ``kill-before`` — kill -9 in the last second before the instant;
+* ``kill-start`` — kill -9 in the first 0.3 s after the instant (the airing is to air again);
 * ``kill-end`` — kill -9 in the last 20 ms of the broadcast (either status is then true);
 * ``sound-down`` — the sound server killed 0.5 s before the instant, started again 2 s after it;
 * ``db-locked`` — another process holds a write transaction from 3 s before to 2 s after the end;
@@ -16,8 +17,10 @@ a killed station is started again 0.5 s later, as systemd would. At the end it p
 evidence and the station's own log ("bắt đầu phát" once per player start):
 
 * occurrences — broadcasts scheduled;
-* lost — no entry, or ``missed``/``failed`` (every fault is shorter than the grace window);
-* doubled — more than one player start for one occurrence;
+* lost — no entry, or ``missed``/``failed`` (every fault is shorter than the grace window), or
+  ``interrupted`` by a kill within :data:`UNHEARD_S` of its start (it should have aired again);
+* doubled — more than one player start for one occurrence (a start that a kill cut within
+  :data:`UNHEARD_S` does not count: at most the opening of the signal went out);
 * misrecorded — an entry that disagrees with what happened: ``interrupted`` when no kill fell in
   its airing, ``completed`` when one did (more than 20 ms before its end), or seconds off by more
   than 1 s from the truth (the program's length, or kill time − start);
@@ -66,7 +69,10 @@ from broadcaster.models import EvidenceEntry, Occurrence  # noqa: E402
 UTC = dt.timezone.utc
 TZ = "Asia/Ho_Chi_Minh"
 HANOI = dt.timezone(dt.timedelta(hours=7))
-FAULTS = ("kill", "kill-before", "kill-end", "sound-down", "db-locked", "disk-full")
+FAULTS = ("kill", "kill-before", "kill-start", "kill-end", "sound-down", "db-locked", "disk-full")
+#: A start cut by a kill this soon after it played less than this: the station airs it again
+#: (``PlayoutEngine.recover``), and residents heard at most the opening of the signal, not twice.
+UNHEARD_S = 0.5
 SINK = "faults"
 
 
@@ -136,6 +142,15 @@ class Station:
                 self.proc.wait(60)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def start_times(self) -> dict[str, list[dt.datetime]]:
+        """Each occurrence's player starts, as the station logged them."""
+        found: dict[str, list[dt.datetime]] = {}
+        for log in self.logs:
+            text = log.read_text(encoding="utf-8", errors="replace")
+            for match in re.finditer(r"(slot-\d+@[\d-]+): bắt đầu phát lúc (\S+)", text):
+                found.setdefault(match.group(1), []).append(dt.datetime.fromisoformat(match.group(2)))
+        return found
 
     def starts(self) -> dict[str, int]:
         found: dict[str, int] = {}
@@ -255,6 +270,8 @@ def main() -> int:
                     when = at + dt.timedelta(seconds=rng.uniform(-5.0, length))
                 elif fault == "kill-before":
                     when = at - dt.timedelta(seconds=rng.uniform(0.0, 1.0))
+                elif fault == "kill-start":
+                    when = at + dt.timedelta(seconds=rng.uniform(0.0, 0.3))
                 else:
                     when = end - dt.timedelta(seconds=rng.uniform(0.0, 0.02))
                 sleep_until(when)
@@ -283,6 +300,7 @@ def main() -> int:
     finally:
         station.stop()
     starts = station.starts()
+    start_times = station.start_times()
     files: dict[int, Path | None] = {}
     for slot_id, _, _ in plan:  # the true lengths, once everything is rendered
         path = rendered_file(home, bodies[slot_id])
@@ -299,7 +317,9 @@ def main() -> int:
             rows = session.scalars(select(EvidenceEntry).where(EvidenceEntry.occurrence_key == key)).all()
             occurrence = session.scalar(select(Occurrence).where(Occurrence.slot_id == slot_id))
             record = occurrence.render_path if occurrence is not None else None
-            count = starts.get(key, 0)
+            count = starts.get(key, 0) - sum(  # cut unheard by a kill: not a second hearing
+                1 for began in start_times.get(key, [])
+                if any(0 <= (k - began).total_seconds() < UNHEARD_S for k in kills.values()))
             problems: list[str] = []
             if count > 1:
                 doubled += 1
@@ -329,6 +349,12 @@ def main() -> int:
                    and killed <= entry.started_at + dt.timedelta(seconds=length - 0.02))
             truth = ((killed - entry.started_at).total_seconds() if cut and killed and entry.started_at
                      else length)
+            if cut and truth < UNHEARD_S and entry.status == "interrupted":
+                # nothing of it was heard and the grace window was open: it should have aired
+                lost += 1
+                problems.append(f"lost (cut {truth:.2f} s after its start, not aired again)")
+                print(f"  {key} [{fault}]: {'; '.join(problems)}")
+                continue
             expected = "interrupted" if cut else "completed"
             ok_status = entry.status == expected or (  # a kill in the last 20 ms: either is true
                 killed is not None and not cut and entry.status == "interrupted")

@@ -285,3 +285,111 @@ def test_air_checks_and_half_sent_box_uploads_older_than_the_retention_are_delet
     assert aircheck.cleanup(tmp_path, 90, now) == 3
     assert {name for name, path in files.items() if path.exists()} == {"new station", "new partial"}
     assert not (root / "2026" / "08").exists() and not (root / "receivers" / "3").exists()
+
+
+# ---------------------------------------------------------------- a crash at an airing's first instant
+
+class KeepingSink(FlakySink):
+    """A sink that keeps what it was given, to read the entries' fields."""
+
+    def __init__(self) -> None:
+        super().__init__(failures=0)
+        self.records: list[EntryRecord] = []
+
+    def append(self, record: EntryRecord) -> None:
+        super().append(record)
+        self.records.append(record)
+
+
+def _engine_after_crash(tmp_path: Path, key: str, *, progress: float | None = None,
+                        booted: dt.datetime = T - dt.timedelta(days=3)):
+    """An engine starting over a journal a killed station left: ``key`` started at T."""
+    from types import SimpleNamespace
+
+    from broadcaster.station.air_journal import AirJournal
+    from broadcaster.station.engine import PlayoutEngine
+
+    journal = AirJournal(tmp_path / "station-main.airlog")
+    journal.started(key, T, {"occurrence_key": key, "title": "Bản tin sáng",
+                             "program_seconds": 9.6}, 7, None)
+    if progress is not None:
+        journal.progress(key, progress)
+    sink = KeepingSink()
+    writer = EvidenceWriter(sink)
+    engine = PlayoutEngine(SimpleNamespace(monitor_source=None), SimpleNamespace(now=lambda: T),  # type: ignore[arg-type]
+                           writer, aircheck_dir=None, home=tmp_path, timezone="Asia/Ho_Chi_Minh",
+                           grace_s=300, journal=journal)
+    engine.boot_time = lambda: booted
+    return engine, writer, journal
+
+
+def test_killed_before_half_a_second_aired_it_is_not_recorded_and_airs_again(tmp_path: Path) -> None:
+    key = "slot-3@2026-12-02"
+    engine, writer, journal = _engine_after_crash(tmp_path, key)
+    assert engine.recover() == [], "no entry: nothing of it was heard"
+    assert not writer.has_entry(key)
+    assert engine.began(key) is False, "the daemon may air it again within the grace window"
+    note = engine.cut_note(key)
+    assert "06:00:00" in note and "dừng đột ngột" in note and "chưa nghe được" in note, note
+    # A second crash before the retry: the note survives, the airing is still free to air.
+    again, writer2, _ = _engine_after_crash(tmp_path / "x", key)
+    again.journal = journal
+    assert again.recover() == [] and again.began(key) is False and again.cut_note(key) == note
+    # A retry that starts anew is a normal airing of the journal.
+    journal.started(key, T + dt.timedelta(seconds=20), {"occurrence_key": key}, 7, None)
+    unfinished = {a.key: a for a in journal.unfinished()}
+    assert unfinished[key].started_at == T + dt.timedelta(seconds=20)
+    assert unfinished[key].cut_notes == [note]
+
+
+def test_too_late_for_the_retry_the_missed_entry_says_what_became_of_the_first_attempt(
+        tmp_path: Path) -> None:
+    key = "slot-3@2026-12-02"
+    engine, writer, _ = _engine_after_crash(tmp_path, key)
+    engine.recover()
+    from broadcaster.station.interfaces import Airing
+    engine.record(Airing(key, T, {}, 7), "missed", "Bỏ lỡ: quá thời gian cho phép")
+    reason = writer.sink.records[0].fields["reason"]  # type: ignore[attr-defined]
+    assert reason.startswith("Bỏ lỡ: quá thời gian cho phép; Lần phát lúc 06:00:00 bị cắt"), reason
+
+
+def test_what_may_have_been_heard_is_recorded_interrupted_and_never_aired_twice(tmp_path: Path) -> None:
+    cases = {
+        "half a second aired (a progress tick)": dict(key="slot-3@2026-12-02", progress=0.5),
+        "a reboot since (a power cut: unsynced ticks lost)": dict(
+            key="slot-3@2026-12-02", booted=T + dt.timedelta(seconds=40)),
+        "an emergency (no schedule would air it again)": dict(key="emergency-12"),
+    }
+    for why, case in cases.items():
+        folder = tmp_path / str(abs(hash(why)))
+        engine, writer, _ = _engine_after_crash(folder, **case)  # type: ignore[arg-type]
+        key = str(case["key"])
+        assert engine.recover() == [key], why
+        assert writer.has_entry(key) and engine.began(key) is True, why
+        assert engine.cut_note(key) == "", why
+
+
+def test_an_aircheck_tells_how_long_sound_went_out_after_the_airings_start(tmp_path: Path) -> None:
+    import subprocess
+
+    from broadcaster.station.aircheck import audible_seconds
+
+    path = tmp_path / "check.opus"
+    # An earlier program's last second, a second of silence, then 0.2 s of this airing.
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", "sine=frequency=440:duration=1:sample_rate=44100",
+                    "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono:d=1",
+                    "-f", "lavfi", "-i", "sine=frequency=440:duration=0.2:sample_rate=44100",
+                    "-filter_complex", "[0][1][2]concat=n=3:v=0:a=1", "-ac", "1",
+                    "-c:a", "libopus", "-b:a", "32k", str(path)], check=True)
+    whole = audible_seconds(path)
+    after_start = audible_seconds(path, skip_s=1.5)
+    assert whole is not None and 2.1 <= whole <= 2.3, whole
+    assert after_start is not None and 0.1 <= after_start <= 0.3, after_start
+    silent = tmp_path / "silent.opus"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "anullsrc=r=44100:cl=mono:d=1", "-c:a", "libopus", str(silent)], check=True)
+    assert audible_seconds(silent) == 0.0
+    broken = tmp_path / "broken.opus"
+    broken.write_bytes(b"OggS not really")
+    assert audible_seconds(broken) is None

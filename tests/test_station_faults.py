@@ -3,7 +3,8 @@
 Each test kills, starves or blocks a ``python -m broadcaster station`` process at a chosen moment
 and checks what the loudspeakers aired and what the evidence says: a broadcast heard in full is
 recorded completed even when the station dies before its entry is written; one cut by a crash
-records its start and the seconds that aired; one that never made a sound airs after a restart; a
+records its start and the seconds that aired; one that never made a sound (or was cut in its first
+half second) airs after a restart; a
 missing sink is waited for; a locked database or a full disk never keeps a ready program off air.
 """
 from __future__ import annotations
@@ -136,6 +137,34 @@ def test_killed_before_its_first_sample_it_airs_after_the_restart_with_its_delay
     assert entry.status == "completed", (entry.status, entry.reason)
     assert "Phát trễ" in entry.reason, f"its delay is recorded: {entry.reason}"
     assert tap.first_audible_at() is not None, "it was heard after the restart"
+    assert second.terminate() == 0, second.output()
+
+
+def test_killed_at_its_first_instant_it_airs_again_and_its_entry_says_so(
+        ctx: Any, home: Path, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
+    first = started(station(), ctx)
+    bulletin_id = approved_bulletin(ctx)
+    at = now() + dt.timedelta(seconds=4)
+    slot_id = add_once(ctx, bulletin_id, at)
+    key = key_of(slot_id, at)
+    journals = lambda: list(home.glob("station-*.airlog"))  # noqa: E731
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:  # the journal's start: the first sample is being handed over
+        if any(f'"k":"{key}","e":"start"' in j.read_text(encoding="utf-8") for j in journals()):
+            break
+        time.sleep(0.002)
+    first.crash()
+    killed_at = now()
+    assert (killed_at - at).total_seconds() < 0.4, f"killed {killed_at - at} after the instant"
+    tap.reset_first_audible()  # what the restarted station airs, not a blip of the first attempt
+    second = started(station(), ctx)
+    entry = wait_for(lambda: entry_for(ctx, key), 40, "the occurrence's entry after the restart")
+    assert entry.status == "completed", (entry.status, entry.reason)
+    assert "bị cắt khi trạm phát dừng đột ngột" in entry.reason and "phát lại" in entry.reason, \
+        entry.reason
+    assert entry.started_at is not None and entry.started_at > killed_at, "the retry's own start"
+    assert tap.first_audible_at() is not None, "it was heard after the restart"
+    assert [e.occurrence_key for e in entries(ctx)].count(key) == 1
     assert second.terminate() == 0, second.output()
 
 

@@ -14,7 +14,10 @@ survive a power cut too. It holds, per airing:
 * ``end`` — the whole entry as decided, written the moment the player exits, *before* the entry is
   handed to the database: a broadcast heard in full is never recorded interrupted because the
   station died in between;
-* ``recorded`` — the sink has the entry; the airing can be forgotten (:meth:`AirJournal.compact`).
+* ``recorded`` — the sink has the entry; the airing can be forgotten (:meth:`AirJournal.compact`);
+* ``unheard`` — written after a crash for an airing cut before anything of it could be heard (see
+  :meth:`~.engine.PlayoutEngine.recover`): its ``start`` no longer counts, it may air again within
+  the grace window, and the note says what happened to the first attempt.
 
 On start, :meth:`AirJournal.unfinished` gives the airings whose entry may not have reached the sink.
 
@@ -96,6 +99,8 @@ class JournalledAiring:
     seconds: float = 0.0
     end: dict[str, Any] | None = None
     recorded: bool = False
+    #: What became of earlier attempts cut before they could be heard (``unheard`` records).
+    cut_notes: list[str] = field(default_factory=list)
 
 
 class AirJournal:
@@ -161,11 +166,14 @@ class AirJournal:
         return False
 
     def started(self, key: str, started_at: dt.datetime, entry: dict[str, Any], ref: int | None,
-                aircheck_part: str | None, program: tuple[str, str] | None = None) -> None:
+                aircheck_part: str | None, program: tuple[str, str] | None = None,
+                part_at: float | None = None) -> None:
         """Just before the first sample (not synced yet: :meth:`sync` right after it);
-        ``program`` is the (path, SHA-256) airing, for a render record lost with a crash."""
+        ``program`` is the (path, SHA-256) airing, for a render record lost with a crash;
+        ``part_at`` the seconds the air-check had recorded by then (what played before: the
+        tap starts while an earlier program may still be on air)."""
         self._append({"k": key, "e": "start", "at": started_at, "entry": entry, "ref": ref,
-                      "part": aircheck_part, "program": program}, sync=False)
+                      "part": aircheck_part, "program": program, "part_at": part_at}, sync=False)
 
     def sync(self) -> None:
         with self._lock:
@@ -188,6 +196,11 @@ class AirJournal:
 
     def recorded(self, key: str) -> None:
         self._append({"k": key, "e": "recorded"}, sync=False)
+
+    def unheard(self, key: str, note: str) -> bool:
+        """The airing's last start was cut before it could be heard: it may start again
+        (synced: a second crash must not turn the retry into "interrupted, 0.0 s")."""
+        return self._append({"k": key, "e": "unheard", "note": note}, sync=True)
 
     def read(self) -> dict[str, JournalledAiring]:
         """Every airing in the file (a torn last line, from a power cut, is skipped)."""
@@ -213,6 +226,9 @@ class AirJournal:
                 airing.end = record
             elif kind == "recorded":
                 airing.recorded = True
+            elif kind == "unheard" and airing.end is None:
+                airing.started_at, airing.start, airing.seconds = None, {}, 0.0
+                airing.cut_notes.append(str(record.get("note") or ""))
         return found
 
     def exists(self) -> bool:
@@ -229,8 +245,10 @@ class AirJournal:
         self.reserve()
 
     def unfinished(self) -> list[JournalledAiring]:
-        """Airings that started and whose entry the sink may not have."""
-        return [a for a in self.read().values() if not a.recorded and (a.start or a.end)]
+        """Airings that started and whose entry the sink may not have (with those cut before
+        they could be heard and not yet started again: their notes belong in their entry)."""
+        return [a for a in self.read().values()
+                if not a.recorded and (a.start or a.end or a.cut_notes)]
 
     def started_keys(self) -> set[str]:
         return {a.key for a in self.read().values() if a.start}

@@ -267,6 +267,32 @@ def salvage(part: Path, home: Path) -> Aircheck | None:
                     "Bản kiểm tra phát sóng được cứu lại sau khi trạm phát dừng đột ngột")
 
 
+def audible_seconds(path: Path, skip_s: float = 0.0,
+                    threshold: int = AUDIBLE_THRESHOLD) -> float | None:
+    """Seconds from the first to the last audible sample of an air-check after its first
+    ``skip_s`` (0.0: silence only); None when it cannot be decoded. Why: after a crash it tells
+    whether anything of the airing was heard."""
+    try:
+        done = subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin",
+                               "-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(RATE),
+                               "pipe:1"], capture_output=True, timeout=120, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        logger.warning("không đọc được bản kiểm tra phát sóng %s: %s", path, exc)
+        return None
+    if done.returncode != 0:
+        return None
+    samples = array("h")
+    skip = max(0, int(skip_s * RATE)) * 2
+    pcm = done.stdout[skip:]
+    samples.frombytes(pcm[:len(pcm) - len(pcm) % 2])
+    loud = [i for i in range(0, len(samples), CHUNK_FRAMES)
+            if max(map(abs, samples[i:i + CHUNK_FRAMES]), default=0) > threshold]
+    if not loud:
+        return 0.0
+    last = loud[-1] + CHUNK_FRAMES
+    return round((min(last, len(samples)) - loud[0]) / RATE, 3)
+
+
 def leftover_parts(audio_dir: Path) -> list[Path]:
     """Partial air-checks whose recorder is gone (its pid, in the name, no longer runs)."""
     root = audio_dir / "aircheck"

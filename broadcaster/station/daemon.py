@@ -481,7 +481,8 @@ class Station:
                                STATUS_LOG.get(state, state))
                 return
             if replay:
-                logger.warning("%s: trạm phát dừng trước khi lượt phát kịp bắt đầu; phát bù", due.key)
+                logger.warning("%s: %s", due.key, self.engine.cut_note(due.key) or
+                               "trạm phát dừng trước khi lượt phát kịp bắt đầu; phát bù")
             ticket = self.engine.reserve(airing)
             try:
                 program = self.renders.render_occurrence(due)

@@ -26,11 +26,12 @@ import socket
 import threading
 from pathlib import Path
 from typing import Any, Callable
+from zoneinfo import ZoneInfo
 
 from broadcaster.errors import PlayoutError
 from broadcaster.station import aircheck
 from broadcaster.station.air_gate import AirGate, OnAir, Ticket
-from broadcaster.station.air_journal import PROGRESS_EVERY_S, AirJournal
+from broadcaster.station.air_journal import PROGRESS_EVERY_S, AirJournal, JournalledAiring
 from broadcaster.station.amp import AmpHooks
 from broadcaster.station.clock import Clock
 from broadcaster.station.evidence_writer import EvidenceWriter
@@ -69,6 +70,18 @@ STATUS_LOG = {
 }
 
 
+def machine_boot_time() -> dt.datetime | None:
+    """When this machine booted (``btime`` in ``/proc/stat``); None where it cannot be read."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            for line in stat:
+                if line.startswith("btime "):
+                    return dt.datetime.fromtimestamp(int(line.split()[1]), dt.timezone.utc)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 class PlayoutEngine:
     """Plays programs on one output and records each airing exactly once."""
 
@@ -87,6 +100,8 @@ class PlayoutEngine:
         self.amp = amp
         self.journal = journal
         self._began: set[str] = set()
+        self._cut_notes: dict[str, str] = {}
+        self.boot_time: Callable[[], dt.datetime | None] = machine_boot_time
         self._journal_trusted = False
         self.stopping = stopping or threading.Event()
         self.gate = AirGate(clock.now, self.stopping)
@@ -116,6 +131,7 @@ class PlayoutEngine:
     def record(self, airing: Airing, status: str, reason: str, *,
                items: list[dict[str, Any]] | None = None, **values: Any) -> None:
         """Queue an entry for an airing that produced no sound (missed, failed to render...)."""
+        reason = "; ".join(r for r in (reason, self.cut_note(airing.key)) if r)
         fields = self.entry_fields(airing, status=status, reason=reason, items=items or [],
                                    started_at=values.pop("started_at", None),
                                    ended_at=values.pop("ended_at", None), **values)
@@ -147,7 +163,8 @@ class PlayoutEngine:
         before every scheduled one. Returns the verdict, or None when the station stopped before
         the instant (nothing aired, nothing recorded: the occurrence goes back to ``rendered``).
         """
-        notes = [n for n in (notes or []) if n]
+        cut = self.cut_note(airing.key)
+        notes = [n for n in (f"{cut}; đã phát lại từ đầu" if cut else "", *(notes or [])) if n]
         instant = None if urgent else airing.scheduled_at
         grace = dt.timedelta(seconds=self.grace_s)
         deadline = (self.clock.now() if urgent else airing.scheduled_at) + grace
@@ -308,7 +325,8 @@ class PlayoutEngine:
                                  self.entry_fields(airing, items=program.items,
                                                    program_seconds=program.seconds),
                                  airing.ref, str(part) if part is not None else None,
-                                 program=(str(program.path), program.sha256))
+                                 program=(str(program.path), program.sha256),
+                                 part_at=tap.frames / aircheck.RATE if tap is not None else None)
         self._began.add(airing.key)
         playback: Playback
         try:
@@ -343,6 +361,9 @@ class PlayoutEngine:
         From the journal: an airing that ended has its decided entry written; one that started
         and never ended was cut by the crash and is recorded ``interrupted`` with its start and
         the seconds it aired. Its partial air-check is salvaged; other leftovers are removed.
+        A scheduled airing the crash cut before anything of it could be heard
+        (:meth:`_cut_before_heard`) is not recorded: it airs again within the grace window, and
+        its entry (completed, or missed once too late) says what became of the first attempt.
         """
         if self.journal is None:
             return []
@@ -351,7 +372,8 @@ class PlayoutEngine:
         done: list[str] = []
         salvaged: set[Path] = set()
         for airing in self.journal.unfinished():
-            self._began.add(airing.key)
+            if airing.start or airing.end:
+                self._began.add(airing.key)
             try:
                 if self.writer.sink.has_entry(airing.key):
                     self.journal.recorded(airing.key)
@@ -363,6 +385,18 @@ class PlayoutEngine:
             check = aircheck.salvage(part, self.home) if part is not None and part.exists() else None
             if part is not None:
                 salvaged.add(part)
+            if airing.end is None and airing.start and self._cut_before_heard(airing, check):
+                note = self._cut_note(airing)
+                if self.journal.unheard(airing.key, note):
+                    airing.cut_notes.append(note)
+                    if check is not None and check.path is not None:
+                        (self.home / check.path).unlink(missing_ok=True)  # silence, and its name
+                    logger.warning("%s: %s; phát lại trong thời gian cho phép", airing.key, note)
+                    airing.start = {}
+            if not airing.start and airing.end is None:  # cut unheard: it may air again
+                self._began.discard(airing.key)
+                self._cut_notes[airing.key] = "; ".join(n for n in airing.cut_notes if n)
+                continue
             if airing.end is not None:
                 fields = dict(airing.end["entry"])
                 state = str(airing.end.get("state") or fields.get("status"))
@@ -393,6 +427,41 @@ class PlayoutEngine:
                     logger.info("xóa bản kiểm tra dở dang không thuộc lượt phát nào: %s", part)
                     part.unlink(missing_ok=True)
         return done
+
+    def _cut_before_heard(self, airing: JournalledAiring, check: aircheck.Aircheck | None) -> bool:
+        """Whether a crash cut this scheduled airing before anything of it could be heard.
+
+        The journal's progress ticks come every :data:`PROGRESS_EVERY_S` of playing, and a killed
+        process's appends survive it: no tick means less than that went out, the opening of
+        the signal at most. Not so after a reboot (a power cut): unsynced ticks may be lost, the
+        airing may have played for minutes, so it is not aired again. The salvaged air-check, when
+        there is one, must agree (no more audible sound than that after the start). Emergencies are never
+        retried here: no schedule would air them again.
+        """
+        if not airing.key.startswith("slot-") or airing.started_at is None:
+            return False
+        if airing.seconds >= PROGRESS_EVERY_S or self._booted_since(airing.started_at):
+            return False
+        if check is not None and check.path is not None:
+            skip = float(airing.start.get("part_at") or 0.0)  # an earlier program's tail
+            heard = aircheck.audible_seconds(self.home / check.path, skip_s=skip)
+            if heard is None or heard >= PROGRESS_EVERY_S:
+                return False
+        return True
+
+    def _booted_since(self, instant: dt.datetime) -> bool:
+        booted = self.boot_time()
+        return booted is None or booted >= instant
+
+    def _cut_note(self, airing: JournalledAiring) -> str:
+        started = airing.started_at
+        when = started.astimezone(ZoneInfo(self.timezone)).strftime("%H:%M:%S") if started else "?"
+        return (f"Lần phát lúc {when} bị cắt khi trạm phát dừng đột ngột ngay lúc vừa bắt đầu "
+                f"(chưa đến {decimal(PROGRESS_EVERY_S)} giây, chưa nghe được bản tin)")
+
+    def cut_note(self, key: str) -> str:
+        """What became of earlier attempts of this airing cut unheard by a crash ("" if none)."""
+        return self._cut_notes.get(key, "")
 
     # ------------------------------------------------------------------ air-check
 

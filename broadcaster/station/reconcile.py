@@ -9,7 +9,8 @@ values. It answers four questions for every occurrence near now:
 * record it as interrupted by a crash (found ``playing`` with no evidence: a previous process
   died while it aired; it is never replayed, so nobody hears a bulletin twice) — unless the air
   journal proves it never made a sound (killed between the ``playing`` mark and the first
-  sample): then it airs late, within the grace window, like any occurrence not yet played.
+  sample, or less than half a second after it: see ``PlayoutEngine.recover``): then it airs
+  late, within the grace window, like any occurrence not yet played.
 """
 from __future__ import annotations
 
