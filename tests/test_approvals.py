@@ -44,7 +44,7 @@ def test_queue_oldest_first_counted_in_the_menu_and_cleared(web_app, login_as) -
     assert page.index("Điều khiển trạm") < page.index('id="review-queue"') < page.index("Lịch phát hôm nay")
     # Clearing it: each bulletin page leads to the next one waiting longest.
     shown = approver.get(f"/bulletins/{ids[1]}").get_data(as_text=True)
-    assert "Còn 3 bản tin chờ duyệt" in shown and "Bản tin chờ lâu nhất: Tin gửi giữa" in shown
+    assert "Còn 3 bản tin chờ duyệt" in shown and "Duyệt tiếp bản chờ lâu nhất: Tin gửi giữa" in shown
     for bulletin_id in (ids[1], ids[2], ids[0]):
         assert post(approver, f"/bulletins/{bulletin_id}/approve").status_code == 302
     page = approver.get("/").get_data(as_text=True)
