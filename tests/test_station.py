@@ -90,7 +90,10 @@ def test_kill_9_mid_broadcast_then_restart_never_airs_twice(
     at = now() + dt.timedelta(seconds=2.5)
     slot_id = add_once(ctx, bulletin_id, at)
     wait_for(lambda: is_playing(ctx, slot_id), 10, "the broadcast to start")
-    time.sleep(0.5)
+    wait_for(lambda: f"{key_of(slot_id, at)}: bắt đầu phát lúc" in first.output(), 20,
+             "the player's start (late when the render was)")
+    # Mid-air: well past the first half second (a cut that early, heard by nobody, airs again).
+    time.sleep(1.5)
     assert first.proc is not None
     kids = children_of(first.proc.pid)
     assert {"paplay", "parec"} <= set(kids.values()), f"the player and the air-check run: {kids}"
