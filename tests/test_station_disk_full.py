@@ -240,3 +240,29 @@ def test_a_render_the_full_disk_refused_airs_late_once_there_is_space_within_the
     assert row is not None and row.render_path and row.state == "completed", row
     assert f"{key}: ổ đĩa dữ liệu đầy, chưa dựng được chương trình" in st.output()
     assert st.terminate() == 0, st.output()[-3000:]
+
+
+def test_a_station_started_on_a_full_disk_airs_what_is_ready_and_records_it_once_space_returns(
+        ctx: Any, station: Callable[[], BroadcasterProcess], disk: Disk) -> None:
+    first = station()
+    render, digest, length = _aired_once_before(ctx, first)
+    bulletin_id = approved_bulletin(ctx, TEXT, title="Khởi động khi đĩa đầy")
+    at = now() + dt.timedelta(seconds=20)
+    slot_id = add_once(ctx, bulletin_id, at)
+    key = key_of(slot_id, at)
+    wait_for(lambda: (r := occurrence(ctx, slot_id)) is not None and r.render_path, 15,
+             "the second slot rendered (the same program, from the cache)")
+    first.crash()  # a power cut; the disk fills while the station is down
+    disk.fill()
+    second = station()
+    wait_for(lambda: f"{key}: bắt đầu phát lúc" in second.output(), 40,
+             "the broadcast on air, from a station started on the full disk")
+    wait_for(lambda: now() > at + dt.timedelta(seconds=length + 1.0), length + 30,
+             "the end of the program")
+    disk.free()
+    entry = wait_for(lambda: entry_for(ctx, key), 20, "the entry, once there is room")
+    assert entry.status == "completed", (entry.status, entry.reason, second.output()[-3000:])
+    assert entry.seconds_played >= length - 0.3, (entry.seconds_played, length)
+    assert abs((entry.started_at - at).total_seconds()) < 0.5, entry.started_at  # type: ignore[operator]
+    assert [e.occurrence_key for e in entries(ctx)].count(key) == 1
+    assert second.terminate() == 0, second.output()[-3000:]
