@@ -234,3 +234,30 @@ def test_the_live_check_survives_another_process_saving_meanwhile(home, cli, ctx
         result = week.check_edit(session, slot_id, default_tz="Asia/Ho_Chi_Minh", daily="07:00")
     assert result.ok, result.errors
     assert others == ["waited"], others
+
+
+def test_cli_saves_over_a_conflict_only_with_a_reason_and_keeps_it(home, cli, ctx) -> None:
+    from broadcaster.models import Slot
+
+    a, b = _bulletins(cli, "Tin sáng", "Tin trùng")
+    first = cli("schedule", "add", "--bulletin", str(a), "--daily", "06:00", "--json")
+    assert first.exit_code == 0, first.output
+    for args in (("schedule", "add", "--bulletin", str(b), "--daily", "06:00", "--allow-conflict"),
+                 ("schedule", "edit", str(json.loads(first.stdout)["id"]), "--daily", "06:00",
+                  "--name", "Đổi tên", "--allow-conflict")):
+        refused = cli(*args)
+        if args[1] == "edit":
+            # No conflict for the slot with itself: an edit with nothing to acknowledge saves.
+            assert refused.exit_code == 0, refused.output
+            continue
+        assert refused.exit_code == 1 and "Hãy ghi lý do vẫn lưu dù có cảnh báo" in refused.stderr, (
+            refused.output)
+    with ctx.session() as session:
+        assert session.query(Slot).count() == 1, "nothing was saved without a reason"
+    saved = cli("schedule", "add", "--bulletin", str(b), "--daily", "06:00", "--allow-conflict",
+                "--reason", "Loa thôn Đông và thôn Tây khác nhau", "--json")
+    assert saved.exit_code == 0, saved.output
+    with ctx.session() as session:
+        slot = session.get(Slot, json.loads(saved.stdout)["id"])
+        assert slot is not None and slot.override_reason == "Loa thôn Đông và thôn Tây khác nhau"
+        assert "Trùng lịch với" in slot.override_warnings, slot.override_warnings
