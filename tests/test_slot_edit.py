@@ -261,3 +261,19 @@ def test_cli_saves_over_a_conflict_only_with_a_reason_and_keeps_it(home, cli, ct
         slot = session.get(Slot, json.loads(saved.stdout)["id"])
         assert slot is not None and slot.override_reason == "Loa thôn Đông và thôn Tây khác nhau"
         assert "Trùng lịch với" in slot.override_warnings, slot.override_warnings
+
+
+def test_cli_lists_the_schedule_in_local_time_with_vietnamese_days(home, cli) -> None:
+    (a,) = _bulletins(cli, "Tin sáng")
+    assert cli("schedule", "add", "--bulletin", str(a), "--daily", "06:00", "--days", "mon,wed",
+               "--name", "Bản tin sáng").exit_code == 0
+    assert cli("schedule", "add", "--bulletin", str(a), "--at", "2030-12-20 17:00:00").exit_code == 0
+    shown = cli("schedule", "list")
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert "Bản tin sáng — hằng ngày 06:00 (Thứ Hai, Thứ Tư); lần tới: 06:00 Thứ " in lines[0], lines
+    assert "một lần 17:00 Thứ Sáu 20/12/2030" in lines[1], lines
+    assert "mon" not in shown.stdout and "wed" not in shown.stdout, "no English day codes"
+    assert "T17:00" not in shown.stdout and "+07:00" not in shown.stdout, "no ISO times"
+    raw = json.loads(cli("schedule", "list", "--json").stdout)
+    assert raw[0]["days"] == "mon,wed" and raw[1]["at"].startswith("2030-12-20T17:00:00")

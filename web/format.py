@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 
 from broadcaster.bulletins import PRIORITY_LABELS, STATUS_LABELS
+from broadcaster.schedule import WEEKDAY_LABELS as WEEKDAY_NAMES
 from broadcaster.users import ROLE_LABELS
 
-WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
 ZONE_KEY = "loaxa_station_zone"
 
 
