@@ -67,6 +67,46 @@ class VietnameseArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"Lỗi: {message} (xem: {self.prog} --help)\n")
 
 
+#: Help for options that mean the same in every command, filled in where a command gave none,
+#: so that ``--help`` explains every option in Vietnamese.
+HELP_BY_DEST = {
+    "json": "in kết quả dạng JSON (cho chương trình khác đọc)",
+    "category": "chuyên mục (mặc định: Thông báo)",
+    "date_from": "từ ngày (YYYY-MM-DD hoặc dd/mm/yyyy)",
+    "date_to": "đến ngày (YYYY-MM-DD hoặc dd/mm/yyyy)",
+    "until": "đến ngày (YYYY-MM-DD hoặc dd/mm/yyyy)",
+    "engine": "giọng đọc: gtts (cần Internet) hoặc espeak (không cần mạng)",
+    "full_name": "họ và tên hiển thị",
+    "greeting": "có (--greeting) hoặc không (--no-greeting) lời chào đầu buổi",
+    "host": "địa chỉ lắng nghe (mặc định web.host trong cấu hình)",
+    "port": "cổng lắng nghe (mặc định web.port trong cấu hình)",
+    "threads": "số luồng phục vụ của mỗi tiến trình (mặc định 8)",
+    "label": "ghi chú để nhận ra mã truy cập",
+    "name": "tên",
+    "on": "ngày xét (YYYY-MM-DD hoặc dd/mm/yyyy)",
+    "out": "tệp sẽ ghi ra",
+    "output": "đầu ra âm thanh (mặc định output.name)",
+    "period": "kỳ báo cáo, tháng YYYY-MM",
+    "priority": "mức ưu tiên: normal (thường), priority (ưu tiên), emergency (khẩn cấp)",
+    "reason": "lý do",
+    "role": "vai trò: admin, editor, approver, village, office",
+    "status": "trạng thái: draft (nháp), submitted (chờ duyệt), approved, rejected, archived",
+    "text": "nội dung bản tin",
+    "text_file": "tệp văn bản chứa nội dung bản tin (UTF-8)",
+    "title": "tiêu đề",
+    "wait": "chờ trạm phát trả lời tối đa bấy nhiêu giây",
+}
+
+
+def _fill_missing_help(parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _fill_missing_help(sub)
+        elif action.option_strings and not action.help and action.dest in HELP_BY_DEST:
+            action.help = HELP_BY_DEST[action.dest]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = VietnameseArgumentParser(
         prog="broadcaster",
@@ -78,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    _fill_missing_help(parser)
     return parser
 
 
