@@ -51,6 +51,13 @@ def _state(ctx: Any, slot_id: int) -> str | None:
     return row.state if row is not None else None
 
 
+def _one_off(ctx: Any, in_s: float, text: str | None = None) -> tuple[int, dt.datetime]:
+    """An approved bulletin on a one-off slot ``in_s`` seconds from now: (slot id, instant)."""
+    bulletin_id = approved_bulletin(ctx) if text is None else approved_bulletin(ctx, text)
+    at = now() + dt.timedelta(seconds=in_s)
+    return add_once(ctx, bulletin_id, at), at
+
+
 class DatabaseLock:
     """Another process's write transaction on the station's SQLite file (as a long export)."""
 
@@ -69,9 +76,7 @@ class DatabaseLock:
 def test_heard_in_full_then_killed_before_its_entry_is_recorded_completed(
         ctx: Any, home: Path, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
     first = started(station(), ctx)
-    bulletin_id = approved_bulletin(ctx, MEDIUM)
-    at = now() + dt.timedelta(seconds=3)
-    slot_id = add_once(ctx, bulletin_id, at)
+    slot_id, at = _one_off(ctx, 3, MEDIUM)
     wait_for(lambda: _state(ctx, slot_id) == "playing" and now() > at, 15, "the broadcast on air")
     rendered = Path(occurrence(ctx, slot_id).render_path)  # type: ignore[union-attr, arg-type]
     with wave.open(str(rendered), "rb") as wav:
@@ -97,9 +102,7 @@ def test_cut_by_a_crash_records_its_start_and_the_seconds_aired_and_keeps_its_ai
     stray.parent.mkdir(parents=True, exist_ok=True)
     stray.write_bytes(b"OggS leftover of a dead recorder")
     first = started(station(), ctx)
-    bulletin_id = approved_bulletin(ctx, LONG)
-    at = now() + dt.timedelta(seconds=3)
-    slot_id = add_once(ctx, bulletin_id, at)
+    slot_id, at = _one_off(ctx, 3, LONG)
     wait_for(lambda: _state(ctx, slot_id) == "playing" and now() > at, 15, "the broadcast on air")
     time.sleep(2.0)
     killed_at = now()
@@ -121,9 +124,7 @@ def test_cut_by_a_crash_records_its_start_and_the_seconds_aired_and_keeps_its_ai
 def test_killed_before_its_first_sample_it_airs_after_the_restart_with_its_delay(
         ctx: Any, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
     first = started(station(), ctx)
-    bulletin_id = approved_bulletin(ctx)
-    at = now() + dt.timedelta(seconds=4)
-    slot_id = add_once(ctx, bulletin_id, at)
+    slot_id, at = _one_off(ctx, 4)
     wait_for(lambda: _state(ctx, slot_id) == "playing", 15, "the 'playing' mark before the instant")
     assert now() < at - dt.timedelta(seconds=0.3), "marked playing ahead of the instant"
     first.crash()
@@ -143,14 +144,12 @@ def test_killed_before_its_first_sample_it_airs_after_the_restart_with_its_delay
 def test_killed_at_its_first_instant_it_airs_again_and_its_entry_says_so(
         ctx: Any, home: Path, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
     first = started(station(), ctx)
-    bulletin_id = approved_bulletin(ctx)
-    at = now() + dt.timedelta(seconds=4)
-    slot_id = add_once(ctx, bulletin_id, at)
+    slot_id, at = _one_off(ctx, 4)
     key = key_of(slot_id, at)
-    journals = lambda: list(home.glob("station-*.airlog"))  # noqa: E731
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:  # the journal's start: the first sample is being handed over
-        if any(f'"k":"{key}","e":"start"' in j.read_text(encoding="utf-8") for j in journals()):
+        if any(f'"k":"{key}","e":"start"' in journal.read_text(encoding="utf-8")
+               for journal in home.glob("station-*.airlog")):
             break
         time.sleep(0.002)
     first.crash()
@@ -194,9 +193,7 @@ def spare_sink(pulse_server: dict[str, str]) -> Iterator[Callable[[bool], None]]
 def test_a_sink_missing_at_air_time_is_waited_for_within_the_grace(
         ctx: Any, station: Callable[..., StationProcess], spare_sink: Any) -> None:
     st = started(station({"BROADCASTER_OUTPUT_DEVICE": spare_sink.name}), ctx)
-    bulletin_id = approved_bulletin(ctx)
-    at = now() + dt.timedelta(seconds=4)
-    slot_id = add_once(ctx, bulletin_id, at)
+    slot_id, at = _one_off(ctx, 4)
     wait_for(lambda: _state(ctx, slot_id) in ("rendered", "playing"), 15, "the program rendered")
     spare_sink(False)  # the sink vanishes before the instant...
     wait_for(lambda: now() > at + dt.timedelta(seconds=2), 10, "two seconds past the instant")
@@ -212,9 +209,7 @@ def test_a_sink_missing_at_air_time_is_waited_for_within_the_grace(
 def test_a_locked_database_never_holds_a_ready_program_off_air(
         ctx: Any, home: Path, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
     st = started(station(), ctx)
-    bulletin_id = approved_bulletin(ctx)
-    at = now() + dt.timedelta(seconds=5)
-    slot_id = add_once(ctx, bulletin_id, at)
+    slot_id, at = _one_off(ctx, 5)
     wait_for(lambda: _state(ctx, slot_id) == "rendered", 15, "the program rendered ahead")
     tap.reset_first_audible()
     with DatabaseLock(home):  # from before the mark until after the end
@@ -265,9 +260,7 @@ def test_the_station_holds_the_audio_cache_to_its_cap_and_keeps_what_is_still_to
         os.utime(path, (time.time() - 30 * 86400, time.time() - 30 * 86400))
         old.append(path)
     st = started(station(env_extra={"BROADCASTER_AUDIO_CACHE_MAX_MB": "1"}), ctx)
-    bulletin_id = approved_bulletin(ctx)
-    at = now() + dt.timedelta(seconds=6)
-    slot_id = add_once(ctx, bulletin_id, at)
+    slot_id, at = _one_off(ctx, 6)
     wait_for(lambda: _state(ctx, slot_id) in ("rendered", "playing"), 20, "the program rendered")
     rendered = Path(occurrence(ctx, slot_id).render_path)  # type: ignore[union-attr, arg-type]
     wait_for(lambda: not any(p.exists() for p in old), 10, "last month's renders pruned")
