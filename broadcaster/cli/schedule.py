@@ -12,6 +12,10 @@ from broadcaster.cli.common import context, print_json
 from broadcaster.errors import ValidationError
 from broadcaster.shapes import slot_dict
 
+#: Kept with a slot saved over a warning from the shell without ``--reason`` (the acceptance
+#: interface gives ``--allow-conflict`` alone): who decided it, said plainly.
+CLI_REASON = "Người vận hành xác nhận bằng dòng lệnh, không ghi lý do"
+
 
 class _RundownItem(argparse.Action):
     """``--bulletin A --recording R --bulletin B`` keeps the order as typed, across both flags."""
@@ -44,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add.add_argument("--repeats", type=int, default=1, help="số lần đọc mỗi bản tin (1–5)")
     add.add_argument("--no-greeting", action="store_true", help="bỏ lời chào đầu buổi")
     add.add_argument("--allow-conflict", action="store_true",
-                     help="vẫn lưu khi trùng lịch hoặc quá giờ (cần --reason)")
+                     help="vẫn lưu khi trùng lịch hoặc quá giờ (nên ghi --reason)")
     add.add_argument("--reason", default="", help="lý do vẫn lưu khi trùng lịch")
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=cmd_add)
@@ -69,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     greeting.add_argument("--greeting", dest="greeting", action="store_const", const=True)
     greeting.add_argument("--no-greeting", dest="greeting", action="store_const", const=False)
     edit.add_argument("--allow-conflict", action="store_true",
-                      help="vẫn lưu khi trùng lịch hoặc quá giờ (cần --reason)")
+                      help="vẫn lưu khi trùng lịch hoặc quá giờ (nên ghi --reason)")
     edit.add_argument("--reason", default="", help="lý do vẫn lưu khi trùng lịch")
     edit.add_argument("--json", action="store_true")
     edit.set_defaults(handler=cmd_edit)
@@ -78,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     items.add_argument("--bulletin", type=int, action=_RundownItem, metavar="ID", help="bản tin")
     items.add_argument("--recording", type=int, action=_RundownItem, metavar="ID", help="bản ghi âm")
     items.add_argument("--allow-conflict", action="store_true",
-                       help="vẫn lưu khi trùng lịch hoặc quá giờ (cần --reason)")
+                       help="vẫn lưu khi trùng lịch hoặc quá giờ (nên ghi --reason)")
     items.add_argument("--reason", default="", help="lý do vẫn lưu khi trùng lịch")
     items.add_argument("--json", action="store_true")
     items.set_defaults(handler=cmd_items, rundown=None)
@@ -92,7 +96,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     tz = ctx.settings.station.timezone
     items = [schedule.ItemSpec(kind="bulletin", bulletin_id=b) for b in args.bulletin]
     with ctx.session() as session:
-        save = (partial(week.save_slot, accept_warnings=True, reason=args.reason)
+        save = (partial(week.save_slot, accept_warnings=True, reason=args.reason or CLI_REASON)
                 if args.allow_conflict else partial(schedule.add_slot, allow_conflict=False))
         slot = save(
             session,
@@ -178,7 +182,7 @@ def _save_changes(args: argparse.Namespace, changes: dict[str, Any]) -> int:
         slot = schedule.get_slot(session, args.slot_id)
         if args.allow_conflict:
             week.save_edit(session, slot, default_tz=tz, accept_warnings=True,
-                           reason=args.reason, **changes)
+                           reason=args.reason or CLI_REASON, **changes)
         else:
             schedule.edit_slot(session, slot, default_tz=tz, **changes)
             now = dt.datetime.now(dt.timezone.utc)
