@@ -140,8 +140,11 @@ class Client(threading.Thread):
     def run(self) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            _, page = self._request(conn, "GET", "/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+            status, page = self._request(conn, "GET", "/login")
+            found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            if found is None:
+                raise RuntimeError(f"/login: HTTP {status}, no form: {page[:300]!r}")
+            token = found.group(1)
             form = urllib.parse.urlencode({"csrf_token": token, "name": self.name_, "password": PASSWORD})
             status, _ = self._request(conn, "POST", "/login", form)
             if status != 302:
