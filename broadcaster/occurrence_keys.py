@@ -16,3 +16,8 @@ def occurrence_key(slot_id: int, local_date: dt.date) -> str:
 
 def emergency_key(command_id: int) -> str:
     return f"emergency-{command_id}"
+
+
+def is_scheduled(key: str) -> bool:
+    """Whether the key is a scheduled airing's (a slot's occurrence), not an emergency's."""
+    return key.startswith("slot-")

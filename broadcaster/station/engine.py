@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from broadcaster import occurrence_keys
 from broadcaster.errors import PlayoutError
 from broadcaster.station import aircheck
 from broadcaster.station.air_gate import AirGate, OnAir, Ticket
@@ -434,11 +435,11 @@ class PlayoutEngine:
         The journal's progress ticks come every :data:`PROGRESS_EVERY_S` of playing, and a killed
         process's appends survive it: no tick means less than that went out, the opening of
         the signal at most. Not so after a reboot (a power cut): unsynced ticks may be lost, the
-        airing may have played for minutes, so it is not aired again. The salvaged air-check, when
-        there is one, must agree (no more audible sound than that after the start). Emergencies are never
-        retried here: no schedule would air them again.
+        airing may have played for minutes, so it is not aired again. The salvaged air-check,
+        when there is one, must agree (no more audible sound than that after the start).
+        Emergencies are never retried here: no schedule would air them again.
         """
-        if not airing.key.startswith("slot-") or airing.started_at is None:
+        if not occurrence_keys.is_scheduled(airing.key) or airing.started_at is None:
             return False
         if airing.seconds >= PROGRESS_EVERY_S or self._booted_since(airing.started_at):
             return False
