@@ -270,5 +270,8 @@ def test_cli_lists_the_schedule_in_local_time_with_vietnamese_days(home, cli) ->
     assert "một lần 17:00 Thứ Sáu 20/12/2030" in lines[1], lines
     assert "mon" not in shown.stdout and "wed" not in shown.stdout, "no English day codes"
     assert "T17:00" not in shown.stdout and "+07:00" not in shown.stdout, "no ISO times"
+    moved = cli("schedule", "edit", "1", "--daily", "06:15")
+    assert moved.exit_code == 0 and "lần tới: 06:15 Thứ " in moved.stdout, moved.output
+    assert "+07:00" not in moved.stdout, moved.stdout
     raw = json.loads(cli("schedule", "list", "--json").stdout)
     assert raw[0]["days"] == "mon,wed" and raw[1]["at"].startswith("2030-12-20T17:00:00")

@@ -195,7 +195,8 @@ def _save_changes(args: argparse.Namespace, changes: dict[str, Any]) -> int:
     if args.json:
         print_json(row)
     else:
-        nxt = row["next"][0] if row["next"] else "không có trong 7 ngày tới"
+        upcoming = list(row["next"])
+        nxt = _local_text(upcoming[0]) if upcoming else "không có trong 7 ngày tới"
         print(f"Đã sửa lịch phát số {args.slot_id}; lần tới: {nxt}")
     return 0
 
