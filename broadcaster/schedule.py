@@ -49,6 +49,14 @@ def weekdays_text(days: Iterable[int]) -> str:
     return ",".join(WEEKDAYS[d] for d in sorted(set(days)))
 
 
+def weekdays_label(text: str) -> str:
+    """"mon,wed" as a person reads it: "Thứ Hai, Thứ Tư" ("mọi ngày trong tuần" for all seven)."""
+    chosen = parse_weekdays(text)
+    if len(chosen) == 7:
+        return "mọi ngày trong tuần"
+    return ", ".join(WEEKDAY_LABELS[d] for d in chosen)
+
+
 @dataclass(frozen=True)
 class SlotTimes:
     """What decides when a slot airs, without the database."""

@@ -144,7 +144,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("Chưa có lịch phát nào.")
     for row in rows:
         when = (f"một lần {_local_text(row['at'])}" if row["kind"] == "once"
-                else f"hằng ngày {str(row['daily'])[:5]} ({_days_text(str(row['days']))})")
+                else f"hằng ngày {str(row['daily'])[:5]} ({schedule.weekdays_label(str(row['days']))})")
         upcoming = list(row["next"])
         nxt = _local_text(upcoming[0]) if upcoming else f"không có trong {args.days} ngày tới"
         print(f"{row['id']:>4}  {row['name'] or 'Chưa đặt tên'} — {when}; lần tới: {nxt}")
@@ -157,13 +157,6 @@ def _local_text(iso: object) -> str:
     instant = dt.datetime.fromisoformat(str(iso))
     return (f"{instant:%H:%M} {schedule.WEEKDAY_LABELS[instant.weekday()]} "
             f"{instant:%d/%m/%Y}")
-
-
-def _days_text(days: str) -> str:
-    chosen = schedule.parse_weekdays(days)
-    if len(chosen) == 7:
-        return "mọi ngày trong tuần"
-    return ", ".join(schedule.WEEKDAY_LABELS[d] for d in chosen)
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
