@@ -143,25 +143,20 @@ class Station:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
-    def start_times(self) -> dict[str, list[dt.datetime]]:
-        """Each occurrence's player starts, as the station logged them."""
-        found: dict[str, list[dt.datetime]] = {}
+    def starts(self) -> tuple[dict[str, int], dict[str, list[dt.datetime]]]:
+        """Player starts per occurrence, from the station's own log: how many made a sound,
+        and when each began."""
+        counts: dict[str, int] = {}
+        times: dict[str, list[dt.datetime]] = {}
         for log in self.logs:
             text = log.read_text(encoding="utf-8", errors="replace")
             for match in re.finditer(r"(slot-\d+@[\d-]+): bắt đầu phát lúc (\S+)", text):
-                found.setdefault(match.group(1), []).append(dt.datetime.fromisoformat(match.group(2)))
-        return found
-
-    def starts(self) -> dict[str, int]:
-        found: dict[str, int] = {}
-        for log in self.logs:
-            text = log.read_text(encoding="utf-8", errors="replace")
-            for match in re.finditer(r"(slot-\d+@[\d-]+): bắt đầu phát lúc", text):
-                found[match.group(1)] = found.get(match.group(1), 0) + 1
+                counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+                times.setdefault(match.group(1), []).append(dt.datetime.fromisoformat(match.group(2)))
             # a player that stopped at once because the output was not back made no sound
             for match in re.finditer(r"(slot-\d+@[\d-]+): trình phát dừng ngay", text):
-                found[match.group(1)] = found.get(match.group(1), 0) - 1
-        return found
+                counts[match.group(1)] = counts.get(match.group(1), 0) - 1
+        return counts, times
 
 
 def rendered_file(home: Path, body: str) -> Path | None:
@@ -299,8 +294,7 @@ def main() -> int:
         time.sleep(args.spacing + 10)
     finally:
         station.stop()
-    starts = station.starts()
-    start_times = station.start_times()
+    starts, start_times = station.starts()
     files: dict[int, Path | None] = {}
     for slot_id, _, _ in plan:  # the true lengths, once everything is rendered
         path = rendered_file(home, bodies[slot_id])
