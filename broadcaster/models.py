@@ -570,7 +570,8 @@ class BoxPlanEntry(Base):
     seconds: Mapped[float] = mapped_column(Float, default=0.0)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # pending → playing (committed before the player starts: a crash never replays) → done
+    # pending → playing → done; after a crash the box's air journal decides (receiver/daemon.py
+    # recover): back to pending only when nothing of it can have been heard
     state: Mapped[str] = mapped_column(String(20), default="pending")
 
 

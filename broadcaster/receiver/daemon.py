@@ -4,7 +4,8 @@ Threads, each with one job (the main loop never waits on the network):
 
 * main loop (``TICK_S``): hands due occurrences to the station's playout engine
   (:class:`broadcaster.station.engine.PlayoutEngine`: air-check, amplifier hooks, precise start,
-  honest verdict), records what can no longer air, runs received commands, sends the heartbeat;
+  honest verdict, the air journal ``receiver.airlog`` that a kill or a power cut cannot erase),
+  records what can no longer air, runs received commands, sends the heartbeat;
 * sync: fetches the plan (on a notice, a ``resync`` command, every ``receivers.sync_s``) and the
   programs it lacks, measures the clock offset; applies the late-change lock (:mod:`.store`);
 * upload: sends the box's new evidence entries with a checkpoint signed by the box's key, after
@@ -44,9 +45,10 @@ from broadcaster.receiver.identity import Identity
 from broadcaster.receiver.link import MqttLink
 from broadcaster.receiver.urgent import BoxEmergencies
 from broadcaster.receivers import wire_entry
+from broadcaster.station.air_journal import COMPACT_BYTES, AirJournal
 from broadcaster.station.amp import AmpHooks
 from broadcaster.station.clock import Clock, SystemClock
-from broadcaster.station.engine import PlayoutEngine
+from broadcaster.station.engine import RECEIVER, PlayoutEngine, crashed_reason
 from broadcaster.station.evidence_writer import EvidenceWriter
 from broadcaster.station.interfaces import Airing, EntryRecord, Program, StateMark
 from broadcaster.station.playout import Player
@@ -60,6 +62,8 @@ PREFIRE_S = 1.5
 UPLOAD_RETRY_S = 10.0
 SYNC_RETRY_S = 10.0
 UPLOAD_BATCH = 100
+#: The box's air journal (:mod:`broadcaster.station.air_journal`), in its data folder.
+JOURNAL_FILE = "receiver.airlog"
 
 
 class BoxEvidenceSink:
@@ -123,14 +127,17 @@ class ReceiverDaemon:
         self.client = CommuneClient(identity.commune_url, identity.token)
         self.urgent = BoxEmergencies(ctx, self.home, self.client)
         self.sink = BoxEvidenceSink(ctx, on_written=self.upload_wanted.set)
-        self.writer = EvidenceWriter(self.sink)
+        # The box's own air journal, as the commune station keeps one: after a kill or a power
+        # cut it tells how much of an airing went out, and whether anything of it was heard.
+        self.journal = AirJournal(self.home / JOURNAL_FILE)
+        self.writer = EvidenceWriter(self.sink, on_written=self.journal.recorded)
         st = self.settings.station
         self.engine = PlayoutEngine(
             self.player, self.clock, self.writer,
             aircheck_dir=self.settings.audio_dir if bool(st.aircheck) else None,
-            home=self.home, timezone=self.tz, grace_s=self.grace_s,
+            home=self.home, timezone=self.tz, grace_s=self.grace_s, journal=self.journal,
             amp=AmpHooks(str(st.amp_on_command), str(st.amp_off_command), identity.name),
-            stopping=self.stopping, on_air_changed=self._beat_soon)
+            stopping=self.stopping, on_air_changed=self._beat_soon, machine=RECEIVER)
         self.host = socket.gethostname()
         self.volume = int(rc.volume)
         self.started_at = self.clock.now()
@@ -206,14 +213,32 @@ class ReceiverDaemon:
             logger.exception("một bước của máy thu lỗi; sẽ thử lại sau")
 
     def recover(self) -> None:
-        """After a crash: an occurrence left ``playing`` aired partly; it is not played again."""
+        """After a crash: what the killed box left, from its air journal first.
+
+        An airing the journal saw end gets the entry decided then; one cut while it played is
+        recorded ``interrupted`` with the seconds that went out (the engine's
+        :meth:`~broadcaster.station.engine.PlayoutEngine.recover`). One the crash cut before any
+        of it could be heard, or that never reached its first sample, goes back to ``pending``:
+        it airs within the grace window, or is recorded missed, and its entry says what became
+        of the first attempt. Without a journal from before (a box updated while it played),
+        an occurrence left ``playing`` is recorded interrupted, never aired twice.
+        """
+        self.engine.recover()
+        self.journal.compact(keep={a.key for a in self.journal.unfinished()})
         with self.ctx.session() as session:
             stuck = session.scalars(select(BoxPlanEntry).where(BoxPlanEntry.state == "playing")).all()
             todo = [(e.key, e.scheduled_at, dict(e.fields or {}), e.slot_id) for e in stuck]
+            again = [key for key, *_ in todo if self.engine.began(key) is False]
+            for entry in stuck:
+                if entry.key in again:
+                    entry.state = "pending"
+        for key in again:
+            logger.warning("%s: %s; phát lại trong thời gian cho phép", key,
+                           self.engine.cut_note(key) or "máy thu dừng trước khi lượt phát kịp bắt đầu")
         for key, when, fields, slot_id in todo:
-            self.engine.record(self._airing(key, when, fields, slot_id), "interrupted",
-                               "Bị ngắt: máy thu dừng đột ngột (mất điện hoặc lỗi) khi đang phát; "
-                               "không phát lại để tránh phát hai lần")
+            if self.engine.began(key) is None:
+                self.engine.record(self._airing(key, when, fields, slot_id), "interrupted",
+                                   crashed_reason(RECEIVER))
 
     # ------------------------------------------------------------------ main loop
 
@@ -247,8 +272,8 @@ class ReceiverDaemon:
                 .order_by(BoxPlanEntry.scheduled_at)).all()
             jobs = []
             for entry in due:
-                if entry.key in self.handed:
-                    continue
+                if entry.key in self.handed or self.engine.began(entry.key):
+                    continue  # handed already, or begun before a crash: its entry is on its way
                 path = store.program_file(session, self.home, entry.sha256)
                 jobs.append((entry.key, entry.scheduled_at, dict(entry.fields or {}), entry.slot_id,
                              path, entry.sha256, entry.seconds))
@@ -286,7 +311,8 @@ class ReceiverDaemon:
                 BoxPlanEntry.scheduled_at < now - dt.timedelta(seconds=self.grace_s))).all()
             todo = []
             for entry in late:
-                if entry.key in self.handed or evidence.has_entry(session, entry.key):
+                if (entry.key in self.handed or self.engine.began(entry.key)
+                        or evidence.has_entry(session, entry.key)):
                     continue
                 held = store.program_file(session, self.home, entry.sha256) is not None
                 todo.append((entry.key, entry.scheduled_at, dict(entry.fields or {}), entry.slot_id, held))
@@ -445,6 +471,8 @@ class ReceiverDaemon:
     def _prune(self) -> None:
         with self.ctx.session() as session:
             store.prune(session, self.home, self.clock.now())
+        if self.journal.size() > COMPACT_BYTES:  # recorded airings need no journal any more
+            self.journal.compact(keep={a.key for a in self.journal.unfinished()})
 
     # ------------------------------------------------------------------ evidence upload
 

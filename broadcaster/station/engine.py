@@ -57,8 +57,17 @@ OUTPUT_RETRY_S = 0.5
 FAST_FAILURE_S = 1.0
 #: Occurrence states the engine writes (the commune's occurrence rows use the same words).
 PLAYING, RENDERED = "playing", "rendered"
-CRASHED_REASON = ("Bị ngắt: trạm phát dừng đột ngột (mất điện hoặc lỗi) khi đang phát; không "
-                  "phát lại để tránh phát hai lần")
+#: What stopped, as an entry names it: the commune's station, or a village's receiver box.
+STATION, RECEIVER = "trạm phát", "máy thu"
+
+
+def crashed_reason(machine: str = STATION) -> str:
+    """Why an airing a crash cut after it could be heard is recorded interrupted, not replayed."""
+    return (f"Bị ngắt: {machine} dừng đột ngột (mất điện hoặc lỗi) khi đang phát; không "
+            "phát lại để tránh phát hai lần")
+
+
+CRASHED_REASON = crashed_reason(STATION)
 #: How the log words an occurrence's status (the database keeps the English code).
 STATUS_LOG = {
     "completed": "đã phát xong",
@@ -90,8 +99,9 @@ class PlayoutEngine:
                  aircheck_dir: Path | None, home: Path, timezone: str, grace_s: float,
                  journal: AirJournal | None = None, amp: AmpHooks | None = None,
                  stopping: threading.Event | None = None,
-                 on_air_changed: Callable[[], Any] | None = None) -> None:
+                 on_air_changed: Callable[[], Any] | None = None, machine: str = STATION) -> None:
         self.output = output
+        self.machine = machine
         self.clock = clock
         self.writer = writer
         self.aircheck_dir = aircheck_dir
@@ -107,7 +117,7 @@ class PlayoutEngine:
         self.stopping = stopping or threading.Event()
         self.gate = AirGate(clock.now, self.stopping)
         self.host = socket.gethostname()
-        self.shutdown_reason = "Trạm phát dừng theo yêu cầu"
+        self.shutdown_reason = f"{machine.capitalize()} dừng theo yêu cầu"
         self._on_air_changed = on_air_changed or (lambda: None)
 
     # ------------------------------------------------------------------ what plays
@@ -179,7 +189,7 @@ class PlayoutEngine:
             if self.stopping.is_set() and not urgent:
                 return None
             if urgent:
-                reason = "Trạm phát dừng trước khi phát được bản tin khẩn cấp"
+                reason = f"{self.machine.capitalize()} dừng trước khi phát được bản tin khẩn cấp"
                 self.record(airing, "failed", reason, items=program.items)
                 return Verdict("failed", None, None, 0.0, reason)
             reason = missed_reason(airing.scheduled_at, self.clock.now(), self.grace_s,
@@ -409,7 +419,7 @@ class PlayoutEngine:
                 started = airing.started_at
                 fields.update(status="interrupted", started_at=started, seconds_played=seconds,
                               ended_at=started + dt.timedelta(seconds=seconds) if started else None,
-                              reason=f"{CRASHED_REASON} (đã phát {decimal(seconds)}/{decimal(total)} giây)")
+                              reason=f"{crashed_reason(self.machine)} (đã phát {decimal(seconds)}/{decimal(total)} giây)")
                 state = "interrupted"
                 ref = airing.start.get("ref")
             fields.pop("program_seconds", None)
@@ -457,7 +467,7 @@ class PlayoutEngine:
     def _cut_note(self, airing: JournalledAiring) -> str:
         started = airing.started_at
         when = started.astimezone(ZoneInfo(self.timezone)).strftime("%H:%M:%S") if started else "?"
-        return (f"Lần phát lúc {when} bị cắt khi trạm phát dừng đột ngột ngay lúc vừa bắt đầu "
+        return (f"Lần phát lúc {when} bị cắt khi {self.machine} dừng đột ngột ngay lúc vừa bắt đầu "
                 f"(chưa đến {decimal(PROGRESS_EVERY_S)} giây, chưa nghe được bản tin)")
 
     def cut_note(self, key: str) -> str:
