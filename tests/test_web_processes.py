@@ -139,9 +139,10 @@ def two_workers(home: Path, ctx) -> Iterator[tuple[int, list[int], int]]:
 def _pinned(port: int, workers: list[int], serving: int, cookie: str = "") -> Browser:
     """A connection accepted by worker ``serving``: the others are stopped while it is made.
 
-    Each worker has its own queue of new connections (SO_REUSEPORT) and the kernel picks the
-    queue by the connection's addresses, so a connection dealt to a stopped worker is not
-    answered: it is dropped and another one made, until the running worker answers.
+    The workers accept from one socket, each only while no live worker holds fewer connections
+    (web.worker_shares): a stopped worker's count goes stale within seconds and stops counting,
+    and until then a connection may wait unanswered: it is dropped and another one made, until
+    the running worker answers.
     """
     others = [pid for pid in workers if pid != serving]
     for pid in others:
@@ -280,6 +281,12 @@ def test_workers_stop_when_their_parent_is_killed_and_the_port_is_free_again(hom
         # A restarted panel can take its port: asked as the panel asks (SO_REUSEADDR, so a
         # connection of some other program left in TIME_WAIT on that port number does not count;
         # a socket still listening there does), then by starting one.
+        # The kernel may finish closing the workers' shared listening socket a moment after
+        # they are gone (its last reference dropped after their exit): systemd restarts the panel
+        # a few seconds later (RestartSec), so a second is allowed here.
+        freed = time.monotonic() + 1.0
+        while port_taken("127.0.0.1", port) and time.monotonic() < freed:
+            time.sleep(0.05)
         held = subprocess.run(["ss", "-tanp", f"sport = :{port}"], capture_output=True, text=True,
                               check=False).stdout
         assert not port_taken("127.0.0.1", port), held
@@ -338,8 +345,9 @@ def _established_per_worker(port: int, workers: list[int]) -> dict[int, int]:
 
 
 def test_both_workers_take_their_share_of_the_connections(two_workers) -> None:
-    """Twenty people's browsers (keep-alive connections) are spread over both workers, so both
-    cores serve pages; with one socket shared, the worker that was awake took nearly all."""
+    """Twenty people's browsers (keep-alive connections) are spread evenly over both workers, so
+    both cores serve pages: the kernel alone gave 19 of 20 to one worker (one socket shared) or
+    split them 14/6 (SO_REUSEPORT's hash)."""
     port, workers, _ = two_workers
     browsers = [Browser(port) for _ in range(20)]
     try:
@@ -347,15 +355,15 @@ def test_both_workers_take_their_share_of_the_connections(two_workers) -> None:
             assert browser.request("GET", "/login")[0] == 200
         held = _established_per_worker(port, workers)
         assert sum(held.values()) == 20, held
-        assert min(held.values()) >= 4, f"connections per worker: {held}"
+        assert max(held.values()) - min(held.values()) <= 2, f"connections per worker: {held}"
     finally:
         for browser in browsers:
             browser.close()
 
 
 def test_a_second_panel_on_the_same_port_is_refused_and_the_first_keeps_serving(two_workers, home: Path) -> None:
-    """The workers' sockets share the port (SO_REUSEPORT): a second panel started on it by
-    mistake would have shared the connections without a word; it is refused, in Vietnamese."""
+    """A second panel started on the same port by mistake is refused, in Vietnamese, and the
+    first keeps serving."""
     port, _, _ = two_workers
     env = dict(os.environ, BROADCASTER_HOME=str(home))
     second = subprocess.run([sys.executable, "-m", "broadcaster", "web", "--port", str(port),

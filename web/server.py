@@ -35,6 +35,8 @@ from waitress.parser import HTTPRequestParser
 from waitress.server import create_server
 from waitress.utilities import Error
 
+from web.worker_shares import WorkerShares, gate_accepting
+
 logger = logging.getLogger(__name__)
 
 #: Paths whose bodies are audio files (the upload limit applies); everything else is a form or JSON.
@@ -208,16 +210,11 @@ def worker_count(setting: int) -> int:
     return setting if setting > 0 else max(1, os.cpu_count() or 1)
 
 
-#: Linux (3.9+) spreads the connections of one port over every socket bound to it with this set.
-REUSE_PORT = hasattr(socket, "SO_REUSEPORT")
-
-
 def port_taken(host: str, port: int) -> bool:
     """Is ``host``:``port`` already bound (another panel, another program)?
 
-    Asked with a plain socket, before any socket of ours exists: the workers' sockets share the
-    port with SO_REUSEPORT, which would also let a second panel started on the same port bind it
-    and share the connections with the first without a word."""
+    Asked with a plain socket before any socket of ours exists, so that a second panel started on
+    the same port by mistake is refused in Vietnamese rather than failing deep inside waitress."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -228,19 +225,16 @@ def port_taken(host: str, port: int) -> bool:
     return False
 
 
-def listening_socket(host: str, port: int, *, own_queue: bool = False) -> socket.socket:
+def listening_socket(host: str, port: int) -> socket.socket:
     """A socket bound to ``host``:``port``, not yet listening.
 
     Not yet listening: waitress listens when a worker's server is built, after its app is, so a
     connection is never taken before some worker can answer it (a client that sees the port
-    open may use it at once). With ``own_queue`` (SO_REUSEPORT) several sockets share the port,
-    each with its own queue of new connections, and the kernel deals connections out among them.
+    open may use it at once).
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if own_queue:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     return sock
 
@@ -251,9 +245,9 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
 
     Why several processes: one Python process runs its threads on one core at a time, so a
     second core sits idle while pages queue. The port is bound here (so a port in use fails at
-    once), and each worker listens on its own socket of that port, the kernel dealing new
-    connections out among them (or, without SO_REUSEPORT, all accept from the parent's socket);
-    every worker serves the app ``build_app`` gives it
+    once) and the workers accept from that one socket, each only while it holds no more open
+    connections than the least busy of the others (:mod:`web.worker_shares`); every worker
+    serves the app ``build_app`` gives it
     (``broadcaster web`` builds one before the fork, templates compiled, no connection open) and
     opens its own connections after the fork (an SQLite connection must never cross a fork). Nothing a request needs is
     kept in one worker's memory alone: the session and its CSRF token live in the signed
@@ -268,19 +262,16 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
             ready()
         _run(server)
         return
-    # Each worker listens on a socket of its own (SO_REUSEPORT), so the kernel deals the
-    # connections out: with one socket shared by every worker, whichever worker was awake took
-    # the connections as they came (19 of 20 clients on one worker, measured), and kept them
-    # (keep-alive), leaving the other core idle while that worker's queue grew. The parent's
-    # socket only holds the port (bound, never listening: it takes no connection) and is the one
-    # the workers share where the system has no SO_REUSEPORT.
-    sock = listening_socket(host, port, own_queue=REUSE_PORT)
-    workers: dict[int, float] = {}
+    # One socket for all, and a fair share each: left to the kernel, keep-alive connections
+    # split unevenly and one core queued pages while the other idled (web.worker_shares).
+    sock = listening_socket(host, port)
+    shares = WorkerShares(processes)
+    workers: dict[int, tuple[int, float]] = {}  # pid: (its slot in the shares, started)
     stopping = False
 
     parent = os.getpid()
 
-    def start_worker() -> None:
+    def start_worker(index: int) -> None:
         pid = os.fork()
         if pid == 0:  # the worker
             code = 0
@@ -290,17 +281,15 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
                 _die_with_parent(parent)
-                mine = sock
-                if REUSE_PORT:
-                    sock.close()  # the parent's, holding the port: this worker binds its own
-                    mine = listening_socket(host, port, own_queue=True)
-                _run(make_server(build_app(), settings, sockets=[mine], threads=threads))
+                server = make_server(build_app(), settings, sockets=[sock], threads=threads)
+                gate_accepting(server, shares, index)
+                _run(server)
             except BaseException:  # a worker must never return into the parent's loop
                 logger.exception("tiến trình phục vụ bảng điều khiển %d dừng vì lỗi", os.getpid())
                 code = 1
             finally:
                 os._exit(code)
-        workers[pid] = time.monotonic()
+        workers[pid] = (index, time.monotonic())
 
     waiting = False
 
@@ -316,8 +305,8 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        for _ in range(processes):
-            start_worker()
+        for index in range(processes):
+            start_worker(index)
         if ready:
             ready()
         restarts: list[float] = []
@@ -331,8 +320,8 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
                 break
             finally:
                 waiting = False
-            started = workers.pop(pid, None)
-            if stopping or started is None:
+            gone = workers.pop(pid, None)
+            if stopping or gone is None:
                 continue
             now = time.monotonic()
             restarts = [t for t in restarts if now - t < 60] + [now]
@@ -341,7 +330,7 @@ def serve(build_app: Callable[[], Any], settings: Any, *, host: str, port: int, 
                 logger.error("tiến trình phục vụ dừng quá 5 lần trong một phút: ngừng bảng điều khiển")
                 break
             time.sleep(1.0)
-            start_worker()
+            start_worker(gone[0])
     except _StopRequested:  # a stop that came just as a wait ended
         pass
     finally:
