@@ -9,6 +9,7 @@ be recorded interrupted and never aired), and neither is ever recorded twice.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -94,38 +95,51 @@ def wait_journal(home: Path, key: str, record: str, timeout: float) -> None:
     raise AssertionError(f"the box's journal never said {record} for {key}")
 
 
+@contextlib.contextmanager
+def killed_and_restarted(home: Path, ctx: Context, slot_id: int, pulse_server: dict[str, str],
+                         sink: str, log: Path, after_start_s: float
+                         ) -> Iterator[tuple[str, dt.datetime, dt.datetime, BroadcasterProcess]]:
+    """The box airing its one program, killed ``after_start_s`` after the journal's start (the
+    first sample being handed over), and started again: (key, its instant, when killed, the
+    restarted box)."""
+    at = now() + dt.timedelta(seconds=12)
+    key = hold_program(home, ctx, slot_id, at)
+    first = run_box(home, pulse_server, sink, log)
+    second: BroadcasterProcess | None = None
+    try:
+        wait_journal(home, key, "start", 30)
+        time.sleep(after_start_s)
+        first.crash()
+        killed_at = now()
+        second = run_box(home, pulse_server, sink, log)
+        yield key, at, killed_at, second
+        assert second.terminate() == 0, second.output()[-2000:]
+    finally:
+        first.kill_all()
+        if second is not None:
+            second.kill_all()
+
+
 @pytest.mark.sound
 @pytest.mark.slow
 def test_a_box_killed_two_seconds_into_an_airing_records_the_seconds_it_aired(
         box: tuple[Path, Context], tmp_path: Path, pulse_server: dict[str, str], sink: str) -> None:
     home, ctx = box
-    at = now() + dt.timedelta(seconds=12)
-    key = hold_program(home, ctx, 41, at)
-    first = run_box(home, pulse_server, sink, tmp_path / "box.log")
-    try:
-        wait_journal(home, key, "start", 30)
-        time.sleep(2.0)
-        first.crash()
-        second = run_box(home, pulse_server, sink, tmp_path / "box.log")
-        try:
-            found = wait_for(lambda: box_entries(home, key) or None, 30,
-                             f"the box's entry after the restart\n{first.output()[-2000:]}")
-            time.sleep(2.0)  # nothing more may come: it must not air again
-            assert len(box_entries(home, key)) == 1
-            entry = found[0]
-            assert entry.status == "interrupted", (entry.status, entry.reason)
-            assert entry.started_at is not None and entry.seconds_played is not None
-            assert 1.5 <= entry.seconds_played <= 3.5, entry.seconds_played
-            assert "máy thu dừng đột ngột" in entry.reason, entry.reason
-            assert "/8,0 giây" in entry.reason, entry.reason
-            assert entry.aircheck_sha256, "the partial air-check was kept"
-            with ctx.session() as session:
-                assert session.get(BoxPlanEntry, key).state == "interrupted"  # type: ignore[union-attr]
-            assert second.terminate() == 0, second.output()[-2000:]
-        finally:
-            second.kill_all()
-    finally:
-        first.kill_all()
+    with killed_and_restarted(home, ctx, 41, pulse_server, sink, tmp_path / "box.log", 2.0) as (
+            key, _, _, second):
+        found = wait_for(lambda: box_entries(home, key) or None, 30,
+                         f"the box's entry after the restart\n{second.output()[-3000:]}")
+        time.sleep(2.0)  # nothing more may come: it must not air again
+        assert len(box_entries(home, key)) == 1
+        entry = found[0]
+        assert entry.status == "interrupted", (entry.status, entry.reason)
+        assert entry.started_at is not None
+        assert 1.5 <= entry.seconds_played <= 3.5, entry.seconds_played
+        assert "máy thu dừng đột ngột" in entry.reason, entry.reason
+        assert "/8,0 giây" in entry.reason, entry.reason
+        assert entry.aircheck_sha256, "the partial air-check was kept"
+        with ctx.session() as session:
+            assert session.get(BoxPlanEntry, key).state == "interrupted"  # type: ignore[union-attr]
 
 
 @pytest.mark.sound
@@ -133,29 +147,17 @@ def test_a_box_killed_two_seconds_into_an_airing_records_the_seconds_it_aired(
 def test_a_box_killed_at_the_first_instant_airs_it_again_and_says_so(
         box: tuple[Path, Context], tmp_path: Path, pulse_server: dict[str, str], sink: str) -> None:
     home, ctx = box
-    at = now() + dt.timedelta(seconds=12)
-    key = hold_program(home, ctx, 42, at)
-    first = run_box(home, pulse_server, sink, tmp_path / "box.log")
-    try:
-        wait_journal(home, key, "start", 30)  # the first sample is being handed over
-        first.crash()
-        killed_at = now()
+    with killed_and_restarted(home, ctx, 42, pulse_server, sink, tmp_path / "box.log", 0.0) as (
+            key, at, killed_at, second):
         assert (killed_at - at).total_seconds() < 0.4, f"killed {killed_at - at} after the instant"
-        second = run_box(home, pulse_server, sink, tmp_path / "box.log")
-        try:
-            found = wait_for(lambda: [e for e in box_entries(home, key) if e.status != "playing"] or None,
-                             40, f"the box's entry after the restart\n{second.output()[-3000:]}")
-            entry = found[0]
-            assert entry.status == "completed", (entry.status, entry.reason)
-            assert "bị cắt khi máy thu dừng đột ngột" in entry.reason and "phát lại" in entry.reason, \
-                entry.reason
-            assert entry.started_at is not None and entry.started_at > killed_at, "the retry's own start"
-            assert len(box_entries(home, key)) == 1
-            assert second.terminate() == 0, second.output()[-2000:]
-        finally:
-            second.kill_all()
-    finally:
-        first.kill_all()
+        found = wait_for(lambda: box_entries(home, key) or None, 40,
+                         f"the box's entry after the restart\n{second.output()[-3000:]}")
+        entry = found[0]
+        assert entry.status == "completed", (entry.status, entry.reason)
+        assert "bị cắt khi máy thu dừng đột ngột" in entry.reason and "phát lại" in entry.reason, \
+            entry.reason
+        assert entry.started_at is not None and entry.started_at > killed_at, "the retry's own start"
+        assert len(box_entries(home, key)) == 1
 
 
 def test_a_box_without_a_journal_from_before_records_what_it_left_playing_as_interrupted(
