@@ -120,6 +120,13 @@ def killed_and_restarted(home: Path, ctx: Context, slot_id: int, pulse_server: d
             second.kill_all()
 
 
+def the_entry(home: Path, key: str, box: BroadcasterProcess) -> EvidenceEntry:
+    """The box's entry for ``key`` once the restarted box has written it."""
+    found = wait_for(lambda: box_entries(home, key) or None, 40,
+                     f"the box's entry after the restart\n{box.output()[-3000:]}")
+    return found[0]
+
+
 @pytest.mark.sound
 @pytest.mark.slow
 def test_a_box_killed_two_seconds_into_an_airing_records_the_seconds_it_aired(
@@ -127,11 +134,9 @@ def test_a_box_killed_two_seconds_into_an_airing_records_the_seconds_it_aired(
     home, ctx = box
     with killed_and_restarted(home, ctx, 41, pulse_server, sink, tmp_path / "box.log", 2.0) as (
             key, _, _, second):
-        found = wait_for(lambda: box_entries(home, key) or None, 30,
-                         f"the box's entry after the restart\n{second.output()[-3000:]}")
+        entry = the_entry(home, key, second)
         time.sleep(2.0)  # nothing more may come: it must not air again
         assert len(box_entries(home, key)) == 1
-        entry = found[0]
         assert entry.status == "interrupted", (entry.status, entry.reason)
         assert entry.started_at is not None
         assert 1.5 <= entry.seconds_played <= 3.5, entry.seconds_played
@@ -150,9 +155,7 @@ def test_a_box_killed_at_the_first_instant_airs_it_again_and_says_so(
     with killed_and_restarted(home, ctx, 42, pulse_server, sink, tmp_path / "box.log", 0.0) as (
             key, at, killed_at, second):
         assert (killed_at - at).total_seconds() < 0.4, f"killed {killed_at - at} after the instant"
-        found = wait_for(lambda: box_entries(home, key) or None, 40,
-                         f"the box's entry after the restart\n{second.output()[-3000:]}")
-        entry = found[0]
+        entry = the_entry(home, key, second)
         assert entry.status == "completed", (entry.status, entry.reason)
         assert "bị cắt khi máy thu dừng đột ngột" in entry.reason and "phát lại" in entry.reason, \
             entry.reason
