@@ -38,3 +38,14 @@ def test_the_counts_are_shared_with_a_forked_worker() -> None:
     os.waitpid(pid, 0)
     assert shares.counts()[1] == 5
     assert shares.may_accept(0, 5) and not shares.may_accept(0, 6)
+
+
+def test_a_change_wakes_the_other_workers_and_not_the_one_that_changed() -> None:
+    """A worker that stopped watching the socket sleeps; another's change must wake it, or both
+    could sleep while connections queue (a hundred were accepted a couple a second)."""
+    import select
+
+    shares = WorkerShares(3)
+    shares.wake_others(0)
+    ready, _, _ = select.select([shares.ear(0), shares.ear(1), shares.ear(2)], [], [], 0.5)
+    assert set(ready) == {shares.ear(1), shares.ear(2)}

@@ -13,13 +13,21 @@ time). The counts live in a small block of shared memory made before the fork; e
 its own slot (count, time) at every turn of its event loop — at least once a second, the loop's
 timeout — and a slot not written for :data:`STALE_S` (a worker stopped, killed, or being
 restarted) is left out, so a dead worker can never hold the door shut.
+
+A worker that stopped watching sleeps in its event loop; when another's count changes, that one
+wakes it (a byte on the sleeper's own socket pair, made before the fork) so it asks again at once.
+Without the wake-up both could sleep while connections queued: a hundred opened at once were
+accepted a couple a second.
 """
 from __future__ import annotations
 
 import mmap
+import socket
 import struct
 import time
 from typing import Any, Callable
+
+from waitress import wasyncore
 
 #: A worker whose slot is older than this is not counted (its loop writes at least every second).
 STALE_S = 2.5
@@ -32,6 +40,22 @@ class WorkerShares:
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self._memory = mmap.mmap(-1, _SLOT.size * workers)  # anonymous and shared: survives fork
+        self._bells = [socket.socketpair() for _ in range(workers)]  # (worker's ear, others' mouth)
+        for ear, mouth in self._bells:
+            ear.setblocking(False)
+            mouth.setblocking(False)
+
+    def ear(self, index: int) -> socket.socket:
+        """Where worker ``index`` hears that another's count changed."""
+        return self._bells[index][0]
+
+    def wake_others(self, index: int) -> None:
+        for other, (_, mouth) in enumerate(self._bells):
+            if other != index:
+                try:
+                    mouth.send(b"!")
+                except OSError:  # full (that worker is stopped or gone): it has enough to wake on
+                    pass
 
     def note(self, index: int, connections: int) -> None:
         _SLOT.pack_into(self._memory, index * _SLOT.size, connections, time.monotonic())
@@ -52,17 +76,49 @@ class WorkerShares:
         return not others or connections <= min(others)
 
 
+class _Bell(wasyncore.dispatcher):
+    """The worker's ear in its event loop: it wakes the loop and is emptied."""
+
+    def __init__(self, sock: socket.socket, socket_map: dict[int, Any]) -> None:
+        super().__init__(sock, map=socket_map)
+        self.ear = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def writable(self) -> bool:
+        return False
+
+    def handle_read(self) -> None:
+        try:
+            while self.ear.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def handle_close(self) -> None:  # the parent's end lives as long as the panel
+        pass
+
+
 def gate_accepting(server: Any, shares: WorkerShares, index: int) -> None:
     """Have waitress's ``server`` watch its listening socket only while ``shares`` say it may.
 
     waitress asks ``readable()`` of every socket it holds at each turn of its loop; the server's
-    own answer (its connection limit, its clean-up of idle channels) still comes first.
+    own answer (its connection limit, its clean-up of idle channels) still comes first. When this
+    worker's count changes, the others are woken to ask again.
     """
     own: Callable[[], bool] = server.readable
+    _Bell(shares.ear(index), server._map)
+    last = [-1]
 
     def readable() -> bool:
+        connections = len(server.active_channels)
+        if connections != last[0]:
+            last[0] = connections
+            shares.note(index, connections)
+            shares.wake_others(index)
         if not own():
             return False
-        return shares.may_accept(index, len(server.active_channels))
+        return shares.may_accept(index, connections)
 
     server.readable = readable
