@@ -9,6 +9,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from jinja2 import UndefinedError
 
 from broadcaster.bulletins import PRIORITY_LABELS, STATUS_LABELS
 from broadcaster.schedule import WEEKDAY_LABELS as WEEKDAY_NAMES
@@ -62,11 +63,17 @@ def vndate(value: dt.date | dt.datetime | None, weekday: bool = False) -> str:
     return f"{WEEKDAY_NAMES[value.weekday()]}, {text}" if weekday else text
 
 
-def duration(seconds: float | int | None) -> str:
-    """``{{ s|duration }}`` → "45 giây", "2 phút 05 giây", "1 giờ 02 phút"."""
-    if seconds is None:
+def duration(seconds: object) -> str:
+    """``{{ s|duration }}`` → "45 giây", "2 phút 05 giây", "1 giờ 02 phút"; "—" when not known.
+
+    Not known covers more than None: an evidence entry keeps its items as they were written (an
+    item without its length, one uploaded by a box), and the entry's page must open whatever the
+    entry holds — it is the office's evidence.
+    """
+    try:
+        total = max(0, int(round(float(seconds))))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, UndefinedError):
         return "—"
-    total = max(0, int(round(float(seconds))))
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
