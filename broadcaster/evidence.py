@@ -375,6 +375,19 @@ def full_record(entry: EvidenceEntry, tz: str) -> dict[str, Any]:
     return record
 
 
+def item_seconds(item: Any) -> float:
+    """The length in seconds of one item an airing played; 0 when the item holds none to read.
+
+    An entry keeps its items exactly as they were written and hashed (the station's own, and
+    those a village box uploads under its signature), so a reader must not assume their shape:
+    a report that sums minutes must still be made when one item's length is missing or garbled.
+    """
+    value = item.get("seconds") if isinstance(item, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return 0.0
+    return max(0.0, float(value))
+
+
 def values_from_record(record: dict[str, Any]) -> dict[str, Any]:
     """The hashed values of an exported record (``full_record`` shape; times with any offset).
 

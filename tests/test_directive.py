@@ -305,3 +305,25 @@ def test_compiled_report_docx_and_pdf(month: dict[str, Any], cli: Any, tmp_path:
         subprocess.run(["pdftoppm", "-png", "-r", "70", str(pdf_path), str(ARTIFACTS / "bao-cao-xa")], check=True)
         pages = sorted(ARTIFACTS.glob("bao-cao-xa-*.png"))
         assert len(pages) >= 3, pages
+
+
+def test_minutes_per_theme_are_made_when_an_item_is_garbled(month: dict[str, Any], ctx: Any) -> None:
+    """A box's uploaded entry keeps its items as the box wrote them: one without a readable length,
+    or not an item at all, counts nothing — the province's report is still made."""
+    from sqlalchemy import select
+
+    from broadcaster.models import Bulletin
+    from broadcaster.reports.directive_report import by_theme
+
+    with ctx.session() as session:
+        campaign = session.get(Campaign, month["campaign_id"])
+        bulletin = session.scalars(select(Bulletin).where(Bulletin.campaign_id == campaign.id)).first()
+        aired = [SimpleNamespace(slot_id=None, seconds_played=300.0, items=[
+            {"kind": "bulletin", "title": bulletin.title, "seconds": 90.0},
+            {"kind": "bulletin", "title": bulletin.title, "seconds": "không rõ"},
+            {"kind": "bulletin", "title": bulletin.title, "seconds": float("nan")},
+            "rác", None, ["không", "phải", "mục"]])]
+        rows = [row for row in by_theme(session, campaign, aired) if row.minutes or row.airings]
+    assert [round(row.minutes, 2) for row in rows] == [1.5], rows
+    assert [evidence.item_seconds(v) for v in ({"seconds": 61.5}, {"seconds": True}, {"seconds": -3},
+                                                {}, "x", {"seconds": "4"})] == [61.5, 0.0, 0.0, 0.0, 0.0, 0.0]

@@ -152,6 +152,8 @@ def by_theme(session: Session, campaign: Campaign, aired: Sequence[Any]) -> list
         themes_here: set[str] = set()
         matched = False
         for item in entry.items or []:
+            if not isinstance(item, dict):  # kept as the box wrote it; nothing to read from it
+                continue
             found = by_title.get(str(item.get("title") or "").strip().casefold())
             if found is None:
                 continue
@@ -159,7 +161,7 @@ def by_theme(session: Session, campaign: Campaign, aired: Sequence[Any]) -> list
             theme = found.theme or NO_THEME
             row = rows.setdefault(theme, ThemeRow(theme))
             row.bulletins.add(found.id)
-            row.minutes += float(item.get("seconds") or 0.0) / 60.0
+            row.minutes += evidence.item_seconds(item) / 60.0
             themes_here.add(theme)
         if not matched:  # no item named: the slot's bulletins, the airing's whole length
             slot_bulletins = by_slot.get(entry.slot_id or -1, [])
