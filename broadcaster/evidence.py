@@ -383,9 +383,13 @@ def item_seconds(item: Any) -> float:
     a report that sums minutes must still be made when one item's length is missing or garbled.
     """
     value = item.get("seconds") if isinstance(item, dict) else None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool):
         return 0.0
-    return max(0.0, float(value))
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+    return seconds if math.isfinite(seconds) and seconds > 0 else 0.0
 
 
 def values_from_record(record: dict[str, Any]) -> dict[str, Any]:

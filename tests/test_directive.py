@@ -326,4 +326,4 @@ def test_minutes_per_theme_are_made_when_an_item_is_garbled(month: dict[str, Any
         rows = [row for row in by_theme(session, campaign, aired) if row.minutes or row.airings]
     assert [round(row.minutes, 2) for row in rows] == [1.5], rows
     assert [evidence.item_seconds(v) for v in ({"seconds": 61.5}, {"seconds": True}, {"seconds": -3},
-                                                {}, "x", {"seconds": "4"})] == [61.5, 0.0, 0.0, 0.0, 0.0, 0.0]
+                                                {}, "x", {"seconds": "4"})] == [61.5, 0.0, 0.0, 0.0, 0.0, 4.0]
