@@ -5,9 +5,10 @@ such as "slot-8@2026-12-02", "main (pulse:loaxa)", command-line flags ("(--zone)
 dotted decimals ("5.7/72.1 giây"), the stored English values of statuses and roles. Each was
 mended where it was seen; this walks the whole panel instead, so a new page or a new field that
 shows a raw value is caught: a station filled with the demo content, entries of every status
-(with jingles, spoken items and items written without a readable length), a village receiver, and one account per role,
-each following every link it is shown (a few of each kind of page), reading the text a person
-sees (tags, scripts and styles left out; titles, placeholders and labels kept).
+(with jingles, spoken items and items written without a readable length), a village receiver
+that uploaded the same, and one account per role, each following every link it is shown (a few
+of each kind of page), reading the text a person sees (tags, scripts and styles left out;
+titles, placeholders and labels kept).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import pytest
 from broadcaster import evidence, receivers
 from broadcaster.context import open_context
 from broadcaster.demo import load_demo
-from broadcaster.models import ROLES
+from broadcaster.models import ROLES, ReceiverEvidence
 from broadcaster.users import add_user
 
 #: What must never be read on a page: internals, English and the stored (English) values.
@@ -64,7 +65,7 @@ def station(home: Path) -> Any:
         for role in ROLES:
             add_user(session, f"u{role}", role, PASSWORD.format(role),
                      zone_name="Thôn Đông" if role == "village" else None)
-        receivers.add_receiver(session, ctx.settings, "thon-dong-1", "Thôn Đông")
+        box = receivers.add_receiver(session, ctx.settings, "thon-dong-1", "Thôn Đông").receiver
         # As a station writes them, then one without its length and one with a length no one can
         # read (entries keep what was written; their page must still open).
         items = [{"kind": "jingle", "title": "Nhạc hiệu", "seconds": 4.2},
@@ -85,6 +86,14 @@ def station(home: Path) -> Any:
                 seconds_played=seconds, title="Bản tin sáng", category="Thông báo", zone="Thôn Đông",
                 output="main", host="tram-xa", items=items, slot_id=1,
                 priority="emergency" if n == 1 else "normal")
+            # What the village box aired, as it uploaded it (its own chain, shown beside the commune's).
+            session.add(ReceiverEvidence(
+                receiver_id=box.id, seq=n + 1, occurrence_key=f"slot-2@{at.date().isoformat()}",
+                recorded_at=at, prev_hash="0" * 64, hash=f"{n + 1:064x}", status=status,
+                scheduled_at=at, started_at=at if played else None,
+                ended_at=at + dt.timedelta(seconds=seconds) if played else None, reason=reason,
+                seconds_played=seconds, title="Tin thôn Đông", zone="Thôn Đông", output="main",
+                host="thon-dong-1", items=items, slot_id=2))
     yield ctx
     ctx.dispose()
 
@@ -134,7 +143,8 @@ def test_no_page_shows_a_user_english_or_internals(station: Any, role: str) -> N
     seen, leaks = _crawl(app, role)
     kinds = {_kind(url) for url in seen}
     # The walk reached the pages of the role's work, so an empty walk cannot pass.
-    expected = {"/bulletins", "/logs", "/logs/N", "/schedule", "/schedule/N", "/village-reports"}
+    expected = {"/bulletins", "/logs", "/logs/N", "/logs/receivers/thon-dong-N/N", "/schedule", "/schedule/N",
+                "/village-reports"}
     expected |= {"admin": {"/admin/users", "/admin/zones", "/receivers"}, "editor": {"/bulletins/N/edit"},
                  "approver": {"/bulletins/N"}, "office": {"/receivers"}, "village": set()}[role]
     assert expected <= kinds, sorted(expected - kinds)
