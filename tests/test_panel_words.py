@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web_helpers import post
 
 from broadcaster import evidence, receivers
 from broadcaster.context import open_context
@@ -100,11 +101,7 @@ def station(home: Path) -> Any:
 
 def _crawl(app: Any, role: str) -> tuple[set[str], dict[str, set[str]]]:
     client = app.test_client()
-    login = client.get("/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', login)
-    assert token is not None
-    answer = client.post("/login", data={"csrf_token": token.group(1), "name": f"u{role}",
-                                         "password": PASSWORD.format(role)})
+    answer = post(client, "/login", {"name": f"u{role}", "password": PASSWORD.format(role)})
     assert answer.status_code == 302, (role, answer.status_code)
     queue = collections.deque([answer.headers["Location"], "/"])
     seen: set[str] = set()
