@@ -35,6 +35,7 @@ from waitress.parser import HTTPRequestParser
 from waitress.server import create_server
 from waitress.utilities import Error
 
+from web.task_order import OneFreshAtATime
 from web.worker_shares import WorkerShares, gate_accepting
 
 logger = logging.getLogger(__name__)
@@ -192,8 +193,10 @@ def make_server(app: Any, settings: Any, *, host: str | None = None, port: int |
     on ``host``:``port`` or on already bound ``sockets``."""
     limits = limits_from_settings(settings)
     where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
+    dispatcher = OneFreshAtATime()
+    dispatcher.set_thread_count(threads)
     server = create_server(
-        app, threads=threads, ident="loa-xa", **where,
+        app, threads=threads, ident="loa-xa", _dispatcher=dispatcher, **where,
         max_request_body_size=max(limits.upload_bytes, limits.form_bytes) + 1,
         channel_timeout=limits.channel_timeout_s,
         cleanup_interval=max(1, min(5, limits.channel_timeout_s)),
