@@ -21,3 +21,11 @@ def emergency_key(command_id: int) -> str:
 def is_scheduled(key: str) -> bool:
     """Whether the key is a scheduled airing's (a slot's occurrence), not an emergency's."""
     return key.startswith("slot-")
+
+
+def emergency_command_id(key: str) -> int | None:
+    """The command id of an emergency's key (``emergency-<id>``), None for any other key."""
+    prefix = "emergency-"
+    if not key.startswith(prefix) or not key[len(prefix):].isdigit():
+        return None
+    return int(key[len(prefix):])

@@ -33,6 +33,8 @@ from station_helpers import (
     worker_ready,
 )
 
+from broadcaster import bulletins, commands
+from broadcaster.occurrence_keys import emergency_key
 from broadcaster.station.aircheck import MonitorTap
 
 pytest_plugins = ["station_fixtures"]
@@ -163,6 +165,66 @@ def test_killed_at_its_first_instant_it_airs_again_and_its_entry_says_so(
         entry.reason
     assert entry.started_at is not None and entry.started_at > killed_at, "the retry's own start"
     assert tap.first_audible_at() is not None, "it was heard after the restart"
+    assert [e.occurrence_key for e in entries(ctx)].count(key) == 1
+    assert second.terminate() == 0, second.output()
+
+
+def _emergency(ctx: Any) -> tuple[str, dt.datetime]:
+    """An emergency bulletin and its command (which approves it): (its key, when it was sent)."""
+    with ctx.session() as session:
+        bulletin = bulletins.add_bulletin(session, title="Cảnh báo lũ", body=MEDIUM,
+                                          priority="emergency")
+        session.flush()
+        command = commands.request_emergency(session, bulletin.id)
+        return emergency_key(command.id), command.requested_at
+
+
+def _killed_at_first_instant(home: Path, first: StationProcess, key: str) -> dt.datetime:
+    """Kill ``first`` the moment its journal says ``key`` is being handed its first sample."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if any(f'"k":"{key}","e":"start"' in journal.read_text(encoding="utf-8")
+               for journal in home.glob("station-*.airlog")):
+            break
+        time.sleep(0.002)
+    else:
+        raise AssertionError(f"{key} never started\n{first.output()[-3000:]}")
+    first.crash()
+    return now()
+
+
+def test_an_emergency_killed_at_its_first_instant_airs_again_after_the_restart(
+        ctx: Any, home: Path, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
+    first = started(station(), ctx)
+    key, sent = _emergency(ctx)
+    killed_at = _killed_at_first_instant(home, first, key)
+    assert (killed_at - sent).total_seconds() < 5, f"killed {killed_at - sent} after the command"
+    tap.reset_first_audible()  # what the restarted station airs, not a blip of the first attempt
+    second = started(station(), ctx)
+    entry = wait_for(lambda: entry_for(ctx, key), 40, "the emergency's entry after the restart")
+    assert entry.status == "completed", (entry.status, entry.reason)
+    assert "bị cắt khi trạm phát dừng đột ngột" in entry.reason and "phát lại" in entry.reason, \
+        entry.reason
+    assert entry.started_at is not None and entry.started_at > killed_at, "the retry's own start"
+    assert tap.first_audible_at() is not None, "the storm warning was heard after the restart"
+    assert [e.occurrence_key for e in entries(ctx)].count(key) == 1
+    assert second.terminate() == 0, second.output()
+
+
+def test_an_emergency_cut_unheard_is_recorded_missed_when_the_station_comes_back_too_late(
+        ctx: Any, home: Path, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
+    first = started(station(grace_s="2"), ctx)
+    key, sent = _emergency(ctx)
+    _killed_at_first_instant(home, first, key)
+    wait_for(lambda: now() > sent + dt.timedelta(seconds=3), 10, "past the command's grace")
+    tap.reset_first_audible()
+    second = started(station(grace_s="2"), ctx)
+    entry = wait_for(lambda: entry_for(ctx, key), 40, "the emergency's entry after the restart")
+    assert entry.status == "missed", (entry.status, entry.reason)
+    assert "bị cắt khi trạm phát dừng đột ngột" in entry.reason, entry.reason
+    assert "không phát lại" in entry.reason, entry.reason
+    time.sleep(2)
+    assert tap.first_audible_at() is None, "a stale emergency must not cut in after the restart"
     assert [e.occurrence_key for e in entries(ctx)].count(key) == 1
     assert second.terminate() == 0, second.output()
 

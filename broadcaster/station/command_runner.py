@@ -4,7 +4,8 @@ The panel and the CLI write a :class:`~broadcaster.models.StationCommand` row (t
 truth, :mod:`broadcaster.commands`); the station acknowledges it, does it, and writes the result
 back. A command older than ``station.grace_s`` was sent while no station ran: a storm warning from
 this morning must not suddenly cut into tonight's program, so it is refused and, for an emergency,
-recorded as ``missed``.
+recorded as ``missed``. An emergency a crash of the station cut before it could be heard is run
+again at the restart while its command is that fresh (:meth:`CommandRunner.resume_cut`).
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 from broadcaster import commands
 from broadcaster.context import Context
 from broadcaster.models import Bulletin, StationCommand
-from broadcaster.occurrence_keys import emergency_key
+from broadcaster.occurrence_keys import emergency_command_id, emergency_key
 from broadcaster.station.clock import Clock
 from broadcaster.station.engine import PlayoutEngine
 from broadcaster.station.follow import Follow
@@ -80,10 +81,7 @@ class CommandRunner:
                 continue
             logger.info("lệnh số %d: %s", command_id, kind)
             if kind == "emergency" and bulletin_id is not None:
-                thread = threading.Thread(target=self._emergency, args=(command_id, bulletin_id),
-                                          name=f"emergency-{command_id}", daemon=True)
-                self.threads = [t for t in self.threads if t.is_alive()] + [thread]
-                thread.start()
+                self._start_emergency(command_id, bulletin_id)
             elif kind == "stop":
                 reason = payload.get("reason") or ""
                 current = self.engine.preempt(f"Dừng theo lệnh số {command_id}"
@@ -96,15 +94,57 @@ class CommandRunner:
             else:
                 self.finish(command_id, f"Lệnh không hợp lệ: {kind}", ok=False)
 
+    def _start_emergency(self, command_id: int, bulletin_id: int) -> None:
+        thread = threading.Thread(target=self._emergency, args=(command_id, bulletin_id),
+                                  name=f"emergency-{command_id}", daemon=True)
+        self.threads = [t for t in self.threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def resume_cut(self, keys: list[str]) -> None:
+        """At start, after the engine's recovery: run again the emergencies a crash cut before
+        anything of them could be heard (``keys``: :meth:`PlayoutEngine.cut_unheard`).
+
+        Why: the command was taken, so polling would not run it again, and the journal shows no
+        second of it on air — a storm warning nobody heard. Within ``grace_s`` of its command it
+        airs again from the start (its entry says what became of the first attempt); later it
+        is recorded ``missed``, as a command that came too late is. Scheduled keys are the
+        schedule's to air again and are left alone.
+        """
+        now = self.clock.now()
+        for key in keys:
+            command_id = emergency_command_id(key)
+            if command_id is None or command_id in self._taken:
+                continue
+            self._taken.add(command_id)
+            with self.ctx.session() as session:
+                command = session.get(StationCommand, command_id)
+                bulletin_id = command.bulletin_id if command is not None else None
+                requested_at = command.requested_at if command is not None else now
+            if bulletin_id is None:
+                self.engine.record(Airing(key, now, {"priority": "emergency",
+                                                     "output": self.output_label}),
+                                   "missed", f"Không còn lệnh số {command_id} để phát lại")
+                continue
+            age = (now - requested_at).total_seconds()
+            if age > self.grace_s:
+                self._expire(command_id, "emergency", bulletin_id, requested_at, age, reason=(
+                    f"Trạm phát chạy lại {int(age)} giây sau lệnh số {command_id}, quá "
+                    f"{int(self.grace_s)} giây nên không phát lại"))
+                continue
+            logger.warning("lệnh số %d: %s; phát lại bản tin khẩn cấp", command_id,
+                           self.engine.cut_note(key))
+            self.engine.writer.task(f"lệnh số {command_id}", self._acknowledger(command_id, now))
+            self._start_emergency(command_id, bulletin_id)
+
     def join(self, timeout: float) -> None:
         for thread in list(self.threads):
             thread.join(timeout=timeout)
 
     def _expire(self, command_id: int, kind: str, bulletin_id: int | None,
-                requested_at: dt.datetime, age: float) -> None:
+                requested_at: dt.datetime, age: float, reason: str = "") -> None:
         local = requested_at.astimezone(ZoneInfo(self.timezone)).strftime("%H:%M:%S ngày %d/%m/%Y")
-        reason = (f"Lệnh số {command_id} gửi lúc {local} khi trạm phát không chạy; quá "
-                  f"{int(self.grace_s)} giây nên không thực hiện nữa")
+        reason = reason or (f"Lệnh số {command_id} gửi lúc {local} khi trạm phát không chạy; quá "
+                            f"{int(self.grace_s)} giây nên không thực hiện nữa")
         logger.warning("lệnh số %d đã hết hạn sau %.0f giây: không thực hiện", command_id, age)
         if kind == "emergency" and bulletin_id is not None:
             with self.ctx.session() as session:

@@ -126,7 +126,7 @@ class Station:
             aircheck_dir=self.settings.audio_dir if bool(st.aircheck) else None,
             home=self.settings.home, timezone=self.tz, grace_s=self.grace_s,
             journal=self.journal, amp=self.amp, stopping=self.stopping,
-            on_air_changed=lambda: self.heartbeat.poke())
+            on_air_changed=lambda: self.heartbeat.poke(), retries_emergencies=True)
         self._airings: dict[str, Airing] = {}
         self._signal_thread: threading.Thread | None = None
         # One render at a time, soonest broadcast first (emergencies before all): renders are
@@ -169,6 +169,7 @@ class Station:
             self.writer.start()
             self.engine.recover()  # what a killed station left: entries from the air journal
             self.journal.compact(keep={a.key for a in self.journal.unfinished()})
+            self.commands.resume_cut(self.engine.cut_unheard())  # an emergency nobody heard
             self.scheduler.start()
             self.heartbeat.start()
             self.nudges.start()

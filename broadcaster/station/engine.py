@@ -99,8 +99,12 @@ class PlayoutEngine:
                  aircheck_dir: Path | None, home: Path, timezone: str, grace_s: float,
                  journal: AirJournal | None = None, amp: AmpHooks | None = None,
                  stopping: threading.Event | None = None,
-                 on_air_changed: Callable[[], Any] | None = None, machine: str = STATION) -> None:
+                 on_air_changed: Callable[[], Any] | None = None, machine: str = STATION,
+                 retries_emergencies: bool = False) -> None:
         self.output = output
+        #: Whether an emergency the crash cut before it was heard is left to air again (the
+        #: station re-runs its command while fresh) rather than recorded interrupted.
+        self.retries_emergencies = retries_emergencies
         self.machine = machine
         self.clock = clock
         self.writer = writer
@@ -447,9 +451,12 @@ class PlayoutEngine:
         the signal at most. Not so after a reboot (a power cut): unsynced ticks may be lost, the
         airing may have played for minutes, so it is not aired again. The salvaged air-check,
         when there is one, must agree (no more audible sound than that after the start).
-        Emergencies are never retried here: no schedule would air them again.
+        An emergency counts only where something airs it again (``retries_emergencies``: the
+        station re-runs its command); elsewhere no schedule would, and it is recorded interrupted.
         """
-        if not occurrence_keys.is_scheduled(airing.key) or airing.started_at is None:
+        if airing.started_at is None:
+            return False
+        if not occurrence_keys.is_scheduled(airing.key) and not self.retries_emergencies:
             return False
         if airing.seconds >= PROGRESS_EVERY_S or self._booted_since(airing.started_at):
             return False
@@ -469,6 +476,10 @@ class PlayoutEngine:
         when = started.astimezone(ZoneInfo(self.timezone)).strftime("%H:%M:%S") if started else "?"
         return (f"Lần phát lúc {when} bị cắt khi {self.machine} dừng đột ngột ngay lúc vừa bắt đầu "
                 f"(chưa đến {decimal(PROGRESS_EVERY_S)} giây, chưa nghe được bản tin)")
+
+    def cut_unheard(self) -> list[str]:
+        """The keys a crash cut before they were heard, left by :meth:`recover` to air again."""
+        return sorted(self._cut_notes)
 
     def cut_note(self, key: str) -> str:
         """What became of earlier attempts of this airing cut unheard by a crash ("" if none)."""
