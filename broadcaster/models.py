@@ -614,6 +614,9 @@ class BoxCommand(Base):
     kind: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     result: Mapped[str] = mapped_column(Text, default="")
+    #: An emergency's command as it came: what a restarted box needs to air it again when a
+    #: crash cut it before anyone heard it (None for other commands).
+    body: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
 
 
 class PublicAiring(Base):

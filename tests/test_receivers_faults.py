@@ -163,6 +163,108 @@ def test_a_box_killed_at_the_first_instant_airs_it_again_and_says_so(
         assert len(box_entries(home, key)) == 1
 
 
+#: A box daemon fed one command as its MQTT link would hand it over, then left running (the test
+#: kills it): the broker is not what is under test here, the box's crash and restart are.
+_BOX_WITH_ONE_COMMAND = """
+import json, sys, time
+from pathlib import Path
+from broadcaster.context import open_context
+from broadcaster.receiver.daemon import ReceiverDaemon
+from broadcaster.receiver.identity import load
+home = Path(sys.argv[1])
+ctx = open_context(home)
+daemon = ReceiverDaemon(ctx, load(home))
+daemon.writer.start()
+daemon.recover()
+print(daemon.command(json.loads(sys.argv[2])), flush=True)
+time.sleep(120)
+"""
+
+
+def held_tone(home: Path, ctx: Context) -> tuple[str, dict[str, object]]:
+    """The tone held in the box's store, as an emergency command names a held programme."""
+    key = hold_program(home, ctx, 90, now() + dt.timedelta(days=3))  # a plan far ahead holds it
+    with ctx.session() as session:
+        sha = session.get(BoxPlanEntry, key).sha256  # type: ignore[union-attr]
+    items = [{"kind": "bulletin", "title": "Cảnh báo lũ quét", "seconds": PROGRAM_S}]
+    return sha, {"title": "Cảnh báo lũ quét", "zone": "Thôn Đông", "items": items}
+
+
+def killed_in_an_emergency(home: Path, ctx: Context, pulse_server: dict[str, str], sink: str,
+                           log: Path, command_id: int, lasts_s: float) -> tuple[str, dt.datetime]:
+    """A box daemon airing emergency ``command_id`` (valid ``lasts_s``), killed -9 the moment its
+    journal says the first sample is being handed over: (the key, when killed)."""
+    import json
+    import signal
+    import sys
+
+    sha, fields = held_tone(home, ctx)
+    key = f"emergency-{command_id}"
+    issued = now()
+    body = {"id": command_id, "kind": "emergency", "key": key, "sha256": sha, "seconds": PROGRAM_S,
+            "fields": fields, "issued_at": issued.isoformat(),
+            "expires_at": (issued + dt.timedelta(seconds=lasts_s)).isoformat()}
+    env = {**os.environ, **pulse_server, "BROADCASTER_HOME": str(home),
+           "BROADCASTER_OUTPUT_BACKEND": "pulse", "BROADCASTER_OUTPUT_DEVICE": sink}
+    with open(log, "ab") as stderr:
+        first = subprocess.Popen([sys.executable, "-c", _BOX_WITH_ONE_COMMAND, str(home),
+                                  json.dumps(body)], env=env, stdout=subprocess.DEVNULL,
+                                 stderr=stderr, start_new_session=True)
+    try:
+        wait_journal(home, key, "start", 30)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(5)
+        return key, now()
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(5)
+
+
+@pytest.mark.sound
+@pytest.mark.slow
+def test_a_box_killed_in_an_emergencys_first_instant_airs_it_again(
+        box: tuple[Path, Context], tmp_path: Path, pulse_server: dict[str, str], sink: str) -> None:
+    home, ctx = box
+    key, killed_at = killed_in_an_emergency(home, ctx, pulse_server, sink, tmp_path / "box.log",
+                                            7, lasts_s=300)
+    second = run_box(home, pulse_server, sink, tmp_path / "box.log")
+    try:
+        entry = the_entry(home, key, second)
+        assert entry.status == "completed", (entry.status, entry.reason)
+        assert "bị cắt khi máy thu dừng đột ngột" in entry.reason and "phát lại" in entry.reason, \
+            entry.reason
+        assert entry.started_at is not None and entry.started_at > killed_at, "the retry's own start"
+        assert entry.priority == "emergency" and entry.title == "Cảnh báo lũ quét"
+        assert 7.0 <= entry.seconds_played <= 9.0, entry.seconds_played
+        time.sleep(1.0)
+        assert len(box_entries(home, key)) == 1
+        assert second.terminate() == 0, second.output()[-2000:]
+    finally:
+        second.kill_all()
+
+
+@pytest.mark.sound
+@pytest.mark.slow
+def test_a_box_back_after_its_emergency_expired_records_it_missed_and_stays_quiet(
+        box: tuple[Path, Context], tmp_path: Path, pulse_server: dict[str, str], sink: str) -> None:
+    home, ctx = box
+    key, _ = killed_in_an_emergency(home, ctx, pulse_server, sink, tmp_path / "box.log", 8,
+                                    lasts_s=3)
+    time.sleep(3.5)  # the box stays down until the command has expired
+    second = run_box(home, pulse_server, sink, tmp_path / "box.log")
+    try:
+        entry = the_entry(home, key, second)
+        assert entry.status == "missed", (entry.status, entry.reason)
+        assert "hết hạn" in entry.reason and "bị cắt khi máy thu dừng đột ngột" in entry.reason, \
+            entry.reason
+        assert entry.started_at is None
+        assert len(box_entries(home, key)) == 1
+        assert second.terminate() == 0, second.output()[-2000:]
+    finally:
+        second.kill_all()
+
+
 def test_a_box_without_a_journal_from_before_records_what_it_left_playing_as_interrupted(
         box: tuple[Path, Context]) -> None:
     """A box updated while it played: no journal can say what aired, so nothing airs twice."""

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from broadcaster import evidence
+from broadcaster import evidence, occurrence_keys
 from broadcaster.context import Context
 from broadcaster.errors import DuplicateError
 from broadcaster.keys import key_id, load_private_key
@@ -102,6 +102,14 @@ def version() -> str:
         return "dev"
 
 
+def _instant(value: Any) -> dt.datetime | None:
+    """A command's instant as the commune wrote it, or None when it holds none."""
+    try:
+        return evidence.parse_utc_text(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 class ReceiverDaemon:
     def __init__(self, ctx: Context, identity: Identity, *, clock: Clock | None = None,
                  player: Player | None = None) -> None:
@@ -137,7 +145,8 @@ class ReceiverDaemon:
             aircheck_dir=self.settings.audio_dir if bool(st.aircheck) else None,
             home=self.home, timezone=self.tz, grace_s=self.grace_s, journal=self.journal,
             amp=AmpHooks(str(st.amp_on_command), str(st.amp_off_command), identity.name),
-            stopping=self.stopping, on_air_changed=self._beat_soon, machine=RECEIVER)
+            stopping=self.stopping, on_air_changed=self._beat_soon, machine=RECEIVER,
+            retries_emergencies=True)
         self.host = socket.gethostname()
         self.volume = int(rc.volume)
         self.started_at = self.clock.now()
@@ -220,8 +229,10 @@ class ReceiverDaemon:
         :meth:`~broadcaster.station.engine.PlayoutEngine.recover`). One the crash cut before any
         of it could be heard, or that never reached its first sample, goes back to ``pending``:
         it airs within the grace window, or is recorded missed, and its entry says what became
-        of the first attempt. Without a journal from before (a box updated while it played),
-        an occurrence left ``playing`` is recorded interrupted, never aired twice.
+        of the first attempt. An emergency cut so airs again from its command's body while
+        the command has not expired (:meth:`_resume_emergency`). Without a journal from before
+        (a box updated while it played), an occurrence left ``playing`` is recorded
+        interrupted, never aired twice.
         """
         self.engine.recover()
         self.journal.compact(keep={a.key for a in self.journal.unfinished()})
@@ -239,6 +250,36 @@ class ReceiverDaemon:
             if self.engine.began(key) is None:
                 self.engine.record(self._airing(key, when, fields, slot_id), "interrupted",
                                    crashed_reason(RECEIVER))
+        for key in self.engine.cut_unheard():
+            if not occurrence_keys.is_scheduled(key):
+                self._resume_emergency(key)
+
+    def _resume_emergency(self, key: str) -> None:
+        """An emergency the crash cut before anyone heard it: aired again while its command has
+        not expired (its entry says what became of the first attempt), else recorded missed."""
+        now = self.clock.now()
+        with self.ctx.session() as session:
+            recent = session.scalars(select(BoxCommand).where(
+                BoxCommand.kind == "emergency",
+                BoxCommand.received_at >= now - dt.timedelta(days=1))).all()
+            found = next(((c.id, dict(c.body)) for c in recent if c.body
+                          and str(c.body.get("key") or f"emergency-r{c.id}") == key), None)
+        if found is None:
+            self.engine.record(self._airing(key, now, {"priority": "emergency"}, None), "missed",
+                               "Không còn lệnh phát khẩn cấp để phát lại")
+            return
+        command_id, body = found
+        expires = _instant(body.get("expires_at"))
+        if expires is None or expires < now:
+            when = _instant(body.get("issued_at")) or now
+            self.engine.record(
+                self._airing(key, when, dict(body.get("fields") or {}, priority="emergency"), None),
+                "missed", f"Lệnh phát khẩn cấp số {command_id} đã hết hạn khi máy thu chạy lại; "
+                "không phát lại")
+            return
+        logger.warning("lệnh số %d: %s; phát lại bản tin khẩn cấp", command_id,
+                       self.engine.cut_note(key))
+        self._spawn(f"emergency-{command_id}", lambda: self._emergency(command_id, body))
 
     # ------------------------------------------------------------------ main loop
 
@@ -363,7 +404,8 @@ class ReceiverDaemon:
                 return "duplicate"
             expired = expires is None or expires < now
             session.add(BoxCommand(id=command_id, kind=kind, received_at=now,
-                                   result="hết hạn, không thực hiện" if expired else "đã nhận"))
+                                   result="hết hạn, không thực hiện" if expired else "đã nhận",
+                                   body=body if kind == "emergency" else None))
         if expired:
             logger.warning("lệnh số %d (%s) đến khi đã hết hạn: không thực hiện", command_id, kind)
             if kind == "emergency" and body.get("key"):
