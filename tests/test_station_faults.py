@@ -4,7 +4,7 @@ Each test kills, starves or blocks a ``python -m broadcaster station`` process a
 and checks what the loudspeakers aired and what the evidence says: a broadcast heard in full is
 recorded completed even when the station dies before its entry is written; one cut by a crash
 records its start and the seconds that aired; one that never made a sound (or was cut in its first
-half second) airs after a restart; a
+half second) airs after a restart — an emergency too, while its command is fresh; a
 missing sink is waited for; a locked database or a full disk never keeps a ready program off air.
 """
 from __future__ import annotations
@@ -143,19 +143,26 @@ def test_killed_before_its_first_sample_it_airs_after_the_restart_with_its_delay
     assert second.terminate() == 0, second.output()
 
 
+def _killed_at_first_instant(home: Path, first: StationProcess, key: str) -> dt.datetime:
+    """Kill ``first`` the moment its journal says ``key`` is being handed its first sample."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if any(f'"k":"{key}","e":"start"' in journal.read_text(encoding="utf-8")
+               for journal in home.glob("station-*.airlog")):
+            break
+        time.sleep(0.002)
+    else:
+        raise AssertionError(f"{key} never started\n{first.output()[-3000:]}")
+    first.crash()
+    return now()
+
+
 def test_killed_at_its_first_instant_it_airs_again_and_its_entry_says_so(
         ctx: Any, home: Path, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
     first = started(station(), ctx)
     slot_id, at = _one_off(ctx, 4)
     key = key_of(slot_id, at)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:  # the journal's start: the first sample is being handed over
-        if any(f'"k":"{key}","e":"start"' in journal.read_text(encoding="utf-8")
-               for journal in home.glob("station-*.airlog")):
-            break
-        time.sleep(0.002)
-    first.crash()
-    killed_at = now()
+    killed_at = _killed_at_first_instant(home, first, key)
     assert (killed_at - at).total_seconds() < 0.4, f"killed {killed_at - at} after the instant"
     tap.reset_first_audible()  # what the restarted station airs, not a blip of the first attempt
     second = started(station(), ctx)
@@ -177,20 +184,6 @@ def _emergency(ctx: Any) -> tuple[str, dt.datetime]:
         session.flush()
         command = commands.request_emergency(session, bulletin.id)
         return emergency_key(command.id), command.requested_at
-
-
-def _killed_at_first_instant(home: Path, first: StationProcess, key: str) -> dt.datetime:
-    """Kill ``first`` the moment its journal says ``key`` is being handed its first sample."""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if any(f'"k":"{key}","e":"start"' in journal.read_text(encoding="utf-8")
-               for journal in home.glob("station-*.airlog")):
-            break
-        time.sleep(0.002)
-    else:
-        raise AssertionError(f"{key} never started\n{first.output()[-3000:]}")
-    first.crash()
-    return now()
 
 
 def test_an_emergency_killed_at_its_first_instant_airs_again_after_the_restart(
