@@ -285,3 +285,21 @@ def test_vanished_device_is_a_failed_entry_and_the_station_stays_up(
     beat = heartbeat(ctx)
     assert beat is not None and (now() - beat.at).total_seconds() < 3, "and keeps beating"
     assert st.terminate() == 0, st.output()
+
+
+def test_ctrl_c_in_the_terminal_stops_the_station_and_its_worker_without_a_traceback(
+        ctx: Any, station: Callable[..., StationProcess]) -> None:
+    """Ctrl-C (`scripts/run` in a terminal) sends SIGINT to the whole process group: the
+    render worker used to die of it with an English ``KeyboardInterrupt`` traceback."""
+    import os
+    import signal
+
+    st = station()
+    worker = wait_for(lambda: worker_ready(ctx), 90, "the render worker to be ready")
+    assert st.proc is not None
+    os.killpg(st.proc.pid, signal.SIGINT)
+    assert st.proc.wait(20) == 0, st.output()
+    wait_for(lambda: not alive(worker), 10, "the render worker to end with the station")
+    output = st.output()
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output[-3000:]
+    assert "Trạm phát đã dừng" in output, output[-2000:]

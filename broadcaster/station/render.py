@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from contextlib import contextmanager
@@ -152,6 +153,9 @@ def _exit_when_orphaned(parent: int) -> None:
 
 def _serve(conn: Connection, home: str, parent: int, verbose: bool) -> None:
     """The worker's main loop: import once, then one job per message until the pipe closes."""
+    # Ctrl-C reaches the whole process group: the station stops this worker (it closes the
+    # pipe), so the signal itself must not end it with an English traceback mid-render.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from broadcaster.station import logs
 
     logs.configure(verbose)
