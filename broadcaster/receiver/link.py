@@ -25,6 +25,39 @@ logger = logging.getLogger(__name__)
 KEEPALIVE_S = 30
 RECONNECT_MAX_S = 8
 
+#: The broker's reason codes (MQTT 5 numbering, which paho gives for 3.1.1 too) in the words the
+#: logs use: paho says them in English ("Not authorized", "Normal disconnection").
+REASONS = {
+    0: "ngắt kết nối bình thường",
+    128: "lỗi không rõ (mạng hoặc máy chủ)",
+    129: "gói tin hỏng",
+    130: "lỗi giao thức",
+    131: "lỗi riêng của máy chủ",
+    132: "máy chủ không nhận phiên bản giao thức này",
+    133: "mã máy khách không hợp lệ",
+    134: "sai tên đăng nhập hoặc mật khẩu",
+    135: "không được phép (sai mật khẩu, tài khoản bị khóa hoặc thiếu quyền)",
+    136: "máy chủ không sẵn sàng",
+    137: "máy chủ đang bận",
+    138: "bị cấm kết nối",
+    141: "quá thời gian giữ kết nối",
+    142: "một kết nối khác cùng mã máy khách đã thay phiên này",
+    149: "gói tin quá lớn",
+    151: "vượt hạn mức",
+    156: "máy chủ bảo dùng máy chủ khác",
+    157: "máy chủ đã chuyển đi nơi khác",
+    159: "kết nối lại quá dày",
+}
+
+
+def reason_text(reason: Any) -> str:
+    """A paho reason code (or a plain number) as the Vietnamese the logs and the panel show."""
+    try:
+        value = int(getattr(reason, "value", reason))
+    except (TypeError, ValueError):
+        return "lỗi không rõ"
+    return REASONS.get(value, f"mã lỗi MQTT {value}")
+
 
 def parse_url(url: str) -> tuple[str, int, bool]:
     """``mqtt://host:port`` or ``mqtts://host:port`` → (host, port, tls)."""
@@ -45,6 +78,7 @@ class MqttLink:
         self.connected = threading.Event()
         self.connections = 0  # successful (re)connections so far
         self.refused = ""
+        self._stopping = False
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
                                   clean_session=clean_session, protocol=mqtt.MQTTv311)
         self.client.username_pw_set(username, password)
@@ -60,6 +94,7 @@ class MqttLink:
         self.client.loop_start()
 
     def stop(self) -> None:
+        self._stopping = True  # the disconnection that follows is ours, not a lost link
         try:
             self.client.disconnect()
         finally:
@@ -75,8 +110,9 @@ class MqttLink:
     def _connected(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any,
                    _properties: Any) -> None:
         if reason.is_failure:
-            self.refused = str(reason)
-            logger.warning("máy chủ MQTT %s:%d từ chối kết nối: %s", self.host, self.port, reason)
+            self.refused = reason_text(reason)
+            logger.warning("máy chủ MQTT %s:%d từ chối kết nối: %s", self.host, self.port,
+                           self.refused)
             return
         self.refused = ""
         self.connections += 1
@@ -87,8 +123,10 @@ class MqttLink:
 
     def _disconnected(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any,
                       _properties: Any) -> None:
-        if self.connected.is_set():
-            logger.warning("mất kết nối máy chủ MQTT (%s); sẽ tự kết nối lại", reason)
+        if self._stopping:
+            logger.info("đã ngắt kết nối máy chủ MQTT %s:%d", self.host, self.port)
+        elif self.connected.is_set():
+            logger.warning("mất kết nối máy chủ MQTT (%s); sẽ tự kết nối lại", reason_text(reason))
         self.connected.clear()
 
     def _message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
