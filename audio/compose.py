@@ -251,7 +251,7 @@ def render_program(items: Sequence[ProgramItem], settings: RenderSettings, cache
     if meta is not None and upgrade and _has_fallback_speech(meta, settings):
         meta = None  # made with a fallback voice: try the preferred engine again
     if meta is not None and final.exists() and fmt in meta["sha256"]:
-        logger.debug("render cache hit %s", final.name)
+        logger.debug("dùng lại chương trình đã dựng %s", final.name)
         touch(final)
         return RenderResult(_deliver(final, out), meta["sha256"][fmt], meta["seconds"],
                             tuple(ItemRecord(**r) for r in meta["items"]), cached=True)

@@ -297,7 +297,7 @@ def synthesize(text: str, settings: SpeechSettings, cache_dir: Path, *,
             hit = engine
             break
     if hit is not None and (not upgrade or hit is engines[0]):
-        logger.debug("Speech cache hit (%s): %s", hit.name, path.name)
+        logger.debug("dùng lại giọng đọc đã lưu (%s): %s", hit.name, path.name)
         touch(path)
         return _speech(path, hit, text_sha256)
 

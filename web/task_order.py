@@ -82,7 +82,7 @@ class OneFreshAtATime(ThreadedTaskDispatcher):
             try:
                 task.service()
             except BaseException:
-                self.logger.exception("Exception when servicing %r", task)
+                self.logger.exception("phục vụ yêu cầu %r lỗi", task)
             finally:
                 # No one to wake: this thread loops back and takes the next request itself.
                 with self.lock:

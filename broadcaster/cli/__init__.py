@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # noqa: BLE001 - the edge: no traceback for users
-        logger.debug("unexpected error", exc_info=True)
+        logger.debug("lỗi không lường trước", exc_info=True)
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"Lỗi không mong đợi: {message} (chạy lại với -v để xem chi tiết)", file=sys.stderr)
         return 1

@@ -206,7 +206,7 @@ class Station:
         try:
             self.scheduler.shutdown(wait=True)
         except Exception:  # noqa: BLE001 - never started, or already down
-            logger.debug("scheduler shutdown", exc_info=True)
+            logger.debug("dừng bộ lập lịch", exc_info=True)
         self.commands.join(timeout=30)
         self.prerenderer.stop()
         self.renderer.stop()
