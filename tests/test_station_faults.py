@@ -157,16 +157,13 @@ def _killed_at_first_instant(home: Path, first: StationProcess, key: str) -> dt.
     return now()
 
 
-def test_killed_at_its_first_instant_it_airs_again_and_its_entry_says_so(
-        ctx: Any, home: Path, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
-    first = started(station(), ctx)
-    slot_id, at = _one_off(ctx, 4)
-    key = key_of(slot_id, at)
-    killed_at = _killed_at_first_instant(home, first, key)
-    assert (killed_at - at).total_seconds() < 0.4, f"killed {killed_at - at} after the instant"
+def _aired_again_after_the_restart(ctx: Any, station: Callable[..., StationProcess], tap: MonitorTap,
+                                   key: str, killed_at: dt.datetime) -> None:
+    """Restart the station: ``key``, cut unheard at ``killed_at``, airs again from the start,
+    is heard, and has one entry, completed, that says what became of the first attempt."""
     tap.reset_first_audible()  # what the restarted station airs, not a blip of the first attempt
     second = started(station(), ctx)
-    entry = wait_for(lambda: entry_for(ctx, key), 40, "the occurrence's entry after the restart")
+    entry = wait_for(lambda: entry_for(ctx, key), 40, f"the entry of {key} after the restart")
     assert entry.status == "completed", (entry.status, entry.reason)
     assert "bị cắt khi trạm phát dừng đột ngột" in entry.reason and "phát lại" in entry.reason, \
         entry.reason
@@ -174,6 +171,16 @@ def test_killed_at_its_first_instant_it_airs_again_and_its_entry_says_so(
     assert tap.first_audible_at() is not None, "it was heard after the restart"
     assert [e.occurrence_key for e in entries(ctx)].count(key) == 1
     assert second.terminate() == 0, second.output()
+
+
+def test_killed_at_its_first_instant_it_airs_again_and_its_entry_says_so(
+        ctx: Any, home: Path, station: Callable[..., StationProcess], tap: MonitorTap) -> None:
+    first = started(station(), ctx)
+    slot_id, at = _one_off(ctx, 4)
+    key = key_of(slot_id, at)
+    killed_at = _killed_at_first_instant(home, first, key)
+    assert (killed_at - at).total_seconds() < 0.4, f"killed {killed_at - at} after the instant"
+    _aired_again_after_the_restart(ctx, station, tap, key, killed_at)
 
 
 def _emergency(ctx: Any) -> tuple[str, dt.datetime]:
@@ -192,16 +199,7 @@ def test_an_emergency_killed_at_its_first_instant_airs_again_after_the_restart(
     key, sent = _emergency(ctx)
     killed_at = _killed_at_first_instant(home, first, key)
     assert (killed_at - sent).total_seconds() < 5, f"killed {killed_at - sent} after the command"
-    tap.reset_first_audible()  # what the restarted station airs, not a blip of the first attempt
-    second = started(station(), ctx)
-    entry = wait_for(lambda: entry_for(ctx, key), 40, "the emergency's entry after the restart")
-    assert entry.status == "completed", (entry.status, entry.reason)
-    assert "bị cắt khi trạm phát dừng đột ngột" in entry.reason and "phát lại" in entry.reason, \
-        entry.reason
-    assert entry.started_at is not None and entry.started_at > killed_at, "the retry's own start"
-    assert tap.first_audible_at() is not None, "the storm warning was heard after the restart"
-    assert [e.occurrence_key for e in entries(ctx)].count(key) == 1
-    assert second.terminate() == 0, second.output()
+    _aired_again_after_the_restart(ctx, station, tap, key, killed_at)
 
 
 def test_an_emergency_cut_unheard_is_recorded_missed_when_the_station_comes_back_too_late(
