@@ -221,6 +221,18 @@ def killed_in_an_emergency(home: Path, ctx: Context, pulse_server: dict[str, str
             first.wait(5)
 
 
+@contextlib.contextmanager
+def restarted_box(home: Path, pulse_server: dict[str, str], sink: str, log: Path,
+                  key: str) -> Iterator[EvidenceEntry]:
+    """``receiver run`` started again: its entry for ``key``; it must then stop cleanly."""
+    second = run_box(home, pulse_server, sink, log)
+    try:
+        yield the_entry(home, key, second)
+        assert second.terminate() == 0, second.output()[-2000:]
+    finally:
+        second.kill_all()
+
+
 @pytest.mark.sound
 @pytest.mark.slow
 def test_a_box_killed_in_an_emergencys_first_instant_airs_it_again(
@@ -228,9 +240,7 @@ def test_a_box_killed_in_an_emergencys_first_instant_airs_it_again(
     home, ctx = box
     key, killed_at = killed_in_an_emergency(home, ctx, pulse_server, sink, tmp_path / "box.log",
                                             7, lasts_s=300)
-    second = run_box(home, pulse_server, sink, tmp_path / "box.log")
-    try:
-        entry = the_entry(home, key, second)
+    with restarted_box(home, pulse_server, sink, tmp_path / "box.log", key) as entry:
         assert entry.status == "completed", (entry.status, entry.reason)
         assert "bị cắt khi máy thu dừng đột ngột" in entry.reason and "phát lại" in entry.reason, \
             entry.reason
@@ -239,9 +249,6 @@ def test_a_box_killed_in_an_emergencys_first_instant_airs_it_again(
         assert 7.0 <= entry.seconds_played <= 9.0, entry.seconds_played
         time.sleep(1.0)
         assert len(box_entries(home, key)) == 1
-        assert second.terminate() == 0, second.output()[-2000:]
-    finally:
-        second.kill_all()
 
 
 @pytest.mark.sound
@@ -252,17 +259,12 @@ def test_a_box_back_after_its_emergency_expired_records_it_missed_and_stays_quie
     key, _ = killed_in_an_emergency(home, ctx, pulse_server, sink, tmp_path / "box.log", 8,
                                     lasts_s=3)
     time.sleep(3.5)  # the box stays down until the command has expired
-    second = run_box(home, pulse_server, sink, tmp_path / "box.log")
-    try:
-        entry = the_entry(home, key, second)
+    with restarted_box(home, pulse_server, sink, tmp_path / "box.log", key) as entry:
         assert entry.status == "missed", (entry.status, entry.reason)
         assert "hết hạn" in entry.reason and "bị cắt khi máy thu dừng đột ngột" in entry.reason, \
             entry.reason
         assert entry.started_at is None
         assert len(box_entries(home, key)) == 1
-        assert second.terminate() == 0, second.output()[-2000:]
-    finally:
-        second.kill_all()
 
 
 def test_a_box_without_a_journal_from_before_records_what_it_left_playing_as_interrupted(
